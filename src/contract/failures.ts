@@ -1,0 +1,32 @@
+/**
+ * Failure types carried by ApplicationFailure.type. Workflows branch on these strings, never on
+ * error class names (which bundling can rename).
+ */
+export const FAILURE_TYPES = {
+  /** 400 or a validation error from Azure: the request itself is wrong. */
+  azureBadRequest: 'AzureBadRequest',
+  /** 401/403: the identity lacks a role or the token is refused. */
+  azureUnauthorized: 'AzureUnauthorized',
+  /** 404: the resource does not exist. */
+  azureNotFound: 'AzureNotFound',
+  /** 409: another operation holds the resource; retried. */
+  azureConflict: 'AzureConflict',
+  /** 429: throttled; retried after Retry-After. */
+  azureThrottled: 'AzureThrottled',
+  /** 5xx, timeouts, network errors; retried. */
+  azureTransient: 'AzureTransient',
+  /** A long-running operation ended Failed or Canceled. */
+  azureOperationFailed: 'AzureOperationFailed',
+  /** A data-plane probe (TCP, TLS, AUTH, PING) failed. */
+  probeFailed: 'ProbeFailed',
+  /** The runbook input or configuration is invalid. */
+  invalidInput: 'InvalidInput',
+} as const;
+export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
+
+export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
+  FAILURE_TYPES.azureBadRequest,
+  FAILURE_TYPES.azureUnauthorized,
+  FAILURE_TYPES.azureNotFound,
+  FAILURE_TYPES.invalidInput,
+];

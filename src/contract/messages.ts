@@ -1,0 +1,25 @@
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type {
+  AbortPayload,
+  ApprovalPayload,
+  DecidePayload,
+  InterventionPayload,
+  RegionRecoveredPayload,
+  RunbookStatus,
+  UnlinkNowPayload,
+} from './types';
+
+export const approveSignal = defineSignal<[ApprovalPayload]>('approve');
+export const rejectSignal = defineSignal<[ApprovalPayload]>('reject');
+export const regionRecoveredSignal = defineSignal<[RegionRecoveredPayload]>('regionRecovered');
+export const unlinkNowSignal = defineSignal<[UnlinkNowPayload]>('unlinkNow');
+export const abortSignal = defineSignal<[AbortPayload]>('abort');
+export const interveneSignal = defineSignal<[InterventionPayload]>('intervene');
+
+export interface DecideResult {
+  accepted: boolean;
+  reason?: string;
+}
+export const decideUpdate = defineUpdate<DecideResult, [DecidePayload]>('decide');
+
+export const statusQuery = defineQuery<RunbookStatus>('status');

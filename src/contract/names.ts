@@ -1,0 +1,50 @@
+/** Every wire name of the public contract (DESIGN.md), written once. */
+
+export const TASK_QUEUE = 'geofailover';
+
+/** Task queue a probe worker polls in one application region. */
+export function probeTaskQueue(region: string): string {
+  return `geofailover-probe-${region}`;
+}
+
+export const WORKFLOW_TYPES = {
+  failoverRunbook: 'failoverRunbook',
+  rejoinRunbook: 'rejoinRunbook',
+  readinessCheck: 'readinessCheck',
+  regionEvacuation: 'regionEvacuation',
+} as const;
+
+export const workflowIds = {
+  failover: (group: string): string => `failover/${group}`,
+  rejoin: (group: string): string => `rejoin/${group}`,
+  readiness: (group: string): string => `readiness/${group}`,
+  evacuation: (region: string): string => `evacuate/${region}`,
+};
+
+/** Runbook steps, in order. */
+export const STEP_NAMES = [
+  'validate-input',
+  'membership',
+  'memory',
+  'firewall',
+  'traffic-reroute',
+  'verify',
+  'await-recovery',
+  'approval-unlink',
+  'force-unlink',
+  'approval-rejoin',
+  'rejoin',
+  'traffic-failback',
+  'complete',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'waiting'] as const;
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/** Custom search attributes the dev server and production namespaces register. */
+export const SEARCH_ATTRIBUTES = {
+  group: { name: 'FailoverGroup', type: 'Keyword' },
+  failedRegion: { name: 'FailedRegion', type: 'Keyword' },
+  phase: { name: 'RunbookPhase', type: 'Keyword' },
+} as const;
