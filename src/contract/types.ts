@@ -61,3 +61,28 @@ export interface RunbookStatus {
   steps: StepRecord[];
   openGate?: OpenGate;
 }
+
+/** What one read of a geo-replication member shows (resource ids only, never keys). */
+export interface MemberSnapshot {
+  region: string;
+  databaseId: string;
+  /** false when ARM could not be reached for this member (region outage) */
+  reachable: boolean;
+  error?: { code: string; message: string };
+  provisioningState?: string;
+  resourceState?: string;
+  groupNickname?: string;
+  linkedDatabases?: { id: string; state: string }[];
+  /** settings that must match across the group */
+  settings?: {
+    sku: string;
+    capacity?: number;
+    modules: string[];
+    evictionPolicy?: string;
+    clusteringPolicy?: string;
+    clientProtocol?: string;
+    highAvailability?: string;
+  };
+  hostName?: string;
+  port?: number;
+}
