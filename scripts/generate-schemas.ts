@@ -1,0 +1,26 @@
+/**
+ * Writes the JSON Schemas in schemas/ from the zod schemas the code validates with, so editors and
+ * users see exactly what the loader accepts. `npm run schemas` rewrites them; a unit test fails when
+ * a committed schema is stale.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { configSchema } from '../src/config/schema';
+
+export const SCHEMA_DIR = path.resolve(__dirname, '../schemas');
+
+export function renderSchemas(): Record<string, string> {
+  const render = (schema: z.ZodType, title: string): string =>
+    JSON.stringify({ title, ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) }, null, 2) + '\n';
+  return {
+    'config.schema.json': render(configSchema, 'geofailover configuration (geofailover.config.json)'),
+  };
+}
+
+if (require.main === module) {
+  for (const [file, text] of Object.entries(renderSchemas())) {
+    writeFileSync(path.join(SCHEMA_DIR, file), text);
+    console.error(`wrote schemas/${file}`);
+  }
+}
