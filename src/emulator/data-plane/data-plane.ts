@@ -1,0 +1,222 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DataPlaneError } from './data-plane-error';
+import { databaseDirectoryName } from './database-directory';
+import { Forwarder } from './forwarder';
+import { RedisDatabase } from './redis-database';
+import type { Address, DatabaseSpec, DataPlaneOptions, FirewallMode, MemoryUsage, PrivateEndpoint } from './types';
+
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_START_TIMEOUT_IN_MS = 15_000;
+
+interface PrivateEndpointEntry {
+  applicationRegion: string;
+  databaseId: string;
+  forwarder: Forwarder;
+}
+
+/**
+ * The emulator's data plane: one real redis-server per database, and in front of each, one forwarder per
+ * application region standing for that region's private endpoint. Faults (outage, firewall, metadata
+ * build-up) are injected here; the ARM emulator decides when.
+ */
+export class DataPlane {
+  readonly #databases: Map<string, RedisDatabase>;
+  readonly #endpoints: Map<string, PrivateEndpointEntry>;
+  #closing: Promise<void> | undefined;
+
+  private constructor(databases: Map<string, RedisDatabase>, endpoints: Map<string, PrivateEndpointEntry>) {
+    this.#databases = databases;
+    this.#endpoints = endpoints;
+  }
+
+  /**
+   * Starts every redis-server (in parallel, each empty, answering an authenticated PING before this resolves)
+   * and one open forwarder per (application region, database). Ids and regions are matched case-insensitively,
+   * as ARM does. Throws DataPlaneError InvalidArgument for
+   * duplicate ids or regions, StartFailed when a redis-server does not come up; nothing is left running then.
+   */
+  static async start(
+    options: DataPlaneOptions,
+    databases: DatabaseSpec[],
+    applicationRegions: string[],
+  ): Promise<DataPlane> {
+    assertUnique(
+      databases.map((database) => database.id),
+      'database id',
+    );
+    assertUnique(applicationRegions, 'application region');
+    const host = options.host ?? DEFAULT_HOST;
+    // `||`, not `??`: an empty REDIS_SERVER_PATH means unset.
+    const redisServerPath = options.redisServerPath || process.env['REDIS_SERVER_PATH'] || 'redis-server';
+    const workDir = resolve(options.workDir);
+    const started = new Map<string, RedisDatabase>();
+    const endpoints = new Map<string, PrivateEndpointEntry>();
+    try {
+      const results = await Promise.allSettled(
+        databases.map(async (spec) => {
+          const directory = join(workDir, databaseDirectoryName(spec.id));
+          await mkdir(directory, { recursive: true, mode: 0o700 });
+          const database = await RedisDatabase.create({
+            spec,
+            directory,
+            host,
+            redisServerPath,
+            ca: options.ca,
+            startTimeoutInMs: options.startTimeoutInMs ?? DEFAULT_START_TIMEOUT_IN_MS,
+          });
+          started.set(lookupKey(spec.id), database);
+        }),
+      );
+      const failure = results.find((result) => result.status === 'rejected');
+      if (failure !== undefined) throw failure.reason;
+      for (const applicationRegion of applicationRegions) {
+        for (const spec of databases) {
+          const upstream = (started.get(lookupKey(spec.id)) as RedisDatabase).address;
+          const forwarder = await Forwarder.listen(host, upstream, { onError: options.onError });
+          endpoints.set(endpointKey(applicationRegion, spec.id), {
+            applicationRegion,
+            databaseId: spec.id,
+            forwarder,
+          });
+        }
+      }
+    } catch (error) {
+      await Promise.all([
+        ...[...started.values()].map((database) => database.close()),
+        ...[...endpoints.values()].map((entry) => entry.forwarder.close()),
+      ]);
+      throw error;
+    }
+    // Keep the caller's order for listings.
+    const ordered = new Map(
+      databases.map((spec) => [lookupKey(spec.id), started.get(lookupKey(spec.id)) as RedisDatabase]),
+    );
+    return new DataPlane(ordered, endpoints);
+  }
+
+  /** The redis-server itself. Throws DataPlaneError DatabaseNotFound. */
+  endpoint(databaseId: string): Address {
+    return this.#database(databaseId).address;
+  }
+
+  /** The private endpoint of `databaseId` in `applicationRegion`. Throws DataPlaneError PrivateEndpointNotFound. */
+  privateEndpoint(applicationRegion: string, databaseId: string): Address {
+    return this.#endpoint(applicationRegion, databaseId).forwarder.address;
+  }
+
+  /** Every private endpoint, by application region then database, with its firewall mode. */
+  listPrivateEndpoints(): PrivateEndpoint[] {
+    return [...this.#endpoints.values()].map(({ applicationRegion, databaseId, forwarder }) => ({
+      applicationRegion,
+      databaseId,
+      address: forwarder.address,
+      firewall: forwarder.mode,
+    }));
+  }
+
+  /**
+   * Region outage: SHUTDOWN SAVE, then the process is gone. Forwarders then reset client connections at once.
+   * Idempotent. Throws DataPlaneError StopFailed if redis refuses or does not exit.
+   */
+  stopDatabase(databaseId: string): Promise<void> {
+    return this.#database(databaseId).stop();
+  }
+
+  /** Restore: same port, same (current) password, the data saved at stop. Idempotent. Throws StartFailed. */
+  startDatabase(databaseId: string): Promise<void> {
+    return this.#database(databaseId).start();
+  }
+
+  isRunning(databaseId: string): boolean {
+    return this.#database(databaseId).running;
+  }
+
+  /**
+   * Discards all data (rejoin / force-link), although clients cannot FLUSHALL (renamed, as a geo-replicated
+   * cache refuses it). On a stopped database the saved data is deleted, so it restarts empty.
+   */
+  flush(databaseId: string): Promise<void> {
+    return this.#database(databaseId).flush();
+  }
+
+  /**
+   * Key regeneration: CONFIG SET requirepass now and in the config used by later starts. Connections already
+   * authenticated stay open, as they do on Azure.
+   */
+  setPassword(databaseId: string, password: string): Promise<void> {
+    return this.#database(databaseId).setPassword(password);
+  }
+
+  /**
+   * Applies a firewall mode to one private endpoint at once (the listener is closed or re-bound within this
+   * tick); connections made under the previous mode are destroyed. Throws PrivateEndpointNotFound.
+   */
+  setFirewall(applicationRegion: string, databaseId: string, mode: FirewallMode): void {
+    this.#endpoint(applicationRegion, databaseId).forwarder.setMode(mode);
+  }
+
+  /** INFO memory used_memory and maxmemory. Throws DataPlaneError DatabaseStopped when stopped. */
+  memory(databaseId: string): Promise<MemoryUsage> {
+    return this.#database(databaseId).memory();
+  }
+
+  /**
+   * Geo-replication metadata build-up: writes filler keys (prefix `__geo:metadata:`) until used_memory has
+   * grown by about `bytes` (within 64 KiB), never past `capBytes`. Returns used_memory; 0 when stopped (no-op).
+   */
+  growMetadata(databaseId: string, bytes: number, capBytes: number): Promise<number> {
+    return this.#database(databaseId).growMetadata(bytes, capBytes);
+  }
+
+  /** Deletes the filler keys, so used_memory falls. No-op when stopped. */
+  clearMetadata(databaseId: string): Promise<void> {
+    return this.#database(databaseId).clearMetadata();
+  }
+
+  /** Kills every redis-server (nothing saved) and closes every forwarder. Idempotent; later calls throw Closed. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await Promise.all([
+        ...[...this.#endpoints.values()].map((entry) => entry.forwarder.close()),
+        ...[...this.#databases.values()].map((database) => database.close()),
+      ]);
+    })();
+    return this.#closing;
+  }
+
+  #database(databaseId: string): RedisDatabase {
+    const database = this.#databases.get(lookupKey(databaseId));
+    if (database === undefined) throw new DataPlaneError('DatabaseNotFound', `no database ${databaseId}`);
+    return database;
+  }
+
+  #endpoint(applicationRegion: string, databaseId: string): PrivateEndpointEntry {
+    const entry = this.#endpoints.get(endpointKey(applicationRegion, databaseId));
+    if (entry === undefined) {
+      throw new DataPlaneError(
+        'PrivateEndpointNotFound',
+        `no private endpoint for database ${databaseId} in application region ${applicationRegion}`,
+      );
+    }
+    return entry;
+  }
+}
+
+/** ARM resource ids and region names compare case-insensitively. */
+function lookupKey(name: string): string {
+  return name.toLowerCase();
+}
+
+function endpointKey(applicationRegion: string, databaseId: string): string {
+  // A newline appears in neither a region name nor an ARM id.
+  return `${lookupKey(applicationRegion)}\n${lookupKey(databaseId)}`;
+}
+
+function assertUnique(values: string[], what: string): void {
+  const seen = new Set<string>();
+  for (const value of values) {
+    if (seen.has(lookupKey(value))) throw new DataPlaneError('InvalidArgument', `duplicate ${what} ${value}`);
+    seen.add(lookupKey(value));
+  }
+}
