@@ -33,8 +33,15 @@ export default tseslint.config(
             message: 'Workflow code must be deterministic: do I/O in an activity.',
           })),
           patterns: [
-            { group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@azure/*', 'redis'], message: 'Not allowed in workflow code.' },
-            { group: ['**/activities', '**/activities/*'], allowTypeImports: true, message: 'Import activities as types only.' },
+            {
+              group: ['@temporalio/activity', '@temporalio/client', '@temporalio/worker', '@azure/*', 'redis'],
+              message: 'Not allowed in workflow code.',
+            },
+            {
+              group: ['**/activities', '**/activities/*'],
+              allowTypeImports: true,
+              message: 'Import activities as types only.',
+            },
           ],
         },
       ],

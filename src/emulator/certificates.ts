@@ -14,7 +14,9 @@ export interface ServerCertificate {
 const ONE_DAY_MS = 24 * 60 * 60 * 1000;
 
 /** A throwaway CA for one emulator lifetime; clients trust it instead of disabling TLS checks. */
-export async function createCertificateAuthority(commonName = 'geofailover emulator CA'): Promise<CertificateAuthority> {
+export async function createCertificateAuthority(
+  commonName = 'geofailover emulator CA',
+): Promise<CertificateAuthority> {
   const now = Date.now();
   const pems = await generate([{ name: 'commonName', value: commonName }], {
     algorithm: 'sha256',
@@ -49,7 +51,10 @@ export async function issueServerCertificate(
       { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
       {
         name: 'subjectAltName',
-        altNames: [...dns.map((value) => ({ type: 2 as const, value })), ...ips.map((ip) => ({ type: 7 as const, ip }))],
+        altNames: [
+          ...dns.map((value) => ({ type: 2 as const, value })),
+          ...ips.map((ip) => ({ type: 7 as const, ip })),
+        ],
       },
     ],
   });

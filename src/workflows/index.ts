@@ -1,0 +1,3 @@
+// The worker's workflowsPath. Export each workflow by name (no `export *`): the function name is the
+// workflow type of the public contract (WORKFLOW_TYPES in src/contract/names.ts).
+export { readinessCheck } from './readiness-check';

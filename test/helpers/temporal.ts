@@ -1,0 +1,53 @@
+// What workflow tests need from the shared dev server that test/helpers/global-fixtures.ts starts.
+import { randomUUID } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import type { WorkflowBundle } from '@temporalio/worker';
+
+let runtimeInstalled = false;
+
+/** The SDK runtime logs at WARN in tests; must run before the first connection or worker of the process. */
+export function installTestRuntime(): void {
+  if (runtimeInstalled) return;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+  runtimeInstalled = true;
+}
+
+/**
+ * A test environment (client + native connection) on the shared dev server; create one per test file
+ * in `before` and `teardown()` it in `after` (that closes the connections, not the server).
+ * @throws when TEMPORAL_TEST_ADDRESS is unset, i.e. mocha ran without the global fixture.
+ */
+export async function getTestEnv(): Promise<TestWorkflowEnvironment> {
+  const address = process.env.TEMPORAL_TEST_ADDRESS;
+  if (!address) {
+    throw new Error(
+      'TEMPORAL_TEST_ADDRESS is not set: run the tests with mocha and the project .mocharc.json ' +
+        '(its global fixture starts a dev server), or point TEMPORAL_TEST_ADDRESS at a running server.',
+    );
+  }
+  installTestRuntime();
+  return TestWorkflowEnvironment.createFromExistingServer({ address, namespace: 'default' });
+}
+
+let bundle: Promise<WorkflowBundle> | undefined;
+
+/** src/workflows bundled once per test process (about a second each time otherwise). */
+export function getWorkflowBundle(): Promise<WorkflowBundle> {
+  installTestRuntime();
+  bundle ??= bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  return bundle;
+}
+
+/** A task queue no other test uses, so test files can share one server. */
+export function uniqueTaskQueue(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+/** A name (group, region, id part) no other test uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
