@@ -28,5 +28,7 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FAILURE_TYPES.azureBadRequest,
   FAILURE_TYPES.azureUnauthorized,
   FAILURE_TYPES.azureNotFound,
+  // A destructive operation that ended Failed is not repeated blindly: a person decides at an intervention gate.
+  FAILURE_TYPES.azureOperationFailed,
   FAILURE_TYPES.invalidInput,
 ];
