@@ -7,6 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { configSchema } from '../src/config/schema';
+import { renderScenarioJsonSchema } from '../src/emulator/scenario';
 
 export const SCHEMA_DIR = path.resolve(__dirname, '../schemas');
 
@@ -15,6 +16,7 @@ export function renderSchemas(): Record<string, string> {
     JSON.stringify({ title, ...z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) }, null, 2) + '\n';
   return {
     'config.schema.json': render(configSchema, 'geofailover configuration (geofailover.config.json)'),
+    'scenario.schema.json': renderScenarioJsonSchema(),
   };
 }
 

@@ -1,0 +1,75 @@
+import type { Duration } from '@temporalio/common';
+import type { ReadActivityTimeouts } from './readiness';
+
+/** A Traffic Manager endpoint, as the configuration names it. */
+export interface EndpointRef {
+  type: 'ExternalEndpoints' | 'AzureEndpoints' | 'NestedEndpoints';
+  name: string;
+}
+
+/**
+ * One geo-replication group exactly as the runbook acts on it: the starter resolves it from the
+ * configuration file and passes it whole, so the history shows what was acted on. Resource ids only.
+ */
+export interface GroupDefinition {
+  /** the configuration's name for the group */
+  name: string;
+  /** member region → database resource id */
+  members: Record<string, string>;
+  trafficManager: { profileId: string; endpoints: Record<string, EndpointRef> };
+  /** application region → (member region → HOST:PORT its probes use) */
+  applicationRegions: Record<string, Record<string, string>>;
+  approvers: string[];
+  quorum: { unlink: number; rejoin: number; intervention: number };
+  memoryThresholds: { elevatedPercent: number; criticalPercent: number };
+  rejoinMethod: 'force-link' | 'recreate';
+  escalationWebhook?: string;
+  durations: {
+    /** how long a gate waits before it escalates */
+    approvalTimeout: Duration;
+    /** how long it waits after escalating before it stops safely */
+    escalationTimeout: Duration;
+    /** await-recovery re-reads memory and the failed member at this interval */
+    recoveryPollInterval: Duration;
+    /** the unlink trigger fires when the outage has lasted this long */
+    maxOutageBeforeUnlink: Duration;
+    /** how long rejoin waits for the group to list every member as Linked again */
+    resyncTimeout: Duration;
+    /** bound of each probe stage (TCP, TLS, AUTH, PING) */
+    probeTimeout: Duration;
+  };
+}
+
+export interface FailoverRunbookInput {
+  group: GroupDefinition;
+  failedRegion: string;
+  reason: string;
+  /** who started the incident; never counts as an approver of it (four-eyes) */
+  requestedBy: string;
+  /** run even though survivors' settings differ (the differences are still recorded) */
+  acceptSettingsMismatch?: boolean;
+  /** test and drill tuning; production uses the defaults */
+  tuning?: RunbookTuning;
+}
+
+export interface RunbookTuning {
+  reads?: ReadActivityTimeouts;
+  /** retry policy of mutating activities before an intervention gate opens; default 5 attempts */
+  mutationMaximumAttempts?: number;
+  mutationInitialRetryInterval?: Duration;
+  /** how long a probe may wait for its region's probe worker to pick it up; default 2 minutes */
+  probeScheduleToStart?: Duration;
+  /** LRO poll interval inside force-unlink and rejoin activities; default the service's Retry-After */
+  lroPollIntervalMs?: number;
+  /** heartbeat timeout of long-running operations; default 60 s */
+  heartbeatTimeout?: Duration;
+}
+
+export interface RejoinRunbookInput {
+  group: GroupDefinition;
+  /** the region whose database was unlinked earlier and must rejoin */
+  region: string;
+  reason: string;
+  requestedBy: string;
+  tuning?: RunbookTuning;
+}

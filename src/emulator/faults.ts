@@ -1,0 +1,339 @@
+/**
+ * Fault injection: region outages, throttling, slow or failing long-running operations, latency
+ * per operation and firewall blocks per (application region, database). The control API
+ * (control.ts), the CLI (`geofailover emulator <fault>`) and in-process tests (`emulator.faults`)
+ * all go through this class, with the same input schemas.
+ */
+import { z } from 'zod';
+import { LRO_OPERATIONS, OPERATION_NAMES, type LroOperationName, type OperationName } from './operations';
+
+export type FirewallMode = 'open' | 'refuse' | 'blackhole';
+
+/** Thrown for fault input that does not validate; the control API answers it with 400. */
+export class FaultInputError extends Error {
+  override name = 'FaultInputError';
+}
+
+const region = z.string().min(1, 'expected a region name such as eastus');
+const operation = z.enum(OPERATION_NAMES, {
+  error: () => `expected an operation name: ${OPERATION_NAMES.join(', ')}`,
+});
+const MAX_MS = 24 * 60 * 60 * 1000;
+
+export const regionInputSchema = z.object({ region }).strict();
+
+export const throttleInputSchema = z
+  .object({
+    count: z.number().int().min(1).max(1_000_000),
+    retryAfterSeconds: z.number().int().min(0).max(3600).default(1),
+    method: z
+      .string()
+      .regex(/^[A-Za-z]+$/, 'expected an HTTP method such as GET or POST')
+      .transform((m) => m.toUpperCase())
+      .optional(),
+    operation: operation.optional(),
+    resource: z.string().min(1).optional().describe('case-insensitive substring of the request path'),
+  })
+  .strict();
+
+export const lroFaultInputSchema = z
+  .object({
+    operation: z.enum(LRO_OPERATIONS, {
+      error: () => `expected a long-running operation: ${LRO_OPERATIONS.join(', ')}`,
+    }),
+    resource: z.string().min(1).optional().describe('case-insensitive substring of the target resource id'),
+    fail: z
+      .object({ code: z.string().min(1), message: z.string().min(1) })
+      .strict()
+      .optional(),
+    cancel: z.boolean().optional(),
+    durationMs: z.number().int().min(0).max(MAX_MS).optional(),
+    times: z.number().int().min(1).max(1_000_000).optional(),
+    sticky: z.boolean().optional(),
+  })
+  .strict()
+  .refine((f) => f.fail !== undefined || f.cancel === true || f.durationMs !== undefined, {
+    message: 'give at least one of fail {code, message}, cancel or durationMs',
+  })
+  .refine((f) => !(f.fail && f.cancel), { message: 'fail and cancel exclude each other' })
+  .refine((f) => !(f.sticky && f.times !== undefined), { message: 'times and sticky exclude each other' });
+
+export const latencyInputSchema = z
+  .object({
+    operation: z.union([operation, z.literal('*')]),
+    ms: z.number().int().min(0).max(600_000),
+  })
+  .strict();
+
+export const firewallInputSchema = z
+  .object({
+    applicationRegion: region,
+    database: z.string().min(1, 'expected a database resource id or the region of the database'),
+    mode: z.enum(['open', 'refuse', 'blackhole']),
+  })
+  .strict();
+
+export type ThrottleInput = z.input<typeof throttleInputSchema>;
+export type LroFaultInput = z.input<typeof lroFaultInputSchema>;
+export type LatencyInput = z.input<typeof latencyInputSchema>;
+export type FirewallInput = z.input<typeof firewallInputSchema>;
+
+export interface ThrottleFault {
+  id: number;
+  remaining: number;
+  retryAfterSeconds: number;
+  method?: string;
+  operation?: OperationName;
+  resource?: string;
+}
+
+export interface LroFault {
+  id: number;
+  operation: LroOperationName;
+  resource?: string;
+  fail?: { code: string; message: string };
+  cancel?: boolean;
+  durationMs?: number;
+  /** how many more operations it applies to; null when sticky */
+  remaining: number | null;
+}
+
+export interface LatencyFault {
+  operation: OperationName | '*';
+  ms: number;
+}
+
+export interface FirewallRule {
+  applicationRegion: string;
+  databaseId: string;
+  mode: FirewallMode;
+}
+
+export interface FaultState {
+  regionsInOutage: string[];
+  throttles: ThrottleFault[];
+  lroFaults: LroFault[];
+  latencies: LatencyFault[];
+  firewall: FirewallRule[];
+}
+
+/** What an LRO fault does to one operation. */
+export interface LroFaultEffect {
+  durationMs?: number;
+  fail?: { code: string; message: string };
+  cancel?: boolean;
+}
+
+/** The actions a fault needs from the running emulator (data plane and metadata build-up). */
+export interface FaultHost {
+  readonly regions: readonly string[];
+  readonly applicationRegions: readonly string[];
+  /** Stops the region's redis-servers (ARM already answers 503 when this is called). */
+  stopRegion(region: string): Promise<void>;
+  /** Starts the region's redis-servers again with their data (ARM still answers 503 while this runs). */
+  startRegion(region: string): Promise<void>;
+  /** Called once ARM answers for the region again. */
+  regionRestored(region: string): Promise<void>;
+  /** Database ids named by an id (any casing) or by the region they are in; undefined when none. */
+  resolveDatabases(ref: string): string[] | undefined;
+  setFirewall(applicationRegion: string, databaseId: string, mode: FirewallMode): void;
+}
+
+function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const detail = result.error.issues
+      .map((i) => `${i.path.length ? i.path.map(String).join('.') : '(body)'}: ${i.message}`)
+      .join('; ');
+    throw new FaultInputError(`invalid ${what}: ${detail}`);
+  }
+  return result.data;
+}
+
+export class Faults {
+  private readonly outages = new Set<string>();
+  private throttles: ThrottleFault[] = [];
+  private lroFaults: LroFault[] = [];
+  private readonly latencies = new Map<string, number>();
+  private readonly firewallRules = new Map<string, FirewallRule>();
+  private nextId = 1;
+  private regionQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly host: FaultHost) {}
+
+  // ---- the fault operations (control API, CLI and in-process) -----------------------------------
+
+  /**
+   * Starts an emulated outage: ARM calls for the region's clusters, databases and operations
+   * answer 503, and its redis-servers stop. Idempotent.
+   * @throws FaultInputError for a region the scenario does not have.
+   */
+  async outage(region: string): Promise<FaultState> {
+    const r = this.knownRegion(parse(regionInputSchema, { region }, 'outage').region);
+    return this.serialRegion(async () => {
+      if (this.outages.has(r)) return;
+      this.outages.add(r);
+      await this.host.stopRegion(r);
+    });
+  }
+
+  /** Ends an outage: the region's redis-servers start again with their data, then ARM answers again. Idempotent. */
+  async restore(region: string): Promise<FaultState> {
+    const r = this.knownRegion(parse(regionInputSchema, { region }, 'restore').region);
+    return this.serialRegion(async () => {
+      if (!this.outages.has(r)) return;
+      await this.host.startRegion(r);
+      this.outages.delete(r);
+      await this.host.regionRestored(r);
+    });
+  }
+
+  /** The next `count` matching ARM requests answer 429 with `Retry-After: retryAfterSeconds`. */
+  throttle(input: ThrottleInput): ThrottleFault {
+    const t = parse(throttleInputSchema, input, 'throttle');
+    const fault: ThrottleFault = {
+      id: this.nextId++,
+      remaining: t.count,
+      retryAfterSeconds: t.retryAfterSeconds,
+      method: t.method,
+      operation: t.operation,
+      resource: t.resource,
+    };
+    this.throttles.push(fault);
+    return { ...fault };
+  }
+
+  /** The next matching long-running operation(s) fail, are canceled, or take `durationMs`. */
+  lro(input: LroFaultInput): LroFault {
+    const f = parse(lroFaultInputSchema, input, 'LRO fault');
+    const fault: LroFault = {
+      id: this.nextId++,
+      operation: f.operation,
+      resource: f.resource,
+      fail: f.fail,
+      cancel: f.cancel,
+      durationMs: f.durationMs,
+      remaining: f.sticky ? null : (f.times ?? 1),
+    };
+    this.lroFaults.push(fault);
+    return { ...fault };
+  }
+
+  /** Adds `ms` before answering every request of the operation (`*`: all); 0 removes it. */
+  latency(input: LatencyInput): LatencyFault {
+    const l = parse(latencyInputSchema, input, 'latency');
+    if (l.ms === 0) this.latencies.delete(l.operation);
+    else this.latencies.set(l.operation, l.ms);
+    return { operation: l.operation, ms: l.ms };
+  }
+
+  /**
+   * Sets the firewall in front of the private endpoint(s) from `applicationRegion` to the database
+   * (by id, or every database of a region).
+   * @throws FaultInputError for an unknown application region or database.
+   */
+  firewall(input: FirewallInput): FirewallRule[] {
+    const f = parse(firewallInputSchema, input, 'firewall');
+    const appRegion = this.host.applicationRegions.find((r) => r.toLowerCase() === f.applicationRegion.toLowerCase());
+    if (!appRegion) {
+      throw new FaultInputError(
+        `unknown application region ${f.applicationRegion}; the scenario has ${this.host.applicationRegions.join(', ')}`,
+      );
+    }
+    const ids = this.host.resolveDatabases(f.database);
+    if (!ids || ids.length === 0) {
+      throw new FaultInputError(`no database matches ${f.database}: give a database resource id or a region`);
+    }
+    const rules: FirewallRule[] = [];
+    for (const databaseId of ids) {
+      this.host.setFirewall(appRegion, databaseId, f.mode);
+      const k = `${appRegion}\u0000${databaseId.toLowerCase()}`;
+      const rule = { applicationRegion: appRegion, databaseId, mode: f.mode };
+      if (f.mode === 'open') this.firewallRules.delete(k);
+      else this.firewallRules.set(k, rule);
+      rules.push(rule);
+    }
+    return rules;
+  }
+
+  /** Clears every fault: ends outages (restarting redis-servers), throttles, LRO faults, latency, firewall blocks. */
+  async reset(): Promise<FaultState> {
+    this.throttles = [];
+    this.lroFaults = [];
+    this.latencies.clear();
+    for (const rule of this.firewallRules.values()) {
+      this.host.setFirewall(rule.applicationRegion, rule.databaseId, 'open');
+    }
+    this.firewallRules.clear();
+    for (const r of [...this.outages]) await this.restore(r);
+    return this.list();
+  }
+
+  list(): FaultState {
+    return {
+      regionsInOutage: [...this.outages],
+      throttles: this.throttles.filter((t) => t.remaining > 0).map((t) => ({ ...t })),
+      lroFaults: this.lroFaults.filter((f) => f.remaining === null || f.remaining > 0).map((f) => ({ ...f })),
+      latencies: [...this.latencies].map(([op, ms]) => ({ operation: op as OperationName | '*', ms })),
+      firewall: [...this.firewallRules.values()].map((r) => ({ ...r })),
+    };
+  }
+
+  // ---- used while serving ARM requests --------------------------------------------------------
+
+  isRegionDown(region: string | undefined): boolean {
+    return region !== undefined && this.outages.has(region.replace(/\s+/g, '').toLowerCase());
+  }
+
+  regionsInOutage(): string[] {
+    return [...this.outages];
+  }
+
+  /** Consumes one matching throttle entry, if any. */
+  takeThrottle(request: { method: string; operation: OperationName; path: string }): ThrottleFault | undefined {
+    const path = request.path.toLowerCase();
+    const t = this.throttles.find(
+      (f) =>
+        f.remaining > 0 &&
+        (f.method === undefined || f.method === request.method.toUpperCase()) &&
+        (f.operation === undefined || f.operation === request.operation) &&
+        (f.resource === undefined || path.includes(f.resource.toLowerCase())),
+    );
+    if (!t) return undefined;
+    t.remaining -= 1;
+    this.throttles = this.throttles.filter((f) => f.remaining > 0);
+    return { ...t };
+  }
+
+  latencyFor(operation: OperationName): number {
+    return this.latencies.get(operation) ?? this.latencies.get('*') ?? 0;
+  }
+
+  /** Consumes one matching LRO fault, if any. */
+  takeLroFault(operation: LroOperationName, resourceId: string): LroFaultEffect | undefined {
+    const id = resourceId.toLowerCase();
+    const f = this.lroFaults.find(
+      (x) =>
+        x.operation === operation &&
+        (x.remaining === null || x.remaining > 0) &&
+        (x.resource === undefined || id.includes(x.resource.toLowerCase())),
+    );
+    if (!f) return undefined;
+    if (f.remaining !== null) f.remaining -= 1;
+    this.lroFaults = this.lroFaults.filter((x) => x.remaining === null || x.remaining > 0);
+    return { durationMs: f.durationMs, fail: f.fail, cancel: f.cancel };
+  }
+
+  private knownRegion(region: string): string {
+    const r = this.host.regions.find((x) => x.toLowerCase() === region.toLowerCase());
+    if (!r) throw new FaultInputError(`unknown region ${region}; the scenario has ${this.host.regions.join(', ')}`);
+    return r;
+  }
+
+  /** Outage and restore of regions run one at a time, so stop and start never interleave. */
+  private serialRegion(action: () => Promise<void>): Promise<FaultState> {
+    const next = this.regionQueue.then(action, action).then(() => this.list());
+    this.regionQueue = next.catch(() => undefined);
+    return next;
+  }
+}

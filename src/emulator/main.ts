@@ -1,0 +1,182 @@
+/**
+ * The `geofailover emulator` command logic: run the emulator until SIGINT/SIGTERM (printing one
+ * ready line of JSON on stdout), or talk to a running one through its control API.
+ */
+import type { MutationCount } from './counters';
+import type {
+  FaultState,
+  FirewallInput,
+  FirewallRule,
+  LatencyFault,
+  LatencyInput,
+  LroFault,
+  LroFaultInput,
+  ThrottleFault,
+  ThrottleInput,
+} from './faults';
+import { startEmulator, type EmulatorState } from './index';
+import { defaultScenario, loadScenario } from './scenario';
+
+export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
+
+export interface RunEmulatorOptions {
+  scenarioFile?: string;
+  port?: number;
+  controlPort?: number;
+  redisServerPath?: string;
+  workDir?: string;
+  lroDurationMs?: number;
+  metadataTickMs?: number;
+  /** one access-log line per ARM request on stderr */
+  verbose?: boolean;
+}
+
+export interface CommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+/** The line `geofailover emulator` prints once it is ready. */
+export interface ReadyLine {
+  arm: string;
+  ca: string;
+  control: string;
+}
+
+/**
+ * Starts the emulator, prints the ready line, and resolves with exit code 0 once a SIGINT or SIGTERM
+ * has stopped it (redis-servers included).
+ * @throws ScenarioError for a scenario file that is missing or invalid (bad usage).
+ */
+export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): Promise<number> {
+  const scenario = options.scenarioFile ? loadScenario(options.scenarioFile) : defaultScenario();
+  const log = (line: string): void => io.stderr(`[emulator] ${line}\n`);
+  const emulator = await startEmulator({
+    scenario,
+    port: options.port,
+    controlPort: options.controlPort,
+    redisServerPath: options.redisServerPath,
+    workDir: options.workDir,
+    lro: options.lroDurationMs !== undefined ? { durationMs: options.lroDurationMs } : undefined,
+    metadataTickMs: options.metadataTickMs,
+    log,
+    accessLog: options.verbose ?? false,
+  });
+  const ready: ReadyLine = { arm: emulator.arm, ca: emulator.caPath, control: emulator.control };
+  io.stdout(`${JSON.stringify(ready)}\n`);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    const onSignal = (s: NodeJS.Signals): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(s);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  log(`${signal}: stopping`);
+  await emulator.close();
+  return 0;
+}
+
+/** The control API answered with an error (400 for bad input). */
+export class ControlApiError extends Error {
+  override name = 'ControlApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The control API could not be reached at all. */
+export class ControlUnreachableError extends Error {
+  override name = 'ControlUnreachableError';
+}
+
+/** A client of a running emulator's control API (see control.ts for the routes). */
+export class ControlClient {
+  readonly baseUrl: string;
+
+  constructor(baseUrl: string) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+  }
+
+  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'Content-Type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(60_000),
+      });
+    } catch (e) {
+      const cause = (e as { cause?: { message?: string } }).cause?.message ?? (e as Error).message;
+      throw new ControlUnreachableError(`cannot reach the emulator's control API at ${this.baseUrl}: ${cause}`);
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new ControlApiError(
+        res.status,
+        'InvalidResponse',
+        `${this.baseUrl}${path} answered non-JSON: ${text.slice(0, 200)}`,
+      );
+    }
+    if (!res.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      throw new ControlApiError(res.status, error?.code ?? `HTTP${res.status}`, error?.message ?? text);
+    }
+    return parsed as T;
+  }
+
+  outage(region: string): Promise<FaultState> {
+    return this.request('POST', '/faults/outage', { region });
+  }
+  restore(region: string): Promise<FaultState> {
+    return this.request('POST', '/faults/restore', { region });
+  }
+  throttle(input: ThrottleInput): Promise<ThrottleFault> {
+    return this.request('POST', '/faults/throttle', input);
+  }
+  lro(input: LroFaultInput): Promise<LroFault> {
+    return this.request('POST', '/faults/lro', input);
+  }
+  latency(input: LatencyInput): Promise<LatencyFault> {
+    return this.request('POST', '/faults/latency', input);
+  }
+  firewall(input: FirewallInput): Promise<FirewallRule[]> {
+    return this.request('POST', '/faults/firewall', input);
+  }
+  reset(): Promise<FaultState> {
+    return this.request('POST', '/faults/reset');
+  }
+  faults(): Promise<FaultState> {
+    return this.request('GET', '/faults');
+  }
+  counters(): Promise<MutationCount[]> {
+    return this.request('GET', '/counters');
+  }
+  resetCounters(): Promise<{ ok: boolean }> {
+    return this.request('POST', '/counters/reset');
+  }
+  state(): Promise<EmulatorState> {
+    return this.request('GET', '/state');
+  }
+}
+
+/** Renders the counters as an aligned text table. */
+export function formatCounters(rows: MutationCount[]): string {
+  if (rows.length === 0) return 'no mutating calls yet\n';
+  const sorted = [...rows].sort(
+    (a, b) => a.resourceId.localeCompare(b.resourceId) || a.operation.localeCompare(b.operation),
+  );
+  const opWidth = Math.max('OPERATION'.length, ...sorted.map((r) => r.operation.length));
+  const lines = [`COUNT  ${'OPERATION'.padEnd(opWidth)}  RESOURCE`];
+  for (const r of sorted) lines.push(`${String(r.count).padStart(5)}  ${r.operation.padEnd(opWidth)}  ${r.resourceId}`);
+  return `${lines.join('\n')}\n`;
+}
