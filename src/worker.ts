@@ -1,8 +1,14 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
-import type { GeofailoverActivities } from './activities/types';
-import { TASK_QUEUE } from './contract/names';
+import { createActivities, createProbeActivities, type ActivityDependencies } from './activities';
+import type { GeofailoverActivities, ProbeActivities } from './activities/types';
+import { createArmClients } from './azure/clients';
+import { parseDatabaseId } from './azure/resource-ids';
+import type { GeofailoverConfig } from './config/schema';
+import { probeTaskQueue, TASK_QUEUE } from './contract/names';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -10,7 +16,8 @@ export interface CreateWorkerOptions {
   namespace?: string;
   /** default: TASK_QUEUE ('geofailover'); tests pass a unique queue */
   taskQueue?: string;
-  activities: GeofailoverActivities;
+  /** every activity in production; tests may register a subset (or fakes) */
+  activities: Partial<GeofailoverActivities>;
   /** a prebuilt bundle (tests bundle once per process); default: bundle src/workflows at start */
   workflowBundle?: WorkflowBundleOption;
 }
@@ -27,30 +34,166 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
   });
 }
 
-export interface RunWorkerOptions {
-  activities: GeofailoverActivities;
+export interface CreateProbeWorkerOptions {
+  connection: NativeConnection;
+  /** default: 'default' */
+  namespace?: string;
+  /** the application region this worker probes from */
+  applicationRegion: string;
+  activities: ProbeActivities;
+  /** default: probeTaskQueue(applicationRegion) ('geofailover-probe-<region>'); tests pass a unique queue */
   taskQueue?: string;
-  /** envconfig profile; default: TEMPORAL_PROFILE or 'default' */
-  profile?: string;
 }
 
 /**
- * Runs the main worker until SIGINT/SIGTERM (the SDK runtime's shutdown signals), letting running
- * tasks finish. Connection settings follow the Temporal conventions: envconfig profile file and
- * TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* variables.
- * @throws when the server cannot be reached or the worker fails.
+ * Builds a probe worker: activities only (no workflows), polling the probe task queue of one application region,
+ * so that probes run from inside that region's network.
+ */
+export async function createProbeWorker(options: CreateProbeWorkerOptions): Promise<Worker> {
+  const { connection, namespace, applicationRegion, activities } = options;
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue: options.taskQueue ?? probeTaskQueue(applicationRegion),
+    activities,
+  });
+}
+
+/** Thrown when the configuration cannot produce what the worker needs (a CA file that does not read, …). */
+export class WorkerSetupError extends Error {
+  override name = 'WorkerSetupError';
+}
+
+export interface ActivityDependenciesFromConfigOptions {
+  /** where relative paths of the configuration (azure.caFile) resolve; default the current directory */
+  configDir?: string;
+}
+
+/**
+ * The activities' dependencies from the configuration's `azure` section: ARM clients for `azure.endpoint` (real
+ * Azure with DefaultAzureCredential, or the emulator with a static test token), trusting `azure.caFile` when set,
+ * for `azure.subscriptionId` or else the subscription of the first member's resource id.
+ * @throws WorkerSetupError naming the field when the CA file cannot be read or no subscription can be found.
+ */
+export function activityDependenciesFromConfig(
+  config: GeofailoverConfig,
+  options: ActivityDependenciesFromConfigOptions = {},
+): ActivityDependencies {
+  const firstMember = Object.values(config.groups).flatMap((g) => Object.values(g.members))[0];
+  let subscriptionId = config.azure.subscriptionId;
+  if (!subscriptionId && firstMember) {
+    try {
+      subscriptionId = parseDatabaseId(firstMember).subscriptionId;
+    } catch {
+      // reported below
+    }
+  }
+  if (!subscriptionId) {
+    throw new WorkerSetupError('azure.subscriptionId: not set, and no member resource id names a subscription');
+  }
+  let caPem: string | undefined;
+  if (config.azure.caFile) {
+    const file = path.resolve(options.configDir ?? process.cwd(), config.azure.caFile);
+    try {
+      caPem = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new WorkerSetupError(`azure.caFile: cannot read ${file} (${(e as Error).message})`);
+    }
+  }
+  const arm = createArmClients({
+    subscriptionId,
+    endpoint: config.azure.endpoint,
+    redisApiVersion: config.azure.redisApiVersion,
+    ...(caPem !== undefined ? { caPem } : {}),
+  });
+  return { arm, ...(caPem !== undefined ? { caPem } : {}) };
+}
+
+/** The application regions named by any group of the configuration. */
+export function applicationRegionsOf(config: GeofailoverConfig): string[] {
+  return [...new Set(Object.values(config.groups).flatMap((g) => Object.keys(g.applicationRegions)))].sort();
+}
+
+export interface RunWorkerOptions {
+  /** the loaded configuration (loadConfig): activities are built from its `azure` section unless given */
+  config?: GeofailoverConfig;
+  /** where relative paths of the configuration (azure.caFile) resolve; default the current directory */
+  configDir?: string;
+  /**
+   * Run a probe worker for this application region (task queue `geofailover-probe-<region>`, activities only)
+   * instead of the main worker. With `config`, it must be an application region of some group.
+   */
+  probeRegion?: string;
+  /** activities to register instead of building them from `config` (main worker: all of them) */
+  activities?: GeofailoverActivities | ProbeActivities;
+  /** default: 'geofailover', or the region's probe queue */
+  taskQueue?: string;
+  /** envconfig profile; default: TEMPORAL_PROFILE or 'default' */
+  profile?: string;
+  /** called once the worker is built, right before it starts polling */
+  onReady?: (info: { kind: 'main' | 'probe'; taskQueue: string; namespace: string }) => void;
+  /** stops the worker (letting running tasks finish) when aborted; SIGINT/SIGTERM do the same */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs the main worker, or a probe worker with `probeRegion`, until SIGINT/SIGTERM (the SDK runtime's shutdown
+ * signals) or `signal`, letting running tasks finish. Connection settings follow the Temporal conventions:
+ * envconfig profile file and TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* variables.
+ * @throws TypeError when neither `config` nor `activities` is given; WorkerSetupError for a probe region no group
+ *   names or an unusable `azure` section; the SDK's errors when the server cannot be reached or the worker fails.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
-  const config = loadClientConnectConfig({ profile: options.profile });
-  const connection = await NativeConnection.connect(config.connectionOptions);
+  const { config, probeRegion } = options;
+  if (!config && !options.activities) {
+    throw new TypeError('runWorker: give the configuration (config) or the activities to register');
+  }
+  if (probeRegion !== undefined && config) {
+    const known = applicationRegionsOf(config);
+    if (!known.includes(probeRegion)) {
+      throw new WorkerSetupError(
+        `--probe-region ${probeRegion}: no group probes from it; the configuration's application regions are ${known.join(', ')}`,
+      );
+    }
+  }
+  const deps = config && !options.activities ? activityDependenciesFromConfig(config, options) : undefined;
+  const connectConfig = loadClientConnectConfig({ profile: options.profile });
+  const connection = await NativeConnection.connect(connectConfig.connectionOptions);
   try {
-    const worker = await createWorker({
-      connection,
-      namespace: config.namespace,
-      taskQueue: options.taskQueue,
-      activities: options.activities,
+    const namespace = connectConfig.namespace ?? 'default';
+    let worker: Worker;
+    if (probeRegion !== undefined) {
+      worker = await createProbeWorker({
+        connection,
+        namespace,
+        applicationRegion: probeRegion,
+        taskQueue: options.taskQueue,
+        activities: (options.activities as ProbeActivities | undefined) ?? createProbeActivities(deps!),
+      });
+    } else {
+      worker = await createWorker({
+        connection,
+        namespace,
+        taskQueue: options.taskQueue,
+        activities: (options.activities as GeofailoverActivities | undefined) ?? createActivities(deps!),
+      });
+    }
+    options.onReady?.({
+      kind: probeRegion !== undefined ? 'probe' : 'main',
+      taskQueue: worker.options.taskQueue,
+      namespace,
     });
-    await worker.run();
+    const { signal } = options;
+    if (signal) {
+      await worker.runUntil(
+        new Promise<void>((resolve) => {
+          if (signal.aborted) resolve();
+          else signal.addEventListener('abort', () => resolve(), { once: true });
+        }),
+      );
+    } else {
+      await worker.run();
+    }
   } finally {
     // Only after the worker has stopped: it needs the connection to finish its tasks.
     await connection.close();

@@ -7,7 +7,13 @@ import { classifyAzureError, type ClassifiedAzureError } from '../azure/errors';
  */
 export function azureFailure(e: unknown, doing: string): ApplicationFailure {
   const c: ClassifiedAzureError = classifyAzureError(e);
-  const status = c.statusCode !== undefined ? ` (HTTP ${c.statusCode}${c.code ? ` ${c.code}` : ''})` : '';
+  // The ARM code belongs in the message: it is what the step log and an intervention gate show.
+  const status =
+    c.statusCode !== undefined
+      ? ` (HTTP ${c.statusCode}${c.code ? ` ${c.code}` : ''})`
+      : c.code && !c.message.includes(c.code)
+        ? ` (${c.code})`
+        : '';
   return ApplicationFailure.create({
     message: `${doing}: ${c.message}${status}`,
     type: c.type,

@@ -1,12 +1,41 @@
 import type { ArmClients } from '../azure/clients';
+import { createDataPlaneActivities } from './data-plane';
+import { createGeoReplicationActivities } from './geo-replication';
 import { createMembershipActivities } from './membership';
-import type { GeofailoverActivities } from './types';
+import { createNotificationActivities } from './notification';
+import { createProbeActivities as createProbes } from './probe';
+import { createTrafficActivities } from './traffic';
+import type { GeofailoverActivities, ProbeActivities } from './types';
 
+/**
+ * What the activities are built from. Credentials and access keys are not in here: activities fetch keys
+ * (listKeys) when they need them, and never pass them on.
+ */
 export interface ActivityDependencies {
+  /** ARM clients for real Azure or the emulator (createArmClients) */
   arm: ArmClients;
+  /** extra CA to trust for the Redis data plane's TLS, PEM (the emulator's); real Azure needs none */
+  caPem?: string;
+  /** bound of one data-plane session (memory read, canary); default 10 s */
+  redisTimeoutMs?: number;
+  /** how long the escalation webhook may take; default 10 s */
+  webhookTimeoutMs?: number;
+  /** how long links may take to read as expected after force-unlink or rejoin; default 60 s */
+  verifyTimeoutMs?: number;
 }
 
-/** Every activity the main worker registers, built from injected clients (real Azure or the emulator). */
+/** Every activity the main worker (task queue `geofailover`) registers, built from injected clients. */
 export function createActivities(deps: ActivityDependencies): GeofailoverActivities {
-  return { ...createMembershipActivities(deps) };
+  return {
+    ...createMembershipActivities(deps),
+    ...createDataPlaneActivities(deps),
+    ...createTrafficActivities(deps),
+    ...createGeoReplicationActivities(deps),
+    ...createNotificationActivities(deps),
+  };
+}
+
+/** The activities a probe worker (task queue `geofailover-probe-<region>`) registers. */
+export function createProbeActivities(deps: ActivityDependencies): ProbeActivities {
+  return createProbes(deps);
 }

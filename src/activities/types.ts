@@ -1,10 +1,15 @@
+import type { EndpointRef } from '../contract/runbook';
 import type { GroupMember } from '../contract/readiness';
 import type { MemberSnapshot } from '../contract/types';
 
-/**
- * Reads of group membership. Workflows proxy these by type only; the implementation against Azure
- * (or the emulator) lives beside this file.
+/*
+ * Activity interfaces. Workflows proxy these by type only; implementations live beside this file and
+ * are built by createActivities(deps). Inputs and results carry resource ids, never keys or tokens:
+ * an activity that needs an access key fetches it (listKeys) and uses it without returning it.
+ * Every activity throws ApplicationFailure with a contract failure type (src/contract/failures.ts).
  */
+
+/** Reads of group membership. */
 export interface MembershipActivities {
   /**
    * Reads one member's database: states, linkedDatabases and the settings that must match across the group.
@@ -14,5 +19,128 @@ export interface MembershipActivities {
   describeMember(member: GroupMember): Promise<MemberSnapshot>;
 }
 
+export type PressureGrade = 'ok' | 'elevated' | 'critical';
+
+export interface MemoryReading {
+  region: string;
+  databaseId: string;
+  usedBytes: number;
+  maxBytes: number;
+  /** used / max, percent (one decimal) */
+  percent: number;
+  readAt: string;
+}
+
+/** Data-plane reads and the canary, from the main worker (at the hostName:port ARM reports). */
+export interface DataPlaneActivities {
+  /** INFO memory of one member's database. */
+  readMemory(member: GroupMember): Promise<MemoryReading>;
+  /** Writes a canary key with a TTL and reads it back; throws ProbeFailed when it does not come back. */
+  canaryWriteRead(input: { member: GroupMember; ttlSeconds: number }): Promise<{ region: string; latencyMs: number }>;
+}
+
+export interface ProbeTargetInput {
+  memberRegion: string;
+  databaseId: string;
+  /** HOST:PORT of this application region's private endpoint for the database */
+  address: string;
+}
+
+export interface ProbeOutcomeRecord {
+  applicationRegion: string;
+  memberRegion: string;
+  databaseId: string;
+  address: string;
+  outcome: 'ok' | 'refused' | 'timeout' | 'tls-error' | 'auth-error' | 'error';
+  failedStage?: 'tcp' | 'tls' | 'auth' | 'ping';
+  latencyMs?: number;
+  error?: string;
+}
+
+/** Runs on a probe worker in the application region (task queue geofailover-probe-<region>). */
+export interface ProbeActivities {
+  /** TCP, TLS, AUTH and PING against each target, in parallel; never throws for a failed probe. */
+  probeEndpoints(input: {
+    applicationRegion: string;
+    targets: ProbeTargetInput[];
+    timeoutMs: number;
+  }): Promise<ProbeOutcomeRecord[]>;
+}
+
+export interface EndpointState {
+  name: string;
+  type: string;
+  endpointStatus: string;
+  endpointMonitorStatus?: string;
+  priority?: number;
+  target?: string;
+}
+
+export interface ProfileSnapshot {
+  profileId: string;
+  routingMethod?: string;
+  /** the profile's own switch (Enabled | Disabled) */
+  profileStatus?: string;
+  endpoints: EndpointState[];
+}
+
+/** Traffic Manager: check state first, then act; setting a status it already has is a no-op. */
+export interface TrafficActivities {
+  readProfile(input: { profileId: string }): Promise<ProfileSnapshot>;
+  /**
+   * Sets one endpoint's endpointStatus, then re-reads the profile and verifies it: the endpoint has the
+   * new status and at least one enabled endpoint remains. Throws when verification fails.
+   */
+  setEndpointStatus(input: {
+    profileId: string;
+    endpoint: EndpointRef;
+    status: 'Enabled' | 'Disabled';
+  }): Promise<{ before: ProfileSnapshot; after: ProfileSnapshot; changed: boolean }>;
+}
+
+/** Destructive geo-replication operations: each re-reads state first and skips what is already done. */
+export interface GeoReplicationActivities {
+  /**
+   * Force-unlinks the failed member, called on a survivor. Skips (skipped: true) when no survivor lists it.
+   * Waits on the long-running operation with heartbeats (resuming the same operation after a worker
+   * restart), then verifies that no survivor lists the failed member.
+   */
+  forceUnlink(input: {
+    survivorDatabaseId: string;
+    failedDatabaseId: string;
+    survivorDatabaseIds: string[];
+    pollIntervalMs?: number;
+  }): Promise<{
+    skipped: boolean;
+    calledOn?: string;
+    operationId?: string;
+    /** this attempt resumed the operation an earlier attempt started (from its heartbeat), instead of calling again */
+    resumed?: boolean;
+  }>;
+  /**
+   * Rejoins an unlinked database to the group (force-link; or delete + recreate with the group nickname),
+   * discarding its data. Skips when every member already lists it. Heartbeats while it waits.
+   */
+  rejoinMember(input: {
+    databaseId: string;
+    groupNickname: string;
+    memberDatabaseIds: string[];
+    method: 'force-link' | 'recreate';
+    pollIntervalMs?: number;
+  }): Promise<{ skipped: boolean }>;
+}
+
+/** Escalation: POSTs a JSON body to the configured webhook; logs when there is none. */
+export interface NotificationActivities {
+  notifyEscalation(input: {
+    webhook?: string;
+    body: Record<string, unknown>;
+  }): Promise<{ delivered: boolean; statusCode?: number; error?: string }>;
+}
+
 /** Every activity the main worker registers. */
-export type GeofailoverActivities = MembershipActivities;
+export type GeofailoverActivities = MembershipActivities &
+  DataPlaneActivities &
+  TrafficActivities &
+  GeoReplicationActivities &
+  NotificationActivities;

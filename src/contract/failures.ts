@@ -21,6 +21,11 @@ export const FAILURE_TYPES = {
   probeFailed: 'ProbeFailed',
   /** The runbook input or configuration is invalid. */
   invalidInput: 'InvalidInput',
+  /**
+   * A safety check on Azure state failed: an action would leave an unsafe state (e.g. no enabled Traffic
+   * Manager endpoint), or the state read back after an action is not what the action promised. A person decides.
+   */
+  verificationFailed: 'VerificationFailed',
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
@@ -31,4 +36,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   // A destructive operation that ended Failed is not repeated blindly: a person decides at an intervention gate.
   FAILURE_TYPES.azureOperationFailed,
   FAILURE_TYPES.invalidInput,
+  FAILURE_TYPES.verificationFailed,
 ];

@@ -18,7 +18,10 @@ export const interveneSignal = defineSignal<[InterventionPayload]>('intervene');
 
 export interface DecideResult {
   accepted: boolean;
+  /** why it was refused (set when accepted is false) */
   reason?: string;
+  /** what the accepted decision did, e.g. "approval 1 of 2 recorded at approval-unlink" */
+  detail?: string;
 }
 export const decideUpdate = defineUpdate<DecideResult, [DecidePayload]>('decide');
 

@@ -48,3 +48,29 @@ export const SEARCH_ATTRIBUTES = {
   failedRegion: { name: 'FailedRegion', type: 'Keyword' },
   phase: { name: 'RunbookPhase', type: 'Keyword' },
 } as const;
+
+/** Values of the RunbookPhase search attribute and of `status().phase`, as the run moves. */
+export const RUNBOOK_PHASES = [
+  /** validate-input, membership, memory, firewall */
+  'validating',
+  /** traffic-reroute, verify */
+  'rerouting',
+  'awaiting-recovery',
+  /** an approval gate (approval-unlink, approval-rejoin) is open */
+  'awaiting-approval',
+  /** a step failed after its retries; its intervention gate is open */
+  'intervention',
+  'unlinking',
+  'rejoining',
+  'failing-back',
+  'completed',
+  'aborted',
+  'stopped',
+  'refused',
+] as const;
+export type RunbookPhase = (typeof RUNBOOK_PHASES)[number];
+
+/** Name of the intervention gate a failed step opens (OpenGate.gate, and the optional `gate` of a decision). */
+export function interventionGateName(step: StepName): string {
+  return `intervention:${step}`;
+}

@@ -1,5 +1,6 @@
 import type { Duration } from '@temporalio/common';
 import type { ReadActivityTimeouts } from './readiness';
+import type { RunbookStatus } from './types';
 
 /** A Traffic Manager endpoint, as the configuration names it. */
 export interface EndpointRef {
@@ -72,4 +73,24 @@ export interface RejoinRunbookInput {
   reason: string;
   requestedBy: string;
   tuning?: RunbookTuning;
+}
+
+/** How a runbook ended. */
+export type RunbookOutcome =
+  /** every step ran; traffic is back on the recovered region */
+  | 'completed'
+  /** an `abort` (signal or intervention) stopped it before the next destructive step */
+  | 'aborted'
+  /** a gate was rejected, or timed out after escalating, where the runbook cannot go on safely */
+  | 'stopped'
+  /** validation refused the input or the group (nothing was changed) */
+  | 'refused';
+
+export interface RunbookResult {
+  outcome: RunbookOutcome;
+  /** one sentence a commander reads first */
+  summary: string;
+  /** start → traffic rerouted, when traffic moved */
+  rtoMs?: number;
+  status: RunbookStatus;
 }

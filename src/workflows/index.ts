@@ -1,3 +1,5 @@
 // The worker's workflowsPath. Export each workflow by name (no `export *`): the function name is the
 // workflow type of the public contract (WORKFLOW_TYPES in src/contract/names.ts).
+export { failoverRunbook } from './failover-runbook';
 export { readinessCheck } from './readiness-check';
+export { rejoinRunbook } from './rejoin-runbook';

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { createClient } from 'redis';
+import type { ArmClients } from '../azure/clients';
+import { FAILURE_TYPES } from '../contract/failures';
+import { memoryUsage } from '../redis/info';
+import { readDataPlaneAccess, type DataPlaneAccess } from './database-access';
+import type { DataPlaneActivities } from './types';
+
+export interface DataPlaneDependencies {
+  arm: ArmClients;
+  /** extra CA to trust for the data plane's TLS, PEM (the emulator's); real Azure needs none */
+  caPem?: string;
+  /** bound of one data-plane session (connect, TLS, AUTH, commands); default 10 s */
+  redisTimeoutMs?: number;
+}
+
+const DEFAULT_REDIS_TIMEOUT_MS = 10_000;
+const CANARY_PREFIX = 'geofailover:canary:';
+
+type Client = ReturnType<typeof createClient>;
+
+/**
+ * Runs `fn` on a fresh node-redis connection to hostName:port (TLS per clientProtocol), bounded by `timeoutMs`
+ * and by the activity's cancellation.
+ * @throws retryable ProbeFailed naming `what` when the connection or a command fails.
+ */
+async function withRedis<T>(
+  access: DataPlaneAccess,
+  options: { caPem?: string; timeoutMs: number; what: string },
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
+  const socket = {
+    host: access.hostName,
+    port: access.port,
+    connectTimeout: options.timeoutMs,
+    socketTimeout: options.timeoutMs,
+    reconnectStrategy: false as const,
+  };
+  const client = createClient({
+    password: access.password,
+    maintNotifications: 'disabled',
+    socket: access.tls ? { ...socket, tls: true, ...(options.caPem ? { ca: options.caPem } : {}) } : socket,
+  });
+  // Connection-level failures arrive as 'error' events: keep the first one as the reason.
+  let socketError: unknown;
+  client.on('error', (e: unknown) => (socketError ??= e));
+  const signal = Context.current().cancellationSignal;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const bounded = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    onAbort = () => reject(signal.reason ?? new Error('cancelled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const close = (): void => {
+    try {
+      if (client.isOpen) client.destroy();
+    } catch {
+      // already closed
+    }
+  };
+  const work = (async () => {
+    await client.connect();
+    return fn(client);
+  })();
+  // A session that outlives the timeout (a connect still in flight) is closed as soon as it settles.
+  work.then(close, close);
+  try {
+    return await Promise.race([work, bounded]);
+  } catch (e) {
+    if (signal.aborted) throw signal.reason ?? e;
+    const cause = e instanceof Error && !/Socket closed/i.test(e.message) ? e : (socketError ?? e);
+    const message = (cause as Error)?.message ?? String(cause);
+    throw ApplicationFailure.create({
+      message: `${options.what}: data plane at ${access.hostName}:${access.port}${access.tls ? ' (TLS)' : ''}: ${message}`,
+      type: FAILURE_TYPES.probeFailed,
+    });
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+    close();
+  }
+}
+
+/** INFO memory and the canary, on the database's own endpoint (the hostName:port ARM reports). */
+export function createDataPlaneActivities(deps: DataPlaneDependencies): DataPlaneActivities {
+  const timeoutMs = deps.redisTimeoutMs ?? DEFAULT_REDIS_TIMEOUT_MS;
+  const session = <T>(access: DataPlaneAccess, what: string, fn: (client: Client) => Promise<T>): Promise<T> =>
+    withRedis(access, { caPem: deps.caPem, timeoutMs, what }, fn);
+
+  return {
+    async readMemory(member) {
+      const what = `reading memory of ${member.region}`;
+      const signal = Context.current().cancellationSignal;
+      const access = await readDataPlaneAccess(deps.arm, member.databaseId, what, signal);
+      const info = await session(access, what, (c) => c.info('memory'));
+      let usage;
+      try {
+        usage = memoryUsage(info);
+      } catch (e) {
+        throw ApplicationFailure.create({
+          message: `${what}: ${(e as Error).message}`,
+          type: FAILURE_TYPES.probeFailed,
+        });
+      }
+      return {
+        region: member.region,
+        databaseId: member.databaseId,
+        usedBytes: usage.usedBytes,
+        maxBytes: usage.maxBytes,
+        // A database without a memory limit (never the case on Azure Managed Redis) reads as 0 %.
+        percent: usage.percent ?? 0,
+        readAt: new Date().toISOString(),
+      };
+    },
+
+    async canaryWriteRead({ member, ttlSeconds }) {
+      const what = `canary on ${member.region}`;
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1) {
+        throw ApplicationFailure.nonRetryable(
+          `${what}: ttlSeconds must be a whole number of seconds ≥ 1, got ${ttlSeconds}`,
+          FAILURE_TYPES.invalidInput,
+        );
+      }
+      const signal = Context.current().cancellationSignal;
+      const access = await readDataPlaneAccess(deps.arm, member.databaseId, what, signal);
+      const key = `${CANARY_PREFIX}${member.region}:${randomUUID()}`;
+      const value = new Date().toISOString();
+      return session(access, what, async (c) => {
+        const started = performance.now();
+        await c.set(key, value, { expiration: { type: 'EX', value: ttlSeconds } });
+        const read = await c.get(key);
+        const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+        if (read !== value) {
+          throw new Error(`wrote ${key} but read back ${read === null ? 'nothing' : JSON.stringify(read)}`);
+        }
+        return { region: member.region, latencyMs };
+      });
+    },
+  };
+}

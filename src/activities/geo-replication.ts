@@ -1,0 +1,421 @@
+import type { Database } from '@azure/arm-redisenterprisecache';
+import { activityInfo, ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { ArmClients } from '../azure/clients';
+import { classifyAzureError } from '../azure/errors';
+import { beginForceLinkToReplicationGroup } from '../azure/operation-specs';
+import { sameResourceId, type DatabaseResourceId } from '../azure/resource-ids';
+import { FAILURE_TYPES } from '../contract/failures';
+import { azureFailure } from './azure-failure';
+import { databaseIdOf } from './database-access';
+import {
+  checkpointFor,
+  DEFAULT_REREAD_INTERVAL_MS,
+  operationIdOf,
+  pollUntil,
+  waitForPoller,
+  type LroCheckpoint,
+} from './lro-wait';
+import type { GeoReplicationActivities } from './types';
+
+export interface GeoReplicationDependencies {
+  arm: ArmClients;
+  /**
+   * After an operation succeeded, how long the links may take to read as expected before verification fails;
+   * default 60 s.
+   */
+  verifyTimeoutMs?: number;
+}
+
+const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
+
+/** States of a database while an operation changes it. */
+const BUSY_STATES = new Set(['creating', 'updating', 'deleting']);
+
+/** The short name of a database for messages: its cluster (one database per cluster on Managed Redis). */
+function shortName(databaseId: string): string {
+  return databaseId.match(/redisEnterprise\/([^/]+)/i)?.[1] ?? databaseId;
+}
+
+function uniqueIds(ids: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const id of ids) if (!out.some((x) => sameResourceId(x, id))) out.push(id);
+  return out;
+}
+
+function linkState(db: Database | undefined, id: string): string | undefined {
+  return db?.geoReplication?.linkedDatabases?.find((l) => l.id !== undefined && sameResourceId(l.id, id))?.state;
+}
+
+const isBusy = (db: Database | undefined): boolean => BUSY_STATES.has((db?.provisioningState ?? '').toLowerCase());
+
+function operationFailed(message: string): ApplicationFailure {
+  return ApplicationFailure.create({ message, type: FAILURE_TYPES.azureOperationFailed, nonRetryable: true });
+}
+
+function verificationFailed(message: string, details: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type: FAILURE_TYPES.verificationFailed,
+    nonRetryable: true,
+    details: [details],
+  });
+}
+
+/**
+ * force-unlink and rejoin. Both are destructive, so each re-reads the group first and skips what is already done,
+ * resumes (from its heartbeat) an operation an earlier attempt started instead of starting another, and waits for
+ * an operation it finds in flight rather than calling again.
+ */
+export function createGeoReplicationActivities(deps: GeoReplicationDependencies): GeoReplicationActivities {
+  const { redis } = deps.arm;
+  const verifyTimeoutMs = deps.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
+  const abort = (): { abortSignal: AbortSignal } => ({ abortSignal: Context.current().cancellationSignal });
+
+  /** One database; `undefined` when it does not exist (404) and `allowMissing`. */
+  async function readDatabase(databaseId: string, allowMissing = false): Promise<Database | undefined> {
+    const id = databaseIdOf(databaseId, 'geo-replication');
+    try {
+      return await redis.databases.get(id.resourceGroupName, id.clusterName, id.databaseName, abort());
+    } catch (e) {
+      if (allowMissing && classifyAzureError(e).type === FAILURE_TYPES.azureNotFound) return undefined;
+      throw azureFailure(e, `reading ${databaseId}`);
+    }
+  }
+
+  const readAll = (ids: readonly string[], missingOk?: string): Promise<(Database | undefined)[]> =>
+    Promise.all(ids.map((id) => readDatabase(id, missingOk !== undefined && sameResourceId(id, missingOk))));
+
+  /** Re-reads until `check` passes or the verification window ends; then throws VerificationFailed. */
+  async function verifyEventually(
+    what: string,
+    intervalMs: number,
+    details: unknown,
+    check: () => Promise<string[]>,
+  ): Promise<void> {
+    const deadline = Date.now() + verifyTimeoutMs;
+    let problems: string[] = [];
+    await pollUntil(
+      async () => {
+        problems = await check();
+        return problems.length === 0 || Date.now() >= deadline;
+      },
+      intervalMs,
+      details,
+    );
+    if (problems.length > 0) {
+      throw verificationFailed(`${what}: ${problems.join('; ')}`, { problems });
+    }
+  }
+
+  // ---- force-unlink ---------------------------------------------------------------------------
+
+  /** Which survivors still list the failed member, and in which link state. */
+  async function survivorsListing(
+    survivors: readonly string[],
+    failed: string,
+  ): Promise<{ survivor: string; state: string }[]> {
+    const views = await readAll(survivors);
+    return survivors.flatMap((survivor, i) => {
+      const state = linkState(views[i], failed);
+      return state === undefined ? [] : [{ survivor, state }];
+    });
+  }
+
+  return {
+    async forceUnlink(input) {
+      const failed = input.failedDatabaseId;
+      const calledOn = input.survivorDatabaseId;
+      databaseIdOf(failed, 'force-unlink: the failed member');
+      const target: DatabaseResourceId = databaseIdOf(calledOn, 'force-unlink: the survivor to call it on');
+      if (sameResourceId(failed, calledOn)) {
+        throw ApplicationFailure.nonRetryable(
+          `force-unlink: the survivor to call it on cannot be the failed member itself (${failed})`,
+          FAILURE_TYPES.invalidInput,
+        );
+      }
+      const survivors = uniqueIds([calledOn, ...input.survivorDatabaseIds]).filter((id) => !sameResourceId(id, failed));
+      for (const s of survivors) databaseIdOf(s, 'force-unlink: a survivor');
+      const interval = input.pollIntervalMs ?? DEFAULT_REREAD_INTERVAL_MS;
+      const lroOptions = input.pollIntervalMs !== undefined ? { updateIntervalInMs: input.pollIntervalMs } : {};
+      const earlier = checkpointFor(activityInfo().heartbeatDetails, 'forceUnlink', failed);
+      // The last checkpoint heartbeated; verification keeps heartbeating it, so a retry still knows the operation.
+      let last: LroCheckpoint | undefined;
+      const checkpointOn =
+        (on: string) =>
+        (pollerState: string): LroCheckpoint =>
+          (last = {
+            operation: 'forceUnlink',
+            calledOn: on,
+            subject: failed,
+            operationId: operationIdOf(pollerState),
+            pollerState,
+          });
+      const verify = (details: unknown): Promise<void> =>
+        verifyEventually(`force-unlink of ${shortName(failed)} did not take effect`, interval, details, async () =>
+          (await survivorsListing(survivors, failed)).map(
+            (l) => `${shortName(l.survivor)} still lists it (${l.state})`,
+          ),
+        );
+
+      // 1. Re-read first: a member nobody lists any more needs nothing (done by hand, or by an earlier attempt).
+      let listing = await survivorsListing(survivors, failed);
+      if (listing.length === 0) {
+        if (earlier) {
+          log.info(`force-unlink of ${shortName(failed)}: the operation of an earlier attempt completed`);
+          return { skipped: false, calledOn: earlier.calledOn, operationId: earlier.operationId, resumed: true };
+        }
+        log.info(`force-unlink of ${shortName(failed)}: no survivor lists it; nothing to do`);
+        return { skipped: true };
+      }
+
+      // 2. An earlier attempt of ours started the operation: resume polling it, never call again.
+      if (earlier) {
+        const resumeTarget = databaseIdOf(earlier.calledOn, 'force-unlink: the checkpoint');
+        let resumed = false;
+        try {
+          const poller = await redis.databases.beginForceUnlink(
+            resumeTarget.resourceGroupName,
+            resumeTarget.clusterName,
+            resumeTarget.databaseName,
+            { ids: [failed] },
+            { ...lroOptions, ...abort(), resumeFrom: earlier.pollerState },
+          );
+          resumed = true;
+          await waitForPoller(poller, checkpointOn(earlier.calledOn));
+        } catch (e) {
+          if (Context.current().cancellationSignal.aborted) throw e;
+          // The status resource of that operation is gone: fall back to what the group shows (step 3).
+          if (resumed || classifyAzureError(e).type !== FAILURE_TYPES.azureNotFound) {
+            throw azureFailure(e, `force-unlink of ${shortName(failed)} on ${shortName(earlier.calledOn)}`);
+          }
+          log.warn(`force-unlink: cannot resume operation ${earlier.operationId}: ${(e as Error).message}`);
+        }
+        if (resumed) {
+          await verify(last ?? earlier);
+          log.info(`force-unlink of ${shortName(failed)}: resumed operation ${earlier.operationId} completed`);
+          return { skipped: false, calledOn: earlier.calledOn, operationId: earlier.operationId, resumed: true };
+        }
+      }
+
+      // 3. An unlink in flight whose checkpoint was lost (crash before the first heartbeat): wait for it.
+      if (listing.some((l) => l.state === 'Unlinking')) {
+        log.info(
+          `force-unlink of ${shortName(failed)} is already in progress; waiting for it instead of calling again`,
+        );
+        await pollUntil(
+          async () => {
+            listing = await survivorsListing(survivors, failed);
+            return !listing.some((l) => l.state === 'Unlinking');
+          },
+          interval,
+          { waitingFor: 'force-unlink in progress', subject: failed },
+        );
+        if (listing.length === 0) return { skipped: true };
+        throw operationFailed(
+          `a force-unlink of ${shortName(failed)} that was in progress ended without effect: ` +
+            listing.map((l) => `${shortName(l.survivor)} lists it as ${l.state}`).join('; ') +
+            '. Retry at the intervention gate to call it again.',
+        );
+      }
+
+      // 4. Act, once.
+      let operationId: string | undefined;
+      try {
+        const poller = await redis.databases.beginForceUnlink(
+          target.resourceGroupName,
+          target.clusterName,
+          target.databaseName,
+          { ids: [failed] },
+          { ...lroOptions, ...abort() },
+        );
+        operationId = operationIdOf(poller.toString());
+        log.info(`force-unlink of ${shortName(failed)} called on ${shortName(calledOn)}`, { operationId });
+        await waitForPoller(poller, checkpointOn(calledOn));
+      } catch (e) {
+        if (Context.current().cancellationSignal.aborted) throw e;
+        throw azureFailure(e, `force-unlink of ${shortName(failed)} on ${shortName(calledOn)}`);
+      }
+
+      // 5. Verify.
+      await verify(last);
+      return { skipped: false, calledOn, ...(operationId ? { operationId } : {}) };
+    },
+
+    // ---- rejoin ---------------------------------------------------------------------------------
+
+    async rejoinMember(input) {
+      const { databaseId, groupNickname, method } = input;
+      const target = databaseIdOf(databaseId, 'rejoin: the rejoining database');
+      const others = uniqueIds(input.memberDatabaseIds).filter((id) => !sameResourceId(id, databaseId));
+      for (const o of others) databaseIdOf(o, 'rejoin: a group member');
+      if (others.length === 0) {
+        throw ApplicationFailure.nonRetryable(
+          `rejoin of ${shortName(databaseId)}: memberDatabaseIds names no other member of ${groupNickname} to link to`,
+          FAILURE_TYPES.invalidInput,
+        );
+      }
+      const all = [databaseId, ...others];
+      const interval = input.pollIntervalMs ?? DEFAULT_REREAD_INTERVAL_MS;
+      const lroOptions = input.pollIntervalMs !== undefined ? { updateIntervalInMs: input.pollIntervalMs } : {};
+
+      /** Every pair that does not list the other as Linked ([] = the group is whole). */
+      const missingLinks = async (): Promise<string[]> => {
+        const views = await readAll(all, databaseId);
+        const problems: string[] = [];
+        all.forEach((a, i) => {
+          const view = views[i];
+          if (!view) {
+            problems.push(`${shortName(a)} does not exist`);
+            return;
+          }
+          for (const b of all) {
+            if (a === b) continue;
+            const state = linkState(view, b);
+            if (state !== 'Linked') problems.push(`${shortName(a)} lists ${shortName(b)} as ${state ?? 'nothing'}`);
+          }
+        });
+        return problems;
+      };
+      const verify = (details: unknown): Promise<void> =>
+        verifyEventually(
+          `rejoin of ${shortName(databaseId)} to ${groupNickname} did not make the group whole`,
+          interval,
+          details,
+          missingLinks,
+        );
+
+      // 1. Re-read first: nothing to do when every member lists every other as Linked.
+      const before = await missingLinks();
+      if (before.length === 0) {
+        log.info(`rejoin of ${shortName(databaseId)}: every member already lists every other as Linked`);
+        return { skipped: true };
+      }
+      log.info(`rejoin of ${shortName(databaseId)} by ${method}`, { missing: before });
+
+      if (method === 'force-link') {
+        const earlier = checkpointFor(activityInfo().heartbeatDetails, 'forceLinkToReplicationGroup', databaseId);
+        let last: LroCheckpoint | undefined;
+        const checkpoint = (pollerState: string): LroCheckpoint =>
+          (last = {
+            operation: 'forceLinkToReplicationGroup',
+            calledOn: databaseId,
+            subject: databaseId,
+            operationId: operationIdOf(pollerState),
+            pollerState,
+          });
+        const parameters = { geoReplication: { groupNickname, linkedDatabases: others.map((id) => ({ id })) } };
+        const begin = (resumeFrom?: string) =>
+          beginForceLinkToReplicationGroup(
+            redis,
+            target.resourceGroupName,
+            target.clusterName,
+            target.databaseName,
+            parameters,
+            { ...lroOptions, ...abort(), ...(resumeFrom ? { resumeFrom } : {}) },
+          );
+        let poller: Awaited<ReturnType<typeof begin>> | undefined;
+        try {
+          if (earlier) {
+            // 2. Resume the operation an earlier attempt started.
+            try {
+              poller = await begin(earlier.pollerState);
+            } catch (e) {
+              if (classifyAzureError(e).type !== FAILURE_TYPES.azureNotFound) throw e;
+              log.warn(`rejoin: cannot resume operation ${earlier.operationId}: ${(e as Error).message}`);
+            }
+          }
+          if (!poller) {
+            // 3. A force-link in flight whose checkpoint was lost: wait for it instead of calling again.
+            const view = await readDatabase(databaseId, true);
+            const linking = (view?.geoReplication?.linkedDatabases ?? []).some((l) => l.state === 'Linking');
+            if (isBusy(view)) {
+              await pollUntil(async () => !isBusy(await readDatabase(databaseId, true)), interval, {
+                waitingFor: 'an operation in progress on the rejoining database',
+                subject: databaseId,
+              });
+              const after = await missingLinks();
+              if (after.length === 0) return { skipped: true };
+              if (linking) {
+                throw operationFailed(
+                  `a force-link of ${shortName(databaseId)} that was in progress ended without effect: ${after.join('; ')}. Retry at the intervention gate to call it again.`,
+                );
+              }
+            }
+            // 4. Act, once.
+            poller = await begin();
+            log.info(`force-link of ${shortName(databaseId)} to ${groupNickname} started`, {
+              operationId: operationIdOf(poller.toString()),
+            });
+          }
+          await waitForPoller(poller, checkpoint);
+        } catch (e) {
+          if (Context.current().cancellationSignal.aborted) throw e;
+          if (e instanceof ApplicationFailure) throw e;
+          throw azureFailure(e, `force-link of ${shortName(databaseId)} to ${groupNickname}`);
+        }
+        await verify(last);
+        return { skipped: false };
+      }
+
+      // method 'recreate': delete the database, then create it again as a member of the group. Each phase is
+      // decided by what ARM shows, so a retry continues where an earlier attempt stopped.
+      const waitWhileBusy = async (phase: string): Promise<Database | undefined> => {
+        let view: Database | undefined;
+        await pollUntil(
+          async () => {
+            view = await readDatabase(databaseId, true);
+            return !isBusy(view);
+          },
+          interval,
+          { waitingFor: phase, subject: databaseId },
+        );
+        return view;
+      };
+      try {
+        let view = await readDatabase(databaseId, true);
+        if (isBusy(view)) view = await waitWhileBusy('an operation in progress');
+        if (view && (await missingLinks()).length === 0) return { skipped: true };
+        // Settings come from a member (they must match across the group), so a retry after the delete has them.
+        const reference = (await readAll(others)).find((d) => d !== undefined);
+        if (!reference) {
+          throw ApplicationFailure.nonRetryable(
+            `rejoin of ${shortName(databaseId)}: no other member of ${groupNickname} could be read`,
+            FAILURE_TYPES.invalidInput,
+          );
+        }
+        if (view) {
+          const poller = await redis.databases.beginDelete(
+            target.resourceGroupName,
+            target.clusterName,
+            target.databaseName,
+            { ...lroOptions, ...abort() },
+          );
+          log.info(`recreate: deleting ${shortName(databaseId)}`);
+          await waitForPoller(poller, (pollerState) => ({ phase: 'delete', subject: databaseId, pollerState }));
+        }
+        const poller = await redis.databases.beginCreate(
+          target.resourceGroupName,
+          target.clusterName,
+          target.databaseName,
+          {
+            clientProtocol: reference.clientProtocol,
+            clusteringPolicy: reference.clusteringPolicy,
+            evictionPolicy: reference.evictionPolicy,
+            modules: (reference.modules ?? []).map((m) => ({ name: m.name, ...(m.args ? { args: m.args } : {}) })),
+            ...(view?.port !== undefined ? { port: view.port } : {}),
+            geoReplication: { groupNickname, linkedDatabases: all.map((id) => ({ id })) },
+          },
+          { ...lroOptions, ...abort() },
+        );
+        log.info(`recreate: creating ${shortName(databaseId)} in ${groupNickname}`);
+        await waitForPoller(poller, (pollerState) => ({ phase: 'create', subject: databaseId, pollerState }));
+      } catch (e) {
+        if (Context.current().cancellationSignal.aborted) throw e;
+        if (e instanceof ApplicationFailure) throw e;
+        throw azureFailure(e, `recreating ${shortName(databaseId)} in ${groupNickname}`);
+      }
+      await verify({ phase: 'verify', subject: databaseId });
+      return { skipped: false };
+    },
+  };
+}

@@ -1,0 +1,145 @@
+import type { Endpoint, Profile } from '@azure/arm-trafficmanager';
+import { ApplicationFailure, Context, log } from '@temporalio/activity';
+import type { ArmClients } from '../azure/clients';
+import {
+  normalizeEndpointType,
+  parseTrafficManagerProfileId,
+  type TrafficManagerProfileResourceId,
+} from '../azure/resource-ids';
+import { FAILURE_TYPES } from '../contract/failures';
+import type { EndpointRef } from '../contract/runbook';
+import { azureFailure } from './azure-failure';
+import type { EndpointState, ProfileSnapshot, TrafficActivities } from './types';
+
+export interface TrafficDependencies {
+  arm: ArmClients;
+}
+
+function profileIdOf(profileId: string): TrafficManagerProfileResourceId {
+  try {
+    return parseTrafficManagerProfileId(profileId);
+  } catch (e) {
+    throw ApplicationFailure.nonRetryable((e as Error).message, FAILURE_TYPES.invalidInput);
+  }
+}
+
+/** `Microsoft.Network/trafficManagerProfiles/externalEndpoints` → `ExternalEndpoints` (the EndpointRef spelling). */
+function endpointTypeOf(type: string | undefined): string {
+  const last = (type ?? '').split('/').pop() ?? '';
+  return normalizeEndpointType(last) ?? type ?? '';
+}
+
+function endpointState(e: Endpoint): EndpointState {
+  return {
+    name: e.name ?? '',
+    type: endpointTypeOf(e.type),
+    endpointStatus: e.endpointStatus ?? 'Unknown',
+    ...(e.endpointMonitorStatus !== undefined ? { endpointMonitorStatus: e.endpointMonitorStatus } : {}),
+    ...(e.priority !== undefined ? { priority: e.priority } : {}),
+    ...(e.target !== undefined ? { target: e.target } : {}),
+  };
+}
+
+function snapshotOf(profileId: string, p: Profile): ProfileSnapshot {
+  return {
+    profileId,
+    ...(p.trafficRoutingMethod !== undefined ? { routingMethod: p.trafficRoutingMethod } : {}),
+    ...(p.profileStatus !== undefined ? { profileStatus: p.profileStatus } : {}),
+    endpoints: (p.endpoints ?? []).map(endpointState),
+  };
+}
+
+const sameName = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+const matches = (e: EndpointState, ref: EndpointRef): boolean =>
+  sameName(e.name, ref.name) && sameName(e.type, ref.type);
+const enabled = (e: EndpointState): boolean => e.endpointStatus === 'Enabled';
+
+function unsafe(message: string, details?: unknown): ApplicationFailure {
+  return ApplicationFailure.create({
+    message,
+    type: FAILURE_TYPES.verificationFailed,
+    nonRetryable: true,
+    ...(details !== undefined ? { details: [details] } : {}),
+  });
+}
+
+/**
+ * The profile must show `endpoint` in `status` and keep at least one enabled endpoint.
+ * @throws non-retryable VerificationFailed explaining what is wrong.
+ */
+function verify(snapshot: ProfileSnapshot, profileName: string, ref: EndpointRef, status: string): void {
+  const e = snapshot.endpoints.find((x) => matches(x, ref));
+  if (!e || e.endpointStatus !== status) {
+    throw unsafe(
+      `Traffic Manager profile ${profileName}: endpoint ${ref.name} reads ${e?.endpointStatus ?? 'missing'} after it was set to ${status}`,
+      snapshot,
+    );
+  }
+  if (!snapshot.endpoints.some(enabled)) {
+    throw unsafe(
+      `Traffic Manager profile ${profileName} has no enabled endpoint left: nothing would answer DNS queries`,
+      snapshot,
+    );
+  }
+}
+
+/** Traffic Manager reads and the endpoint switch; the switch reads first and acts only when needed. */
+export function createTrafficActivities(deps: TrafficDependencies): TrafficActivities {
+  const tm = deps.arm.trafficManager;
+
+  async function read(profileId: string, id: TrafficManagerProfileResourceId): Promise<ProfileSnapshot> {
+    const abortSignal = Context.current().cancellationSignal;
+    try {
+      return snapshotOf(profileId, await tm.profiles.get(id.resourceGroupName, id.profileName, { abortSignal }));
+    } catch (e) {
+      throw azureFailure(e, `reading Traffic Manager profile ${id.profileName}`);
+    }
+  }
+
+  return {
+    async readProfile({ profileId }) {
+      return read(profileId, profileIdOf(profileId));
+    },
+
+    async setEndpointStatus({ profileId, endpoint, status }) {
+      const id = profileIdOf(profileId);
+      const before = await read(profileId, id);
+      const current = before.endpoints.find((e) => matches(e, endpoint));
+      if (!current) {
+        throw ApplicationFailure.nonRetryable(
+          `Traffic Manager profile ${id.profileName} has no ${endpoint.type} endpoint named ${endpoint.name}` +
+            ` (it has: ${before.endpoints.map((e) => `${e.type}/${e.name}`).join(', ') || 'none'})`,
+          FAILURE_TYPES.azureNotFound,
+        );
+      }
+      if (current.endpointStatus === status) {
+        // Already done (by an earlier attempt or by hand): no PATCH, but the profile must still be safe.
+        verify(before, id.profileName, endpoint, status);
+        log.info(`endpoint ${endpoint.name} of ${id.profileName} is already ${status}; nothing to do`);
+        return { before, after: before, changed: false };
+      }
+      if (status === 'Disabled' && !before.endpoints.some((e) => enabled(e) && !matches(e, endpoint))) {
+        throw unsafe(
+          `refusing to disable endpoint ${endpoint.name} of Traffic Manager profile ${id.profileName}: it is the last enabled endpoint (no other enabled endpoint would serve traffic)`,
+          before,
+        );
+      }
+      try {
+        await tm.endpoints.update(
+          id.resourceGroupName,
+          id.profileName,
+          endpoint.type,
+          current.name,
+          { endpointStatus: status },
+          { abortSignal: Context.current().cancellationSignal },
+        );
+      } catch (e) {
+        throw azureFailure(e, `setting endpoint ${endpoint.name} of ${id.profileName} to ${status}`);
+      }
+      const after = await read(profileId, id);
+      verify(after, id.profileName, endpoint, status);
+      log.info(`endpoint ${endpoint.name} of ${id.profileName}: ${current.endpointStatus} → ${status}`);
+      return { before, after, changed: true };
+    },
+  };
+}

@@ -1,0 +1,123 @@
+// The runbook's signal, update and query handlers: set at the top of the workflow, they only check
+// payloads and mutate RunbookState.
+import { setHandler } from '@temporalio/workflow';
+import {
+  abortSignal,
+  approveSignal,
+  decideUpdate,
+  interveneSignal,
+  regionRecoveredSignal,
+  rejectSignal,
+  statusQuery,
+  unlinkNowSignal,
+} from '../../contract/messages';
+import type { RunbookState } from './runbook-state';
+
+const MAX_TEXT = 2000;
+
+function text(value: unknown, field: string, required: boolean): string | undefined {
+  if (value === undefined && !required) return undefined;
+  if (typeof value !== 'string') return `${field} must be a string`;
+  if (required && !value.trim()) return `${field} must not be empty`;
+  if (value.length > MAX_TEXT) return `${field} is longer than ${MAX_TEXT} characters`;
+  return undefined;
+}
+
+function firstProblem(...problems: (string | undefined)[]): string | undefined {
+  return problems.find((p) => p !== undefined);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Why a decide / approve / reject payload is malformed; undefined when well formed. */
+export function decisionPayloadProblem(payload: unknown, withDecision: boolean): string | undefined {
+  if (!isObject(payload)) return 'expected an object such as {"approver":"NAME"}';
+  return firstProblem(
+    withDecision && payload.decision !== 'approve' && payload.decision !== 'reject'
+      ? `decision must be "approve" or "reject", not ${JSON.stringify(payload.decision)}`
+      : undefined,
+    text(payload.approver, 'approver', true),
+    text(payload.comment, 'comment', false),
+    text(payload.gate, 'gate', false),
+  );
+}
+
+/** Why a signal payload with `by` (+ required `reason`) is malformed. */
+export function byPayloadProblem(payload: unknown, reasonRequired: boolean): string | undefined {
+  if (!isObject(payload)) return 'expected an object such as {"by":"NAME"}';
+  return firstProblem(
+    text(payload.by, 'by', true),
+    text(payload.reason, 'reason', reasonRequired),
+    text(payload.comment, 'comment', false),
+  );
+}
+
+/** Why an intervene payload is malformed. */
+export function interventionPayloadProblem(payload: unknown): string | undefined {
+  if (!isObject(payload)) return 'expected an object such as {"action":"retry","by":"NAME"}';
+  const action = payload.action;
+  return firstProblem(
+    action !== 'retry' && action !== 'skip' && action !== 'abort'
+      ? `action must be retry, skip or abort, not ${JSON.stringify(action)}`
+      : undefined,
+    byPayloadProblem(payload, false),
+  );
+}
+
+const field = (payload: unknown, name: string): unknown => (isObject(payload) ? payload[name] : undefined);
+
+/**
+ * Installs every handler of a runbook. Signals cannot be refused by Temporal, so a malformed or
+ * unauthorized signal is recorded as a refused attempt; the `decide` validator rejects only malformed
+ * payloads (a rejected update leaves no event in history), and authorization refusals come back as an
+ * accepted update whose result is `{ accepted: false, reason }`.
+ */
+export function installRunbookHandlers(state: RunbookState): void {
+  setHandler(statusQuery, () => state.status());
+
+  setHandler(decideUpdate, (payload) => state.vote(payload, payload.decision, 'decide'), {
+    validator: (payload) => {
+      const problem = decisionPayloadProblem(payload, true);
+      if (problem) throw new Error(`malformed decision: ${problem}`);
+    },
+    description: 'approve or reject the open gate; answers accepted, or why it is refused',
+  });
+
+  for (const [signal, decision] of [
+    [approveSignal, 'approve'],
+    [rejectSignal, 'reject'],
+  ] as const) {
+    setHandler(signal, (payload) => {
+      const problem = decisionPayloadProblem(payload, false);
+      if (problem) state.malformed(decision, field(payload, 'approver'), problem, 'signal');
+      else state.vote(payload, decision, 'signal');
+    });
+  }
+
+  setHandler(interveneSignal, (payload) => {
+    const problem = interventionPayloadProblem(payload);
+    if (problem)
+      state.malformed(`intervene ${String(field(payload, 'action'))}`, field(payload, 'by'), problem, 'signal');
+    else state.intervene(payload);
+  });
+
+  setHandler(regionRecoveredSignal, (payload) => {
+    const problem = byPayloadProblem(payload, false);
+    if (problem) state.malformed('regionRecovered', field(payload, 'by'), problem, 'signal');
+    else state.regionRecovered(payload);
+  });
+
+  setHandler(unlinkNowSignal, (payload) => {
+    const problem = byPayloadProblem(payload, true);
+    if (problem) state.malformed('unlinkNow', field(payload, 'by'), problem, 'signal');
+    else state.unlinkNow(payload);
+  });
+
+  setHandler(abortSignal, (payload) => {
+    const problem = byPayloadProblem(payload, true);
+    if (problem) state.malformed('abort', field(payload, 'by'), problem, 'signal');
+    else state.abort(payload);
+  });
+}

@@ -1,0 +1,291 @@
+// The runbook's main flow helpers: phases and search attributes, steps with intervention, gates with
+// escalation, member reads, and how a run ends. The step functions (preflight, traffic, recovery,
+// rejoin) are written against this class.
+import { condition, isCancellation, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { GroupMember } from '../../contract/readiness';
+import type { RunbookOutcome, RunbookResult, RunbookTuning } from '../../contract/runbook';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes';
+import type { RunbookPhase, StepName } from '../../contract/names';
+import type { MemberSnapshot } from '../../contract/types';
+import { runbookActivities, type RunbookActivities } from './activity-proxies';
+import { durationMs, formatMs } from './durations';
+import { escalationNotice, type ApprovalGate } from './gate';
+import { describeFailure, InterventionGate, type StepFailureInfo } from './intervention';
+import type { Gate, RunbookState } from './runbook-state';
+
+/** Ends the run from anywhere in the main flow: caught by `Runbook.run`, which records the outcome. */
+export class RunbookStop extends Error {
+  constructor(
+    readonly outcome: Exclude<RunbookOutcome, 'completed'>,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RunbookStop';
+  }
+}
+
+/** What a successful attempt of a step reports. */
+export interface StepDone<T> {
+  summary: string;
+  evidence?: Record<string, unknown>;
+  actor?: string;
+  value: T;
+}
+
+export type StepRun<T> = { skipped: false; value: T } | { skipped: true };
+
+// One gate open at a time: memory and firewall run side by side and may both need people.
+class Mutex {
+  private tail: Promise<void> = Promise.resolve();
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    const previous = this.tail;
+    let release!: () => void;
+    this.tail = new Promise<void>((resolve) => (release = resolve));
+    await previous;
+    try {
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+const safeMs = (value: Parameters<typeof durationMs>[0], fallback: number): number => {
+  try {
+    return durationMs(value);
+  } catch {
+    return fallback;
+  }
+};
+
+export class Runbook {
+  readonly acts: RunbookActivities;
+  readonly startedAtMs = workflowInfo().startTime.getTime();
+  readonly pollMs: number;
+  readonly resyncMs: number;
+  readonly probeTimeoutMs: number;
+  /** reachable survivors as membership found them (failover), or every other member (rejoin) */
+  survivors: GroupMember[] = [];
+  /** the group nickname the survivors report (rejoin by recreate needs it) */
+  groupNickname?: string;
+  rtoMs?: number;
+  private readonly gateLock = new Mutex();
+  private shownPhase?: RunbookPhase;
+
+  constructor(
+    readonly state: RunbookState,
+    readonly tuning: RunbookTuning = {},
+  ) {
+    const d = state.context.group?.durations;
+    this.pollMs = safeMs(d?.recoveryPollInterval, 60_000);
+    this.resyncMs = safeMs(d?.resyncTimeout, 30 * 60_000);
+    this.probeTimeoutMs = safeMs(d?.probeTimeout, 5000);
+    this.acts = runbookActivities(tuning, this.probeTimeoutMs);
+  }
+
+  get steps(): RunbookState['steps'] {
+    return this.state.steps;
+  }
+  get group(): RunbookState['context']['group'] {
+    return this.state.context.group;
+  }
+  get region(): string {
+    return this.state.context.region;
+  }
+  get member(): GroupMember {
+    return { region: this.region, databaseId: this.group.members[this.region] ?? '' };
+  }
+  get allMembers(): GroupMember[] {
+    return Object.entries(this.group.members).map(([region, databaseId]) => ({ region, databaseId }));
+  }
+  get elapsedMs(): number {
+    return Date.now() - this.startedAtMs;
+  }
+
+  /**
+   * Runs a flow to its end and records how it ended. The flow returns the summary of a completed run or
+   * throws RunbookStop; anything else is a bug and fails the workflow task (Temporal retries it).
+   */
+  async run(flow: () => Promise<string>): Promise<RunbookResult> {
+    upsertSearchAttributes([
+      { key: SEARCH_ATTRIBUTE_KEYS.group, value: this.group?.name ?? '(none)' },
+      { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: this.region ?? '(none)' },
+    ]);
+    this.syncPhase();
+    try {
+      return this.finish('completed', await flow());
+    } catch (err) {
+      if (err instanceof RunbookStop) return this.finish(err.outcome, err.message);
+      throw err;
+    }
+  }
+
+  /** The main flow's phase; the search attribute follows what `status` shows. */
+  setPhase(phase: RunbookPhase): void {
+    this.state.basePhase = phase;
+    this.syncPhase();
+  }
+
+  private syncPhase(): void {
+    const phase = this.state.phase;
+    if (phase === this.shownPhase) return;
+    this.shownPhase = phase;
+    upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.phase, value: phase }]);
+  }
+
+  /** Stops here when someone sent `abort`. */
+  checkAbort(): void {
+    const abort = this.state.abortRequest;
+    if (abort) throw new RunbookStop('aborted', `aborted by ${abort.by} (${abort.reason})`);
+  }
+
+  /**
+   * Runs one step: its attempt, and when that still fails after the activities' own retries, an
+   * intervention gate (retry / skip with approval / abort) instead of failing the workflow.
+   */
+  async runStep<T>(step: StepName, summary: string, attempt: () => Promise<StepDone<T>>): Promise<StepRun<T>> {
+    for (;;) {
+      this.checkAbort();
+      this.steps.start(step, summary);
+      let failure: StepFailureInfo;
+      try {
+        const done = await attempt();
+        this.steps.succeed(step, done.summary, done.evidence, done.actor);
+        return { skipped: false, value: done.value };
+      } catch (err) {
+        if (err instanceof RunbookStop || isCancellation(err)) throw err;
+        failure = describeFailure(err);
+      }
+      this.steps.fail(step, `${failure.type}: ${failure.message}`, { failure });
+      const gate = new InterventionGate(step, failure, this.state.rules(this.group.quorum.intervention), now());
+      await this.holdGate(gate);
+      switch (gate.outcome) {
+        case 'retry':
+          continue;
+        case 'skipped': {
+          const approvers = gate.skipApprovers.join(', ');
+          this.steps.skip(
+            step,
+            `skipped after it failed (${failure.type}: ${failure.message}); approved by ${approvers}`,
+            approvers,
+          );
+          return { skipped: true };
+        }
+        case 'timed-out':
+          throw new RunbookStop(
+            'stopped',
+            `nobody answered the intervention gate of ${step} after escalating; stopped safely`,
+          );
+        default: {
+          this.checkAbort();
+          const by = gate.interventions[gate.interventions.length - 1]?.by ?? 'an intervention';
+          throw new RunbookStop('aborted', `aborted by ${by} at the intervention gate of ${step}`);
+        }
+      }
+    }
+  }
+
+  /**
+   * Opens a gate and waits until it is decided, aborted, or `interrupted()` says it no longer matters.
+   * After `approvalTimeout` it escalates once (log + notifyEscalation); after `escalationTimeout` more it
+   * closes as timed-out, and the caller stops safely. Gates open one at a time.
+   */
+  async holdGate(gate: Gate, waiting?: string, interrupted: () => boolean = () => false): Promise<void> {
+    await this.gateLock.run(async () => {
+      if (this.state.ended) return closeGate(gate, 'aborted');
+      const durations = this.group.durations;
+      this.state.gate = gate;
+      this.steps.addGate(gate.step, gate);
+      if (waiting) this.steps.wait(gate.step, waiting);
+      this.syncPhase();
+      const approvalMs = safeMs(durations.approvalTimeout, 30 * 60_000);
+      gate.escalatesAt = new Date(Date.now() + approvalMs).toISOString();
+      gate.expiresAt = new Date(
+        Date.now() + approvalMs + safeMs(durations.escalationTimeout, 15 * 60_000),
+      ).toISOString();
+      const settled = (): boolean => gate.decided || !!this.state.abortRequest || interrupted();
+      if (!(await condition(settled, approvalMs))) {
+        await this.escalate(gate);
+        if (!(await condition(settled, durations.escalationTimeout))) closeGate(gate, 'timed-out');
+      }
+      if (!gate.decided) closeGate(gate, this.state.abortRequest ? 'aborted' : 'withdrawn');
+      this.state.gate = undefined;
+      this.state.closedGates.push(gate);
+      this.syncPhase();
+    });
+  }
+
+  private async escalate(gate: Gate): Promise<void> {
+    gate.escalatedAt = now();
+    const notice = escalationNotice(gate, {
+      workflowId: this.state.context.workflowId,
+      group: this.group.name,
+      region: this.region,
+    });
+    log.warn(notice.message, { gate: gate.name });
+    try {
+      await this.acts.notifyEscalation({ webhook: this.group.escalationWebhook, body: notice.body });
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      log.error(`escalation of ${gate.name} could not be delivered: ${describeFailure(err).message}`);
+    }
+  }
+
+  /** Reads members in parallel; a member whose read still fails after retries counts as unreachable. */
+  async describeMembers(members: readonly GroupMember[]): Promise<MemberSnapshot[]> {
+    return Promise.all(
+      members.map(async (member) => {
+        try {
+          return await this.acts.describeMember(member);
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          const failure = describeFailure(err);
+          return { ...member, reachable: false, error: { code: failure.type, message: failure.message } };
+        }
+      }),
+    );
+  }
+
+  /** Records the end: every unfinished step skipped with the reason, `complete`, phase, result. */
+  private finish(outcome: RunbookOutcome, reason: string): RunbookResult {
+    const summary =
+      outcome === 'aborted' || outcome === 'stopped' ? `${reason}. Left as is: ${this.leftState()}` : reason;
+    if (outcome === 'completed') this.steps.succeed('complete', summary);
+    else this.steps.skip('complete', `${outcome}: ${summary}`);
+    this.steps.finishRemaining(`${outcome}: ${summary}`);
+    this.state.ended = outcome;
+    // A side-by-side branch (memory ∥ firewall) may still settle after the end; the log stays as recorded.
+    this.steps.freeze();
+    this.syncPhase();
+    const result: RunbookResult = { outcome, summary, status: this.state.status() };
+    if (this.rtoMs !== undefined) result.rtoMs = this.rtoMs;
+    if (outcome !== 'completed') log.warn(`runbook ${outcome}: ${summary}`);
+    return result;
+  }
+
+  /** The state a stopped run leaves behind, in words: traffic and membership. */
+  private leftState(): string {
+    const endpoint = this.group?.trafficManager?.endpoints?.[this.region]?.name ?? this.region;
+    const parts: string[] = [];
+    if (this.steps.get('traffic-failback').status === 'succeeded') parts.push(`endpoint ${endpoint} enabled again`);
+    else if (this.steps.get('traffic-reroute').status === 'succeeded') {
+      parts.push(`endpoint ${endpoint} stays disabled, traffic stays on the survivors`);
+    } else parts.push('Traffic Manager unchanged');
+    if (this.state.unlinked) parts.push(`${this.region} stays force-unlinked: rejoin it later with rejoinRunbook`);
+    else parts.push('nothing was unlinked');
+    return parts.join('; ');
+  }
+
+  formatElapsed(): string {
+    return formatMs(this.elapsedMs);
+  }
+}
+
+function closeGate(gate: Gate, outcome: 'timed-out' | 'aborted' | 'withdrawn'): void {
+  if (gate instanceof InterventionGate) gate.close(outcome === 'withdrawn' ? 'aborted' : outcome, now());
+  else (gate as ApprovalGate).close(outcome, now());
+}
+
+export function now(): string {
+  return new Date().toISOString();
+}
