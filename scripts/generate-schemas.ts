@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { CLI_OUTPUT_SCHEMAS } from '../src/cli/output-schemas';
 import { configSchema } from '../src/config/schema';
 import { renderScenarioJsonSchema } from '../src/emulator/scenario';
 
@@ -17,6 +18,10 @@ export function renderSchemas(): Record<string, string> {
   return {
     'config.schema.json': render(configSchema, 'geofailover configuration (geofailover.config.json)'),
     'scenario.schema.json': renderScenarioJsonSchema(),
+    // What the runbook commands print under --json.
+    ...Object.fromEntries(
+      Object.entries(CLI_OUTPUT_SCHEMAS).map(([file, schema]) => [file, `${JSON.stringify(schema, null, 2)}\n`]),
+    ),
   };
 }
 

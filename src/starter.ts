@@ -1,8 +1,36 @@
-import { Client, Connection } from '@temporalio/client';
-import type { WorkflowHandle } from '@temporalio/client';
+/**
+ * The client side of geofailover: connect, start runbooks, find them by group, read their status, send
+ * decisions and signals. The CLI is a thin layer over these functions.
+ */
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import type {
+  WorkflowExecutionDescription,
+  WorkflowHandle,
+  WorkflowHandleWithFirstExecutionRunId,
+} from '@temporalio/client';
+import { WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { TASK_QUEUE, WORKFLOW_TYPES, workflowIds } from './contract/names';
+import {
+  abortSignal,
+  decideUpdate,
+  interveneSignal,
+  regionRecoveredSignal,
+  statusQuery,
+  unlinkNowSignal,
+  type DecideResult,
+} from './contract/messages';
+import { RUNBOOK_PHASES, TASK_QUEUE, WORKFLOW_TYPES, workflowIds } from './contract/names';
 import type { ReadinessCheckInput } from './contract/readiness';
+import type { FailoverRunbookInput, RunbookOutcome, RunbookResult } from './contract/runbook';
+import { SEARCH_ATTRIBUTE_KEYS } from './contract/search-attributes';
+import type {
+  AbortPayload,
+  DecidePayload,
+  InterventionPayload,
+  RegionRecoveredPayload,
+  RunbookStatus,
+  UnlinkNowPayload,
+} from './contract/types';
 import type { readinessCheck } from './workflows';
 
 export interface ConnectClientOptions {
@@ -41,4 +69,263 @@ export async function startReadinessCheck(
     workflowId: workflowIds.readiness(input.group),
     args: [input],
   });
+}
+
+/** RunbookPhase at start, until the runbook sets its own. */
+export const INITIAL_PHASE = RUNBOOK_PHASES[0];
+
+/** The one-line summary the Temporal UI and `temporal workflow describe` show for an incident. */
+export function failoverSummary(input: FailoverRunbookInput): string {
+  return `failover of ${input.group.name}: ${input.failedRegion} failed; requested by ${input.requestedBy}: ${input.reason}`;
+}
+
+/**
+ * Starts `failoverRunbook` with id `failover/<group>`, its search attributes and summary. Refuses a second
+ * one while the first is open (conflict policy FAIL); a closed incident does not block a new one.
+ * @throws WorkflowExecutionAlreadyStartedError when a failover of the group is open.
+ */
+export async function startFailover(
+  client: Client,
+  input: FailoverRunbookInput,
+  options: StartOptions = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const searchAttributes: SearchAttributePair[] = [
+    { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group.name },
+    { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: input.failedRegion },
+    { key: SEARCH_ATTRIBUTE_KEYS.phase, value: INITIAL_PHASE },
+  ];
+  return client.workflow.start(WORKFLOW_TYPES.failoverRunbook, {
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowId: workflowIds.failover(input.group.name),
+    workflowIdConflictPolicy: 'FAIL',
+    args: [input],
+    typedSearchAttributes: searchAttributes,
+    staticSummary: failoverSummary(input),
+  });
+}
+
+/** The workflow's description, or undefined when no execution has that id. */
+export async function describeIfExists(
+  client: Client,
+  workflowId: string,
+): Promise<WorkflowExecutionDescription | undefined> {
+  try {
+    return await client.workflow.getHandle(workflowId).describe();
+  } catch (e) {
+    if (e instanceof WorkflowNotFoundError) return undefined;
+    throw e;
+  }
+}
+
+export interface FoundRunbook {
+  /** the ids looked at, in order of preference */
+  candidates: string[];
+  /** the chosen execution: an open one first, else the most recently started; undefined when none exists */
+  description?: WorkflowExecutionDescription;
+}
+
+/**
+ * Finds the runbook a user means: a workflow id as given (anything with a '/'), or for a group name
+ * `failover/<group>` or `rejoin/<group>` — the open one, else the one started last.
+ */
+export async function findRunbook(client: Client, ref: string): Promise<FoundRunbook> {
+  const candidates = ref.includes('/') ? [ref] : [workflowIds.failover(ref), workflowIds.rejoin(ref)];
+  const found = (await Promise.all(candidates.map((id) => describeIfExists(client, id)))).filter(
+    (d): d is WorkflowExecutionDescription => d !== undefined,
+  );
+  const open = found.find((d) => d.status.name === 'RUNNING');
+  const latest = [...found].sort((a, b) => b.startTime.getTime() - a.startTime.getTime())[0];
+  return { candidates, description: open ?? latest };
+}
+
+export type ExecutionState =
+  'running' | 'completed' | 'failed' | 'canceled' | 'terminated' | 'continued-as-new' | 'timed-out' | 'unknown';
+
+export function executionState(d: WorkflowExecutionDescription): ExecutionState {
+  switch (d.status.name) {
+    case 'RUNNING':
+    case 'PAUSED':
+      return 'running';
+    case 'COMPLETED':
+      return 'completed';
+    case 'FAILED':
+      return 'failed';
+    case 'CANCELLED':
+      return 'canceled';
+    case 'TERMINATED':
+      return 'terminated';
+    case 'CONTINUED_AS_NEW':
+      return 'continued-as-new';
+    case 'TIMED_OUT':
+      return 'timed-out';
+    default:
+      return 'unknown';
+  }
+}
+
+/** Everything `status` shows about one runbook execution. */
+export interface RunbookView {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  taskQueue: string;
+  execution: ExecutionState;
+  startedAt: string;
+  closedAt?: string;
+  summary?: string;
+  /** the step log: from the `status` query, or from the result of a completed run */
+  status?: RunbookStatus;
+  source: 'query' | 'result' | 'none';
+  /** why the status is missing or comes from elsewhere than the query */
+  note?: string;
+  /** how it ended, once closed: the runbook's outcome, or how the workflow execution ended */
+  outcome?: RunbookOutcome | Exclude<ExecutionState, 'running' | 'completed'>;
+  outcomeSummary?: string;
+  rtoMs?: number;
+}
+
+export interface ReadRunbookOptions {
+  /** how long the `status` query may take (it needs a worker); default 5 s */
+  queryTimeoutMs?: number;
+}
+
+async function queryStatus(client: Client, handle: WorkflowHandle, timeoutMs: number): Promise<RunbookStatus> {
+  return client.withDeadline(Date.now() + timeoutMs, () => handle.query(statusQuery));
+}
+
+function isRunbookResult(value: unknown): value is RunbookResult {
+  return typeof value === 'object' && value !== null && 'outcome' in value && 'status' in value;
+}
+
+/**
+ * Reads a runbook: the `status` query while a worker answers; for a closed run, what its result or
+ * its failure says when the query gets no answer (`note` says so).
+ */
+export async function readRunbook(
+  client: Client,
+  description: WorkflowExecutionDescription,
+  options: ReadRunbookOptions = {},
+): Promise<RunbookView> {
+  const timeoutMs = options.queryTimeoutMs ?? 5000;
+  const handle = client.workflow.getHandle(description.workflowId, description.runId);
+  const view: RunbookView = {
+    workflowId: description.workflowId,
+    runId: description.runId,
+    workflowType: description.type,
+    taskQueue: description.taskQueue,
+    execution: executionState(description),
+    startedAt: description.startTime.toISOString(),
+    ...(description.closeTime ? { closedAt: description.closeTime.toISOString() } : {}),
+    source: 'none',
+  };
+  const summary = await description.staticSummary().catch(() => undefined);
+  if (summary) view.summary = summary;
+
+  if (view.execution === 'completed') {
+    // The result carries the final step log; no worker is needed to read it.
+    const result: unknown = await handle.result();
+    if (isRunbookResult(result)) {
+      view.status = result.status;
+      view.source = 'result';
+      view.outcome = result.outcome;
+      view.outcomeSummary = result.summary;
+      if (result.rtoMs !== undefined) view.rtoMs = result.rtoMs;
+      return view;
+    }
+  }
+  // A query needs a worker; without one it would only time out.
+  const pollers = await countWorkflowPollers(client, view.taskQueue);
+  try {
+    if (pollers === 0) throw new Error(`no worker polls task queue ${view.taskQueue}`);
+    view.status = await queryStatus(client, handle, timeoutMs);
+    view.source = 'query';
+  } catch (e) {
+    const why = (e as Error)?.message ?? String(e);
+    view.note =
+      view.execution === 'running'
+        ? `the status query got no answer (${why}); start a worker (geofailover worker) for task queue ${view.taskQueue}`
+        : `the status query got no answer (${why}), so the step log is not shown; this is what the workflow execution records`;
+  }
+  if (view.execution !== 'running' && view.execution !== 'completed') {
+    view.outcome = view.execution;
+    try {
+      await handle.result();
+    } catch (e) {
+      const cause = (e as { cause?: Error }).cause;
+      view.outcomeSummary = cause?.message ?? (e as Error)?.message ?? String(e);
+    }
+  }
+  return view;
+}
+
+export interface DecideOptions {
+  /** how long to wait for a worker to take the decision; default 30 s */
+  timeoutMs?: number;
+}
+
+/**
+ * Sends a decision through the `decide` update and returns the workflow's answer. A refusal by the
+ * update's validator (no gate open, unauthorized, four-eyes, ...) comes back as `{ accepted: false, reason }`.
+ * @throws WorkflowUpdateRPCTimeoutOrCancelledError when no worker took the decision in time.
+ */
+export async function decide(
+  client: Client,
+  workflowId: string,
+  payload: DecidePayload,
+  options: DecideOptions = {},
+): Promise<DecideResult> {
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    return await client.withDeadline(Date.now() + (options.timeoutMs ?? 30_000), () =>
+      handle.executeUpdate(decideUpdate, { args: [payload] }),
+    );
+  } catch (e) {
+    if (e instanceof WorkflowUpdateFailedError) {
+      return { accepted: false, reason: e.cause?.message ?? e.message };
+    }
+    throw e;
+  }
+}
+
+/** The signals a commander sends, by CLI verb. */
+export type RunbookSignal =
+  | { name: 'regionRecovered'; payload: RegionRecoveredPayload }
+  | { name: 'unlinkNow'; payload: UnlinkNowPayload }
+  | { name: 'intervene'; payload: InterventionPayload }
+  | { name: 'abort'; payload: AbortPayload };
+
+/**
+ * Sends one of the runbook's signals (recorded in history even when no worker runs).
+ * @throws WorkflowNotFoundError when the workflow is not open.
+ */
+export async function signalRunbook(client: Client, workflowId: string, signal: RunbookSignal): Promise<void> {
+  const handle = client.workflow.getHandle(workflowId);
+  switch (signal.name) {
+    case 'regionRecovered':
+      return handle.signal(regionRecoveredSignal, signal.payload);
+    case 'unlinkNow':
+      return handle.signal(unlinkNowSignal, signal.payload);
+    case 'intervene':
+      return handle.signal(interveneSignal, signal.payload);
+    case 'abort':
+      return handle.signal(abortSignal, signal.payload);
+  }
+}
+
+/**
+ * How many workers poll a task queue for workflow tasks right now (best effort: undefined when the
+ * server does not say).
+ */
+export async function countWorkflowPollers(client: Client, taskQueue: string): Promise<number | undefined> {
+  try {
+    const response = await client.workflowService.describeTaskQueue({
+      namespace: client.options.namespace,
+      // TASK_QUEUE_KIND_NORMAL, TASK_QUEUE_TYPE_WORKFLOW
+      taskQueue: { name: taskQueue, kind: 1 },
+      taskQueueType: 1,
+    });
+    return response.pollers?.length ?? 0;
+  } catch {
+    return undefined;
+  }
 }

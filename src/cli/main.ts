@@ -1,8 +1,9 @@
 /**
  * The `geofailover` command line. Exit codes: 0 success, 1 refused or failed, 2 bad usage.
- * For now it carries the `emulator` command group; the runbook commands join it here.
+ * The runbook commands (src/cli/commands/) and the `emulator` command group.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { TASK_QUEUE } from '../contract/names';
 import {
   CONTROL_ENV,
   ControlApiError,
@@ -13,15 +14,20 @@ import {
 } from '../emulator/main';
 import { LRO_OPERATIONS, OPERATION_NAMES } from '../emulator/operations';
 import { ScenarioError } from '../emulator/scenario';
+import { registerAbort } from './commands/abort';
+import { registerApprove } from './commands/approve';
+import { registerIntervene } from './commands/intervene';
+import { registerReadiness } from './commands/readiness';
+import { registerRecovered } from './commands/recovered';
+import { registerReject } from './commands/reject';
+import { registerStart } from './commands/start';
+import { registerStatus } from './commands/status';
+import { registerUnlinkNow } from './commands/unlink-now';
+import { registerWorker } from './commands/worker';
+import { CliContext, type CliEnvironment } from './context';
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, UsageError } from './errors';
 
-/** Bad usage: a missing or malformed argument. Exit code 2. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-const EXIT_OK = 0;
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
+export { UsageError };
 
 function integer(name: string, min: number, max: number): (value: string) => number {
   return (value) => {
@@ -83,13 +89,35 @@ function printJson(io: CommandIo, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Builds the program; actions report their exit code through `setExit`. */
-export function buildProgram(io: CommandIo, setExit: (code: number) => void): Command {
+/**
+ * Builds the program; actions report their exit code through `setExit`. The runbook commands share
+ * `ctx` (their Temporal client); `main` closes it.
+ */
+export function buildProgram(
+  io: CommandIo,
+  setExit: (code: number) => void,
+  ctx: CliContext = new CliContext(io, defaultEnvironment(), setExit),
+): Command {
   const program = new Command('geofailover')
     .description('Regional-failover runbook for Azure Managed Redis active geo-replication')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    .option('--config <file>', 'configuration file (default: $GEOFAILOVER_CONFIG, else ./geofailover.config.json)')
+    // Tests run their own worker on a queue of their own.
+    .addOption(new Option('--task-queue <name>', 'task queue of the main worker').default(TASK_QUEUE).hideHelp())
+    .addHelpText('after', TOP_HELP);
+
+  registerStart(program, ctx);
+  registerStatus(program, ctx);
+  registerApprove(program, ctx);
+  registerReject(program, ctx);
+  registerRecovered(program, ctx);
+  registerUnlinkNow(program, ctx);
+  registerIntervene(program, ctx);
+  registerAbort(program, ctx);
+  registerReadiness(program, ctx);
+  registerWorker(program, ctx);
 
   const emulator = program
     .command('emulator')
@@ -266,19 +294,49 @@ export function buildProgram(io: CommandIo, setExit: (code: number) => void): Co
   return program;
 }
 
+const TOP_HELP = `
+Exit codes: 0 success, 1 refused or failed, 2 bad usage. Read commands take --json (one JSON document on
+stdout; errors too). Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a
+TEMPORAL_PROFILE from the envconfig file (default localhost:7233, namespace default).
+
+An incident:
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage" --dry-run
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage"
+  geofailover status leaderboard --watch
+  geofailover approve leaderboard --by sre-lead
+`;
+
+function defaultEnvironment(): CliEnvironment {
+  return {
+    env: process.env,
+    stderrIsTTY: process.stderr.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    columns: process.stderr.columns,
+  };
+}
+
 /** Runs the CLI and resolves with its exit code; never throws. */
-export async function main(argv: readonly string[], io: CommandIo): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CommandIo,
+  environment: CliEnvironment = defaultEnvironment(),
+): Promise<number> {
   let code = EXIT_OK;
-  const program = buildProgram(io, (c) => {
+  const setExit = (c: number): void => {
     code = c;
-  });
+  };
+  const ctx = new CliContext(io, environment, setExit);
+  const program = buildProgram(io, setExit, ctx);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // Commander already printed the message (or the help).
-      return e.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+      // Commander already printed the message (or the help) on stderr; under --json the error goes to
+      // stdout as a document too.
+      if (e.exitCode === 0) return EXIT_OK;
+      if (argv.includes('--json')) io.stdout(`${JSON.stringify(reportError(e), null, 2)}\n`);
+      return EXIT_USAGE;
     }
     if (e instanceof UsageError || e instanceof ScenarioError) {
       io.stderr(`error: ${e.message}\n`);
@@ -290,6 +348,8 @@ export async function main(argv: readonly string[], io: CommandIo): Promise<numb
     }
     io.stderr(`error: ${(e as Error)?.message ?? String(e)}\n`);
     return EXIT_FAILED;
+  } finally {
+    await ctx.close();
   }
 }
 

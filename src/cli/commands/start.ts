@@ -1,0 +1,196 @@
+/**
+ * `geofailover start --group G --failed-region R --reason TEXT [--by NAME] [--accept-settings-mismatch]
+ * [--dry-run] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
+ */
+import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Option, type Command } from 'commander';
+import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../contract/names';
+import type { FailoverRunbookInput } from '../../contract/runbook';
+import { countWorkflowPollers, describeIfExists, executionState, startFailover } from '../../starter';
+import type { CliContext } from '../context';
+import { EXIT_FAILED, EXIT_OK, RefusedError, UsageError } from '../errors';
+import type { Output } from '../output';
+import { renderPlan, renderStatus } from '../render';
+import {
+  buildFailoverInput,
+  checkFailedRegion,
+  loadCliConfig,
+  planFailover,
+  planWarnings,
+  resolveGroup,
+} from '../resolve';
+import { actor, globalOptions, milliseconds, text } from './shared';
+import { DEFAULT_WATCH_INTERVAL_MS, followRunbook } from './status';
+
+/** What `start --json` prints (with --wait: the first NDJSON line, `type: 'started'`). */
+export interface StartResult {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  taskQueue: string;
+  group: string;
+  failedRegion: string;
+  survivors: string[];
+  requestedBy: string;
+  reason: string;
+  warnings: string[];
+}
+
+interface StartOptions {
+  group: string;
+  failedRegion: string;
+  reason: string;
+  by?: string;
+  acceptSettingsMismatch?: boolean;
+  dryRun?: boolean;
+  wait?: boolean;
+  json?: boolean;
+  interval?: number;
+}
+
+/** Refuses when a rejoinRunbook of the group is open: two runbooks must not act on one group at once. */
+async function refuseOpenRejoin(client: Client, group: string): Promise<void> {
+  const rejoin = await describeIfExists(client, workflowIds.rejoin(group));
+  if (rejoin && executionState(rejoin) === 'running') {
+    throw new RefusedError(
+      `a rejoin of group ${group} is open: workflow ${rejoin.workflowId} (run ${rejoin.runId}, started ` +
+        `${rejoin.startTime.toISOString()}); a failover cannot start while it runs`,
+      `see it with: geofailover status ${rejoin.workflowId}`,
+      'runbook-open',
+      { workflowId: rejoin.workflowId, runId: rejoin.runId },
+    );
+  }
+}
+
+async function refusalForOpenFailover(client: Client, group: string): Promise<RefusedError> {
+  const workflowId = workflowIds.failover(group);
+  const open = await describeIfExists(client, workflowId).catch(() => undefined);
+  const summary = open ? await open.staticSummary().catch(() => undefined) : undefined;
+  const details = open
+    ? ` (run ${open.runId}, started ${open.startTime.toISOString()}${summary ? `: ${summary}` : ''})`
+    : '';
+  return new RefusedError(
+    `an incident is already open for group ${group}: workflow ${workflowId}${details}; nothing was started`,
+    `see it with: geofailover status ${group}  (end it first with geofailover abort ${group} --by NAME --reason TEXT)`,
+    'already-open',
+    { workflowId, ...(open ? { runId: open.runId, startedAt: open.startTime.toISOString() } : {}) },
+  );
+}
+
+function searchAttributeRefusal(e: unknown): RefusedError | undefined {
+  const message = (e as Error)?.message ?? '';
+  if (!/search attribute/i.test(message)) return undefined;
+  const create = Object.values(SEARCH_ATTRIBUTES)
+    .map((sa) => `temporal operator search-attribute create --name ${sa.name} --type ${sa.type}`)
+    .join('; ');
+  return new RefusedError(
+    `the Temporal namespace does not know the runbook's search attributes: ${message}; nothing was started`,
+    `register them once: ${create}`,
+    'search-attributes-missing',
+  );
+}
+
+async function start(ctx: CliContext, out: Output, command: Command, opts: StartOptions): Promise<number> {
+  if (opts.dryRun && opts.wait) throw new UsageError('--dry-run and --wait cannot be combined');
+  const { config, taskQueue } = globalOptions(command);
+  const requestedBy = actor(opts.by, ctx.env);
+
+  // Everything that can be checked without Temporal, before anything changes.
+  const loaded = loadCliConfig(config);
+  const group = resolveGroup(loaded, opts.group);
+  const survivors = checkFailedRegion(group, opts.failedRegion);
+  const input: FailoverRunbookInput = buildFailoverInput({
+    group,
+    failedRegion: opts.failedRegion,
+    reason: opts.reason,
+    requestedBy,
+    acceptSettingsMismatch: opts.acceptSettingsMismatch,
+  });
+
+  if (opts.dryRun) {
+    const plan = planFailover(input, taskQueue);
+    out.result(plan, renderPlan(plan).join('\n'));
+    return EXIT_OK;
+  }
+
+  const warnings = planWarnings(input);
+  const client = await ctx.temporal();
+  await refuseOpenRejoin(client, group.name);
+  let handle;
+  try {
+    handle = await startFailover(client, input, { taskQueue });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) throw await refusalForOpenFailover(client, group.name);
+    throw searchAttributeRefusal(e) ?? e;
+  }
+  const pollers = await countWorkflowPollers(client, taskQueue);
+  if (pollers === 0) {
+    warnings.push(
+      `no worker polls task queue ${taskQueue} right now: the runbook waits until one does (geofailover worker)`,
+    );
+  }
+  for (const w of warnings) out.warn(w);
+
+  const result: StartResult = {
+    workflowId: handle.workflowId,
+    runId: handle.firstExecutionRunId,
+    workflowType: WORKFLOW_TYPES.failoverRunbook,
+    taskQueue,
+    group: group.name,
+    failedRegion: input.failedRegion,
+    survivors,
+    requestedBy,
+    reason: input.reason,
+    warnings,
+  };
+  const started =
+    `started ${result.workflowType} ${result.workflowId} (run ${result.runId}) on task queue ${taskQueue}\n` +
+    `  group ${group.name}: ${input.failedRegion} failed; survivors ${survivors.join(', ')}; requested by ${requestedBy}\n` +
+    `  follow it: geofailover status ${group.name} --watch`;
+  if (!opts.wait) {
+    out.result(result, started);
+    return EXIT_OK;
+  }
+  out.event({ type: 'started', ...result }, started);
+  const description = await handle.describe();
+  const view = await followRunbook(client, out, description, opts.interval ?? DEFAULT_WATCH_INTERVAL_MS);
+  if (!out.json) out.result(view, renderStatus(view).join('\n'));
+  return view.outcome === 'completed' ? EXIT_OK : EXIT_FAILED;
+}
+
+export function registerStart(program: Command, ctx: CliContext): void {
+  program
+    .command('start')
+    .summary('start a failover of one replication group (checks everything first)')
+    .description(
+      'Start failoverRunbook for one geo-replication group (workflow id failover/G). Before anything starts it ' +
+        'checks the configuration, the group, that the failed region is a member with a survivor, the resource ' +
+        'ids, and that no incident is open for the group; any problem refuses the start with exit code 1.',
+    )
+    .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
+    .requiredOption('--failed-region <region>', 'the member region that failed', text('--failed-region'))
+    .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
+    .option('--by <name>', 'who starts it; never counts as an approver (default: $USER)', text('--by'))
+    .option('--accept-settings-mismatch', 'go on even when survivors’ settings differ (the differences are recorded)')
+    .option('--dry-run', 'print the plan (steps, targets, approvers, durations) and change nothing')
+    .option('--wait', 'follow the run to its end, one line per step change; exit 0 only when it completed')
+    .option('--json', 'one JSON document (with --wait: one JSON object per line)')
+    .addOption(
+      new Option('--interval <ms>', 'poll interval of --wait')
+        .argParser(milliseconds('--interval'))
+        .default(DEFAULT_WATCH_INTERVAL_MS)
+        .hideHelp(),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --by alice
+  geofailover start --group leaderboard --failed-region eastus --reason "drill" --wait --json`,
+    )
+    .action(async (opts: StartOptions, command: Command) =>
+      ctx.run(opts.json === true, (out) => start(ctx, out, command, opts)),
+    );
+}

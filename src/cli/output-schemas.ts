@@ -1,0 +1,258 @@
+/**
+ * JSON Schemas of what the runbook commands print under `--json`, published in schemas/ by
+ * scripts/generate-schemas.ts. Nested contract records allow extra properties: the runbook may add
+ * evidence and fields without breaking readers.
+ */
+import { STEP_NAMES, STEP_STATUSES } from '../contract/names';
+
+type JsonSchema = Record<string, unknown>;
+
+const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
+const isoTime = { type: 'string', format: 'date-time' };
+const text = { type: 'string' };
+const texts = { type: 'array', items: text };
+
+const openGate: JsonSchema = {
+  type: 'object',
+  required: ['gate', 'requestedAt', 'quorum', 'approvals'],
+  properties: {
+    gate: text,
+    requestedAt: isoTime,
+    quorum: { type: 'integer', minimum: 1 },
+    approvals: texts,
+    kind: { enum: ['approval', 'intervention'] },
+    eligibleApprovers: texts,
+    escalatesAt: isoTime,
+    escalatedAt: isoTime,
+    expiresAt: isoTime,
+    howToAnswer: texts,
+  },
+};
+
+const stepRecord: JsonSchema = {
+  type: 'object',
+  required: ['step', 'status', 'attempts', 'summary'],
+  properties: {
+    step: { enum: [...STEP_NAMES] },
+    status: { enum: [...STEP_STATUSES] },
+    startedAt: isoTime,
+    endedAt: isoTime,
+    attempts: { type: 'integer', minimum: 0 },
+    actor: text,
+    summary: text,
+    evidence: {},
+  },
+};
+
+const runbookStatus: JsonSchema = {
+  type: 'object',
+  required: ['group', 'failedRegion', 'phase', 'currentStep', 'steps'],
+  properties: {
+    group: text,
+    failedRegion: text,
+    phase: text,
+    currentStep: { anyOf: [{ enum: [...STEP_NAMES] }, { type: 'null' }] },
+    steps: { type: 'array', items: stepRecord },
+    openGate: openGate,
+  },
+};
+
+const executionStates = ['running', 'completed', 'failed', 'canceled', 'terminated', 'continued-as-new', 'timed-out'];
+
+const runbookViewProperties = {
+  workflowId: text,
+  runId: text,
+  workflowType: text,
+  taskQueue: text,
+  execution: { enum: [...executionStates, 'unknown'] },
+  startedAt: isoTime,
+  closedAt: isoTime,
+  summary: text,
+  status: runbookStatus,
+  source: { enum: ['query', 'result', 'none'] },
+  note: text,
+  outcome: { enum: ['completed', 'aborted', 'stopped', 'refused', ...executionStates.slice(2)] },
+  outcomeSummary: text,
+  rtoMs: { type: 'number', minimum: 0 },
+};
+const runbookViewRequired = ['workflowId', 'runId', 'workflowType', 'taskQueue', 'execution', 'startedAt', 'source'];
+
+const startResultProperties = {
+  workflowId: text,
+  runId: text,
+  workflowType: { const: 'failoverRunbook' },
+  taskQueue: text,
+  group: text,
+  failedRegion: text,
+  survivors: { ...texts, minItems: 1 },
+  requestedBy: text,
+  reason: text,
+  warnings: texts,
+};
+const startResultRequired = Object.keys(startResultProperties);
+
+/** schemas/<file> → schema */
+export const CLI_OUTPUT_SCHEMAS: Record<string, JsonSchema> = {
+  'cli-status.schema.json': {
+    $schema: DRAFT,
+    title: 'geofailover status --json (with --watch: the last line, type "closed", has the same fields)',
+    type: 'object',
+    required: runbookViewRequired,
+    properties: runbookViewProperties,
+    additionalProperties: false,
+  },
+  'cli-start.schema.json': {
+    $schema: DRAFT,
+    title: 'geofailover start --json (with --dry-run: the plan; with --wait: the NDJSON lines)',
+    oneOf: [
+      {
+        title: 'started',
+        type: 'object',
+        required: startResultRequired,
+        properties: startResultProperties,
+        additionalProperties: false,
+      },
+      {
+        title: 'dry-run plan',
+        type: 'object',
+        required: [
+          'dryRun',
+          'workflowId',
+          'workflowType',
+          'taskQueue',
+          'group',
+          'failedRegion',
+          'steps',
+          'gates',
+          'input',
+        ],
+        properties: {
+          dryRun: { const: true },
+          workflowId: text,
+          workflowType: text,
+          taskQueue: text,
+          group: text,
+          failedRegion: text,
+          survivors: texts,
+          requestedBy: text,
+          reason: text,
+          steps: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['step', 'action', 'targets'],
+              properties: { step: { enum: [...STEP_NAMES] }, action: text, targets: texts },
+              additionalProperties: false,
+            },
+          },
+          gates: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['gate', 'quorum', 'approvers', 'eligible', 'approvalTimeout', 'escalationTimeout'],
+              properties: {
+                gate: { enum: ['approval-unlink', 'approval-rejoin', 'intervention'] },
+                quorum: { type: 'integer', minimum: 1 },
+                approvers: texts,
+                eligible: texts,
+                approvalTimeout: { type: ['string', 'number'] },
+                escalationTimeout: { type: ['string', 'number'] },
+                escalationWebhook: text,
+              },
+              additionalProperties: false,
+            },
+          },
+          warnings: texts,
+          input: { type: 'object', required: ['group', 'failedRegion', 'reason', 'requestedBy'] },
+        },
+        additionalProperties: false,
+      },
+      {
+        title: '--wait line: started',
+        type: 'object',
+        required: ['type', ...startResultRequired],
+        properties: { type: { const: 'started' }, ...startResultProperties },
+        additionalProperties: false,
+      },
+      {
+        title: '--wait / --watch line: a step changed',
+        type: 'object',
+        required: ['type', 'workflowId', 'at', 'step'],
+        properties: { type: { const: 'step' }, workflowId: text, at: isoTime, step: stepRecord },
+        additionalProperties: false,
+      },
+      {
+        title: '--wait / --watch line: the open gate changed (null: closed)',
+        type: 'object',
+        required: ['type', 'workflowId', 'at', 'gate'],
+        properties: {
+          type: { const: 'gate' },
+          workflowId: text,
+          at: isoTime,
+          gate: { anyOf: [openGate, { type: 'null' }] },
+        },
+        additionalProperties: false,
+      },
+      {
+        title: '--wait / --watch line: the workflow closed',
+        type: 'object',
+        required: ['type', 'at', ...runbookViewRequired],
+        properties: { type: { const: 'closed' }, at: isoTime, ...runbookViewProperties },
+        additionalProperties: false,
+      },
+    ],
+  },
+  'cli-decide.schema.json': {
+    $schema: DRAFT,
+    title: 'geofailover approve|reject --json',
+    type: 'object',
+    required: ['workflowId', 'runId', 'decision', 'approver', 'accepted'],
+    properties: {
+      workflowId: text,
+      runId: text,
+      decision: { enum: ['approve', 'reject'] },
+      approver: text,
+      comment: text,
+      gate: text,
+      accepted: { type: 'boolean' },
+      reason: text,
+      detail: text,
+    },
+    additionalProperties: false,
+  },
+  'cli-signal.schema.json': {
+    $schema: DRAFT,
+    title: 'geofailover recovered|unlink-now|intervene|abort --json',
+    type: 'object',
+    required: ['workflowId', 'runId', 'signal', 'payload', 'sentAt'],
+    properties: {
+      workflowId: text,
+      runId: text,
+      signal: { enum: ['regionRecovered', 'unlinkNow', 'intervene', 'abort'] },
+      payload: { type: 'object', required: ['by'], properties: { by: text } },
+      sentAt: isoTime,
+    },
+    additionalProperties: false,
+  },
+  'cli-error.schema.json': {
+    $schema: DRAFT,
+    title: 'any geofailover command --json that failed (exit code 1 or 2)',
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message', 'exitCode'],
+        properties: {
+          code: text,
+          message: text,
+          hint: text,
+          exitCode: { enum: [1, 2] },
+          details: { type: 'object' },
+        },
+        additionalProperties: false,
+      },
+    },
+    additionalProperties: false,
+  },
+};

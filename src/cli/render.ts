@@ -1,0 +1,191 @@
+/**
+ * Text renderers of what the runbook commands return. The `--json` forms are the values themselves;
+ * these are for a commander reading a terminal at 3 a.m.
+ */
+import { workflowIds } from '../contract/names';
+import type { ReadinessReport } from '../contract/readiness';
+import type { OpenGate, StepRecord } from '../contract/types';
+import type { RunbookView } from '../starter';
+import { formatDuration, formatTable } from './output';
+import type { FailoverPlan } from './resolve';
+
+/** What to type to address a runbook: the group name for `failover/<group>`, else the workflow id. */
+export function runbookRef(workflowId: string): string {
+  const prefix = workflowIds.failover('');
+  return workflowId.startsWith(prefix) && !workflowId.slice(prefix.length).includes('/')
+    ? workflowId.slice(prefix.length)
+    : workflowId;
+}
+
+function stepDuration(step: StepRecord, now: number): string {
+  if (!step.startedAt) return '';
+  const start = Date.parse(step.startedAt);
+  const end = step.endedAt ? Date.parse(step.endedAt) : now;
+  const text = formatDuration(end - start);
+  return step.endedAt ? text : `${text}…`;
+}
+
+export function isInterventionGate(gate: OpenGate): boolean {
+  return gate.kind ? gate.kind === 'intervention' : !gate.gate.startsWith('approval-');
+}
+
+function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' ? String(value) : undefined;
+}
+
+/**
+ * What the approvers decide on, from the gate's request: the failure of an intervention gate; the trigger,
+ * outage length, memory trend and blast radius of an unlink gate. Unknown shapes print nothing.
+ */
+export function renderGateRequest(request: unknown): string[] {
+  const lines: string[] = [];
+  const failure = field(request, 'failure');
+  if (failure) lines.push(`  why: ${str(field(failure, 'type')) ?? 'failed'}: ${str(field(failure, 'message')) ?? ''}`);
+  const trigger = field(request, 'trigger');
+  const triggerText = str(field(trigger, 'detail')) ?? str(field(trigger, 'reason'));
+  if (triggerText) lines.push(`  why: ${triggerText}`);
+  const facts: string[] = [];
+  const outageMs = field(request, 'outageMs');
+  if (typeof outageMs === 'number') facts.push(`outage so far ${formatDuration(outageMs)}`);
+  const trend = field(request, 'memoryTrend');
+  const from = str(field(trend, 'fromPercent'));
+  const to = str(field(trend, 'toPercent'));
+  if (from !== undefined && to !== undefined) {
+    const direction = str(field(trend, 'direction'));
+    facts.push(`survivors' memory ${direction && direction !== 'unknown' ? `${direction} ` : ''}${from}% → ${to}%`);
+  }
+  if (facts.length) lines.push(`  ${facts.join('; ')}`);
+  const effect = str(field(request, 'effect'));
+  if (effect) lines.push(`  effect: ${effect}`);
+  const members = field(field(request, 'blastRadius'), 'members');
+  if (Array.isArray(members)) {
+    const changes = members
+      .map((m) =>
+        str(field(m, 'change')) ? `${str(field(m, 'region')) ?? '?'} ${str(field(m, 'change'))}` : undefined,
+      )
+      .filter((c): c is string => c !== undefined);
+    if (changes.length) lines.push(`  blast radius: ${changes.join('; ')}`);
+  }
+  return lines;
+}
+
+/** The open gate and exactly what to type to answer it. */
+export function renderGate(gate: OpenGate, workflowId: string): string[] {
+  const ref = runbookRef(workflowId);
+  const approvals = gate.approvals.length ? ` (${gate.approvals.join(', ')})` : '';
+  const lines = [
+    `open gate: ${gate.gate}, ${gate.approvals.length} of ${gate.quorum} approval(s)${approvals}, requested ${gate.requestedAt}`,
+  ];
+  lines.push(...renderGateRequest(gate.request));
+  if (gate.eligibleApprovers) lines.push(`  may approve: ${gate.eligibleApprovers.join(', ') || '(nobody left)'}`);
+  if (gate.skipRequestedBy) lines.push(`  skip requested by ${gate.skipRequestedBy}: waiting for approval`);
+  if (gate.escalatedAt) lines.push(`  escalated ${gate.escalatedAt}; stops safely ${gate.expiresAt ?? 'later'}`);
+  else if (gate.escalatesAt) lines.push(`  escalates ${gate.escalatesAt}`);
+  if (isInterventionGate(gate)) {
+    lines.push(`  answer:   geofailover intervene ${ref} --action retry|skip|abort --by NAME [--comment TEXT]`);
+    lines.push(`  a skip needs approval: geofailover approve ${ref} --by NAME`);
+  } else {
+    lines.push(`  approve:  geofailover approve ${ref} --by NAME [--comment TEXT]`);
+    lines.push(`  reject:   geofailover reject ${ref} --by NAME [--comment TEXT]`);
+  }
+  return lines;
+}
+
+/** The status table: one row per step, then the open gate or the outcome. */
+export function renderStatus(view: RunbookView, now = Date.now()): string[] {
+  const lines = [
+    `${view.workflowId}  ${view.workflowType}  ${view.execution}  (started ${view.startedAt}` +
+      `${view.closedAt ? `, closed ${view.closedAt}` : ''}, task queue ${view.taskQueue})`,
+  ];
+  if (view.summary) lines.push(view.summary);
+  const s = view.status;
+  if (s) {
+    lines.push(
+      `group ${s.group}, failed region ${s.failedRegion}, phase ${s.phase}, current step ${s.currentStep ?? '(none)'}`,
+    );
+    lines.push('');
+    lines.push(
+      ...formatTable(
+        ['STEP', 'STATUS', 'ATTEMPTS', 'DURATION', 'ACTOR', 'SUMMARY'],
+        s.steps.map((step) => [
+          step.step,
+          step.status,
+          String(step.attempts),
+          stepDuration(step, now),
+          step.actor ?? '',
+          step.summary,
+        ]),
+      ),
+    );
+    if (view.source === 'result') lines.push('(final step log, from the workflow result)');
+  }
+  if (s?.openGate && view.execution === 'running') {
+    lines.push('');
+    lines.push(...renderGate(s.openGate, view.workflowId));
+  }
+  if (view.outcome) {
+    lines.push('');
+    const rto =
+      view.rtoMs !== undefined && !view.outcomeSummary?.includes('RTO') ? ` (RTO ${formatDuration(view.rtoMs)})` : '';
+    lines.push(`outcome: ${view.outcome}${view.outcomeSummary ? `: ${view.outcomeSummary}` : ''}${rto}`);
+  }
+  if (view.note) {
+    lines.push('');
+    lines.push(`note: ${view.note}`);
+  }
+  return lines;
+}
+
+/** One line for a step that changed, as `--watch` and `--wait` print them. */
+export function renderStepLine(step: StepRecord, at: string): string {
+  const attempts = step.attempts > 1 ? ` (attempt ${step.attempts})` : '';
+  const actor = step.actor ? ` [${step.actor}]` : '';
+  return `${at.slice(11, 19)}  ${step.step.padEnd(16)} ${step.status.padEnd(9)} ${step.summary}${attempts}${actor}`;
+}
+
+export function renderPlan(plan: FailoverPlan): string[] {
+  const lines = [
+    `dry run: nothing was started or changed.`,
+    `would start ${plan.workflowType} ${plan.workflowId} on task queue ${plan.taskQueue}`,
+    `group ${plan.group}: ${plan.failedRegion} failed; survivors ${plan.survivors.join(', ')}`,
+    `requested by ${plan.requestedBy}: ${plan.reason}`,
+    '',
+  ];
+  plan.steps.forEach((step, i) => {
+    lines.push(`${String(i + 1).padStart(2)}. ${step.step}: ${step.action}`);
+    for (const target of step.targets) lines.push(`      - ${target}`);
+  });
+  lines.push('');
+  lines.push('gates:');
+  for (const g of plan.gates) {
+    lines.push(
+      `  ${g.gate}: quorum ${g.quorum}, approvers ${g.approvers.join(', ')}` +
+        (g.eligible.length < g.approvers.length ? ` (not ${plan.requestedBy}, the requester)` : '') +
+        `; escalates after ${String(g.approvalTimeout)}, stops safely ${String(g.escalationTimeout)} later`,
+    );
+  }
+  for (const w of plan.warnings) lines.push(`warning: ${w}`);
+  lines.push('');
+  lines.push(
+    `to run it: geofailover start --group ${plan.group} --failed-region ${plan.failedRegion} ` +
+      `--reason ${JSON.stringify(plan.reason)} --by ${plan.requestedBy}` +
+      (plan.input.acceptSettingsMismatch ? ' --accept-settings-mismatch' : ''),
+  );
+  return lines;
+}
+
+export function renderReadiness(report: ReadinessReport): string[] {
+  const lines = [`${report.group}: ${report.ready ? 'ready to fail over' : 'NOT ready'} (checked ${report.checkedAt})`];
+  for (const m of report.members) {
+    const state = m.reachable
+      ? `${m.provisioningState ?? '?'}/${m.resourceState ?? '?'}, ${(m.linkedDatabases ?? []).length} link(s)`
+      : `unreachable${m.error ? ` (${m.error.code})` : ''}`;
+    lines.push(`  ${m.region.padEnd(16)} ${state}`);
+  }
+  for (const p of report.problems) lines.push(`  problem: ${p}`);
+  return lines;
+}

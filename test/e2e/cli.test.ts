@@ -1,0 +1,580 @@
+// The `geofailover` command line as a user meets it: the bin spawned as a process against the shared dev
+// server, with a configuration file in a temp dir; assertions on exit code, stdout and stderr.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import Ajv2020 from 'ajv/dist/2020';
+import addFormats from 'ajv-formats';
+import { loadCliConfig, resolveGroup } from '../../src/cli/resolve';
+import { statusQuery } from '../../src/contract/messages';
+import { STEP_NAMES, workflowIds } from '../../src/contract/names';
+import { SEARCH_ATTRIBUTE_KEYS } from '../../src/contract/search-attributes';
+import type { RunbookStatus } from '../../src/contract/types';
+import { createProbeWorker, createWorker } from '../../src/worker';
+import * as workflows from '../../src/workflows';
+import { FakeGroup, testRegions } from '../helpers/runbook-fakes';
+import { getTestEnv, getWorkflowBundle, uniqueName, uniqueTaskQueue } from '../helpers/temporal';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'geofailover.js');
+const EXAMPLE = path.join(ROOT, 'geofailover.config.example.json');
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let tempDir = '';
+
+/** The environment of a spawned CLI: the test server, no user Temporal profile, USER=alice unless said. */
+function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('TEMPORAL_') && k !== 'GEOFAILOVER_CONFIG' && k !== 'USER' && k !== 'LOGNAME') env[k] = v;
+  }
+  Object.assign(env, {
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_CONFIG_FILE: path.join(tempDir, 'no-such-temporal.toml'),
+    USER: 'alice',
+  });
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+function runCli(args: string[], env: Record<string, string | undefined> = {}, signal?: AbortSignal): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      env: cliEnv(env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+      ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}),
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.on('error', (e) => {
+      if (e.name !== 'AbortError') reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function show(run: CliRun): string {
+  return `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
+
+function expectExit(run: CliRun, code: number, stderr?: RegExp): void {
+  assert.equal(run.code, code, show(run));
+  if (stderr) assert.match(run.stderr, stderr, show(run));
+}
+
+const ajv = new Ajv2020({ allErrors: true, strict: false });
+addFormats(ajv);
+
+/** Checks a --json output against its published schema (schemas/cli-*.schema.json). */
+function assertSchema(schema: 'status' | 'start' | 'decide' | 'signal' | 'error', doc: unknown): void {
+  const file = path.join(ROOT, 'schemas', `cli-${schema}.schema.json`);
+  const validate =
+    ajv.getSchema(file) ?? (ajv.addSchema(JSON.parse(readFileSync(file, 'utf8')), file), ajv.getSchema(file));
+  assert.ok(validate);
+  assert.ok(
+    validate(doc),
+    `output matches schemas/cli-${schema}.schema.json: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(doc, null, 1)}`,
+  );
+}
+
+/** stdout as one JSON document, checked against its schema (an error document when the exit code says so). */
+function parseJson<T = any>(run: CliRun, schema?: 'status' | 'start' | 'decide' | 'signal'): T {
+  let doc: T;
+  try {
+    doc = JSON.parse(run.stdout) as T;
+  } catch {
+    assert.fail(`stdout is not one JSON document\n${show(run)}`);
+  }
+  if (run.code !== 0 && (doc as { error?: unknown }).error) assertSchema('error', doc);
+  else if (schema) assertSchema(schema, doc);
+  return doc;
+}
+
+/** The example configuration with its group renamed (and changed), written to the temp dir. */
+function writeConfig(group: string, change: (g: any, config: any) => void = () => undefined): string {
+  const config = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
+  delete config.$schema;
+  const g = config.groups.leaderboard;
+  config.groups = { [group]: g };
+  change(g, config);
+  const file = path.join(tempDir, `${group}.json`);
+  writeFileSync(file, JSON.stringify(config, null, 2));
+  return file;
+}
+
+describe('geofailover CLI', () => {
+  before(() => {
+    tempDir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-cli-'));
+  });
+  after(() => {
+    rmSync(tempDir, { recursive: true, force: true });
+  });
+
+  describe('spawned as a process', function () {
+    this.timeout(90_000);
+    let env: TestWorkflowEnvironment;
+    const started: string[] = [];
+
+    async function exists(workflowId: string): Promise<boolean> {
+      try {
+        await env.client.workflow.getHandle(workflowId).describe();
+        return true;
+      } catch (e) {
+        if (e instanceof WorkflowNotFoundError) return false;
+        throw e;
+      }
+    }
+
+    before(async () => {
+      env = await getTestEnv();
+    });
+
+    after(async () => {
+      for (const id of started) {
+        await env.client.workflow
+          .getHandle(id)
+          .terminate('test cleanup')
+          .catch(() => undefined);
+      }
+      await env?.teardown();
+    });
+
+    it('answers bad usage with exit code 2 and says what is wrong', async () => {
+      const group = uniqueName('usage');
+      const config = writeConfig(group);
+      const start = ['start', '--config', config, '--group', group];
+      const [noReason, blankReason, badAction, noRef, unknownOption, noBy, jsonUsage, dryAndWait, nobody] =
+        await Promise.all([
+          runCli([...start, '--failed-region', 'eastus']),
+          runCli([...start, '--failed-region', 'eastus', '--reason', '   ']),
+          runCli(['intervene', group, '--action', 'maybe', '--by', 'alice']),
+          runCli(['status']),
+          runCli([...start, '--failed-region', 'eastus', '--reason', 'r', '--bogus']),
+          runCli(['approve', group]),
+          runCli([...start, '--reason', 'r', '--json']),
+          runCli([...start, '--failed-region', 'eastus', '--reason', 'r', '--dry-run', '--wait']),
+          runCli([...start, '--failed-region', 'eastus', '--reason', 'r'], { USER: undefined, LOGNAME: undefined }),
+        ]);
+      expectExit(noReason, 2, /required option '--reason <text>' not specified/);
+      expectExit(blankReason, 2, /--reason must not be empty/);
+      expectExit(badAction, 2, /Allowed choices are retry, skip, abort/);
+      expectExit(noRef, 2, /missing required argument/);
+      expectExit(unknownOption, 2, /unknown option '--bogus'/);
+      expectExit(noBy, 2, /required option '--by <name>' not specified/);
+      expectExit(jsonUsage, 2);
+      const report = parseJson(jsonUsage);
+      assert.equal(report.error.code, 'usage');
+      assert.equal(report.error.exitCode, 2);
+      assert.match(report.error.message, /--failed-region/);
+      expectExit(dryAndWait, 2, /--dry-run and --wait cannot be combined/);
+      expectExit(nobody, 2, /pass --by NAME/);
+      assert.equal(await exists(workflowIds.failover(group)), false, 'no usage error started a workflow');
+    });
+
+    it('refuses bad input with exit code 1 before anything starts, naming the problem', async () => {
+      const good = uniqueName('good');
+      const goodConfig = writeConfig(good);
+      const badId = uniqueName('badid');
+      const badIdConfig = writeConfig(badId, (g) => {
+        g.members.westeurope = '/subscriptions/x/resourceGroups/rg/providers/Microsoft.Cache/redis/westeurope';
+      });
+      const badSchema = uniqueName('schema');
+      const badSchemaConfig = writeConfig(badSchema, (g) => {
+        g.quorum.unlink = 'two';
+      });
+      const single = uniqueName('single');
+      const singleConfig = writeConfig(single, (g) => {
+        g.members = { eastus: g.members.eastus };
+        g.trafficManager.endpoints = { eastus: g.trafficManager.endpoints.eastus };
+        g.applicationRegions = { eastus: { eastus: g.applicationRegions.eastus.eastus } };
+      });
+      const notJson = path.join(tempDir, 'not-json.json');
+      writeFileSync(notJson, '{ "groups": ');
+      const unknown = uniqueName('unknown');
+      const start = (config: string, group: string, region = 'eastus', ...more: string[]): Promise<CliRun> =>
+        runCli(['start', '--config', config, '--group', group, '--failed-region', region, '--reason', 'r', ...more]);
+
+      const [unknownGroup, notMember, notMemberJson, malformedId, schema, onlyMember, missing, invalidJson] =
+        await Promise.all([
+          start(goodConfig, unknown),
+          start(goodConfig, good, 'centralus'),
+          start(goodConfig, good, 'EastUS', '--json'),
+          start(badIdConfig, badId),
+          start(badSchemaConfig, badSchema),
+          start(singleConfig, single),
+          start(path.join(tempDir, 'missing.json'), good),
+          start(notJson, good),
+        ]);
+
+      expectExit(unknownGroup, 1, new RegExp(`no group "${unknown}" in .*; known groups: ${good}`));
+      expectExit(
+        notMember,
+        1,
+        new RegExp(`centralus is not a member of group ${good}; its members are eastus, westeurope, southeastasia`),
+      );
+      expectExit(notMemberJson, 1);
+      const refusal = parseJson(notMemberJson);
+      assert.equal(refusal.error.code, 'not-a-member');
+      assert.equal(refusal.error.exitCode, 1);
+      assert.deepEqual(refusal.error.details.members, ['eastus', 'westeurope', 'southeastasia']);
+      assert.match(refusal.error.hint, /did you mean --failed-region eastus/);
+      expectExit(malformedId, 1, new RegExp(`${badId}\\.json: invalid configuration`));
+      assert.match(
+        malformedId.stderr,
+        new RegExp(`groups\\.${badId}\\.members\\.westeurope: expected a database resource id`),
+      );
+      expectExit(schema, 1, new RegExp(`groups\\.${badSchema}\\.quorum\\.unlink`));
+      expectExit(
+        onlyMember,
+        1,
+        new RegExp(`groups\\.${single}\\.members: a geo-replication group needs at least two members`),
+      );
+      expectExit(missing, 1, /missing\.json: no such file/);
+      expectExit(invalidJson, 1, /not-json\.json: not valid JSON/);
+
+      for (const group of [good, badId, badSchema, single, unknown]) {
+        assert.equal(await exists(workflowIds.failover(group)), false, `nothing started for ${group}`);
+      }
+    });
+
+    it('--dry-run prints the plan without contacting Temporal and starts nothing', async () => {
+      const group = uniqueName('dry');
+      const config = writeConfig(group, (g) => {
+        g.quorum.unlink = 2;
+      });
+      // An address nothing listens on: the plan needs no server.
+      const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1', USER: 'incident-cmdr' };
+      const args = ['start', '--config', config, '--group', group, '--failed-region', 'eastus', '--reason', 'drill'];
+      const [text, json] = await Promise.all([
+        runCli([...args, '--dry-run'], offline),
+        runCli([...args, '--dry-run', '--json'], offline),
+      ]);
+      expectExit(text, 0);
+      assert.match(text.stdout, /dry run: nothing was started or changed/);
+      const positions = STEP_NAMES.map((s) => text.stdout.indexOf(`. ${s}: `));
+      assert.ok(
+        positions.every((p, i) => p > 0 && (i === 0 || p > (positions[i - 1] ?? 0))),
+        `every step, in order:\n${text.stdout}`,
+      );
+      assert.match(text.stdout, /disable ExternalEndpoints\/eastus in .*trafficManagerProfiles\/tm-leaderboard/);
+      assert.match(
+        text.stdout,
+        /from westeurope \(task queue geofailover-probe-westeurope\) to southeastasia at 127\.0\.0\.1:16012/,
+      );
+      assert.match(text.stdout, /approval-unlink: quorum 2, approvers sre-lead, sre-manager, data-owner/);
+      assert.match(text.stdout, /requested by incident-cmdr/);
+
+      expectExit(json, 0);
+      const plan = parseJson(json, 'start');
+      assert.equal(plan.dryRun, true);
+      assert.equal(plan.workflowId, workflowIds.failover(group));
+      assert.deepEqual(
+        plan.steps.map((s: { step: string }) => s.step),
+        [...STEP_NAMES],
+      );
+      assert.deepEqual(plan.survivors, ['westeurope', 'southeastasia']);
+      assert.equal(plan.input.requestedBy, 'incident-cmdr');
+      assert.equal(plan.input.group.name, group);
+      assert.equal(plan.gates.find((g: { gate: string }) => g.gate === 'approval-unlink').quorum, 2);
+      assert.equal(await exists(workflowIds.failover(group)), false, 'a dry run starts nothing');
+    });
+
+    it('starts one incident per group, refuses a second naming the open one, and signals only open runbooks', async () => {
+      const group = uniqueName('open');
+      const config = writeConfig(group);
+      // No worker polls this queue: the runbook is started and stays open without running a step.
+      const taskQueue = uniqueTaskQueue('cli-idle');
+      const args = [
+        'start',
+        '--config',
+        config,
+        '--task-queue',
+        taskQueue,
+        '--group',
+        group,
+        '--failed-region',
+        'eastus',
+      ];
+      const first = await runCli([...args, '--reason', 'eastus is down', '--by', 'alice', '--json']);
+      expectExit(first, 0, /no worker polls task queue/);
+      const result = parseJson(first, 'start');
+      const workflowId = workflowIds.failover(group);
+      started.push(workflowId);
+      assert.equal(result.workflowId, workflowId);
+      assert.equal(result.requestedBy, 'alice');
+      assert.deepEqual(result.survivors, ['westeurope', 'southeastasia']);
+
+      const description = await env.client.workflow.getHandle(workflowId).describe();
+      assert.equal(description.status.name, 'RUNNING');
+      assert.equal(description.runId, result.runId);
+      assert.equal(description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.group), group);
+      assert.equal(description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.failedRegion), 'eastus');
+      assert.match((await description.staticSummary()) ?? '', /eastus failed; requested by alice: eastus is down/);
+
+      const [second, secondJson, status, noneOpen, readiness, probeWorker] = await Promise.all([
+        runCli([...args, '--reason', 'again']),
+        runCli([...args, '--reason', 'again', '--json']),
+        runCli(['status', group, '--json']),
+        runCli(['recovered', uniqueName('none'), '--by', 'alice']),
+        runCli(['readiness', '--config', config, '--task-queue', taskQueue, '--json']),
+        runCli(['worker', '--config', config, '--probe-region', 'nowhere']),
+      ]);
+      expectExit(readiness, 1, new RegExp(`no worker polls task queue ${taskQueue}, so nobody would run the check`));
+      assert.equal(parseJson(readiness).error.code, 'no-worker');
+      expectExit(probeWorker, 1, /--probe-region nowhere: no group probes from it/);
+      expectExit(
+        second,
+        1,
+        new RegExp(`an incident is already open for group ${group}: workflow ${workflowId} \\(run ${result.runId}`),
+      );
+      assert.match(second.stderr, new RegExp(`geofailover status ${group}`));
+      expectExit(secondJson, 1);
+      assert.equal(parseJson(secondJson).error.code, 'already-open');
+      assert.equal((await env.client.workflow.getHandle(workflowId).describe()).runId, result.runId, 'same run');
+
+      expectExit(status, 0);
+      const view = parseJson(status, 'status');
+      assert.equal(view.workflowId, workflowId);
+      assert.equal(view.execution, 'running');
+      assert.match(view.note, /no worker polls task queue/);
+      expectExit(noneOpen, 1, /no open runbook for group .*: failover\/.* and rejoin\/.* do not exist/);
+
+      const abort = await runCli(['abort', group, '--by', 'alice', '--reason', 'false alarm', '--json']);
+      expectExit(abort, 0);
+      assert.equal(parseJson(abort, 'signal').signal, 'abort');
+      const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+      const signals = (history.events ?? []).flatMap((e) =>
+        e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : [],
+      );
+      assert.deepEqual(
+        signals.map((s) => s.signalName),
+        ['abort'],
+      );
+
+      await env.client.workflow.getHandle(workflowId).terminate('test: closed');
+      const [late, lateStatus] = await Promise.all([
+        runCli(['unlink-now', group, '--by', 'alice', '--reason', 'too late']),
+        runCli(['status', workflowId]),
+      ]);
+      expectExit(late, 1, new RegExp(`no open runbook for group ${group}: ${workflowId} is terminated`));
+      expectExit(lateStatus, 0);
+      assert.match(lateStatus.stdout, /outcome: terminated: test: closed/);
+    });
+  });
+
+  describe('driving a runbook (worker with mocked activities in the test process)', function () {
+    this.timeout(90_000);
+    let env: TestWorkflowEnvironment;
+
+    before(async function () {
+      // The runbook workflows are written alongside the CLI; until they exist this part has nothing to drive.
+      if (!('failoverRunbook' in workflows)) this.skip();
+      env = await getTestEnv();
+    });
+    after(async () => {
+      await env?.teardown();
+    });
+
+    async function waitFor(
+      workflowId: string,
+      what: string,
+      predicate: (s: RunbookStatus) => boolean,
+    ): Promise<RunbookStatus> {
+      const deadline = Date.now() + 20_000;
+      let last: RunbookStatus | undefined;
+      while (Date.now() < deadline) {
+        try {
+          last = await env.client.workflow.getHandle(workflowId).query(statusQuery);
+          if (predicate(last)) return last;
+        } catch (e) {
+          if (!(e instanceof WorkflowNotFoundError)) throw e;
+        }
+        await sleep(100);
+      }
+      assert.fail(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}`);
+    }
+
+    it('start --wait follows an incident through its gates; approve refuses the requester and accepts an approver', async () => {
+      const regions = testRegions();
+      const [failed] = regions;
+      const group = uniqueName('cli-run');
+      const config = writeConfig(group, (g) => {
+        const byRegion = <T>(f: (r: string, i: number) => T): Record<string, T> =>
+          Object.fromEntries(regions.map((r, i) => [r, f(r, i)]));
+        const prefix = String(g.members.eastus).replace(/redis-leaderboard-eastus\/databases\/default$/, '');
+        g.members = byRegion((r) => `${prefix}redis-${r}/databases/default`);
+        g.trafficManager.endpoints = byRegion((r) => ({ type: 'ExternalEndpoints', name: r }));
+        g.applicationRegions = byRegion((_, i) => byRegion((__, j) => `127.0.0.1:${16000 + 10 * i + j}`));
+        g.durations = {
+          approvalTimeout: '30s',
+          escalationTimeout: '30s',
+          recoveryPollInterval: '250ms',
+          maxOutageBeforeUnlink: '1h',
+          resyncTimeout: '5s',
+          probeTimeout: '1s',
+        };
+      });
+      // The worker acts on exactly what the CLI resolves from the file.
+      const fake = new FakeGroup(resolveGroup(loadCliConfig(config), group), failed);
+      const taskQueue = uniqueTaskQueue('cli-runbook');
+      const bundle = await getWorkflowBundle();
+      const workers: Worker[] = [
+        await createWorker({
+          connection: env.nativeConnection,
+          namespace: env.namespace,
+          taskQueue,
+          activities: fake.activities(),
+          workflowBundle: bundle,
+        }),
+        ...(await Promise.all(
+          regions.map((applicationRegion) =>
+            createProbeWorker({
+              connection: env.nativeConnection,
+              namespace: env.namespace,
+              applicationRegion,
+              activities: fake.probeActivities(),
+            }),
+          ),
+        )),
+      ];
+      const workflowId = workflowIds.failover(group);
+      const globals = ['--config', config, '--task-queue', taskQueue];
+
+      const body = async (): Promise<void> => {
+        const startArgs = [...globals, 'start', '--group', group, '--failed-region', failed];
+        // `start --wait` runs the whole time, following the incident; stopped early only if a check fails.
+        const stopWaiting = new AbortController();
+        const waiting = runCli(
+          [...startArgs, '--reason', 'region down', '--by', 'sre-lead', '--wait', '--json', '--interval', '200'],
+          {},
+          stopWaiting.signal,
+        );
+        try {
+          await waitFor(workflowId, 'await-recovery', (s) => s.currentStep === 'await-recovery');
+          const [second, unlinkNow] = await Promise.all([
+            runCli([...startArgs, '--reason', 'again']),
+            runCli(['unlink-now', group, '--by', 'alice', '--reason', 'the region will be down for days']),
+          ]);
+          expectExit(second, 1, new RegExp(`an incident is already open for group ${group}: workflow ${workflowId}`));
+          expectExit(unlinkNow, 0);
+          await waitFor(workflowId, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
+
+          const [statusJson, statusText, byRequester, byStranger] = await Promise.all([
+            runCli(['status', group, '--json']),
+            runCli(['status', workflowId]),
+            runCli(['approve', group, '--by', 'sre-lead']),
+            runCli(['approve', group, '--by', 'mallory', '--json']),
+          ]);
+          expectExit(statusJson, 0);
+          const view = parseJson(statusJson, 'status');
+          assert.equal(view.workflowId, workflowId);
+          assert.equal(view.execution, 'running');
+          assert.equal(view.source, 'query');
+          assert.deepEqual(
+            view.status.steps.map((st: { step: string }) => st.step),
+            [...STEP_NAMES],
+          );
+          for (const st of view.status.steps) {
+            assert.equal(typeof st.status, 'string');
+            assert.equal(typeof st.attempts, 'number');
+            assert.equal(typeof st.summary, 'string');
+          }
+          assert.equal(view.status.group, group);
+          assert.equal(view.status.failedRegion, failed);
+          assert.equal(view.status.openGate.gate, 'approval-unlink');
+          expectExit(statusText, 0);
+          assert.match(statusText.stdout, /STEP\s+STATUS\s+ATTEMPTS\s+DURATION\s+ACTOR\s+SUMMARY/);
+          assert.match(statusText.stdout, /traffic-reroute\s+succeeded/);
+          assert.match(statusText.stdout, /open gate: approval-unlink, 0 of 1 approval/);
+          assert.match(statusText.stdout, new RegExp(`approve:\\s+geofailover approve ${group} --by NAME`));
+
+          expectExit(byRequester, 1);
+          assert.match(byRequester.stdout, /refused: approve by sre-lead on approval-unlink of .*four-eyes/);
+          expectExit(byStranger, 1);
+          const strangerAnswer = parseJson(byStranger, 'decide');
+          assert.equal(strangerAnswer.accepted, false);
+          assert.match(strangerAnswer.reason, /not an approver/);
+          assert.equal(fake.calls.forceUnlink, 0, 'refused approvals change nothing');
+
+          const approved = await runCli([
+            'approve',
+            group,
+            '--by',
+            'sre-manager',
+            '--comment',
+            'memory keeps growing',
+            '--json',
+          ]);
+          expectExit(approved, 0);
+          assert.equal(parseJson(approved, 'decide').accepted, true);
+          const unlinked = await waitFor(workflowId, 'force-unlink', (s) =>
+            s.steps.some((st) => st.step === 'force-unlink' && st.status === 'succeeded'),
+          );
+          const refused = unlinked.steps.find((st) => st.step === 'approval-unlink')?.refusedAttempts ?? [];
+          assert.deepEqual(refused.map((r) => r.by).sort(), ['mallory', 'sre-lead'], 'refusals are in the step log');
+          assert.equal(fake.calls.forceUnlink, 1);
+
+          fake.failedAnswers = true;
+          expectExit(await runCli(['recovered', group, '--by', 'alice', '--comment', 'back']), 0);
+          await waitFor(workflowId, 'rejoin gate', (s) => s.openGate?.gate === 'approval-rejoin');
+          expectExit(await runCli(['reject', group, '--by', 'alice']), 1);
+          expectExit(await runCli(['approve', group, '--by', 'data-owner']), 0);
+        } catch (e) {
+          stopWaiting.abort();
+          await waiting;
+          throw e;
+        }
+        {
+          const run = await waiting;
+          expectExit(run, 0);
+          const lines = run.stdout
+            .trim()
+            .split('\n')
+            .map((l) => JSON.parse(l) as { type: string; step?: { step: string; status: string }; outcome?: string });
+          for (const line of lines) assertSchema('start', line);
+          assert.equal(lines[0]?.type, 'started');
+          assert.ok(
+            lines.some((l) => l.type === 'step' && l.step?.step === 'force-unlink' && l.step.status === 'succeeded'),
+            'one line per step change, force-unlink included',
+          );
+          assert.ok(
+            lines.some((l) => l.type === 'gate'),
+            'gate changes are lines too',
+          );
+          const last = lines[lines.length - 1];
+          assert.equal(last?.type, 'closed');
+          assert.equal(last?.outcome, 'completed');
+        }
+        const final = await runCli(['status', group]);
+        expectExit(final, 0);
+        assert.match(final.stdout, /outcome: completed/);
+        assert.match(final.stdout, /complete\s+succeeded/);
+      };
+
+      const nest = ([first, ...rest]: Worker[]): Promise<void> => (first ? first.runUntil(() => nest(rest)) : body());
+      await nest(workers);
+      assert.equal(fake.calls.rejoinMember, 1);
+    });
+  });
+});
