@@ -14,7 +14,7 @@ import type {
   ThrottleFault,
   ThrottleInput,
 } from './faults';
-import { startEmulator, type EmulatorState } from './index';
+import type { EmulatorState } from './index';
 import { defaultScenario, loadScenario } from './scenario';
 
 export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
@@ -51,6 +51,8 @@ export interface ReadyLine {
 export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): Promise<number> {
   const scenario = options.scenarioFile ? loadScenario(options.scenarioFile) : defaultScenario();
   const log = (line: string): void => io.stderr(`[emulator] ${line}\n`);
+  // Loaded here, not at the top: every other CLI command imports this module and need not pay for it.
+  const { startEmulator } = await import('./index');
   const emulator = await startEmulator({
     scenario,
     port: options.port,
