@@ -14,7 +14,9 @@ import type {
   ThrottleFault,
   ThrottleInput,
 } from './faults';
-import type { EmulatorState } from './index';
+import type { EmulatorState, startEmulator as StartEmulatorFn } from './index';
+
+type StartEmulator = typeof StartEmulatorFn;
 import { defaultScenario, loadScenario } from './scenario';
 
 export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
@@ -52,7 +54,8 @@ export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): P
   const scenario = options.scenarioFile ? loadScenario(options.scenarioFile) : defaultScenario();
   const log = (line: string): void => io.stderr(`[emulator] ${line}\n`);
   // Loaded here, not at the top: every other CLI command imports this module and need not pay for it.
-  const { startEmulator } = await import('./index');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startEmulator } = require('./index') as { startEmulator: StartEmulator };
   const emulator = await startEmulator({
     scenario,
     port: options.port,
