@@ -1,0 +1,488 @@
+// The whole stack for one failover test, as a user runs it: the shared Temporal dev server, a main worker
+// (in this process, or `geofailover worker` spawned as a process), one probe worker per application region,
+// the emulator (official Azure SDK over HTTPS) with its redis-servers, a configuration file in a temp dir,
+// and the two command lines people answer gates with (ours, and the plain Temporal CLI).
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { z } from 'zod';
+import { createActivities, createProbeActivities, type ActivityDependencies } from '../../src/activities';
+import { createArmClients } from '../../src/azure/clients';
+import { buildFailoverInput, loadCliConfig, resolveGroup } from '../../src/cli/resolve';
+import type { groupSchema } from '../../src/config/schema';
+import { statusQuery } from '../../src/contract/messages';
+import type { StepName } from '../../src/contract/names';
+import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
+import type { RunbookStatus, StepRecord } from '../../src/contract/types';
+import { defaultScenario, type Emulator } from '../../src/emulator';
+import { startFailover } from '../../src/starter';
+import { createProbeWorker, createWorker } from '../../src/worker';
+import type { failoverRunbook } from '../../src/workflows';
+import { startTestEmulator } from './emulator';
+import { APPROVERS } from './runbook-fakes';
+import { getWorkflowBundle, uniqueName, uniqueTaskQueue } from './temporal';
+
+/** Who starts every incident in these tests; never an approver of it (four-eyes). */
+export const REQUESTER = 'sre-lead';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'geofailover.js');
+
+/** Replication metadata build-up that takes a survivor to the critical grade within a few seconds. */
+export const FAST_METADATA_BUILDUP = 16 * 1024 * 1024;
+
+/**
+ * Second-scale runbook tuning: short activity timeouts, fast retries and LRO polls, a bounded wait for
+ * probe workers, and a heartbeat timeout short enough that a killed worker's activity is retried quickly.
+ */
+export const REAL_STACK_TUNING: RunbookTuning = {
+  reads: { startToClose: '10s', scheduleToClose: '20s', initialRetryInterval: '100ms' },
+  mutationMaximumAttempts: 3,
+  mutationInitialRetryInterval: '200ms',
+  probeScheduleToStart: '5s',
+  lroPollIntervalMs: 100,
+  heartbeatTimeout: '3s',
+};
+
+/** The SDK's own 3 retries (so a 429 storm can outlast them), with short waits where no Retry-After says otherwise. */
+const SDK_RETRIES = { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 250 };
+
+type GroupConfigInput = z.input<typeof groupSchema>;
+export type RunbookHandle = WorkflowHandle<typeof failoverRunbook>;
+
+export interface RealStackOptions {
+  /** replication metadata each survivor accumulates per second while a member is down; default 2 MiB/s */
+  metadataBytesPerSecond?: number;
+  /** changes to the configuration's group (durations, quorum, webhook, ...) before it is written */
+  group?: (group: GroupConfigInput) => void;
+  /** run the main worker in this process (default); false leaves it to `spawnWorker()` */
+  mainWorker?: boolean;
+}
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function showRun(run: CliRun): string {
+  return `exit ${run.code}\n--- stdout\n${run.stdout}\n--- stderr\n${run.stderr}`;
+}
+
+/** A `geofailover worker` process; `kill` sends a signal and resolves once it has exited. */
+export interface SpawnedWorker {
+  pid: number;
+  kill(signal: NodeJS.Signals): Promise<void>;
+}
+
+/** The step's record in a status. */
+export function step(status: RunbookStatus, name: StepName): StepRecord {
+  const record = status.steps.find((s) => s.step === name);
+  assert.ok(record, `status lists ${name}`);
+  return record;
+}
+
+/** Step name → status, for comparing the whole step log at once. */
+export function stepStatuses(status: RunbookStatus): Record<string, string> {
+  return Object.fromEntries(status.steps.map((s) => [s.step, s.status]));
+}
+
+/**
+ * Polls the `status` query until `predicate` holds; throws with the last status once `timeoutMs` has passed.
+ */
+export async function waitForStatus(
+  handle: WorkflowHandle,
+  predicate: (status: RunbookStatus) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<RunbookStatus> {
+  const deadline = Date.now() + timeoutMs;
+  let last: RunbookStatus | undefined;
+  let error: unknown;
+  while (Date.now() < deadline) {
+    try {
+      last = await handle.query(statusQuery);
+      error = undefined;
+      if (predicate(last)) return last;
+    } catch (e) {
+      error = e; // e.g. no worker for a moment (a restart): keep asking until the deadline
+    }
+    await sleep(150);
+  }
+  assert.fail(
+    `timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}` +
+      (error ? `\nlast query error: ${String(error)}` : ''),
+  );
+}
+
+/** Polls `predicate` (emulator state, a counter) until it holds; throws naming `what` after `timeoutMs`. */
+export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+/** The same environment a user's shell gives the CLIs: the test server, no Temporal profile of the user. */
+function cliEnv(dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!k.startsWith('TEMPORAL_') && k !== 'GEOFAILOVER_CONFIG') env[k] = v;
+  }
+  return {
+    ...env,
+    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+    TEMPORAL_NAMESPACE: 'default',
+    TEMPORAL_CONFIG_FILE: path.join(dir, 'no-temporal-profile.toml'),
+  };
+}
+
+function run(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, { env, timeout: 45_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+      if (error && code === null) reject(new Error(`${path.basename(file)} ${args.join(' ')}: ${error.message}`));
+      else resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+let temporalCli: Promise<string> | undefined;
+
+/** The Temporal CLI the dev server runs from: TEMPORAL_CLI_PATH, PATH or the tool cache (scripts/tools.mjs). */
+function temporalCliPath(): Promise<string> {
+  temporalCli ??= (async () => {
+    if (process.env.TEMPORAL_CLI_PATH) return process.env.TEMPORAL_CLI_PATH;
+    const tools = await import('../../scripts/tools.mjs');
+    return (await tools.ensureTemporalCli({ log: () => undefined })).path;
+  })();
+  return temporalCli;
+}
+
+/** The configuration file's group for the emulator's default scenario, at the emulator's dynamic addresses. */
+function groupFromEmulator(emulator: Emulator): GroupConfigInput {
+  const state = emulator.state();
+  const members = Object.fromEntries(state.databases.map((d) => [d.location, d.id]));
+  const profile = state.trafficManagerProfiles[0] as {
+    id: string;
+    properties: { endpoints: { name: string; type: string; properties: { endpointLocation?: string } }[] };
+  };
+  const endpoints = Object.fromEntries(
+    profile.properties.endpoints.map((e) => [
+      e.properties.endpointLocation ?? e.name,
+      { type: 'ExternalEndpoints' as const, name: e.name },
+    ]),
+  );
+  const applicationRegions = Object.fromEntries(
+    emulator.scenario.applicationRegions.map((app) => [
+      app,
+      Object.fromEntries(
+        state.databases.map((d) => {
+          const { host, port } = emulator.privateEndpoint(app, d.id);
+          return [d.location, `${host}:${port}`];
+        }),
+      ),
+    ]),
+  );
+  return {
+    members,
+    trafficManager: { profileId: profile.id, endpoints },
+    applicationRegions,
+    approvers: [...APPROVERS],
+    quorum: { unlink: 1, rejoin: 1, intervention: 1 },
+    // With the default build-up (2 MiB/s into 64 MiB) critical is ~25 s away; with FAST_METADATA_BUILDUP ~3 s.
+    memoryThresholds: { elevatedPercent: 50, criticalPercent: 75 },
+    rejoinMethod: 'force-link',
+    durations: {
+      approvalTimeout: '30s',
+      escalationTimeout: '30s',
+      recoveryPollInterval: '300ms',
+      maxOutageBeforeUnlink: '1h',
+      resyncTimeout: '15s',
+      probeTimeout: '2s',
+    },
+  };
+}
+
+interface RunningWorker {
+  worker: Worker;
+  running: Promise<void>;
+}
+
+export class RealStack {
+  /** the main worker's task queue (unique to this stack) */
+  readonly taskQueue = uniqueTaskQueue('real-stack');
+  private readonly workers: RunningWorker[] = [];
+  private readonly handles: WorkflowHandle[] = [];
+  private readonly children: ChildProcess[] = [];
+
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    readonly emulator: Emulator,
+    /** temp dir holding the configuration file */
+    readonly dir: string,
+    readonly configFile: string,
+    /** the group exactly as the CLI resolves it from the configuration file */
+    readonly group: GroupDefinition,
+  ) {}
+
+  /**
+   * Starts an emulator (default scenario), writes the configuration for it, resolves the group as the CLI
+   * does, and starts one probe worker per application region plus, unless `mainWorker: false`, the main worker.
+   */
+  static async start(env: TestWorkflowEnvironment, options: RealStackOptions = {}): Promise<RealStack> {
+    const scenario = defaultScenario();
+    if (options.metadataBytesPerSecond !== undefined) {
+      scenario.metadataBuildup = { ...scenario.metadataBuildup, bytesPerSecond: options.metadataBytesPerSecond };
+    }
+    const emulator = await startTestEmulator({ scenario });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-real-stack-'));
+    let stack: RealStack | undefined;
+    try {
+      const name = uniqueName('leaderboard');
+      const group = groupFromEmulator(emulator);
+      options.group?.(group);
+      const configFile = path.join(dir, 'geofailover.config.json');
+      const config = { azure: { endpoint: emulator.arm, caFile: emulator.caPath }, groups: { [name]: group } };
+      writeFileSync(configFile, JSON.stringify(config, null, 2));
+      stack = new RealStack(env, emulator, dir, configFile, resolveGroup(loadCliConfig(configFile), name));
+      await stack.startWorkers(options.mainWorker ?? true);
+      return stack;
+    } catch (e) {
+      if (stack) await stack.close();
+      else {
+        await emulator.close();
+        rmSync(dir, { recursive: true, force: true });
+      }
+      throw e;
+    }
+  }
+
+  get client(): Client {
+    return this.env.client;
+  }
+
+  private activityDependencies(): ActivityDependencies {
+    const arm = createArmClients({
+      subscriptionId: this.emulator.state().subscriptionId,
+      endpoint: this.emulator.arm,
+      caPem: this.emulator.caPem,
+      keepAlive: false,
+      retryOptions: SDK_RETRIES,
+    });
+    return { arm, caPem: this.emulator.caPem, redisTimeoutMs: 3000, verifyTimeoutMs: 10_000 };
+  }
+
+  private async startWorkers(withMain: boolean): Promise<void> {
+    const deps = this.activityDependencies();
+    const { nativeConnection: connection, namespace } = this.env;
+    const workers = await Promise.all([
+      ...(withMain
+        ? [
+            getWorkflowBundle().then((workflowBundle) =>
+              createWorker({
+                connection,
+                namespace,
+                taskQueue: this.taskQueue,
+                activities: createActivities(deps),
+                workflowBundle,
+              }),
+            ),
+          ]
+        : []),
+      // Probe task queues are fixed by the contract (geofailover-probe-<region>): these workers stop in close().
+      ...Object.keys(this.group.applicationRegions).map((applicationRegion) =>
+        createProbeWorker({ connection, namespace, applicationRegion, activities: createProbeActivities(deps) }),
+      ),
+    ]);
+    for (const worker of workers) this.workers.push({ worker, running: worker.run() });
+  }
+
+  /** Starts failoverRunbook as `geofailover start` does (same input), plus second-scale tuning. */
+  async startFailover(failedRegion: string): Promise<RunbookHandle> {
+    const input: FailoverRunbookInput = {
+      ...buildFailoverInput({
+        group: this.group,
+        failedRegion,
+        reason: `${failedRegion} outage (real-stack test)`,
+        requestedBy: REQUESTER,
+      }),
+      tuning: REAL_STACK_TUNING,
+    };
+    const started = await startFailover(this.client, input, { taskQueue: this.taskQueue });
+    const handle = this.client.workflow.getHandle<typeof failoverRunbook>(
+      started.workflowId,
+      started.firstExecutionRunId,
+    );
+    this.handles.push(handle);
+    return handle;
+  }
+
+  // ---- what the emulator shows -----------------------------------------------------------------
+
+  /** Accepted mutating ARM calls of one operation, on resources whose id contains `resource`. */
+  count(operation: string, resource = ''): number {
+    return this.emulator
+      .counters()
+      .filter((c) => c.operation === operation && c.resourceId.toLowerCase().includes(resource.toLowerCase()))
+      .reduce((n, c) => n + c.count, 0);
+  }
+
+  /** Who lists whom, as ARM shows it: region → sorted [listed region, link state]. */
+  links(): Record<string, [string, string][]> {
+    const { databases } = this.emulator.state();
+    const regionOf = (id: string): string =>
+      databases.find((d) => d.id.toLowerCase() === id.toLowerCase())?.location ?? id;
+    return Object.fromEntries(
+      databases.map((d) => [
+        d.location,
+        d.linkedDatabases.map((l): [string, string] => [regionOf(l.id), l.state]).sort(),
+      ]),
+    );
+  }
+
+  /** Every member lists every member (itself included, as ARM does) as Linked; nothing is in outage. */
+  assertFullyLinked(): void {
+    const regions = Object.keys(this.group.members).sort();
+    assert.deepEqual(
+      this.links(),
+      Object.fromEntries(
+        Object.keys(this.group.members).map((r) => [r, regions.map((o): [string, string] => [o, 'Linked'])]),
+      ),
+      'every member lists every other as Linked',
+    );
+    assert.deepEqual(this.emulator.state().regionsInOutage, []);
+  }
+
+  /** Traffic Manager endpoint name → endpointStatus. */
+  endpointStatuses(): Record<string, string> {
+    const [profile] = this.emulator.state().trafficManagerProfiles as {
+      properties: { endpoints: { name: string; properties: { endpointStatus: string } }[] };
+    }[];
+    return Object.fromEntries((profile?.properties.endpoints ?? []).map((e) => [e.name, e.properties.endpointStatus]));
+  }
+
+  /** Whether a long-running operation of this name is in progress in the emulator. */
+  operationInProgress(name: string): boolean {
+    return this.emulator.state().operations.some((o) => o.name === name && o.status === 'InProgress');
+  }
+
+  // ---- people at their terminals ---------------------------------------------------------------
+
+  /** `geofailover ARGS --config FILE` as a process, against the test server. */
+  cli(args: string[]): Promise<CliRun> {
+    return run(process.execPath, [BIN, ...args, '--config', this.configFile], cliEnv(this.dir));
+  }
+
+  /** The plain Temporal CLI against the test server, ignoring any profile of the user. */
+  async temporal(args: string[]): Promise<CliRun> {
+    const address = process.env.TEMPORAL_TEST_ADDRESS ?? '';
+    return run(
+      await temporalCliPath(),
+      [...args, '--address', address, '--namespace', 'default', '--disable-config-file', '--disable-config-env'],
+      cliEnv(this.dir),
+    );
+  }
+
+  /**
+   * `geofailover worker --config FILE` as a process on this stack's task queue; resolves once it polls.
+   * Only for stacks started with `mainWorker: false`, so it is the only worker on the queue.
+   */
+  async spawnWorker(): Promise<SpawnedWorker> {
+    const child = spawn(
+      process.execPath,
+      [BIN, 'worker', '--config', this.configFile, '--task-queue', this.taskQueue],
+      {
+        env: cliEnv(this.dir),
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
+    this.children.push(child);
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    let stderr = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`geofailover worker did not start polling within 60 s; stderr:\n${stderr}`));
+      }, 60_000);
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        if (/polling task queue/.test(stderr)) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`geofailover worker exited (${signal ?? code}) before polling; stderr:\n${stderr}`));
+      });
+    });
+    return {
+      pid: child.pid as number,
+      kill: async (signal) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+        await exited;
+      },
+    };
+  }
+
+  /** Terminates this stack's open runbooks, stops its workers and processes, closes the emulator. */
+  async close(): Promise<void> {
+    for (const handle of this.handles.splice(0)) await handle.terminate('test ended').catch(() => undefined);
+    await Promise.all(
+      this.children.splice(0).map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    for (const { worker } of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
+    const results = await Promise.allSettled(this.workers.splice(0).map((w) => w.running));
+    await this.emulator.close();
+    rmSync(this.dir, { recursive: true, force: true });
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+}
+
+/** A local HTTP server that records every POST, as an escalation webhook receiver. */
+export interface WebhookReceiver {
+  url: string;
+  received: Record<string, unknown>[];
+  close(): Promise<void>;
+}
+
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const received: Record<string, unknown>[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c.toString()));
+    req.on('end', () => {
+      try {
+        received.push(JSON.parse(body) as Record<string, unknown>);
+      } catch {
+        received.push({ unparsed: body });
+      }
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/escalations`,
+    received,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
