@@ -2,6 +2,7 @@
  * The `geofailover emulator` command logic: run the emulator until SIGINT/SIGTERM (printing one
  * ready line of JSON on stdout), or talk to a running one through its control API.
  */
+import { writeFileSync } from 'node:fs';
 import type { MutationCount } from './counters';
 import type {
   FaultState,
@@ -17,6 +18,7 @@ import type {
 import type { EmulatorState, startEmulator as StartEmulatorFn } from './index';
 
 type StartEmulator = typeof StartEmulatorFn;
+import { configForEmulator } from './config';
 import { defaultScenario, loadScenario } from './scenario';
 
 export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
@@ -31,6 +33,8 @@ export interface RunEmulatorOptions {
   metadataTickMs?: number;
   /** one access-log line per ARM request on stderr */
   verbose?: boolean;
+  /** write a geofailover configuration for this emulator's addresses and CA to this file once ready */
+  writeConfig?: string;
 }
 
 export interface CommandIo {
@@ -67,6 +71,11 @@ export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): P
     log,
     accessLog: options.verbose ?? false,
   });
+  if (options.writeConfig) {
+    const config = configForEmulator(emulator.state(), emulator.caPath);
+    writeFileSync(options.writeConfig, `${JSON.stringify(config, null, 2)}\n`);
+    log(`wrote ${options.writeConfig} (groups: ${Object.keys(config.groups).join(', ')})`);
+  }
   const ready: ReadyLine = { arm: emulator.arm, ca: emulator.caPath, control: emulator.control };
   io.stdout(`${JSON.stringify(ready)}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {

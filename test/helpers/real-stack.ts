@@ -23,6 +23,7 @@ import type { StepName } from '../../src/contract/names';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
 import type { RunbookStatus, StepRecord } from '../../src/contract/types';
 import { defaultScenario, type Emulator } from '../../src/emulator';
+import { configForEmulator } from '../../src/emulator/config';
 import { startFailover } from '../../src/starter';
 import { createProbeWorker, createWorker } from '../../src/worker';
 import type { failoverRunbook } from '../../src/workflows';
@@ -170,33 +171,10 @@ function temporalCliPath(): Promise<string> {
 
 /** The configuration file's group for the emulator's default scenario, at the emulator's dynamic addresses. */
 function groupFromEmulator(emulator: Emulator): GroupConfigInput {
-  const state = emulator.state();
-  const members = Object.fromEntries(state.databases.map((d) => [d.location, d.id]));
-  const profile = state.trafficManagerProfiles[0] as {
-    id: string;
-    properties: { endpoints: { name: string; type: string; properties: { endpointLocation?: string } }[] };
-  };
-  const endpoints = Object.fromEntries(
-    profile.properties.endpoints.map((e) => [
-      e.properties.endpointLocation ?? e.name,
-      { type: 'ExternalEndpoints' as const, name: e.name },
-    ]),
-  );
-  const applicationRegions = Object.fromEntries(
-    emulator.scenario.applicationRegions.map((app) => [
-      app,
-      Object.fromEntries(
-        state.databases.map((d) => {
-          const { host, port } = emulator.privateEndpoint(app, d.id);
-          return [d.location, `${host}:${port}`];
-        }),
-      ),
-    ]),
-  );
+  const group = configForEmulator(emulator.state(), emulator.caPath).groups.leaderboard;
+  assert.ok(group, 'the default scenario has the group leaderboard');
   return {
-    members,
-    trafficManager: { profileId: profile.id, endpoints },
-    applicationRegions,
+    ...group,
     approvers: [...APPROVERS],
     quorum: { unlink: 1, rejoin: 1, intervention: 1 },
     // With the default build-up (2 MiB/s into 64 MiB) critical is ~25 s away; with FAST_METADATA_BUILDUP ~3 s.

@@ -1,0 +1,66 @@
+import type { z } from 'zod';
+import type { configSchema, groupSchema } from '../config/schema';
+import type { EmulatorState } from './index';
+
+type ConfigInput = z.input<typeof configSchema>;
+type GroupInput = z.input<typeof groupSchema>;
+
+/** The default scenario's people (DESIGN.md "The default scenario"). */
+export const DEFAULT_APPROVERS = ['sre-lead', 'sre-manager', 'data-owner'];
+
+interface ProfileView {
+  id: string;
+  properties: {
+    endpoints: { name: string; type: string; properties: { endpointLocation?: string; target?: string } }[];
+  };
+}
+
+/**
+ * The geofailover configuration for a running emulator: one group per geo-replication group in the
+ * scenario, at the emulator's actual (dynamic) private-endpoint addresses, trusting its CA. This is how
+ * drills, tests and the README examples get a configuration that matches what the emulator serves.
+ * Durations and thresholds are the production defaults; callers adjust the returned object.
+ */
+export function configForEmulator(state: EmulatorState, caPath: string): ConfigInput {
+  const groups: Record<string, GroupInput> = {};
+  const profiles = state.trafficManagerProfiles as ProfileView[];
+  const nicknames = [...new Set(state.databases.flatMap((d) => (d.groupNickname ? [d.groupNickname] : [])))];
+  for (const nickname of nicknames) {
+    const members = state.databases.filter((d) => d.groupNickname === nickname);
+    const regions = new Set(members.map((d) => d.location));
+    // The profile that routes to this group: the one with an endpoint per member region.
+    const profile = profiles.find((p) =>
+      [...regions].every((r) => p.properties.endpoints.some((e) => (e.properties.endpointLocation ?? e.name) === r)),
+    );
+    if (!profile) continue;
+    const endpoints = Object.fromEntries(
+      profile.properties.endpoints
+        .filter((e) => regions.has(e.properties.endpointLocation ?? e.name))
+        .map((e) => [e.properties.endpointLocation ?? e.name, { type: endpointType(e.type), name: e.name }]),
+    );
+    const applicationRegions: Record<string, Record<string, string>> = {};
+    for (const pe of state.privateEndpoints) {
+      const member = members.find((d) => d.id.toLowerCase() === pe.databaseId.toLowerCase());
+      if (!member) continue;
+      (applicationRegions[pe.applicationRegion] ??= {})[member.location] = `${pe.address.host}:${pe.address.port}`;
+    }
+    groups[nickname] = {
+      members: Object.fromEntries(members.map((d) => [d.location, d.id])),
+      trafficManager: { profileId: profile.id, endpoints },
+      applicationRegions,
+      approvers: [...DEFAULT_APPROVERS],
+      quorum: { unlink: 1, rejoin: 1, intervention: 1 },
+    };
+  }
+  return {
+    azure: { subscriptionId: state.subscriptionId, endpoint: state.arm, caFile: caPath },
+    groups,
+  };
+}
+
+function endpointType(type: string): 'ExternalEndpoints' | 'AzureEndpoints' | 'NestedEndpoints' {
+  const last = type.split('/').pop()?.toLowerCase();
+  if (last === 'azureendpoints') return 'AzureEndpoints';
+  if (last === 'nestedendpoints') return 'NestedEndpoints';
+  return 'ExternalEndpoints';
+}
