@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { renderAuditSchemas } from '../src/audit/report/schema';
 import { CLI_OUTPUT_SCHEMAS } from '../src/cli/output-schemas';
 import { configSchema } from '../src/config/schema';
 import { renderScenarioJsonSchema } from '../src/emulator/scenario';
@@ -22,6 +23,8 @@ export function renderSchemas(): Record<string, string> {
     ...Object.fromEntries(
       Object.entries(CLI_OUTPUT_SCHEMAS).map(([file, schema]) => [file, `${JSON.stringify(schema, null, 2)}\n`]),
     ),
+    // The evidence report (report.json) and `audit --json`.
+    ...renderAuditSchemas(),
   };
 }
 

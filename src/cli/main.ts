@@ -15,6 +15,7 @@ import {
 import { LRO_OPERATIONS, OPERATION_NAMES } from '../emulator/operations';
 import { ScenarioError } from '../emulator/scenario';
 import { registerAbort } from './commands/abort';
+import { registerAudit } from './commands/audit';
 import { registerApprove } from './commands/approve';
 import { registerIntervene } from './commands/intervene';
 import { registerReadiness } from './commands/readiness';
@@ -118,6 +119,7 @@ export function buildProgram(
   registerAbort(program, ctx);
   registerReadiness(program, ctx);
   registerWorker(program, ctx);
+  registerAudit(program, ctx);
 
   const emulator = program
     .command('emulator')
@@ -140,6 +142,7 @@ export function buildProgram(
     )
     .option('--metadata-tick-ms <n>', 'metadata build-up interval', integer('--metadata-tick-ms', 10, 3_600_000))
     .option('--verbose', 'log every ARM request on stderr')
+    .option('--write-config <file>', 'once ready, write a geofailover configuration for this emulator to FILE')
     .addHelpText('after', EMULATOR_HELP)
     .action(async (opts: Record<string, unknown>) => {
       setExit(
@@ -153,6 +156,7 @@ export function buildProgram(
             lroDurationMs: opts.lroDurationMs as number | undefined,
             metadataTickMs: opts.metadataTickMs as number | undefined,
             verbose: opts.verbose === true,
+            writeConfig: opts.writeConfig as string | undefined,
           },
           io,
         ),

@@ -1,0 +1,149 @@
+/** Small formatting helpers shared by the Markdown and HTML renderers of the evidence report. */
+import { formatMs } from '../../workflows/runbook/durations';
+import type { EvidenceReport, ReportMember, ReportProbe, ReportProbeRound } from './schema';
+
+export { formatMs };
+
+/** '2026-11-26 10:03:22.709 UTC' */
+export function formatTime(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().replace('T', ' ').replace('Z', '')} UTC`;
+}
+
+/** '10:03:22.709' (the date is given once, in the summary) */
+export function formatClock(iso: string | undefined): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : d.toISOString().slice(11, 23);
+}
+
+export function formatDuration(ms: number | undefined): string {
+  return ms === undefined ? '' : formatMs(ms);
+}
+
+/** '95 % (95.0 MB of 100.0 MB)' */
+export function formatMemory(r: { percent: number; usedBytes?: number; maxBytes?: number }): string {
+  const mb = (b: number): string => `${(b / 1_000_000).toFixed(1)} MB`;
+  const bytes = r.usedBytes !== undefined && r.maxBytes ? ` (${mb(r.usedBytes)} of ${mb(r.maxBytes)})` : '';
+  return `${r.percent} %${bytes}`;
+}
+
+/** One probe as a matrix cell: 'ok, 2 ms', 'refused at TCP', 'not-run: no probe worker ...'. */
+export function formatProbe(p: ReportProbe): string {
+  if (p.outcome === 'ok') return `ok${p.latencyMs !== undefined ? `, ${p.latencyMs} ms` : ''}`;
+  const stage = p.failedStage ? ` at ${p.failedStage.toUpperCase()}` : '';
+  return `${p.outcome}${stage}${p.error ? `: ${p.error}` : ''}`;
+}
+
+/** The application regions (rows) and member regions (columns) of a probe round, in first-seen order. */
+export function probeMatrix(round: ReportProbeRound): {
+  rows: string[];
+  columns: string[];
+  cell: (row: string, column: string) => ReportProbe | undefined;
+} {
+  const rows = [...new Set(round.results.map((r) => r.applicationRegion))];
+  const columns = [...new Set(round.results.map((r) => r.memberRegion))];
+  return {
+    rows,
+    columns,
+    cell: (row, column) => round.results.find((r) => r.applicationRegion === row && r.memberRegion === column),
+  };
+}
+
+export function probeRoundTitle(round: ReportProbeRound): string {
+  if (round.step === 'firewall') return 'firewall: application regions → survivors, before traffic moved';
+  if (round.step === 'traffic-failback')
+    return 'traffic-failback: application regions → recovered member, before failback';
+  return 'probes';
+}
+
+/** 'Linked: westeurope, southeastasia; LinkFailed: eastus' */
+export function formatLinks(m: ReportMember): string {
+  if (!m.linkedDatabases?.length) return m.reachable ? '(lists no linked databases)' : '';
+  const byState = new Map<string, string[]>();
+  for (const l of m.linkedDatabases) byState.set(l.state, [...(byState.get(l.state) ?? []), l.region ?? l.id]);
+  return [...byState.entries()].map(([state, regions]) => `${state}: ${regions.join(', ')}`).join('; ');
+}
+
+export function formatMemberState(m: ReportMember): string {
+  if (!m.reachable) return `unreachable${m.error ? ` (${m.error})` : ''}`;
+  return [m.provisioningState, m.resourceState].filter(Boolean).join(' / ') || 'reachable';
+}
+
+/** The verdict in one sentence. */
+export function replaySentence(report: EvidenceReport): string {
+  const r = report.replay;
+  if (r.verdict === 'verified') {
+    return (
+      `the recorded history (${report.workflow.historyEvents} events) replays against ${r.against}: ` +
+      `the code would make exactly the decisions recorded (checked ${formatTime(r.checkedAt)}, ${formatMs(r.durationMs)}).`
+    );
+  }
+  const at = r.mismatch?.eventId
+    ? ` at event ${r.mismatch.eventId}${r.mismatch.eventType ? ` (${r.mismatch.eventType})` : ''}`
+    : '';
+  return (
+    `the recorded history does not replay against ${r.against}${at}: ${r.mismatch?.message ?? 'replay failed'} ` +
+    `(checked ${formatTime(r.checkedAt)}). The code changed in a way that is not compatible with this history.`
+  );
+}
+
+/** Who started it, with the identity the server recorded when it differs. */
+export function formatRequester(report: EvidenceReport): string {
+  const identity = report.workflow.startedByIdentity;
+  return identity ? `${report.request.requestedBy} (Temporal identity ${identity})` : report.request.requestedBy;
+}
+
+export function formatRto(report: EvidenceReport): string {
+  const { rtoMs, rtoSource } = report.outcome;
+  if (rtoMs === undefined) return 'not measured (traffic was not rerouted)';
+  return `${formatMs(rtoMs)} (start → traffic rerouted${rtoSource === 'history-events' ? ', from history event times' : ''})`;
+}
+
+export function formatFinalState(report: EvidenceReport): string {
+  const f = report.finalState;
+  const parts = [`execution ${f.execution}`];
+  if (f.outcome) parts.push(`outcome ${f.outcome}`);
+  if (f.phase) parts.push(`phase ${f.phase}`);
+  if (f.servingEndpoints) parts.push(`Traffic Manager serves ${f.servingEndpoints.join(', ') || 'nothing'}`);
+  if (f.membersListing) {
+    parts.push(
+      `links: ${f.membersListing.map((m) => `${m.region} lists ${m.lists.join(', ') || 'nothing'}`).join('; ')}`,
+    );
+  }
+  return parts.join('; ');
+}
+
+/** Activities grouped by (step, type): how many, the highest attempt, the failures. */
+export function activitySummary(
+  report: EvidenceReport,
+): { step: string; type: string; count: number; maxAttempt: number; failed: number; pending: number }[] {
+  const groups = new Map<
+    string,
+    { step: string; type: string; count: number; maxAttempt: number; failed: number; pending: number }
+  >();
+  for (const a of report.activities) {
+    const key = `${a.step ?? '?'}|${a.type}`;
+    const g = groups.get(key) ?? {
+      step: a.step ?? '(unknown)',
+      type: a.type,
+      count: 0,
+      maxAttempt: 0,
+      failed: 0,
+      pending: 0,
+    };
+    g.count += 1;
+    g.maxAttempt = Math.max(g.maxAttempt, a.attempt ?? 0);
+    if (a.outcome === 'pending') g.pending += 1;
+    else if (a.outcome !== 'completed') g.failed += 1;
+    groups.set(key, g);
+  }
+  return [...groups.values()];
+}
+
+/** The region label of the report's region: 'Failed region' or 'Rejoining region'. */
+export function regionLabel(report: EvidenceReport): string {
+  return report.request.regionRole === 'failed' ? 'Failed region' : 'Rejoining region';
+}

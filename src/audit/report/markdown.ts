@@ -1,0 +1,397 @@
+/** report.md: the evidence report as Markdown, for a person who reads it instead of screenshots. */
+import type { GroupDefinition } from '../../contract/runbook';
+import {
+  activitySummary,
+  formatClock,
+  formatDuration,
+  formatFinalState,
+  formatLinks,
+  formatMemberState,
+  formatMemory,
+  formatProbe,
+  formatRequester,
+  formatRto,
+  formatTime,
+  probeMatrix,
+  probeRoundTitle,
+  regionLabel,
+  replaySentence,
+} from './format';
+import type { EvidenceReport, ReportMember } from './schema';
+
+/** Escapes text for Markdown (inline and table cells): no markup, no HTML, one line. */
+export function md(text: unknown): string {
+  return String(text ?? '')
+    .replace(/\r?\n/g, ' ')
+    .replace(/[\\`*_[\]<>|~&#]/g, (c) => `\\${c}`);
+}
+
+function table(header: string[], rows: string[][]): string[] {
+  if (!rows.length) return [];
+  return [
+    `| ${header.join(' | ')} |`,
+    `|${header.map(() => '---').join('|')}|`,
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+}
+
+/** A fenced code block whose fence is longer than any backtick run inside. */
+function codeBlock(language: string, text: string): string[] {
+  const longest = Math.max(2, ...(text.match(/`+/g) ?? []).map((m) => m.length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}${language}`, text, fence];
+}
+
+function memberTable(members: ReportMember[]): string[] {
+  return table(
+    ['Region', 'State', 'Linked databases', 'Read at'],
+    members.map((m) => [md(m.region), md(formatMemberState(m)), md(formatLinks(m)), md(formatTime(m.at))]),
+  );
+}
+
+function configSection(report: EvidenceReport): string[] {
+  const g = report.request.group as Partial<GroupDefinition>;
+  const lines = [
+    '## Config acted on',
+    '',
+    'The whole group definition the runbook was started with (its input), so this is what it acted on.',
+    '',
+  ];
+  lines.push(
+    ...table(
+      ['Member region', 'Database resource id', 'Traffic Manager endpoint'],
+      Object.entries(g.members ?? {}).map(([region, id]) => [
+        md(region),
+        md(id),
+        md(g.trafficManager?.endpoints?.[region]?.name ?? ''),
+      ]),
+    ),
+  );
+  lines.push('');
+  const facts: [string, unknown][] = [
+    ['Group', g.name],
+    ['Traffic Manager profile', g.trafficManager?.profileId],
+    ['Approvers', g.approvers?.join(', ')],
+    [
+      'Quorum',
+      g.quorum && `unlink ${g.quorum.unlink}, rejoin ${g.quorum.rejoin}, intervention ${g.quorum.intervention}`,
+    ],
+    [
+      'Memory thresholds',
+      g.memoryThresholds &&
+        `elevated ${g.memoryThresholds.elevatedPercent} %, critical ${g.memoryThresholds.criticalPercent} %`,
+    ],
+    ['Rejoin method', g.rejoinMethod],
+    [
+      'Durations',
+      g.durations &&
+        Object.entries(g.durations)
+          .map(([k, v]) => `${k} ${String(v)}`)
+          .join(', '),
+    ],
+    ['Application regions', g.applicationRegions && Object.keys(g.applicationRegions).join(', ')],
+  ];
+  lines.push(
+    ...table(
+      ['Setting', 'Value'],
+      facts.filter(([, v]) => v !== undefined).map(([k, v]) => [md(k), md(v)]),
+    ),
+  );
+  lines.push('', '<details><summary>The group definition as JSON</summary>', '');
+  lines.push(...codeBlock('json', JSON.stringify(report.request.group, null, 2)));
+  lines.push('', '</details>', '');
+  return lines;
+}
+
+/** Renders report.md. */
+export function renderMarkdown(report: EvidenceReport): string {
+  const w = report.workflow;
+  const verdict = report.replay.verdict.toUpperCase();
+  const out: string[] = [`# Evidence report: ${md(w.workflowId)}`, ''];
+  out.push(`> **Replay ${verdict}**: ${md(replaySentence(report))}`, '');
+  if (report.partial) out.push(`> **Partial report**: ${md(report.partialReason)}.`, '');
+
+  out.push('## Summary', '');
+  out.push(
+    ...table(
+      ['', ''],
+      [
+        ['Workflow', `${md(w.workflowId)} (${md(w.workflowType)})${w.runId ? `, run ${md(w.runId)}` : ''}`],
+        ['Outcome', `**${md(report.outcome.outcome ?? w.execution)}**: ${md(report.outcome.summary)}`],
+        ['Requested by', md(formatRequester(report))],
+        ['Reason', md(report.request.reason)],
+        [regionLabel(report), md(report.request.region)],
+        ['Group', md((report.request.group as { name?: string }).name ?? '')],
+        ['Started', md(formatTime(w.startedAt))],
+        [
+          'Closed',
+          w.closedAt ? `${md(formatTime(w.closedAt))} (after ${md(formatDuration(w.durationMs))})` : 'still running',
+        ],
+        ['Measured RTO', md(formatRto(report))],
+        ['Final state', md(formatFinalState(report))],
+        ['Replay verdict', `**${verdict}**`],
+        ['History', `${w.historyEvents} events, last at ${md(formatTime(w.lastEventAt))}`],
+      ],
+    ),
+    '',
+  );
+  if (w.closeReason) out.push(`The workflow ${md(w.execution)}: ${md(w.closeReason)}.`, '');
+
+  out.push('## Timeline', '');
+  out.push(`Times are UTC on ${w.startedAt.slice(0, 10)}; "+" is the time since the runbook started.`, '');
+  const t0 = Date.parse(w.startedAt);
+  const offset = (iso?: string): string => (iso ? `+${formatDuration(Math.max(0, Date.parse(iso) - t0))}` : '');
+  out.push(
+    ...table(
+      ['Step', 'Status', 'Start', 'End', 'Duration', 'Attempts', 'Actor', 'Outcome'],
+      report.steps.map((s) => [
+        `**${md(s.step)}**`,
+        md(s.status),
+        s.startedAt ? `${md(formatClock(s.startedAt))} (${md(offset(s.startedAt))})` : '',
+        s.endedAt ? `${md(formatClock(s.endedAt))} (${md(offset(s.endedAt))})` : '',
+        md(formatDuration(s.durationMs)),
+        String(s.attempts),
+        md(s.actor ?? ''),
+        md(s.summary),
+      ]),
+    ),
+    '',
+  );
+  if (report.phases.length) {
+    out.push(`Phases: ${report.phases.map((p) => `${md(p.phase)} ${md(formatClock(p.at))}`).join(' → ')}`, '');
+  }
+
+  out.push('## Approvals and refused attempts', '');
+  const approvalGates = report.gates.filter((g) => g.kind === 'approval');
+  if (!report.gates.length) {
+    out.push(
+      report.partial
+        ? 'Gate records come with the runbook result; see every decision sent below.'
+        : 'No approval gate was opened.',
+      '',
+    );
+  }
+  for (const g of approvalGates) {
+    out.push(
+      `### Gate ${md(g.gate)} (step ${md(g.step)})`,
+      '',
+      `Requested ${md(formatTime(g.requestedAt))}; quorum ${g.quorum} of ${md(g.eligibleApprovers.join(', ') || 'nobody')}` +
+        `${g.escalatedAt ? `; escalated ${md(formatTime(g.escalatedAt))}` : ''}; ` +
+        `outcome **${md(g.outcome ?? 'open')}**${g.decidedAt ? ` at ${md(formatTime(g.decidedAt))}` : ''}.`,
+      '',
+    );
+    out.push(
+      ...table(
+        ['Approver', 'Decision', 'Via', 'At', 'Comment'],
+        g.votes.map((v) => [md(v.approver), md(v.decision), md(v.via), md(v.at), md(v.comment ?? '')]),
+      ),
+    );
+    if (!g.votes.length) out.push('No vote was accepted at this gate.');
+    out.push('');
+  }
+  out.push('### Refused attempts', '');
+  if (report.refusedAttempts.length) {
+    out.push(
+      ...table(
+        ['At', 'Step', 'By', 'Action', 'Via', 'Why refused'],
+        report.refusedAttempts.map((r) => [md(r.at), md(r.step), md(r.by), md(r.action), md(r.via), md(r.reason)]),
+      ),
+      '',
+    );
+  } else
+    out.push(report.partial ? 'Refusals are listed with the runbook result; see the decisions below.' : 'None.', '');
+  out.push('### Every decision sent (from history)', '');
+  out.push(
+    'Each signal and accepted update in the history, with the Temporal identity the server recorded. ' +
+      '(An update its validator rejected leaves no event: it never reached the runbook.)',
+    '',
+  );
+  out.push(
+    ...table(
+      ['Event', 'At', 'Kind', 'Name', 'Actor', 'Temporal identity', 'Verdict', 'Reason or effect'],
+      report.decisions.map((d) => [
+        String(d.eventId),
+        md(d.at),
+        md(d.kind),
+        md(d.name),
+        md(d.actor ?? ''),
+        md(d.identity ?? ''),
+        `**${md(d.verdict)}**`,
+        md(d.reason ?? d.detail ?? ''),
+      ]),
+    ),
+  );
+  if (!report.decisions.length) out.push('No signal or update was sent.');
+  out.push('');
+
+  out.push('## Interventions', '');
+  const interventions = report.gates.filter((g) => g.kind === 'intervention');
+  if (!interventions.length)
+    out.push(report.partial ? 'Listed with the runbook result.' : 'No intervention gate was opened.', '');
+  for (const g of interventions) {
+    const failure = (g.request as { failure?: { type?: string; message?: string } } | undefined)?.failure;
+    out.push(
+      `### ${md(g.gate)}`,
+      '',
+      `Step ${md(g.step)} failed after its retries${failure ? `: ${md(failure.type)}: ${md(failure.message)}` : ''}. ` +
+        `Gate opened ${md(formatTime(g.requestedAt))}; outcome **${md(g.outcome ?? 'open')}**${g.decidedAt ? ` at ${md(formatTime(g.decidedAt))}` : ''}.`,
+      '',
+      ...table(
+        ['Action', 'By', 'At', 'Comment'],
+        (g.interventions ?? []).map((i) => [md(i.action), md(i.by), md(i.at), md(i.comment ?? '')]),
+      ),
+      '',
+    );
+  }
+
+  out.push('## Membership before and after', '');
+  out.push('### Before (the membership step)', '', ...memberTable(report.membership.before), '');
+  if (!report.membership.before.length) out.push('No membership read in the history.', '');
+  out.push("### After (each member's last read)", '', ...memberTable(report.membership.after), '');
+
+  out.push('## Memory per survivor', '');
+  out.push(
+    ...table(
+      ['Region', 'First', 'Peak', 'Last', 'Readings', 'Peak grade'],
+      report.memory.map((m) => [
+        md(m.region),
+        `${md(formatMemory(m.first))} at ${md(formatClock(m.first.at))}`,
+        `${md(formatMemory(m.peak))} at ${md(formatClock(m.peak.at))}`,
+        `${md(formatMemory(m.last))} at ${md(formatClock(m.last.at))}`,
+        String(m.readings),
+        `**${md(m.grade)}**`,
+      ]),
+    ),
+  );
+  if (!report.memory.length) out.push('No memory reading in the history.');
+  out.push('');
+
+  out.push('## Probe matrix', '');
+  out.push(
+    'Rows: the application region probing; columns: the member probed (TCP, TLS, AUTH, PING through that region’s address).',
+    '',
+  );
+  if (!report.probes.length) out.push('No probe ran.', '');
+  for (const round of report.probes) {
+    const m = probeMatrix(round);
+    out.push(`### ${md(probeRoundTitle(round))} (${md(formatTime(round.at))})`, '');
+    out.push(
+      ...table(
+        ['Application region', ...m.columns.map(md)],
+        m.rows.map((row) => [
+          md(row),
+          ...m.columns.map((c) => {
+            const probe = m.cell(row, c);
+            return probe ? md(formatProbe(probe)) : '—';
+          }),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  out.push('## Traffic Manager before and after', '');
+  const tm = report.traffic;
+  if (tm.profileId) out.push(`Profile ${md(tm.profileId)}.`, '');
+  const names = [...new Set([...(tm.before?.endpoints ?? []), ...(tm.after?.endpoints ?? [])].map((e) => e.name))];
+  const state = (p: typeof tm.before, name: string): string => {
+    const e = p?.endpoints.find((x) => x.name === name);
+    return e ? `${e.endpointStatus}${e.endpointMonitorStatus ? ` (${e.endpointMonitorStatus})` : ''}` : '';
+  };
+  out.push(
+    ...table(
+      ['Endpoint', 'Before', 'After'],
+      names.map((n) => [md(n), md(state(tm.before, n)), md(state(tm.after, n))]),
+    ),
+  );
+  if (!names.length) out.push('Traffic Manager was not read or changed.');
+  out.push('');
+  if (tm.changes.length) {
+    out.push(
+      ...table(
+        ['At', 'Endpoint', 'Set to', 'Changed', 'Serving after'],
+        tm.changes.map((c) => [
+          md(c.at),
+          md(c.endpoint),
+          md(c.status),
+          c.changed ? 'yes' : 'no (already so)',
+          md(c.serving.join(', ') || 'nothing'),
+        ]),
+      ),
+      '',
+    );
+  }
+
+  out.push(...configSection(report));
+
+  out.push('## Activities', '');
+  out.push(
+    `${report.activities.length} activities in the history (report.json lists each with its events). ` +
+      'Earlier retry attempts of an activity leave no event; the attempt shown is the one that ended it.',
+    '',
+  );
+  out.push(
+    ...table(
+      ['Step', 'Activity', 'Count', 'Highest attempt', 'Failed', 'Pending'],
+      activitySummary(report).map((a) => [
+        md(a.step),
+        md(a.type),
+        String(a.count),
+        String(a.maxAttempt),
+        String(a.failed),
+        String(a.pending),
+      ]),
+    ),
+    '',
+  );
+  const failed = report.activities.filter((a) => a.outcome !== 'completed' && a.outcome !== 'pending');
+  if (failed.length) {
+    out.push(
+      ...table(
+        ['Scheduled', 'Activity', 'Step', 'Outcome', 'Failure'],
+        failed.map((a) => [md(a.scheduledAt), md(a.type), md(a.step ?? ''), md(a.outcome), md(a.failure ?? '')]),
+      ),
+      '',
+    );
+  }
+
+  out.push('## Replay verification', '');
+  out.push(
+    ...table(
+      ['', ''],
+      [
+        ['Verdict', `**${verdict}**`],
+        ['Workflow type', md(report.replay.workflowType)],
+        ['Replayed against', md(report.replay.against)],
+        ['Checked', md(formatTime(report.replay.checkedAt))],
+        ...(report.replay.mismatch
+          ? [
+              [
+                'First mismatching event',
+                md(
+                  report.replay.mismatch.eventId
+                    ? `${report.replay.mismatch.eventId} (${report.replay.mismatch.eventType ?? '?'})`
+                    : 'not named by the SDK',
+                ),
+              ],
+              ['Message', md(report.replay.mismatch.message)],
+            ]
+          : []),
+      ],
+    ),
+    '',
+  );
+
+  out.push('## About this report', '');
+  out.push(
+    `Built by geofailover ${md(report.generator.version)} at ${md(formatTime(report.generatedAt))} from the workflow's ` +
+      `Temporal history only (${report.source.kind === 'file' ? `file ${md(report.source.file ?? '')}` : `fetched from ${md(report.source.address ?? 'Temporal')}`}), ` +
+      'not from the live status query. history.json in this package is that history; SHA256SUMS covers every file ' +
+      '(check with `sha256sum -c SHA256SUMS`); `geofailover audit --history history.json` rebuilds this report.',
+    '',
+  );
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
+}

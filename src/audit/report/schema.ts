@@ -1,0 +1,339 @@
+/**
+ * The evidence report's data model (report.json), as a zod schema: the JSON Schema in
+ * schemas/evidence-report.schema.json is generated from it (scripts/generate-schemas.ts), and report.json is
+ * checked against it before it is written. Everything in it is read from the workflow's history.
+ */
+import { z } from 'zod';
+import { STEP_NAMES } from '../../contract/names';
+
+const time = z.iso.datetime({ offset: true }).describe('ISO 8601 time (UTC)');
+const ms = z.number().nonnegative().describe('milliseconds');
+const eventRef = z.number().int().positive().describe('id of the history event this comes from');
+
+const stepStatus = z
+  .enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'waiting', 'unknown'])
+  .describe("the step's status (DESIGN.md); 'unknown' only in a partial report, when the history does not show it");
+
+const step = z
+  .object({
+    step: z.enum(STEP_NAMES).describe('runbook step, in DESIGN.md order'),
+    status: stepStatus,
+    startedAt: time.optional(),
+    endedAt: time.optional(),
+    durationMs: ms.optional().describe('endedAt - startedAt'),
+    attempts: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('how many times the step started (activity attempts when partial)'),
+    actor: z.string().optional().describe('who the step acted for: approvers of a gate, who signalled recovery'),
+    summary: z.string().describe("the step's own one-line account"),
+    source: z
+      .enum(['result', 'history-events'])
+      .describe("'result': the runbook's step log in its completion result; 'history-events': rebuilt from events"),
+  })
+  .describe('one step of the runbook');
+
+const vote = z.object({
+  approver: z.string(),
+  decision: z.enum(['approve', 'reject']),
+  via: z.enum(['decide', 'signal']),
+  at: time,
+  comment: z.string().optional(),
+});
+
+const intervention = z.object({
+  action: z.enum(['retry', 'skip', 'abort']),
+  by: z.string(),
+  at: time,
+  comment: z.string().optional(),
+});
+
+const gate = z
+  .object({
+    step: z.enum(STEP_NAMES),
+    gate: z.string().describe('approval-unlink, approval-rejoin, or intervention:<step>'),
+    kind: z.enum(['approval', 'intervention']),
+    requestedAt: time,
+    quorum: z.number().int().nonnegative(),
+    eligibleApprovers: z.array(z.string()).describe("the group's approvers except the requester (four-eyes)"),
+    votes: z.array(vote).describe('accepted votes, in order'),
+    outcome: z.string().optional().describe('approved, rejected, timed-out, withdrawn, aborted, retry, skipped'),
+    decidedAt: time.optional(),
+    escalatedAt: time.optional(),
+    interventions: z.array(intervention).optional().describe('intervention gates: the answers, in order'),
+    request: z
+      .unknown()
+      .optional()
+      .describe('what the approvers were asked to decide on (evidence, failure, blast radius)'),
+  })
+  .describe('a gate the runbook opened, as its step log recorded it');
+
+const decision = z
+  .object({
+    eventId: eventRef,
+    at: time,
+    kind: z.enum(['signal', 'update']),
+    name: z
+      .string()
+      .describe('signal or update name: approve, reject, decide, intervene, regionRecovered, unlinkNow, abort'),
+    actor: z.string().optional().describe('who the payload says acts (approver or by)'),
+    identity: z.string().optional().describe('the Temporal client identity that sent it (recorded by the server)'),
+    updateId: z.string().optional(),
+    payload: z.unknown().describe('the decoded payload'),
+    verdict: z
+      .enum(['accepted', 'refused', 'failed', 'unknown'])
+      .describe("the runbook's answer; 'unknown' while the runbook runs and did not answer in history"),
+    reason: z.string().optional().describe('why it was refused'),
+    detail: z.string().optional().describe('what an accepted decision did'),
+  })
+  .describe('a signal or accepted update someone sent the runbook (validator-rejected updates leave no event)');
+
+const refused = z.object({
+  step: z.enum(STEP_NAMES),
+  by: z.string(),
+  action: z.string(),
+  via: z.enum(['decide', 'signal']),
+  reason: z.string(),
+  at: time,
+  gate: z.string().optional(),
+});
+
+const linked = z.object({ id: z.string(), region: z.string().optional(), state: z.string() });
+
+const member = z
+  .object({
+    region: z.string(),
+    databaseId: z.string(),
+    reachable: z.boolean(),
+    provisioningState: z.string().optional(),
+    resourceState: z.string().optional(),
+    linkedDatabases: z.array(linked).optional(),
+    error: z.string().optional(),
+    at: time.optional().describe('when this read completed'),
+    eventId: eventRef.optional(),
+  })
+  .describe("one member's read (describeMember)");
+
+const memoryReading = z.object({
+  percent: z.number(),
+  usedBytes: z.number().optional(),
+  maxBytes: z.number().optional(),
+  at: time,
+});
+
+const memory = z
+  .object({
+    region: z.string(),
+    readings: z.number().int().nonnegative(),
+    first: memoryReading,
+    last: memoryReading,
+    peak: memoryReading,
+    grade: z.enum(['ok', 'elevated', 'critical']).describe("the peak's grade by the group's thresholds"),
+  })
+  .describe("a survivor's memory use over the run (readMemory)");
+
+const probe = z.object({
+  applicationRegion: z.string(),
+  memberRegion: z.string(),
+  address: z.string().optional(),
+  outcome: z.string().describe('ok, refused, timeout, tls-error, auth-error, error, or not-run'),
+  failedStage: z.string().optional(),
+  latencyMs: z.number().optional(),
+  error: z.string().optional(),
+});
+
+const probeRound = z
+  .object({
+    step: z.enum(['firewall', 'traffic-failback', 'unknown']),
+    at: time,
+    eventId: eventRef,
+    results: z.array(probe),
+  })
+  .describe('one round of probes from the application regions (probeEndpoints on each probe task queue)');
+
+const endpoint = z.object({
+  name: z.string(),
+  endpointStatus: z.string(),
+  endpointMonitorStatus: z.string().optional(),
+  priority: z.number().optional(),
+});
+const profile = z.object({ profileId: z.string(), endpoints: z.array(endpoint) });
+
+const activity = z
+  .object({
+    activityId: z.string(),
+    type: z.string(),
+    step: z.string().optional().describe('the runbook step it served, as far as the history shows'),
+    taskQueue: z.string().optional(),
+    scheduledEventId: eventRef,
+    scheduledAt: time,
+    startedAt: time.optional(),
+    closedAt: time.optional(),
+    attempt: z.number().int().optional().describe('the attempt that ended it (earlier retries leave no events)'),
+    outcome: z.enum(['completed', 'failed', 'timed-out', 'canceled', 'pending']),
+    failure: z.string().optional(),
+    identity: z.string().optional().describe('the worker that ran the last attempt'),
+  })
+  .describe('one activity the runbook scheduled');
+
+export const evidenceReportSchema = z
+  .object({
+    schemaVersion: z.literal(1),
+    generatedAt: time,
+    generator: z.object({ name: z.literal('geofailover'), version: z.string() }),
+    source: z
+      .object({
+        kind: z.enum(['temporal', 'file']),
+        file: z.string().optional().describe('the history file given with --history'),
+        address: z.string().optional().describe('the Temporal server it was fetched from'),
+        namespace: z.string().optional(),
+      })
+      .describe('where the history came from'),
+    partial: z.boolean().describe('true while the workflow has not closed: parts are rebuilt from events'),
+    partialReason: z.string().optional(),
+    workflow: z.object({
+      workflowId: z.string(),
+      runId: z.string().optional(),
+      workflowType: z.string(),
+      taskQueue: z.string().optional(),
+      execution: z.enum(['running', 'completed', 'failed', 'canceled', 'terminated', 'timed-out', 'continued-as-new']),
+      startedAt: time,
+      closedAt: time.optional(),
+      durationMs: ms.optional(),
+      startedByIdentity: z.string().optional().describe('the Temporal client identity that started it'),
+      summary: z.string().optional().describe('the static summary given at start'),
+      historyEvents: z.number().int().positive(),
+      lastEventAt: time,
+      closeReason: z.string().optional().describe('terminate reason or failure message when it did not complete'),
+    }),
+    request: z
+      .object({
+        requestedBy: z.string(),
+        reason: z.string(),
+        region: z.string().describe('the failed region (failoverRunbook) or the region that rejoins (rejoinRunbook)'),
+        regionRole: z.enum(['failed', 'rejoining']),
+        group: z.record(z.string(), z.unknown()).describe('the whole group definition acted on (config acted on)'),
+        acceptSettingsMismatch: z.boolean().optional(),
+        tuning: z.unknown().optional(),
+      })
+      .describe("who started the runbook and why: the workflow's input"),
+    outcome: z.object({
+      outcome: z
+        .string()
+        .optional()
+        .describe("the runbook's outcome (completed, aborted, stopped, refused); absent while it runs"),
+      summary: z.string(),
+      phase: z.string().optional().describe('the last RunbookPhase the runbook set'),
+      rtoMs: ms.optional().describe('measured RTO: start → traffic rerouted'),
+      rtoSource: z.enum(['result', 'history-events']).optional(),
+    }),
+    steps: z.array(step),
+    phases: z.array(z.object({ phase: z.string(), at: time, eventId: eventRef })).describe('RunbookPhase changes'),
+    gates: z.array(gate),
+    decisions: z.array(decision),
+    refusedAttempts: z.array(refused).describe("refused attempts, as the runbook's step log recorded them"),
+    membership: z.object({
+      before: z.array(member).describe('every member as the membership step read it'),
+      after: z.array(member).describe("each member's last read in the history"),
+    }),
+    memory: z.array(memory),
+    probes: z.array(probeRound),
+    traffic: z.object({
+      profileId: z.string().optional(),
+      before: profile.optional().describe('the profile before the first change'),
+      after: profile.optional().describe('the profile after the last change'),
+      changes: z.array(
+        z.object({
+          at: time,
+          eventId: eventRef,
+          endpoint: z.string(),
+          status: z.string().describe('what the endpoint was set to'),
+          changed: z.boolean().describe('false when it already had that status'),
+          serving: z.array(z.string()).describe('enabled endpoints right after this change'),
+        }),
+      ),
+    }),
+    activities: z.array(activity),
+    finalState: z
+      .object({
+        execution: z.string(),
+        outcome: z.string().optional(),
+        phase: z.string().optional(),
+        servingEndpoints: z.array(z.string()).optional().describe('enabled endpoints after the last traffic change'),
+        membersListing: z
+          .array(z.object({ region: z.string(), lists: z.array(z.string()) }))
+          .optional()
+          .describe('which other regions each reachable member lists as Linked, at its last read'),
+      })
+      .describe('the state the run left behind, as far as the history shows'),
+    replay: z
+      .object({
+        verdict: z.enum(['verified', 'diverged']),
+        workflowType: z.string(),
+        errorKind: z.enum(['nondeterminism', 'replay-error']).optional(),
+        mismatch: z
+          .object({
+            eventId: z.number().int().positive().optional(),
+            eventType: z.string().optional(),
+            message: z.string(),
+          })
+          .optional()
+          .describe('the first history event the current code did not reproduce'),
+        checkedAt: time,
+        durationMs: ms,
+        against: z.string(),
+      })
+      .describe('whether the history still replays against the current workflow code'),
+  })
+  .describe('geofailover evidence report: one runbook execution, read from its Temporal history');
+
+export type EvidenceReport = z.infer<typeof evidenceReportSchema>;
+export type ReportStep = z.infer<typeof step>;
+export type ReportGate = z.infer<typeof gate>;
+export type ReportDecision = z.infer<typeof decision>;
+export type ReportMember = z.infer<typeof member>;
+export type ReportMemory = z.infer<typeof memory>;
+export type ReportProbeRound = z.infer<typeof probeRound>;
+export type ReportProbe = z.infer<typeof probe>;
+export type ReportProfile = z.infer<typeof profile>;
+export type ReportActivity = z.infer<typeof activity>;
+export type ReportRefusedAttempt = z.infer<typeof refused>;
+
+/** What `geofailover audit --json` prints. */
+export const auditOutputSchema = z
+  .object({
+    workflowId: z.string(),
+    runId: z.string().optional(),
+    verdict: z.enum(['verified', 'diverged']),
+    mismatch: evidenceReportSchema.shape.replay.shape.mismatch,
+    partial: z.boolean(),
+    outcome: z.string().optional(),
+    rtoMs: ms.optional(),
+    package: z.object({
+      dir: z.string().describe('the evidence package directory'),
+      files: z.array(
+        z.object({
+          name: z.string(),
+          bytes: z.number().int().nonnegative(),
+          sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        }),
+      ),
+      totalBytes: z.number().int().nonnegative(),
+    }),
+  })
+  .describe('geofailover audit --json: the replay verdict and the evidence package written');
+
+export type AuditOutput = z.infer<typeof auditOutputSchema>;
+
+function render(schema: z.ZodType, title: string): string {
+  return `${JSON.stringify({ title, ...z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) }, null, 2)}\n`;
+}
+
+/** schemas/evidence-report.schema.json and schemas/cli-audit.schema.json, as generate-schemas writes them. */
+export function renderAuditSchemas(): Record<string, string> {
+  return {
+    'evidence-report.schema.json': render(evidenceReportSchema, 'geofailover evidence report (report.json)'),
+    'cli-audit.schema.json': render(auditOutputSchema, 'geofailover audit --json'),
+  };
+}
