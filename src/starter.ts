@@ -2,6 +2,7 @@
  * The client side of geofailover: connect, start runbooks, find them by group, read their status, send
  * decisions and signals. The CLI is a thin layer over these functions.
  */
+import { hostname } from 'node:os';
 import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
 import type {
   WorkflowExecutionDescription,
@@ -36,6 +37,11 @@ import type { readinessCheck } from './workflows';
 export interface ConnectClientOptions {
   /** envconfig profile; default: TEMPORAL_PROFILE or 'default' */
   profile?: string;
+  /**
+   * The client identity Temporal records on every signal, update and start (WorkflowExecutionSignaled
+   * `identity`); default the SDK's `pid@host`. The CLI passes who acts, so history names them.
+   */
+  identity?: string;
 }
 
 /**
@@ -47,7 +53,12 @@ export interface ConnectClientOptions {
 export async function connectClient(options: ConnectClientOptions = {}): Promise<Client> {
   const config = loadClientConnectConfig({ profile: options.profile });
   const connection = await Connection.connect(config.connectionOptions);
-  return new Client({ connection, namespace: config.namespace });
+  return new Client({ connection, namespace: config.namespace, identity: options.identity });
+}
+
+/** The identity the CLI acts under: `geofailover:<who>@<host>`. */
+export function cliIdentity(by: string): string {
+  return `geofailover:${by}@${hostname()}`;
 }
 
 export interface StartOptions {

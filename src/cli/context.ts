@@ -5,7 +5,7 @@
 import type { Client } from '@temporalio/client';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import type { CommandIo } from '../emulator/main';
-import { connectClient } from '../starter';
+import { cliIdentity, connectClient } from '../starter';
 import { EXIT_OK, RefusedError, reportError } from './errors';
 import { Output } from './output';
 
@@ -59,11 +59,12 @@ export class CliContext {
   }
 
   /**
-   * The Temporal client, connected on first use.
+   * The Temporal client, connected on first use; `actor` (the command's --by) becomes its identity, so the
+   * history records who signalled or decided.
    * @throws RefusedError naming the address when the server cannot be reached or the settings are invalid.
    */
-  temporal(): Promise<Client> {
-    this.client ??= connectClient().catch((e: unknown) => {
+  temporal(actor?: string): Promise<Client> {
+    this.client ??= connectClient(actor ? { identity: cliIdentity(actor) } : {}).catch((e: unknown) => {
       this.client = undefined;
       let target = 'the Temporal server';
       try {

@@ -371,6 +371,7 @@ describe('geofailover CLI', () => {
         signals.map((s) => s.signalName),
         ['abort'],
       );
+      assert.match(signals[0]?.identity ?? '', /^geofailover:alice@/, 'history names who signalled');
 
       await env.client.workflow.getHandle(workflowId).terminate('test: closed');
       const [late, lateStatus] = await Promise.all([

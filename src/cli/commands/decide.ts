@@ -41,7 +41,7 @@ async function sendDecision(
   ref: string,
   opts: DecideOptions,
 ): Promise<number> {
-  const client = await ctx.temporal();
+  const client = await ctx.temporal(opts.by);
   const description = await openRunbook(client, ref);
   // Only to name the gate in the answer; the workflow decides what the decision lands on.
   let gate: OpenGate | undefined;

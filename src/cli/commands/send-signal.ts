@@ -27,7 +27,7 @@ export async function sendSignal(
   signal: RunbookSignal,
   what: string,
 ): Promise<number> {
-  const client = await ctx.temporal();
+  const client = await ctx.temporal('by' in signal.payload ? signal.payload.by : undefined);
   const description = await openRunbook(client, ref);
   await signalRunbook(client, description.workflowId, signal);
   const result: SignalOutput = {

@@ -115,7 +115,7 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
   }
 
   const warnings = planWarnings(input);
-  const client = await ctx.temporal();
+  const client = await ctx.temporal(requestedBy);
   await refuseOpenRejoin(client, group.name);
   let handle;
   try {
