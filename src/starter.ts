@@ -22,7 +22,7 @@ import {
 } from './contract/messages';
 import { RUNBOOK_PHASES, TASK_QUEUE, WORKFLOW_TYPES, workflowIds } from './contract/names';
 import type { ReadinessCheckInput } from './contract/readiness';
-import type { FailoverRunbookInput, RunbookOutcome, RunbookResult } from './contract/runbook';
+import type { FailoverRunbookInput, RejoinRunbookInput, RunbookOutcome, RunbookResult } from './contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from './contract/search-attributes';
 import type {
   AbortPayload,
@@ -112,6 +112,46 @@ export async function startFailover(
     args: [input],
     typedSearchAttributes: searchAttributes,
     staticSummary: failoverSummary(input),
+  });
+}
+
+/** Thrown by {@link startRejoin} while a failover of the same group is open. */
+export class FailoverOpenError extends Error {
+  override name = 'FailoverOpenError';
+  constructor(
+    readonly workflowId: string,
+    readonly runId: string,
+  ) {
+    super(
+      `a failover of this group is open: workflow ${workflowId} (run ${runId}); a rejoin cannot start while it runs`,
+    );
+  }
+}
+
+/**
+ * Starts `rejoinRunbook` (id `rejoin/<group>`) for a region whose database was unlinked earlier.
+ * @throws FailoverOpenError while `failover/<group>` is open: two runbooks must not act on one group at once.
+ * @throws WorkflowExecutionAlreadyStartedError when a rejoin of the group is already open.
+ */
+export async function startRejoin(
+  client: Client,
+  input: RejoinRunbookInput,
+  options: StartOptions = {},
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  const failover = await describeIfExists(client, workflowIds.failover(input.group.name));
+  if (failover && executionState(failover) === 'running')
+    throw new FailoverOpenError(failover.workflowId, failover.runId);
+  return client.workflow.start(WORKFLOW_TYPES.rejoinRunbook, {
+    taskQueue: options.taskQueue ?? TASK_QUEUE,
+    workflowId: workflowIds.rejoin(input.group.name),
+    workflowIdConflictPolicy: 'FAIL',
+    args: [input],
+    typedSearchAttributes: [
+      { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group.name },
+      { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: input.region },
+      { key: SEARCH_ATTRIBUTE_KEYS.phase, value: INITIAL_PHASE },
+    ],
+    staticSummary: `rejoin ${input.region} to ${input.group.name}: ${input.reason} (by ${input.requestedBy})`,
   });
 }
 

@@ -20,6 +20,7 @@ import { registerApprove } from './commands/approve';
 import { registerIntervene } from './commands/intervene';
 import { registerReadiness } from './commands/readiness';
 import { registerRecovered } from './commands/recovered';
+import { registerRejoin } from './commands/rejoin';
 import { registerReject } from './commands/reject';
 import { registerStart } from './commands/start';
 import { registerStatus } from './commands/status';
@@ -120,6 +121,7 @@ export function buildProgram(
   registerReadiness(program, ctx);
   registerWorker(program, ctx);
   registerAudit(program, ctx);
+  registerRejoin(program, ctx);
 
   const emulator = program
     .command('emulator')

@@ -332,14 +332,21 @@ describe('geofailover CLI', () => {
       assert.equal(description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.failedRegion), 'eastus');
       assert.match((await description.staticSummary()) ?? '', /eastus failed; requested by alice: eastus is down/);
 
-      const [second, secondJson, status, noneOpen, readiness, probeWorker] = await Promise.all([
+      const rejoinArgs = ['rejoin', '--config', config, '--task-queue', taskQueue, '--group', group, '--by', 'alice'];
+      const [second, secondJson, status, noneOpen, readiness, probeWorker, rejoinDuring] = await Promise.all([
         runCli([...args, '--reason', 'again']),
         runCli([...args, '--reason', 'again', '--json']),
         runCli(['status', group, '--json']),
         runCli(['recovered', uniqueName('none'), '--by', 'alice']),
         runCli(['readiness', '--config', config, '--task-queue', taskQueue, '--json']),
         runCli(['worker', '--config', config, '--probe-region', 'nowhere']),
+        runCli([...rejoinArgs, '--region', 'eastus', '--reason', 'eastus is back']),
       ]);
+      expectExit(
+        rejoinDuring,
+        1,
+        new RegExp(`a failover of this group is open: workflow ${workflowId}.*nothing was started`),
+      );
       expectExit(readiness, 1, new RegExp(`no worker polls task queue ${taskQueue}, so nobody would run the check`));
       assert.equal(parseJson(readiness).error.code, 'no-worker');
       expectExit(probeWorker, 1, /--probe-region nowhere: no group probes from it/);
@@ -381,6 +388,23 @@ describe('geofailover CLI', () => {
       expectExit(late, 1, new RegExp(`no open runbook for group ${group}: ${workflowId} is terminated`));
       expectExit(lateStatus, 0);
       assert.match(lateStatus.stdout, /outcome: terminated: test: closed/);
+
+      // Once the failover is closed, a rejoin of the region may start — once, and only for a member.
+      const [rejoin, notMember] = await Promise.all([
+        runCli([...rejoinArgs, '--region', 'eastus', '--reason', 'eastus is back', '--json']),
+        runCli([...rejoinArgs, '--region', 'mars', '--reason', 'no such member']),
+      ]);
+      expectExit(rejoin, 0);
+      const rejoinId = workflowIds.rejoin(group);
+      started.push(rejoinId);
+      assert.equal(parseJson(rejoin).workflowId, rejoinId);
+      assert.equal((await env.client.workflow.getHandle(rejoinId).describe()).type, 'rejoinRunbook');
+      expectExit(notMember, 1, /mars is not a member of group/);
+      expectExit(
+        await runCli([...rejoinArgs, '--region', 'eastus', '--reason', 'again']),
+        1,
+        /a rejoin of group .* is already open/,
+      );
     });
   });
 

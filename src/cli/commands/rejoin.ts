@@ -1,0 +1,127 @@
+/**
+ * `geofailover rejoin --group G --region R --reason TEXT [--by NAME] [--wait] [--json]`: starts
+ * `rejoinRunbook` (id rejoin/G) for a region whose database was unlinked earlier — by hand, or by a
+ * failover that has ended. Refused while a failover of the group is open.
+ */
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { Option, type Command } from 'commander';
+import { WORKFLOW_TYPES, workflowIds } from '../../contract/names';
+import type { RejoinRunbookInput } from '../../contract/runbook';
+import { FailoverOpenError, startRejoin } from '../../starter';
+import type { CliContext } from '../context';
+import { EXIT_FAILED, EXIT_OK, RefusedError } from '../errors';
+import type { Output } from '../output';
+import { renderStatus } from '../render';
+import { loadCliConfig, resolveGroup } from '../resolve';
+import { actor, globalOptions, milliseconds, text } from './shared';
+import { DEFAULT_WATCH_INTERVAL_MS, followRunbook } from './status';
+
+interface RejoinOptions {
+  group: string;
+  region: string;
+  reason: string;
+  by?: string;
+  wait?: boolean;
+  json?: boolean;
+  interval?: number;
+}
+
+/** What `rejoin --json` prints (with --wait: the first NDJSON line, `type: 'started'`). */
+export interface RejoinStartResult {
+  workflowId: string;
+  runId: string;
+  workflowType: string;
+  taskQueue: string;
+  group: string;
+  region: string;
+  requestedBy: string;
+  reason: string;
+}
+
+async function rejoin(ctx: CliContext, out: Output, command: Command, opts: RejoinOptions): Promise<number> {
+  const { config, taskQueue } = globalOptions(command);
+  const requestedBy = actor(opts.by, ctx.env);
+  const group = resolveGroup(loadCliConfig(config), opts.group);
+  const members = Object.keys(group.members);
+  if (!members.includes(opts.region)) {
+    throw new RefusedError(
+      `${opts.region} is not a member of group ${group.name}; its members are ${members.join(', ')}`,
+      'pass the region whose database must rejoin to --region',
+      'not-a-member',
+      { group: group.name, region: opts.region, members },
+    );
+  }
+  const input: RejoinRunbookInput = { group, region: opts.region, reason: opts.reason, requestedBy };
+
+  const client = await ctx.temporal(requestedBy);
+  let handle;
+  try {
+    handle = await startRejoin(client, input, { taskQueue });
+  } catch (e) {
+    if (e instanceof FailoverOpenError) {
+      throw new RefusedError(
+        `${e.message}; nothing was started`,
+        `the open failover rejoins the region itself: geofailover status ${group.name}`,
+        'runbook-open',
+        { workflowId: e.workflowId, runId: e.runId },
+      );
+    }
+    if (e instanceof WorkflowExecutionAlreadyStartedError) {
+      throw new RefusedError(
+        `a rejoin of group ${group.name} is already open: workflow ${workflowIds.rejoin(group.name)}; nothing was started`,
+        `see it with: geofailover status ${workflowIds.rejoin(group.name)}`,
+        'already-open',
+        { workflowId: workflowIds.rejoin(group.name) },
+      );
+    }
+    throw e;
+  }
+  const result: RejoinStartResult = {
+    workflowId: handle.workflowId,
+    runId: handle.firstExecutionRunId,
+    workflowType: WORKFLOW_TYPES.rejoinRunbook,
+    taskQueue,
+    group: group.name,
+    region: opts.region,
+    requestedBy,
+    reason: opts.reason,
+  };
+  const started =
+    `started ${result.workflowType} ${result.workflowId} (run ${result.runId}) on task queue ${taskQueue}\n` +
+    `  group ${group.name}: rejoin ${opts.region}; requested by ${requestedBy}\n` +
+    `  follow it: geofailover status ${result.workflowId} --watch`;
+  if (!opts.wait) {
+    out.result(result, started);
+    return EXIT_OK;
+  }
+  out.event({ type: 'started', ...result }, started);
+  const view = await followRunbook(client, out, await handle.describe(), opts.interval ?? DEFAULT_WATCH_INTERVAL_MS);
+  if (!out.json) out.result(view, renderStatus(view).join('\n'));
+  return view.outcome === 'completed' ? EXIT_OK : EXIT_FAILED;
+}
+
+export function registerRejoin(program: Command, ctx: CliContext): void {
+  program
+    .command('rejoin')
+    .summary('rejoin a region unlinked earlier and fail traffic back to it (rejoinRunbook)')
+    .description(
+      'Start rejoinRunbook for one group (workflow id rejoin/G): approval, force-link (or recreate) of the ' +
+        "region's database, which discards its data, then failback once it passes the probes. Refused while a " +
+        'failover of the group is open.',
+    )
+    .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
+    .requiredOption('--region <region>', 'the member region whose database rejoins', text('--region'))
+    .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
+    .option('--by <name>', 'who starts it; never counts as an approver (default: $USER)', text('--by'))
+    .option('--wait', 'follow the run to its end; exit 0 only when it completed')
+    .option('--json', 'one JSON document (with --wait: one JSON object per line)')
+    .addOption(
+      new Option('--interval <ms>', 'poll interval of --wait')
+        .argParser(milliseconds('--interval'))
+        .default(DEFAULT_WATCH_INTERVAL_MS)
+        .hideHelp(),
+    )
+    .action(async (opts: RejoinOptions, command: Command) =>
+      ctx.run(opts.json === true, (out) => rejoin(ctx, out, command, opts)),
+    );
+}
