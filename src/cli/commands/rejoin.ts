@@ -4,17 +4,16 @@
  * failover that has ended. Refused while a failover of the group is open.
  */
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { WORKFLOW_TYPES, workflowIds } from '../../contract/names';
 import type { RejoinRunbookInput } from '../../contract/runbook';
 import { FailoverOpenError, startRejoin } from '../../starter';
 import type { CliContext } from '../context';
-import { EXIT_FAILED, EXIT_OK, RefusedError } from '../errors';
+import { RefusedError } from '../errors';
 import type { Output } from '../output';
-import { renderStatus } from '../render';
 import { loadCliConfig, resolveGroup } from '../resolve';
-import { actor, globalOptions, milliseconds, text } from './shared';
-import { DEFAULT_WATCH_INTERVAL_MS, followRunbook } from './status';
+import { actor, globalOptions, text } from './shared';
+import { intervalOption, reportStarted } from './status';
 
 interface RejoinOptions {
   group: string;
@@ -90,14 +89,7 @@ async function rejoin(ctx: CliContext, out: Output, command: Command, opts: Rejo
     `started ${result.workflowType} ${result.workflowId} (run ${result.runId}) on task queue ${taskQueue}\n` +
     `  group ${group.name}: rejoin ${opts.region}; requested by ${requestedBy}\n` +
     `  follow it: geofailover status ${result.workflowId} --watch`;
-  if (!opts.wait) {
-    out.result(result, started);
-    return EXIT_OK;
-  }
-  out.event({ type: 'started', ...result }, started);
-  const view = await followRunbook(client, out, await handle.describe(), opts.interval ?? DEFAULT_WATCH_INTERVAL_MS);
-  if (!out.json) out.result(view, renderStatus(view).join('\n'));
-  return view.outcome === 'completed' ? EXIT_OK : EXIT_FAILED;
+  return reportStarted(client, out, handle, { result, text: started, wait: opts.wait, interval: opts.interval });
 }
 
 export function registerRejoin(program: Command, ctx: CliContext): void {
@@ -115,12 +107,7 @@ export function registerRejoin(program: Command, ctx: CliContext): void {
     .option('--by <name>', 'who starts it; never counts as an approver (default: $USER)', text('--by'))
     .option('--wait', 'follow the run to its end; exit 0 only when it completed')
     .option('--json', 'one JSON document (with --wait: one JSON object per line)')
-    .addOption(
-      new Option('--interval <ms>', 'poll interval of --wait')
-        .argParser(milliseconds('--interval'))
-        .default(DEFAULT_WATCH_INTERVAL_MS)
-        .hideHelp(),
-    )
+    .addOption(intervalOption('--wait'))
     .action(async (opts: RejoinOptions, command: Command) =>
       ctx.run(opts.json === true, (out) => rejoin(ctx, out, command, opts)),
     );

@@ -4,14 +4,14 @@
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../contract/names';
 import type { FailoverRunbookInput } from '../../contract/runbook';
 import { countWorkflowPollers, describeIfExists, executionState, startFailover } from '../../starter';
 import type { CliContext } from '../context';
-import { EXIT_FAILED, EXIT_OK, RefusedError, UsageError } from '../errors';
+import { EXIT_OK, RefusedError, UsageError } from '../errors';
 import type { Output } from '../output';
-import { renderPlan, renderStatus } from '../render';
+import { renderPlan } from '../render';
 import {
   buildFailoverInput,
   checkFailedRegion,
@@ -20,8 +20,8 @@ import {
   planWarnings,
   resolveGroup,
 } from '../resolve';
-import { actor, globalOptions, milliseconds, text } from './shared';
-import { DEFAULT_WATCH_INTERVAL_MS, followRunbook } from './status';
+import { actor, globalOptions, text } from './shared';
+import { intervalOption, reportStarted } from './status';
 
 /** What `start --json` prints (with --wait: the first NDJSON line, `type: 'started'`). */
 export interface StartResult {
@@ -148,15 +148,7 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
     `started ${result.workflowType} ${result.workflowId} (run ${result.runId}) on task queue ${taskQueue}\n` +
     `  group ${group.name}: ${input.failedRegion} failed; survivors ${survivors.join(', ')}; requested by ${requestedBy}\n` +
     `  follow it: geofailover status ${group.name} --watch`;
-  if (!opts.wait) {
-    out.result(result, started);
-    return EXIT_OK;
-  }
-  out.event({ type: 'started', ...result }, started);
-  const description = await handle.describe();
-  const view = await followRunbook(client, out, description, opts.interval ?? DEFAULT_WATCH_INTERVAL_MS);
-  if (!out.json) out.result(view, renderStatus(view).join('\n'));
-  return view.outcome === 'completed' ? EXIT_OK : EXIT_FAILED;
+  return reportStarted(client, out, handle, { result, text: started, wait: opts.wait, interval: opts.interval });
 }
 
 export function registerStart(program: Command, ctx: CliContext): void {
@@ -176,12 +168,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'print the plan (steps, targets, approvers, durations) and change nothing')
     .option('--wait', 'follow the run to its end, one line per step change; exit 0 only when it completed')
     .option('--json', 'one JSON document (with --wait: one JSON object per line)')
-    .addOption(
-      new Option('--interval <ms>', 'poll interval of --wait')
-        .argParser(milliseconds('--interval'))
-        .default(DEFAULT_WATCH_INTERVAL_MS)
-        .hideHelp(),
-    )
+    .addOption(intervalOption('--wait'))
     .addHelpText(
       'after',
       `

@@ -1,10 +1,11 @@
 /** `geofailover status G|WORKFLOW_ID [--watch] [--json]`: the step log, the open gate, the outcome. */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
+import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { Option, type Command } from 'commander';
 import type { OpenGate } from '../../contract/types';
 import { readRunbook, type RunbookView } from '../../starter';
 import type { CliContext } from '../context';
+import { EXIT_FAILED, EXIT_OK } from '../errors';
 import type { Output } from '../output';
 import { isInterventionGate, runbookRef, renderStatus, renderStepLine } from '../render';
 import { anyRunbook, milliseconds } from './shared';
@@ -92,6 +93,34 @@ interface StatusOptions {
   interval?: number;
 }
 
+/**
+ * What `start` and `rejoin` do once their workflow started: print the result, or with --wait announce it,
+ * follow the run to its end and exit 0 only when it completed.
+ */
+export async function reportStarted(
+  client: Client,
+  out: Output,
+  handle: WorkflowHandle,
+  started: { result: object; text: string; wait?: boolean; interval?: number },
+): Promise<number> {
+  if (!started.wait) {
+    out.result(started.result, started.text);
+    return EXIT_OK;
+  }
+  out.event({ type: 'started', ...started.result }, started.text);
+  const view = await followRunbook(client, out, await handle.describe(), started.interval ?? DEFAULT_WATCH_INTERVAL_MS);
+  if (!out.json) out.result(view, renderStatus(view).join('\n'));
+  return view.outcome === 'completed' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** The hidden --interval option of --wait and --watch (tests poll faster). */
+export function intervalOption(what: string): Option {
+  return new Option('--interval <ms>', `poll interval of ${what}`)
+    .argParser(milliseconds('--interval'))
+    .default(DEFAULT_WATCH_INTERVAL_MS)
+    .hideHelp();
+}
+
 export function registerStatus(program: Command, ctx: CliContext): void {
   program
     .command('status')
@@ -104,12 +133,7 @@ export function registerStatus(program: Command, ctx: CliContext): void {
     .argument('<group-or-workflow-id>', 'a group name, or a workflow id such as failover/leaderboard')
     .option('--watch', 'follow the runbook, one line per step change, until its workflow closes')
     .option('--json', 'one JSON document (with --watch: one JSON object per line)')
-    .addOption(
-      new Option('--interval <ms>', 'poll interval of --watch')
-        .argParser(milliseconds('--interval'))
-        .default(DEFAULT_WATCH_INTERVAL_MS)
-        .hideHelp(),
-    )
+    .addOption(intervalOption('--watch'))
     .addHelpText(
       'after',
       `
