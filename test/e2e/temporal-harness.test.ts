@@ -136,7 +136,12 @@ describe('Temporal harness: readinessCheck on the shared dev server', () => {
     assert.equal(report.ready, false);
     assert.equal(report.problems.length, 2, report.problems.join('\n'));
     const [unreachable, mismatch] = report.problems;
-    assert.match(unreachable ?? '', /^westeurope: unreachable \(ActivityTimedOut: SCHEDULE_TO_CLOSE timeout/);
+    // The server ends the retries either at the schedule-to-close deadline (a timeout carrying the last
+    // failure) or earlier, when the next backoff would pass it (the last failure itself): timing decides.
+    assert.match(
+      unreachable ?? '',
+      /^westeurope: unreachable \((ActivityTimedOut: SCHEDULE_TO_CLOSE timeout|AzureTransient: )/,
+    );
     assert.match(unreachable ?? '', /westeurope outage/, `the last attempt’s error is kept: ${unreachable}`);
     assert.equal(mismatch, 'sku differs: eastus=Balanced_B5, southeastasia=Balanced_B10');
     assert.ok(westeuropeAttempts > 1, `the read was retried (attempts: ${westeuropeAttempts})`);
