@@ -5,7 +5,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createProbeActivities, type ActivityDependencies } from './activities';
 import type { GeofailoverActivities, ProbeActivities } from './activities/types';
-import { createArmClients } from './azure/clients';
+import { createArmClients, type CreateArmClientsOptions } from './azure/clients';
 import { parseDatabaseId } from './azure/resource-ids';
 import type { GeofailoverConfig } from './config/schema';
 import { probeTaskQueue, TASK_QUEUE } from './contract/names';
@@ -67,6 +67,8 @@ export class WorkerSetupError extends Error {
 export interface ActivityDependenciesFromConfigOptions {
   /** where relative paths of the configuration (azure.caFile) resolve; default the current directory */
   configDir?: string;
+  /** the Azure SDK's retry policy; default the SDK's own (drills compress it to their time scale) */
+  retryOptions?: CreateArmClientsOptions['retryOptions'];
 }
 
 /**
@@ -105,6 +107,7 @@ export function activityDependenciesFromConfig(
     endpoint: config.azure.endpoint,
     redisApiVersion: config.azure.redisApiVersion,
     ...(caPem !== undefined ? { caPem } : {}),
+    ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
   });
   return { arm, ...(caPem !== undefined ? { caPem } : {}) };
 }

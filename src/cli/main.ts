@@ -17,6 +17,7 @@ import { ScenarioError } from '../emulator/scenario';
 import { registerAbort } from './commands/abort';
 import { registerAudit } from './commands/audit';
 import { registerApprove } from './commands/approve';
+import { registerDrill } from './commands/drill';
 import { registerIntervene } from './commands/intervene';
 import { registerReadiness } from './commands/readiness';
 import { registerRecovered } from './commands/recovered';
@@ -121,6 +122,7 @@ export function buildProgram(
   registerReadiness(program, ctx);
   registerWorker(program, ctx);
   registerAudit(program, ctx);
+  registerDrill(program, ctx);
   registerRejoin(program, ctx);
 
   const emulator = program

@@ -23,6 +23,7 @@ import type { StepName } from '../../src/contract/names';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
 import type { RunbookStatus, StepRecord } from '../../src/contract/types';
 import { defaultScenario, type Emulator } from '../../src/emulator';
+import { DRILL_SDK_RETRIES, DRILL_TUNING } from '../../src/drill/settings';
 import { configForEmulator } from '../../src/emulator/config';
 import { startFailover } from '../../src/starter';
 import { createProbeWorker, createWorker } from '../../src/worker';
@@ -41,20 +42,14 @@ const BIN = path.join(ROOT, 'bin', 'geofailover.js');
 export const FAST_METADATA_BUILDUP = 16 * 1024 * 1024;
 
 /**
- * Second-scale runbook tuning: short activity timeouts, fast retries and LRO polls, a bounded wait for
- * probe workers, and a heartbeat timeout short enough that a killed worker's activity is retried quickly.
+ * Second-scale runbook tuning, the drill's (src/drill/settings.ts): short activity timeouts, fast retries and LRO
+ * polls, a bounded wait for probe workers, and a heartbeat timeout short enough that a killed worker's activity is
+ * retried quickly.
  */
-export const REAL_STACK_TUNING: RunbookTuning = {
-  reads: { startToClose: '10s', scheduleToClose: '20s', initialRetryInterval: '100ms' },
-  mutationMaximumAttempts: 3,
-  mutationInitialRetryInterval: '200ms',
-  probeScheduleToStart: '5s',
-  lroPollIntervalMs: 100,
-  heartbeatTimeout: '3s',
-};
+export const REAL_STACK_TUNING: RunbookTuning = DRILL_TUNING;
 
 /** The SDK's own 3 retries (so a 429 storm can outlast them), with short waits where no Retry-After says otherwise. */
-const SDK_RETRIES = { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 250 };
+const SDK_RETRIES = { ...DRILL_SDK_RETRIES };
 
 type GroupConfigInput = z.input<typeof groupSchema>;
 export type RunbookHandle = WorkflowHandle<typeof failoverRunbook>;

@@ -1,0 +1,165 @@
+/**
+ * `geofailover drill [--scenario FILE] [--fail-region R] [--short-outage] [--interactive] [--out DIR] [--json]`:
+ * the whole failover on the emulator, start to failback, with its evidence package. Exit 0 only when the final
+ * state was verified, 1 otherwise, 2 on bad usage (checked before anything starts), 130/143 on Ctrl-C/SIGTERM.
+ */
+import type { Command } from 'commander';
+import type * as DrillModule from '../../drill/drill';
+import { DrillReporter, formatBytes, shownPath, type DrillSummary } from '../../drill/events';
+import { DrillUsageError, planDrill, type DrillPlan } from '../../drill/scenario';
+import { Teardown } from '../../drill/teardown';
+import { ScenarioError } from '../../emulator/scenario';
+import type { CliContext } from '../context';
+import { UsageError } from '../errors';
+import { formatDuration } from '../output';
+import { globalOptions, text } from './shared';
+
+interface DrillOptions {
+  scenario?: string;
+  failRegion?: string;
+  shortOutage?: boolean;
+  interactive?: boolean;
+  out?: string;
+  json?: boolean;
+}
+
+function plan(opts: DrillOptions): DrillPlan {
+  try {
+    return planDrill({ scenarioFile: opts.scenario, failRegion: opts.failRegion, shortOutage: opts.shortOutage });
+  } catch (e) {
+    if (e instanceof DrillUsageError) throw new UsageError(e.message, e.hint);
+    if (e instanceof ScenarioError) {
+      throw new UsageError(e.message, e.issues.length ? 'see schemas/scenario.schema.json' : undefined);
+    }
+    throw e;
+  }
+}
+
+function describePath(p: DrillPlan): string {
+  return p.shortOutage
+    ? `short outage of ${p.failedRegion}: the region returns before the unlink trigger, nothing destructive happens`
+    : `long outage of ${p.failedRegion}: metadata build-up reaches the unlink trigger, two approvers unlink it, ` +
+        'then it recovers, rejoins and traffic fails back';
+}
+
+function renderSummary(s: DrillSummary): string {
+  const lines: string[] = [];
+  const wall = formatDuration(s.wallMs);
+  if (s.ok) {
+    lines.push(`drill VERIFIED in ${wall}: ${s.path} of ${s.failedRegion} in group ${s.group}, final state checked`);
+  } else if (s.interrupted) {
+    lines.push(`drill INTERRUPTED by ${s.interrupted} after ${wall}; everything it started was stopped`);
+  } else {
+    lines.push(`drill FAILED after ${wall}:`);
+    for (const f of s.failed) lines.push(`  - ${f}`);
+  }
+  if (s.rtoMs !== undefined) lines.push(`  measured RTO: ${formatDuration(s.rtoMs)} (start → traffic rerouted)`);
+  if (s.evidenceDir) {
+    const dir = shownPath(s.evidenceDir);
+    lines.push(
+      `  evidence:     ${dir}/report.html (${formatBytes(s.evidenceBytes ?? 0)}; replay ${s.verdict ?? 'not run'})`,
+    );
+    lines.push(`  re-check it:  geofailover audit --history ${dir}/history.json --out ${dir}`);
+  }
+  if (s.workDir)
+    lines.push(`  kept for you: ${s.workDir} (configuration, drill.log with the workers' and emulator's log)`);
+  return lines.join('\n');
+}
+
+async function drill(ctx: CliContext, command: Command, opts: DrillOptions): Promise<number> {
+  const { taskQueue } = globalOptions(command);
+  const drillPlan = plan(opts); // usage errors before anything starts
+  const reporter = new DrillReporter(ctx.io, opts.json === true);
+  const teardown = new Teardown();
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) {
+      reporter.warn(`${signal}: stopping the drill and everything it started (again to kill at once)…`);
+      controller.abort(signal);
+      return;
+    }
+    teardown.killNow();
+    process.exit(signal === 'SIGTERM' ? 143 : 130);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    reporter.log(`geofailover drill: ${describePath(drillPlan)}`);
+    // Loaded here: the drill pulls in the SDK's worker runtime, the emulator and the audit.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { runDrill } = require('../../drill/drill') as typeof DrillModule;
+    const summary = await runDrill(
+      drillPlan,
+      {
+        interactive: opts.interactive === true,
+        ...(opts.out ? { outDir: opts.out } : {}),
+        taskQueue,
+        env: ctx.env,
+        signal: controller.signal,
+      },
+      reporter,
+      teardown,
+    );
+    const problems = await teardown.run();
+    for (const p of problems) reporter.warn(`while stopping: ${p}`);
+    reporter.log(
+      problems.length
+        ? 'stopped what could be stopped; see the warnings above'
+        : 'stopped everything the drill started (runbook, workers, emulator and its redis-servers' +
+            (ctx.env.TEMPORAL_ADDRESS ? ')' : ', Temporal dev server)'),
+    );
+    summary.wallMs = reporter.elapsedMs();
+    reporter.emit({ type: 'summary', ...summary });
+    reporter.text(renderSummary(summary));
+    return summary.exitCode;
+  } finally {
+    // Whatever happened above, nothing the drill started outlives it.
+    await teardown.run();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+export function registerDrill(program: Command, ctx: CliContext): void {
+  program
+    .command('drill')
+    .summary('run a whole failover drill on the emulator: outage, gates, unlink, rejoin, failback, evidence')
+    .description(
+      'Run the failover runbook end to end on embedded defaults: find (or build) the tools, start a Temporal dev ' +
+        'server (unless TEMPORAL_ADDRESS is set) with its Web UI, the ARM emulator with the default scenario and ' +
+        'its redis-servers, the main worker and a probe worker per application region; inject a region outage, ' +
+        'start failoverRunbook, move traffic, let metadata build-up reach the unlink trigger, approve the unlink ' +
+        '(quorum 2, four-eyes: the requester’s own approval is refused), restore the region, approve the rejoin, ' +
+        'fail back; then write the evidence package, print the measured RTO, verify the final state against ARM ' +
+        'and stop everything. Exit 0 only when the final state was verified.',
+    )
+    .option('--scenario <file>', 'emulator scenario file (default: the built-in default scenario)', text('--scenario'))
+    .option(
+      '--fail-region <region>',
+      'the member region that fails (default: the first one, e.g. eastus)',
+      text('--fail-region'),
+    )
+    .option('--short-outage', 'the region returns before the unlink trigger: nothing destructive happens')
+    .option('--interactive', 'leave the approvals to a person in another terminal; prints exactly what to type')
+    .option(
+      '--out <dir>',
+      'evidence package directory (default: evidence/<workflow-id with / replaced by _>)',
+      text('--out'),
+    )
+    .option('--json', 'quiet and machine-readable: one JSON object per line, the last one the summary')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  npm run drill
+  geofailover drill --fail-region westeurope
+  geofailover drill --short-outage
+  geofailover drill --interactive
+  geofailover drill --json --out /tmp/drill-evidence | tail -n 1 | jq '{ok, rtoMs, verdict}'`,
+    )
+    .action(async (opts: DrillOptions, command: Command) =>
+      ctx.run(opts.json === true, () => drill(ctx, command, opts)),
+    );
+}

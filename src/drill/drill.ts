@@ -1,0 +1,271 @@
+/**
+ * `geofailover drill`: the whole failover on embedded defaults, as an SRE would run it — toolchain, Temporal
+ * (its own dev server unless TEMPORAL_ADDRESS names one), the emulator, the configuration for it, the main worker
+ * and a probe worker per application region; then a region outage, failoverRunbook, traffic moving, metadata
+ * build-up to the unlink trigger, the gates, force-unlink, recovery, rejoin and failback (or, with a short
+ * outage, the region back before the trigger and nothing destructive); then the evidence package and a check of
+ * the final state against ARM. Everything it started is stopped at the end, on failure and on Ctrl-C.
+ */
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { currentWorkflowBundle } from '../audit/replay';
+import { startEmulator } from '../emulator/index';
+import { DRILL_CONFIG_FILE, writeDrillConfig } from './config';
+import { startDevServer } from './dev-server';
+import type { DrillReporter, DrillSummary } from './events';
+import { evidenceOfFailure, recordEvidence, type IncidentRef } from './evidence';
+import { runIncident } from './incident';
+import type { DrillPlan } from './scenario';
+import { DRILL_EMULATOR_TIMING } from './settings';
+import type { Teardown } from './teardown';
+import { connectTemporal, conventionalTarget, ownServerTarget, type TemporalTarget } from './temporal';
+import { ensureToolchain } from './toolchain';
+import { checkFinalState, countCalls } from './verify';
+import { DrillInterrupted, DrillStepError } from './watcher';
+import { startDrillWorkers } from './workers';
+
+export { DrillInterrupted, DrillStepError };
+
+export interface DrillOptions {
+  /** leave the approvals to a person and print what to type */
+  interactive: boolean;
+  /** the evidence package's directory; default evidence/<workflow id> under the current directory */
+  outDir?: string;
+  /** the main worker's task queue */
+  taskQueue: string;
+  /** TEMPORAL_ADDRESS decides whether the drill starts its own dev server */
+  env: NodeJS.ProcessEnv;
+  /** Ctrl-C / SIGTERM: its reason is the signal */
+  signal: AbortSignal;
+}
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw new DrillInterrupted((signal.reason as NodeJS.Signals) ?? 'SIGINT');
+}
+
+/**
+ * Runs the drill and resolves with its summary (never rejects for a failed drill: the summary says what failed).
+ * Everything started is registered with `teardown`, which the caller runs when this returns — or at once on a
+ * second Ctrl-C.
+ */
+export async function runDrill(
+  plan: DrillPlan,
+  options: DrillOptions,
+  reporter: DrillReporter,
+  teardown: Teardown,
+): Promise<DrillSummary> {
+  const { signal } = options;
+  const summary: DrillSummary = {
+    ok: false,
+    exitCode: 1,
+    path: plan.shortOutage ? 'short-outage' : 'long-outage',
+    group: plan.group,
+    failedRegion: plan.failedRegion,
+    checks: [],
+    failed: [],
+    wallMs: 0,
+  };
+  const workDir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-drill-'));
+  const logFile = path.join(workDir, 'drill.log');
+  let keepWorkDir = true;
+  // First in, last out: the work dir goes once everything that uses it has stopped (kept when the drill failed).
+  teardown.add('work dir', async () => {
+    if (!keepWorkDir) rmSync(workDir, { recursive: true, force: true });
+  });
+  const fileLog = (line: string): void => {
+    try {
+      appendFileSync(logFile, `${new Date().toISOString()} ${line}\n`);
+    } catch {
+      // the work dir is gone
+    }
+  };
+
+  // Once the runbook has started: what the evidence of a failed drill is written from.
+  let incident: IncidentRef | undefined;
+
+  try {
+    const ownServer = !options.env.TEMPORAL_ADDRESS;
+    const tools = await ensureToolchain({ temporalCli: ownServer, log: (line) => reporter.log(line) });
+    checkAbort(signal);
+
+    const { target, serverPid } = await startTemporal(ownServer, tools.temporalCli?.path, reporter, teardown, signal);
+    // Before anything else starts: a server that cannot be reached fails the drill at once.
+    const temporal = await connectTemporal(target, logFile);
+    teardown.add('Temporal connections', () => temporal.close());
+    checkAbort(signal);
+
+    mkdirSync(path.join(workDir, 'emulator'));
+    const emulator = await startEmulator({
+      scenario: plan.scenario,
+      redisServerPath: tools.redisServer.path,
+      workDir: path.join(workDir, 'emulator'),
+      lro: DRILL_EMULATOR_TIMING.lro,
+      metadataTickMs: DRILL_EMULATOR_TIMING.metadataTickMs,
+      log: (line) => fileLog(`[emulator] ${line}`),
+    });
+    teardown.add('emulator and its redis-servers', () => emulator.close());
+    reporter.emit(
+      {
+        type: 'emulator',
+        arm: emulator.arm,
+        control: emulator.control,
+        scenario: plan.scenarioSource,
+        regions: [...plan.scenario.regions],
+      },
+      `emulator: ARM ${emulator.arm}, control ${emulator.control}, scenario ${plan.scenarioSource} ` +
+        `(regions ${plan.scenario.regions.join(', ')}; one redis-server per database)`,
+    );
+    checkAbort(signal);
+
+    const config = writeDrillConfig(emulator, plan, workDir, { interactive: options.interactive });
+    reporter.emit(
+      {
+        type: 'config',
+        file: config.file,
+        group: config.group.name,
+        approvers: config.group.approvers,
+        quorum: { ...config.group.quorum },
+      },
+      `configuration: ${config.file} (group ${config.group.name}: members ${Object.keys(config.group.members).join(', ')}; ` +
+        `approvers ${config.group.approvers.join(', ')}; quorum ${config.group.quorum.unlink} to unlink, ` +
+        `${config.group.quorum.rejoin} to rejoin)`,
+    );
+
+    const workflowBundle = await currentWorkflowBundle();
+    checkAbort(signal);
+    const workers = await startDrillWorkers({
+      connection: temporal.nativeConnection,
+      namespace: target.namespace,
+      taskQueue: options.taskQueue,
+      config: config.loaded,
+      group: config.group,
+      workflowBundle,
+    });
+    teardown.add('workers', () => workers.stop());
+    reporter.emit(
+      { type: 'workers', taskQueue: workers.taskQueue, probeTaskQueues: workers.probeTaskQueues },
+      `workers: main on task queue ${workers.taskQueue}; probes on ${workers.probeTaskQueues.join(', ')}`,
+    );
+    reporter.emit(
+      {
+        type: 'started',
+        pid: process.pid,
+        pids: { drill: process.pid, ...(serverPid !== undefined ? { temporal: serverPid } : {}) },
+        workDir,
+        logFile,
+      },
+      `started (drill pid ${process.pid}); workers' and emulator's log: ${logFile}`,
+    );
+    checkAbort(signal);
+
+    const run = await runIncident({
+      plan,
+      options,
+      reporter,
+      teardown,
+      emulator,
+      config,
+      target,
+      client: temporal.client,
+      clientAs: (by) => temporal.clientAs(by),
+      healthCheck: () => workers.failure(),
+      onStarted: (workflowId, runId) => (incident = { client: temporal.client, workflowId, runId, target }),
+    });
+    Object.assign(summary, {
+      workflowId: run.workflowId,
+      runId: run.runId,
+      outcome: run.result.outcome,
+      ...(run.result.rtoMs !== undefined ? { rtoMs: run.result.rtoMs } : {}),
+    });
+
+    const checks = checkFinalState({
+      emulator,
+      members: Object.keys(config.group.members),
+      failedRegion: plan.failedRegion,
+      endpointName: config.group.trafficManager.endpoints[plan.failedRegion]?.name ?? plan.failedRegion,
+      unlinkExpected: run.unlinkApproved,
+      result: run.result,
+    });
+    summary.forceUnlinks = countCalls(emulator, 'forceUnlink');
+
+    const report = await recordEvidence(
+      temporal.client,
+      run.workflowId,
+      run.runId,
+      target,
+      options.outDir,
+      reporter,
+      summary,
+    );
+    checks.push({
+      check: 'replay',
+      ok: report.replay.verdict === 'verified',
+      detail:
+        report.replay.verdict === 'verified'
+          ? `the history (${report.workflow.historyEvents} events) replays against the current workflow code`
+          : `diverged${report.replay.mismatch ? `: ${report.replay.mismatch.message}` : ''}`,
+    });
+    summary.checks = checks;
+    for (const check of checks) {
+      reporter.emit({ type: 'check', ...check }, `${check.ok ? '✓' : '✗'} check ${check.check}: ${check.detail}`);
+    }
+    summary.failed = checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
+    summary.ok = summary.failed.length === 0;
+  } catch (e) {
+    if (e instanceof DrillInterrupted || signal.aborted) {
+      const by = e instanceof DrillInterrupted ? e.signal : ((signal.reason as NodeJS.Signals) ?? 'SIGINT');
+      summary.interrupted = by;
+      summary.failed.push(`interrupted by ${by}`);
+    } else {
+      const message = (e as Error)?.message ?? String(e);
+      summary.error = message;
+      summary.failed.push(message);
+      reporter.log(`the drill failed: ${message}`);
+      if (incident) await evidenceOfFailure(incident, options.outDir, reporter, summary);
+    }
+  }
+  summary.exitCode = summary.ok ? 0 : summary.interrupted ? (summary.interrupted === 'SIGTERM' ? 143 : 130) : 1;
+  // A failed drill keeps what explains it (configuration, drill.log), once there is something.
+  keepWorkDir = !summary.ok && !summary.interrupted && existsSync(path.join(workDir, DRILL_CONFIG_FILE));
+  if (keepWorkDir) summary.workDir = workDir;
+  return summary;
+}
+
+/** The Temporal server: the one TEMPORAL_ADDRESS names, or a dev server of the drill's own with its Web UI. */
+async function startTemporal(
+  own: boolean,
+  cli: string | undefined,
+  reporter: DrillReporter,
+  teardown: Teardown,
+  signal: AbortSignal,
+): Promise<{ target: TemporalTarget; serverPid?: number }> {
+  if (!own || !cli) {
+    const existing = conventionalTarget();
+    reporter.emit(
+      { type: 'temporal', address: existing.address, namespace: existing.namespace, ownServer: false },
+      `Temporal: the server at ${existing.address} (namespace ${existing.namespace}, from TEMPORAL_ADDRESS)`,
+    );
+    return { target: existing };
+  }
+  reporter.log('starting a Temporal dev server (with its Web UI)…');
+  const server = await startDevServer({ cli, ui: true, signal });
+  teardown.add(
+    'Temporal dev server',
+    () => server.stop(),
+    () => server.killNow(),
+  );
+  reporter.emit(
+    {
+      type: 'temporal',
+      address: server.address,
+      namespace: 'default',
+      ownServer: true,
+      ...(server.uiUrl ? { uiUrl: server.uiUrl } : {}),
+      pid: server.pid,
+    },
+    `Temporal dev server on ${server.address} (pid ${server.pid})` +
+      (server.uiUrl ? `\nTemporal Web UI: ${server.uiUrl}` : ''),
+  );
+  return { target: ownServerTarget(server.address), serverPid: server.pid };
+}

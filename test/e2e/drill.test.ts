@@ -1,0 +1,339 @@
+// `geofailover drill` as a newcomer runs it, spawned as a process: the long outage (trigger, gates with quorum and
+// four-eyes, force-unlink, rejoin, failback), the short outage (nothing destructive), the drill with its own dev
+// server, bad usage, and Ctrl-C in the middle (nothing it started survives it).
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowNotFoundError } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { DrillEvent, DrillSummary } from '../../src/drill/events';
+import { getTestEnv, uniqueTaskQueue } from '../helpers/temporal';
+
+const ROOT = path.resolve(__dirname, '../..');
+const BIN = path.join(ROOT, 'bin', 'geofailover.js');
+const PACKAGE_FILES = ['report.md', 'report.html', 'report.json', 'history.json', 'SHA256SUMS'];
+
+type Event = DrillEvent & Record<string, unknown>;
+
+interface DrillRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  events: Event[];
+  stdout: string;
+  stderr: string;
+  wallMs: number;
+}
+
+interface SpawnOptions {
+  /** the shared test server (default), or none: the drill starts its own */
+  server?: 'shared' | 'own';
+  cwd: string;
+  /** called for every NDJSON event as it arrives, with the drill's pid */
+  onEvent?: (event: Event, pid: number) => void;
+}
+
+/** A user's shell without their Temporal profile; TEMPORAL_ADDRESS is the shared test server unless `own`. */
+function drillEnv(server: 'shared' | 'own', dir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if ((!k.startsWith('TEMPORAL_') || k === 'TEMPORAL_CLI_PATH') && k !== 'GEOFAILOVER_CONFIG') env[k] = v;
+  }
+  env.TEMPORAL_CONFIG_FILE = path.join(dir, 'no-temporal-profile.toml');
+  if (server === 'shared') env.TEMPORAL_ADDRESS = process.env.TEMPORAL_TEST_ADDRESS;
+  return env;
+}
+
+function spawnDrill(args: string[], options: SpawnOptions): Promise<DrillRun> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [BIN, 'drill', ...args], {
+    cwd: options.cwd,
+    env: drillEnv(options.server ?? 'shared', options.cwd),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const events: Event[] = [];
+  let stdout = '';
+  let stderr = '';
+  let pending = '';
+  child.stdout.on('data', (d: Buffer) => {
+    stdout += d.toString();
+    pending += d.toString();
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!line.startsWith('{"type"')) continue;
+      const event = JSON.parse(line) as Event;
+      events.push(event);
+      options.onEvent?.(event, child.pid as number);
+    }
+  });
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the drill did not end within 100 s\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+    }, 100_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, events, stdout, stderr, wallMs: Math.round(performance.now() - started) });
+    });
+  });
+}
+
+function show(run: DrillRun): string {
+  const summary = run.events.at(-1);
+  return `exit ${run.code ?? run.signal}; last event ${JSON.stringify(summary)}\n--- stderr\n${run.stderr}`;
+}
+
+function summaryOf(run: DrillRun): DrillSummary & Event {
+  const last = run.events.at(-1);
+  assert.equal(last?.type, 'summary', `the last line is the summary\n${show(run)}`);
+  return last as DrillSummary & Event;
+}
+
+function actions(run: DrillRun, action: string): Event[] {
+  return run.events.filter((e) => e.type === 'action' && e.action === action);
+}
+
+function stepEnded(run: DrillRun, step: string): Event | undefined {
+  return run.events.find((e) => e.type === 'step' && e.step === step && e.edge === 'end');
+}
+
+/** Whether a process exists and is not a zombie (a zombie has exited; only its parent has not reaped it yet). */
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Every descendant of `root` (pid → command), from /proc. */
+function descendants(root: number): Map<number, string> {
+  const children = new Map<number, number[]>();
+  const names = new Map<number, string>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const ppid = Number(stat.slice(close + 2).split(' ')[1]);
+      names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, close));
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found = new Map<number, string>();
+  const queue = [root];
+  while (queue.length) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      found.set(child, names.get(child) ?? '?');
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+describe('geofailover drill', function () {
+  this.timeout(120_000);
+  let dir: string;
+  let env: TestWorkflowEnvironment | undefined;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-drill-test-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('long outage: trigger, four-eyes and quorum at the unlink gate, force-unlink, rejoin, failback, verified evidence', async () => {
+    const out = path.join(dir, 'evidence');
+    const run = await spawnDrill(['--json', '--out', out, '--task-queue', uniqueTaskQueue('drill')], { cwd: dir });
+    process.stderr.write(`      long-outage drill on the shared server: ${(run.wallMs / 1000).toFixed(1)} s wall\n`);
+    assert.equal(run.code, 0, show(run));
+    assert.equal(run.stdout.trim().split('\n').length, run.events.length, 'stdout is NDJSON only');
+
+    const temporal = run.events.find((e) => e.type === 'temporal');
+    assert.equal(temporal?.ownServer, false, 'TEMPORAL_ADDRESS set: no server of its own');
+    assert.equal(temporal?.address, process.env.TEMPORAL_TEST_ADDRESS);
+
+    assert.equal(actions(run, 'outage-injected')[0]?.region, 'eastus', 'the first region fails by default');
+    assert.ok(actions(run, 'traffic-moved').length === 1, 'traffic moved');
+    assert.equal(actions(run, 'unlink-trigger').length, 1, 'the build-up reached the unlink trigger');
+    assert.ok(actions(run, 'memory').length >= 1, 'the survivors’ memory was shown rising');
+
+    const refused = actions(run, 'approval-refused');
+    const selfApproval = refused.find((e) => e.rule === 'four-eyes');
+    assert.equal(selfApproval?.approver, 'sre-lead', 'the requester tried to approve');
+    assert.match(String(selfApproval?.reason), /four-eyes/);
+    assert.ok(refused.some((e) => e.rule === 'distinct approvers' && /already voted/.test(String(e.reason))));
+    const accepted = actions(run, 'approval-accepted').filter((e) => e.gate === 'approval-unlink');
+    assert.deepEqual(
+      accepted.map((e) => e.approver),
+      ['sre-manager', 'data-owner'],
+      'two distinct approvers reached the quorum of 2',
+    );
+    assert.match(String(accepted[0]?.text), /force-unlink calls: 0/, 'one approval of two changes nothing');
+
+    assert.equal(stepEnded(run, 'force-unlink')?.status, 'succeeded');
+    assert.equal(actions(run, 'force-unlinked').length, 1);
+    assert.equal(stepEnded(run, 'traffic-failback')?.status, 'succeeded');
+    assert.equal(actions(run, 'failback').length, 1);
+    for (const step of ['membership', 'traffic-reroute', 'await-recovery', 'rejoin']) {
+      const ended = stepEnded(run, step);
+      assert.equal(ended?.status, 'succeeded', `${step} ended`);
+      assert.equal(typeof ended?.durationMs, 'number', `${step} has a duration`);
+    }
+
+    const summary = summaryOf(run);
+    assert.equal(summary.ok, true);
+    assert.equal(summary.exitCode, 0);
+    assert.equal(summary.path, 'long-outage');
+    assert.equal(summary.outcome, 'completed');
+    assert.ok((summary.rtoMs ?? 0) > 0, `RTO measured: ${summary.rtoMs}`);
+    assert.equal(summary.verdict, 'verified');
+    assert.equal(summary.forceUnlinks, 1);
+    assert.deepEqual(
+      summary.checks.map((c) => [c.check, c.ok]),
+      [
+        ['outcome', true],
+        ['links', true],
+        ['endpoint', true],
+        ['force-unlink', true],
+        ['replay', true],
+      ],
+    );
+    assert.equal(summary.evidenceDir, out);
+    for (const file of PACKAGE_FILES) assert.ok(existsSync(path.join(out, file)), `${file} in the evidence package`);
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as {
+      replay: { verdict: string };
+      workflow: { workflowId: string };
+    };
+    assert.equal(report.replay.verdict, 'verified');
+    assert.equal(report.workflow.workflowId, 'failover/leaderboard');
+    process.stderr.write(
+      `      RTO ${summary.rtoMs} ms; evidence package ${summary.evidenceBytes} bytes; ` +
+        `drill's own wall time ${(summary.wallMs / 1000).toFixed(1)} s\n`,
+    );
+  });
+
+  it('short outage: the region returns before the trigger, nothing destructive happens', async () => {
+    const out = path.join(dir, 'evidence');
+    const run = await spawnDrill(
+      [
+        '--short-outage',
+        '--fail-region',
+        'westeurope',
+        '--json',
+        '--out',
+        out,
+        '--task-queue',
+        uniqueTaskQueue('drill'),
+      ],
+      { cwd: dir },
+    );
+    process.stderr.write(`      short-outage drill on the shared server: ${(run.wallMs / 1000).toFixed(1)} s wall\n`);
+    assert.equal(run.code, 0, show(run));
+    assert.equal(actions(run, 'outage-injected')[0]?.region, 'westeurope');
+    for (const step of ['approval-unlink', 'force-unlink', 'approval-rejoin']) {
+      assert.equal(stepEnded(run, step)?.status, 'skipped', `${step} skipped`);
+    }
+    assert.deepEqual(actions(run, 'approval-accepted'), [], 'no gate needed anyone');
+    assert.equal(actions(run, 'force-unlinked').length, 0);
+    const summary = summaryOf(run);
+    assert.equal(summary.ok, true);
+    assert.equal(summary.path, 'short-outage');
+    assert.equal(summary.forceUnlinks, 0, 'no force-unlink call reached ARM');
+    assert.equal(summary.checks.find((c) => c.check === 'force-unlink')?.ok, true);
+    assert.equal(summary.verdict, 'verified');
+    assert.ok((summary.rtoMs ?? 0) > 0);
+  });
+
+  it('without TEMPORAL_ADDRESS: starts its own dev server with the Web UI, stops it at the end', async () => {
+    let uiUrl: string | undefined;
+    let uiAnswer: Promise<number | string> | undefined;
+    const run = await spawnDrill(['--json', '--short-outage'], {
+      cwd: dir,
+      server: 'own',
+      onEvent: (event) => {
+        if (event.type === 'temporal') uiUrl = event.uiUrl as string | undefined;
+        // Everything is up once `started` is out: the Web UI must answer while the drill runs.
+        if (event.type === 'started' && uiUrl) {
+          uiAnswer = fetch(uiUrl).then(
+            (r) => r.status,
+            (e: Error) => e.message,
+          );
+        }
+      },
+    });
+    process.stderr.write(`      drill with its own dev server: ${(run.wallMs / 1000).toFixed(1)} s wall\n`);
+    assert.equal(run.code, 0, show(run));
+    const temporal = run.events.find((e) => e.type === 'temporal');
+    assert.equal(temporal?.ownServer, true);
+    assert.match(String(temporal?.address), /^127\.0\.0\.1:\d+$/);
+    assert.match(String(uiUrl), /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal(await uiAnswer, 200, 'the Temporal Web UI answered while the drill ran');
+    assert.equal(alive(temporal?.pid as number), false, 'its dev server is gone');
+    assert.equal(summaryOf(run).ok, true);
+    // Default --out: evidence/<workflow id> under the current directory.
+    for (const file of PACKAGE_FILES) {
+      assert.ok(existsSync(path.join(dir, 'evidence', 'failover_leaderboard', file)), `${file} under ./evidence`);
+    }
+  });
+
+  it('bad usage: an unknown --fail-region is refused with exit 2 before anything starts', async () => {
+    const run = await spawnDrill(['--fail-region', 'mars', '--json'], { cwd: dir });
+    assert.equal(run.code, 2, show(run));
+    assert.match(run.stderr, /--fail-region mars: no geo-replication group of the scenario has a member there/);
+    assert.match(run.stderr, /eastus, westeurope, southeastasia/);
+    assert.deepEqual(run.events, [], 'no drill event: nothing started');
+    const error = JSON.parse(run.stdout) as { error: { code: string; exitCode: number } };
+    assert.deepEqual([error.error.code, error.error.exitCode], ['usage', 2]);
+    assert.ok(run.wallMs < 10_000, `refused at once (${run.wallMs} ms)`);
+  });
+
+  it('Ctrl-C mid-drill: exit 130, the runbook terminated, no redis-server or other child left', async () => {
+    const seen = new Map<number, string>();
+    let interrupted = false;
+    const run = await spawnDrill(
+      ['--json', '--out', path.join(dir, 'evidence'), '--task-queue', uniqueTaskQueue('drill')],
+      {
+        cwd: dir,
+        onEvent: (event, pid) => {
+          if (interrupted || event.type !== 'action' || event.action !== 'traffic-moved') return;
+          interrupted = true;
+          for (const [child, name] of descendants(pid)) seen.set(child, name);
+          process.kill(pid, 'SIGINT');
+        },
+      },
+    );
+    assert.ok(interrupted, `the drill got as far as moving traffic\n${show(run)}`);
+    assert.equal(run.code, 130, show(run));
+    const summary = summaryOf(run);
+    assert.equal(summary.interrupted, 'SIGINT');
+    assert.equal(summary.ok, false);
+    assert.ok(
+      [...seen.values()].filter((name) => name === 'redis-server').length >= 2,
+      `redis-servers were running: ${[...seen.values()].join(', ')}`,
+    );
+    await sleep(200);
+    const left = [...seen].filter(([pid]) => alive(pid));
+    assert.deepEqual(left, [], 'nothing the drill started outlives it');
+
+    env ??= await getTestEnv();
+    try {
+      const d = await env.client.workflow.getHandle('failover/leaderboard').describe();
+      assert.notEqual(d.status.name, 'RUNNING', 'the interrupted runbook was terminated');
+    } catch (e) {
+      if (!(e instanceof WorkflowNotFoundError)) throw e;
+    }
+  });
+});
