@@ -1,0 +1,140 @@
+/**
+ * `npm run bench [-- --runs N]`: measures what a user of geofailover waits for and what it costs.
+ *   - the drill, both paths, as the user runs it (a child process with its own dev server): wall time,
+ *     the runbook's measured RTO (start → traffic rerouted), workflow history size, evidence package size,
+ *     and peak RSS — GNU time's maximum resident set size, which is that of the largest single process
+ *     among the drill and its children (the drill process holds the workers, emulator and CLI; the
+ *     Temporal dev server and the redis-servers are its children);
+ *   - `geofailover --help` start-up time and peak RSS (every CLI command pays it).
+ * Prints a Markdown table (paste it into BENCHMARKS.md with the command and the machine). Peak RSS needs
+ * GNU time at /usr/bin/time; without it that column says n/a.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { DrillSummary } from '../src/drill/events';
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = path.join(ROOT, 'bin', 'geofailover.js');
+const GNU_TIME = '/usr/bin/time';
+
+interface Sample {
+  wallMs: number;
+  peakRssKiB?: number;
+  rtoMs?: number;
+  historyEvents?: number;
+  evidenceBytes?: number;
+}
+
+/** Runs `node bin/geofailover.js ...args` once; wall time from here, peak RSS from GNU time when present. */
+function run(args: string[], env: NodeJS.ProcessEnv = process.env): { sample: Sample; stdout: string } {
+  const rssFile = path.join(os.tmpdir(), `geofailover-bench-rss-${process.pid}`);
+  const withTime = existsSync(GNU_TIME);
+  const [cmd, argv] = withTime
+    ? [GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, BIN, ...args]]
+    : [process.execPath, [BIN, ...args]];
+  const started = performance.now();
+  const child = spawnSync(cmd, argv, { env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - started;
+  if (child.status !== 0) {
+    throw new Error(`geofailover ${args.join(' ')} exited ${child.status}:\n${child.stdout}\n${child.stderr}`);
+  }
+  const sample: Sample = { wallMs };
+  if (withTime) {
+    sample.peakRssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+    rmSync(rssFile, { force: true });
+  }
+  return { sample, stdout: child.stdout };
+}
+
+function drill(shortOutage: boolean): Sample {
+  const out = mkdtempSync(path.join(os.tmpdir(), 'geofailover-bench-evidence-'));
+  const env = { ...process.env };
+  delete env.TEMPORAL_ADDRESS; // the drill as a newcomer runs it: its own dev server
+  try {
+    const { sample, stdout } = run(['drill', '--json', '--out', out, ...(shortOutage ? ['--short-outage'] : [])], env);
+    const lines = stdout.trim().split('\n');
+    const summary = JSON.parse(lines[lines.length - 1]!) as DrillSummary & { type: string };
+    if (!summary.ok) throw new Error(`drill not verified: ${summary.failed.join('; ')}`);
+    const history = JSON.parse(readFileSync(path.join(out, 'history.json'), 'utf8')) as { events: unknown[] };
+    return {
+      ...sample,
+      rtoMs: summary.rtoMs,
+      evidenceBytes: summary.evidenceBytes,
+      historyEvents: history.events.length,
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+function stats(values: (number | undefined)[], unit: (v: number) => string): string {
+  const v = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  if (v.length === 0) return 'n/a';
+  const median = v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  return `${unit(median)} (${unit(v[0]!)}–${unit(v[v.length - 1]!)})`;
+}
+
+const ms = (v: number): string => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${Math.round(v)} ms`);
+const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
+const kb = (b: number): string => `${(b / 1000).toFixed(0)} kB`;
+const count = (n: number): string => String(Math.round(n));
+
+function main(): void {
+  const i = process.argv.indexOf('--runs');
+  const runs = i > 0 ? Number(process.argv[i + 1]) : 5;
+  if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1');
+  const rows: string[] = [
+    '| what | runs | wall time, median (min–max) | measured RTO | history events | evidence package | peak RSS |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  for (const [label, short] of [
+    ['drill, long outage (unlink + rejoin)', false],
+    ['drill, short outage (`--short-outage`)', true],
+  ] as const) {
+    const samples: Sample[] = [];
+    for (let r = 0; r < runs; r++) {
+      samples.push(drill(short));
+      process.stderr.write(`${label}: run ${r + 1}/${runs} in ${ms(samples[r]!.wallMs)}\n`);
+    }
+    rows.push(
+      `| ${label} | ${runs} | ${stats(
+        samples.map((s) => s.wallMs),
+        ms,
+      )} | ${stats(
+        samples.map((s) => s.rtoMs),
+        ms,
+      )} | ` +
+        `${stats(
+          samples.map((s) => s.historyEvents),
+          count,
+        )} | ${stats(
+          samples.map((s) => s.evidenceBytes),
+          kb,
+        )} | ` +
+        `${stats(
+          samples.map((s) => s.peakRssKiB),
+          mib,
+        )} |`,
+    );
+  }
+  const cli: Sample[] = [];
+  for (let r = 0; r < Math.max(5, runs); r++) cli.push(run(['--help']).sample);
+  rows.push(
+    `| \`geofailover --help\` (CLI start-up) | ${cli.length} | ${stats(
+      cli.map((s) => s.wallMs),
+      ms,
+    )} | | | | ` +
+      `${stats(
+        cli.map((s) => s.peakRssKiB),
+        mib,
+      )} |`,
+  );
+  process.stdout.write(
+    `${rows.join('\n')}\n\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
+      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
+  );
+}
+
+main();
