@@ -13,6 +13,8 @@ COPY bin ./bin
 COPY src ./src
 COPY schemas ./schemas
 COPY tsconfig.json geofailover.config.example.json ./
+# The drill writes its evidence package here (a bind mount in docker-compose).
+RUN mkdir -p /app/evidence && chown node:node /app/evidence
 
 USER node
 ENTRYPOINT ["node", "bin/geofailover.js"]
