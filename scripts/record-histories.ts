@@ -20,6 +20,11 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@t
 import { runScenario, SCENARIO_NAMES, type ScenarioName } from '../test/helpers/history-scenarios';
 
 export const HISTORY_DIR = path.resolve(__dirname, '../test/replay/histories');
+/** Failure stack traces name the clone's absolute path; stored histories keep it repo-relative (replay ignores them). */
+function withoutMachinePaths(json: string): string {
+  return json.split(`${path.resolve(__dirname, '..')}/`).join('./');
+}
+
 /** The scenario also exported with `temporal workflow show -o json`. */
 const CLI_EXPORTED: ScenarioName = 'short-outage';
 const REGIONS = ['eastus', 'westeurope', 'southeastasia'] as const;
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
         groupName: 'leaderboard',
       });
       const file = path.join(HISTORY_DIR, `${scenario}.json`);
-      writeFileSync(file, `${historyToJSON(run.history)}\n`);
+      writeFileSync(file, `${withoutMachinePaths(historyToJSON(run.history))}\n`);
       const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
       log(
         `${scenario}: ${run.workflowType} ${run.workflowId} ${run.result.outcome}, ` +
@@ -99,7 +104,10 @@ async function main(): Promise<void> {
       );
       if (scenario === CLI_EXPORTED) {
         const cliFile = path.join(HISTORY_DIR, `${scenario}.temporal-cli.json`);
-        writeFileSync(cliFile, await exportWithTemporalCli(address, namespace, run.workflowId, run.runId));
+        writeFileSync(
+          cliFile,
+          withoutMachinePaths(await exportWithTemporalCli(address, namespace, run.workflowId, run.runId)),
+        );
         log(
           `${scenario}: also exported with \`temporal workflow show -o json\` → ${path.relative(process.cwd(), cliFile)}`,
         );
