@@ -5,19 +5,17 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { loadCliConfig, resolveGroup } from '../../src/cli/resolve';
-import { statusQuery } from '../../src/contract/messages';
 import { STEP_NAMES, workflowIds } from '../../src/contract/names';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/contract/search-attributes';
-import type { RunbookStatus } from '../../src/contract/types';
 import { createProbeWorker, createWorker } from '../../src/worker';
 import { FakeGroup, testRegions } from '../helpers/runbook-fakes';
+import { waitForStatus } from '../helpers/runbook-status';
 import { getTestEnv, getWorkflowBundle, uniqueName, uniqueTaskQueue } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -418,25 +416,6 @@ describe('geofailover CLI', () => {
       await env?.teardown();
     });
 
-    async function waitFor(
-      workflowId: string,
-      what: string,
-      predicate: (s: RunbookStatus) => boolean,
-    ): Promise<RunbookStatus> {
-      const deadline = Date.now() + 20_000;
-      let last: RunbookStatus | undefined;
-      while (Date.now() < deadline) {
-        try {
-          last = await env.client.workflow.getHandle(workflowId).query(statusQuery);
-          if (predicate(last)) return last;
-        } catch (e) {
-          if (!(e instanceof WorkflowNotFoundError)) throw e;
-        }
-        await sleep(100);
-      }
-      assert.fail(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}`);
-    }
-
     it('start --wait follows an incident through its gates; approve refuses the requester and accepts an approver', async () => {
       const regions = testRegions();
       const [failed] = regions;
@@ -493,14 +472,22 @@ describe('geofailover CLI', () => {
           stopWaiting.signal,
         );
         try {
-          await waitFor(workflowId, 'await-recovery', (s) => s.currentStep === 'await-recovery');
+          await waitForStatus(
+            env.client.workflow.getHandle(workflowId),
+            (s) => s.currentStep === 'await-recovery',
+            'await-recovery',
+          );
           const [second, unlinkNow] = await Promise.all([
             runCli([...startArgs, '--reason', 'again']),
             runCli(['unlink-now', group, '--by', 'alice', '--reason', 'the region will be down for days']),
           ]);
           expectExit(second, 1, new RegExp(`an incident is already open for group ${group}: workflow ${workflowId}`));
           expectExit(unlinkNow, 0);
-          await waitFor(workflowId, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
+          await waitForStatus(
+            env.client.workflow.getHandle(workflowId),
+            (s) => s.openGate?.gate === 'approval-unlink',
+            'unlink gate',
+          );
 
           const [statusJson, statusText, byRequester, byStranger] = await Promise.all([
             runCli(['status', group, '--json']),
@@ -550,8 +537,10 @@ describe('geofailover CLI', () => {
           ]);
           expectExit(approved, 0);
           assert.equal(parseJson(approved, 'decide').accepted, true);
-          const unlinked = await waitFor(workflowId, 'force-unlink', (s) =>
-            s.steps.some((st) => st.step === 'force-unlink' && st.status === 'succeeded'),
+          const unlinked = await waitForStatus(
+            env.client.workflow.getHandle(workflowId),
+            (s) => s.steps.some((st) => st.step === 'force-unlink' && st.status === 'succeeded'),
+            'force-unlink',
           );
           const refused = unlinked.steps.find((st) => st.step === 'approval-unlink')?.refusedAttempts ?? [];
           assert.deepEqual(refused.map((r) => r.by).sort(), ['mallory', 'sre-lead'], 'refusals are in the step log');
@@ -559,7 +548,11 @@ describe('geofailover CLI', () => {
 
           fake.failedAnswers = true;
           expectExit(await runCli(['recovered', group, '--by', 'alice', '--comment', 'back']), 0);
-          await waitFor(workflowId, 'rejoin gate', (s) => s.openGate?.gate === 'approval-rejoin');
+          await waitForStatus(
+            env.client.workflow.getHandle(workflowId),
+            (s) => s.openGate?.gate === 'approval-rejoin',
+            'rejoin gate',
+          );
           expectExit(await runCli(['reject', group, '--by', 'alice']), 1);
           expectExit(await runCli(['approve', group, '--by', 'data-owner']), 0);
         } catch (e) {

@@ -17,42 +17,16 @@ import {
   unlinkNowSignal,
 } from '../../src/contract/messages';
 import { probeTaskQueue, WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
-import type { StepName } from '../../src/contract/names';
 import type { FailoverRunbookInput, RejoinRunbookInput, RunbookResult } from '../../src/contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/contract/search-attributes';
-import type { DecidePayload, RunbookStatus, StepRecord } from '../../src/contract/types';
+import type { DecidePayload } from '../../src/contract/types';
 import { createWorker } from '../../src/worker';
 import type { failoverRunbook, rejoinRunbook } from '../../src/workflows';
 import { FakeGroup, TEST_TUNING, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
+import { step, stepStatuses, waitForStatus } from '../helpers/runbook-status';
 import { getTestEnv, getWorkflowBundle, uniqueTaskQueue } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof failoverRunbook>;
-
-function step(status: RunbookStatus, name: StepName): StepRecord {
-  const record = status.steps.find((s) => s.step === name);
-  assert.ok(record, `status lists ${name}`);
-  return record;
-}
-
-function statuses(status: RunbookStatus): Record<string, string> {
-  return Object.fromEntries(status.steps.map((s) => [s.step, s.status]));
-}
-
-async function waitFor(
-  handle: WorkflowHandle,
-  what: string,
-  predicate: (s: RunbookStatus) => boolean,
-  timeoutMs = 15_000,
-): Promise<RunbookStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: RunbookStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return last;
-    await sleep(100);
-  }
-  assert.fail(`timed out waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}`);
-}
 
 const approve = (approver: string): { args: [DecidePayload] } => ({ args: [{ decision: 'approve', approver }] });
 
@@ -133,7 +107,11 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     const fake = new FakeGroup(testGroup(regions), failed);
     const { result, history } = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
-      const watching = await waitFor(handle, 'await-recovery', (s) => step(s, 'await-recovery').status === 'running');
+      const watching = await waitForStatus(
+        handle,
+        (s) => step(s, 'await-recovery').status === 'running',
+        'await-recovery',
+      );
       assert.equal(watching.phase, 'awaiting-recovery');
       assert.equal(fake.endpointStatus[failed], 'Disabled', 'traffic moved away from the failed region');
       const reroute = step(watching, 'traffic-reroute');
@@ -162,7 +140,7 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     assert.equal(fake.calls.rejoinMember, 0);
     assert.equal(fake.endpointStatus[failed], 'Enabled', 'traffic failed back');
     assert.equal(fake.endpointStatus[other], 'Enabled');
-    assert.deepEqual(statuses(result.status), {
+    assert.deepEqual(stepStatuses(result.status), {
       'validate-input': 'succeeded',
       membership: 'succeeded',
       memory: 'succeeded',
@@ -198,7 +176,7 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     fake.memoryPercent[survivor] = 95;
     const result = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
-      const gate = await waitFor(handle, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
+      const gate = await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
       assert.equal(gate.phase, 'awaiting-approval');
       assert.equal(gate.currentStep, 'approval-unlink');
       const request = gate.openGate?.request as {
@@ -225,13 +203,17 @@ describe('failoverRunbook workflow (mocked activities)', function () {
       assert.equal(stranger.accepted, false);
       assert.match(stranger.reason ?? '', /not an approver/);
       await handle.signal(approveSignal, { approver: 'sre-manager' }); // as `temporal workflow signal` does
-      const half = await waitFor(handle, 'first approval', (s) => s.openGate?.approvals.length === 1);
+      const half = await waitForStatus(handle, (s) => s.openGate?.approvals.length === 1, 'first approval');
       assert.equal(half.openGate?.quorum, 2);
       assert.equal(fake.calls.forceUnlink, 0, 'one approval of two changes nothing');
       const second = await handle.executeUpdate(decideUpdate, approve('data-owner'));
       assert.equal(second.accepted, true);
 
-      const unlinked = await waitFor(handle, 'force-unlink', (s) => step(s, 'force-unlink').status === 'succeeded');
+      const unlinked = await waitForStatus(
+        handle,
+        (s) => step(s, 'force-unlink').status === 'succeeded',
+        'force-unlink',
+      );
       const gateStep = step(unlinked, 'approval-unlink');
       assert.equal(gateStep.status, 'succeeded');
       assert.deepEqual(
@@ -253,7 +235,7 @@ describe('failoverRunbook workflow (mocked activities)', function () {
       assert.equal(step(unlinked, 'await-recovery').status, 'running', 'keeps watching for the region');
 
       fake.failedAnswers = true; // the member answers again: no signal needed
-      await waitFor(handle, 'rejoin gate', (s) => s.openGate?.gate === 'approval-rejoin');
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate');
       assert.equal(fake.calls.rejoinMember, 0, 'rejoin waits for its gate');
       const rejoin = await handle.executeUpdate(decideUpdate, approve('sre-manager'));
       assert.equal(rejoin.accepted, true);
@@ -279,7 +261,7 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     const result = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
       await handle.signal(unlinkNowSignal, { by: 'sre-manager', reason: 'the region will be down for days' });
-      const gate = await waitFor(handle, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
+      const gate = await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
       const request = gate.openGate?.request as { trigger: { reason: string; by: string }; outageMs: number };
       assert.equal(request.trigger.reason, 'unlink-now');
       assert.equal(request.trigger.by, 'sre-manager');
@@ -300,15 +282,15 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     fake.memoryPercent[survivor] = 95;
     const result = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
-      await waitFor(handle, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
       const no = await handle.executeUpdate(decideUpdate, {
         args: [{ decision: 'reject', approver: 'data-owner', comment: 'the region is coming back' }],
       });
       assert.equal(no.accepted, true);
-      const watching = await waitFor(
+      const watching = await waitForStatus(
         handle,
-        'back to watching',
         (s) => !s.openGate && s.currentStep === 'await-recovery',
+        'back to watching',
       );
       assert.equal(watching.phase, 'awaiting-recovery');
       assert.equal(step(watching, 'approval-unlink').status, 'pending');
@@ -339,13 +321,13 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     fake.memoryPercent[survivor] = 95;
     const result = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
-      await waitFor(handle, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
-      const escalated = await waitFor(handle, 'escalation', (s) => !!s.openGate?.escalatedAt);
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
+      const escalated = await waitForStatus(handle, (s) => !!s.openGate?.escalatedAt, 'escalation');
       assert.equal(escalated.openGate?.gate, 'approval-unlink');
-      const stopped = await waitFor(
+      const stopped = await waitForStatus(
         handle,
-        'gate timed out',
         (s) => step(s, 'approval-unlink').gates?.[0]?.outcome === 'timed-out',
+        'gate timed out',
       );
       assert.equal(stopped.openGate, undefined);
       assert.equal(step(stopped, 'await-recovery').status, 'running');
@@ -372,7 +354,7 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     const fake = new FakeGroup(testGroup(regions), failed);
     const result = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
-      await waitFor(handle, 'await-recovery', (s) => step(s, 'await-recovery').status === 'running');
+      await waitForStatus(handle, (s) => step(s, 'await-recovery').status === 'running', 'await-recovery');
       await handle.signal(abortSignal, { by: 'sre-lead', reason: 'handing over to the manual runbook' });
       const result = await handle.result();
       const description = await handle.describe();
@@ -396,7 +378,11 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     fake.failures.setEndpointStatus = [FakeGroup.azureFailure('AzureBadRequest', 'BadRequest: endpoint is locked')];
     const result = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
-      const gate = await waitFor(handle, 'intervention', (s) => s.openGate?.gate === 'intervention:traffic-reroute');
+      const gate = await waitForStatus(
+        handle,
+        (s) => s.openGate?.gate === 'intervention:traffic-reroute',
+        'intervention',
+      );
       assert.equal(gate.phase, 'intervention');
       const reroute = step(gate, 'traffic-reroute');
       assert.equal(reroute.status, 'failed');
@@ -404,7 +390,11 @@ describe('failoverRunbook workflow (mocked activities)', function () {
       assert.match(reroute.summary, /endpoint is locked/);
       assert.equal(fake.calls.setEndpointStatus, 1, 'a non-retryable failure is not retried');
       await handle.signal(interveneSignal, { action: 'retry', by: 'sre-lead' });
-      const watching = await waitFor(handle, 'await-recovery', (s) => step(s, 'await-recovery').status === 'running');
+      const watching = await waitForStatus(
+        handle,
+        (s) => step(s, 'await-recovery').status === 'running',
+        'await-recovery',
+      );
       assert.equal(step(watching, 'traffic-reroute').attempts, 2);
       assert.equal(step(watching, 'traffic-reroute').gates?.[0]?.outcome, 'retry');
       await recover(handle, fake);
@@ -421,16 +411,16 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     fake.failures.canaryWriteRead = [FakeGroup.azureFailure('ProbeFailed', 'canary key did not come back')];
     const result = await withWorkers(fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
-      await waitFor(handle, 'intervention', (s) => s.openGate?.gate === 'intervention:verify');
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'intervention:verify', 'intervention');
       await handle.signal(interveneSignal, { action: 'skip', by: 'sre-lead', comment: 'canary flaky' });
-      const asked = await waitFor(handle, 'skip requested', (s) => s.openGate?.skipRequestedBy === 'sre-lead');
+      const asked = await waitForStatus(handle, (s) => s.openGate?.skipRequestedBy === 'sre-lead', 'skip requested');
       assert.equal(asked.currentStep, 'verify', 'a skip request alone does not skip');
       const own = await handle.executeUpdate(decideUpdate, approve('sre-lead'));
       assert.equal(own.accepted, false);
       assert.match(own.reason ?? '', /four-eyes/);
       const ok = await handle.executeUpdate(decideUpdate, approve('sre-manager'));
       assert.equal(ok.accepted, true);
-      const moved = await waitFor(handle, 'verify skipped', (s) => step(s, 'verify').status === 'skipped');
+      const moved = await waitForStatus(handle, (s) => step(s, 'verify').status === 'skipped', 'verify skipped');
       assert.equal(step(moved, 'verify').actor, 'sre-manager');
       assert.equal(step(moved, 'verify').refusedAttempts?.[0]?.by, 'sre-lead');
       await recover(handle, fake);
@@ -449,10 +439,10 @@ describe('failoverRunbook workflow (mocked activities)', function () {
       fake,
       async (taskQueue) => {
         const handle = await start(taskQueue, testInput(fake.group, failed));
-        const gate = await waitFor(
+        const gate = await waitForStatus(
           handle,
-          'firewall intervention',
           (s) => s.openGate?.gate === 'intervention:firewall',
+          'firewall intervention',
         );
         assert.ok(Date.now() - startedAt < 10_000, 'bounded by probeScheduleToStart, not an endless wait');
         const firewall = step(gate, 'firewall');
@@ -553,7 +543,7 @@ describe('rejoinRunbook workflow (mocked activities)', function () {
         workflowId: workflowIds.rejoin(fake.group.name),
         args: [input],
       });
-      const gate = await waitFor(handle, 'rejoin gate', (s) => s.openGate?.gate === 'approval-rejoin');
+      const gate = await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate');
       assert.ok(gate.openGate?.howToAnswer?.some((c) => c.includes(`--workflow-id rejoin/${fake.group.name}`)));
       const ok = await handle.executeUpdate(decideUpdate, approve('data-owner'));
       assert.equal(ok.accepted, true);
@@ -567,7 +557,7 @@ describe('rejoinRunbook workflow (mocked activities)', function () {
     assert.equal(fake.calls.rejoinMember, 1);
     assert.equal(fake.calls.forceUnlink, 0);
     assert.equal(fake.endpointStatus[region], 'Enabled');
-    assert.deepEqual(statuses(result.status), {
+    assert.deepEqual(stepStatuses(result.status), {
       'validate-input': 'succeeded',
       membership: 'succeeded',
       memory: 'skipped',

@@ -1,7 +1,6 @@
 // Real runs of the current runbook workflows with mocked activities (the e2e fakes), one per audit-worthy
 // path: shared by scripts/record-histories.ts (writes test/replay/histories/*.json) and the audit e2e test.
 // Each actor signals and decides through a client of their own, so the history carries their identity.
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from '@temporalio/client';
 import type { Connection, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
@@ -13,7 +12,6 @@ import {
   decideUpdate,
   interveneSignal,
   regionRecoveredSignal,
-  statusQuery,
 } from '../../src/contract/messages';
 import { probeTaskQueue, WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { GroupDefinition, RejoinRunbookInput, RunbookResult } from '../../src/contract/runbook';
@@ -21,6 +19,7 @@ import type { RunbookStatus } from '../../src/contract/types';
 import { startFailover } from '../../src/starter';
 import type { rejoinRunbook } from '../../src/workflows';
 import { FakeGroup, TEST_TUNING, testGroup, testInput } from './runbook-fakes';
+import { waitForStatus } from './runbook-status';
 import { uniqueTaskQueue } from './temporal';
 
 export const SCENARIO_NAMES = [
@@ -61,22 +60,6 @@ const IDENTITY_SUFFIX = '@geofailover-recorder';
 /** The Temporal identity an actor's client has in the recordings. */
 export function actorIdentity(actor: string): string {
   return `${actor}${IDENTITY_SUFFIX}`;
-}
-
-async function waitFor(
-  handle: WorkflowHandle,
-  what: string,
-  predicate: (s: RunbookStatus) => boolean,
-  timeoutMs = 20_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: RunbookStatus | undefined;
-  while (Date.now() < deadline) {
-    last = await handle.query(statusQuery);
-    if (predicate(last)) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out waiting for ${what}; last status: ${JSON.stringify(last)}`);
 }
 
 const stepIs = (s: RunbookStatus, step: string, status: string): boolean =>
@@ -154,7 +137,7 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         workflowId: workflowIds.rejoin(group.name),
         args: [input],
       });
-      await waitFor(handle, 'rejoin gate', (s) => s.openGate?.gate === 'approval-rejoin');
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate');
       await as('data-owner')
         .workflow.getHandle(handle.workflowId)
         .executeUpdate(decideUpdate, {
@@ -179,11 +162,11 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
 
     switch (scenario) {
       case 'short-outage':
-        await waitFor(handle, 'await-recovery', (s) => stepIs(s, 'await-recovery', 'running'));
+        await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
         await recover();
         break;
       case 'long-outage-unlink-rejoin': {
-        await waitFor(handle, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
         // Refused: the requester approving their own incident (four-eyes), and someone who is no approver.
         await handleOf('sre-lead').executeUpdate(decideUpdate, {
           args: [{ decision: 'approve', approver: 'sre-lead' }],
@@ -191,38 +174,38 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         await handleOf('mallory').signal(approveSignal, { approver: 'mallory', comment: 'let me help' });
         // Accepted: two distinct approvers, one by signal (as `temporal workflow signal` does), one by update.
         await handleOf('sre-manager').signal(approveSignal, { approver: 'sre-manager', comment: 'memory is critical' });
-        await waitFor(handle, 'first approval', (s) => s.openGate?.approvals.length === 1);
+        await waitForStatus(handle, (s) => s.openGate?.approvals.length === 1, 'first approval');
         await handleOf('data-owner').executeUpdate(decideUpdate, {
           args: [{ decision: 'approve', approver: 'data-owner', comment: 'agreed' }],
         });
-        await waitFor(handle, 'force-unlink', (s) => stepIs(s, 'force-unlink', 'succeeded'));
+        await waitForStatus(handle, (s) => stepIs(s, 'force-unlink', 'succeeded'), 'force-unlink');
         fake.failedAnswers = true; // the member answers again: no signal needed
-        await waitFor(handle, 'rejoin gate', (s) => s.openGate?.gate === 'approval-rejoin');
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate');
         await handleOf('sre-manager').executeUpdate(decideUpdate, {
           args: [{ decision: 'approve', approver: 'sre-manager', comment: 'rejoin now' }],
         });
         break;
       }
       case 'rejected-unlink':
-        await waitFor(handle, 'unlink gate', (s) => s.openGate?.gate === 'approval-unlink');
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
         await handleOf('data-owner').executeUpdate(decideUpdate, {
           args: [{ decision: 'reject', approver: 'data-owner', comment: 'the region is coming back' }],
         });
-        await waitFor(handle, 'back to watching', (s) => !s.openGate && s.currentStep === 'await-recovery');
+        await waitForStatus(handle, (s) => !s.openGate && s.currentStep === 'await-recovery', 'back to watching');
         fake.failedAnswers = true;
         break;
       case 'intervention-retry':
-        await waitFor(handle, 'intervention', (s) => s.openGate?.gate === 'intervention:traffic-reroute');
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'intervention:traffic-reroute', 'intervention');
         await handleOf('sre-lead').signal(interveneSignal, {
           action: 'retry',
           by: 'sre-lead',
           comment: 'lock removed',
         });
-        await waitFor(handle, 'await-recovery', (s) => stepIs(s, 'await-recovery', 'running'));
+        await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
         await recover();
         break;
       case 'aborted':
-        await waitFor(handle, 'await-recovery', (s) => stepIs(s, 'await-recovery', 'running'));
+        await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
         await handleOf('sre-manager').signal(abortSignal, {
           by: 'sre-manager',
           reason: 'handing over to the manual runbook',

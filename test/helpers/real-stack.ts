@@ -18,10 +18,7 @@ import { createActivities, createProbeActivities, type ActivityDependencies } fr
 import { createArmClients } from '../../src/azure/clients';
 import { buildFailoverInput, loadCliConfig, resolveGroup } from '../../src/cli/resolve';
 import type { groupSchema } from '../../src/config/schema';
-import { statusQuery } from '../../src/contract/messages';
-import type { StepName } from '../../src/contract/names';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
-import type { RunbookStatus, StepRecord } from '../../src/contract/types';
 import { defaultScenario, type Emulator } from '../../src/emulator';
 import { DRILL_SDK_RETRIES, DRILL_TUNING } from '../../src/drill/settings';
 import { configForEmulator } from '../../src/emulator/config';
@@ -79,45 +76,7 @@ export interface SpawnedWorker {
   kill(signal: NodeJS.Signals): Promise<void>;
 }
 
-/** The step's record in a status. */
-export function step(status: RunbookStatus, name: StepName): StepRecord {
-  const record = status.steps.find((s) => s.step === name);
-  assert.ok(record, `status lists ${name}`);
-  return record;
-}
-
-/** Step name → status, for comparing the whole step log at once. */
-export function stepStatuses(status: RunbookStatus): Record<string, string> {
-  return Object.fromEntries(status.steps.map((s) => [s.step, s.status]));
-}
-
-/**
- * Polls the `status` query until `predicate` holds; throws with the last status once `timeoutMs` has passed.
- */
-export async function waitForStatus(
-  handle: WorkflowHandle,
-  predicate: (status: RunbookStatus) => boolean,
-  what: string,
-  timeoutMs = 20_000,
-): Promise<RunbookStatus> {
-  const deadline = Date.now() + timeoutMs;
-  let last: RunbookStatus | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await handle.query(statusQuery);
-      error = undefined;
-      if (predicate(last)) return last;
-    } catch (e) {
-      error = e; // e.g. no worker for a moment (a restart): keep asking until the deadline
-    }
-    await sleep(150);
-  }
-  assert.fail(
-    `timed out after ${timeoutMs} ms waiting for ${what}; last status: ${JSON.stringify(last, null, 1)}` +
-      (error ? `\nlast query error: ${String(error)}` : ''),
-  );
-}
+export { step, stepStatuses, waitForStatus } from './runbook-status';
 
 /** Polls `predicate` (emulator state, a counter) until it holds; throws naming `what` after `timeoutMs`. */
 export async function waitUntil(predicate: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
