@@ -15,9 +15,16 @@ import {
   waitForPoller,
   type LroCheckpoint,
 } from './lro-wait';
+import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
 import type { GeoReplicationActivities } from './types';
 
-export interface GeoReplicationDependencies {
+/** The quorum the worker's policy sets for a gate (at least 1; an unknown group is refused by the check). */
+function quorumOf(deps: PolicyDependencies, group: unknown, gate: 'unlink' | 'rejoin'): number {
+  const lookup = lookupPolicy(deps, group);
+  return lookup.found ? Math.max(1, lookup.policy.group.quorum[gate]) : 1;
+}
+
+export interface GeoReplicationDependencies extends PolicyDependencies {
   arm: ArmClients;
   /**
    * After an operation succeeded, how long the links may take to read as expected before verification fails;
@@ -124,6 +131,10 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
   return {
     async forceUnlink(input) {
       const failed = input.failedDatabaseId;
+      requireAuthorization(deps, input, `force-unlink of ${shortName(String(failed))}`, {
+        target: failed,
+        gate: { name: 'approval-unlink', quorum: quorumOf(deps, input.group, 'unlink') },
+      });
       const calledOn = input.survivorDatabaseId;
       databaseIdOf(failed, 'force-unlink: the failed member');
       const target: DatabaseResourceId = databaseIdOf(calledOn, 'force-unlink: the survivor to call it on');
@@ -245,6 +256,10 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
 
     async rejoinMember(input) {
       const { databaseId, groupNickname, method } = input;
+      requireAuthorization(deps, input, `rejoin of ${shortName(String(databaseId))}`, {
+        target: databaseId,
+        gate: { name: 'approval-rejoin', quorum: quorumOf(deps, input.group, 'rejoin') },
+      });
       const target = databaseIdOf(databaseId, 'rejoin: the rejoining database');
       const others = uniqueIds(input.memberDatabaseIds).filter((id) => !sameResourceId(id, databaseId));
       for (const o of others) databaseIdOf(o, 'rejoin: a group member');

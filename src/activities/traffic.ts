@@ -9,10 +9,26 @@ import {
 import { FAILURE_TYPES } from '../contract/failures';
 import type { EndpointRef } from '../contract/runbook';
 import { azureFailure } from './azure-failure';
+import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
 import type { EndpointState, ProfileSnapshot, TrafficActivities } from './types';
 
-export interface TrafficDependencies {
+export interface TrafficDependencies extends PolicyDependencies {
   arm: ArmClients;
+}
+
+/**
+ * The database whose region the endpoint serves, in the group's policy: a signed start must name it. Undefined
+ * when the profile or endpoint is not the group's (the check then refuses).
+ */
+function servedDatabase(deps: PolicyDependencies, group: unknown, profileId: string, endpoint: EndpointRef): string {
+  const lookup = lookupPolicy(deps, group);
+  if (!lookup.found) return '';
+  const { trafficManager, members } = lookup.policy.group;
+  if (trafficManager.profileId !== profileId) return '(a profile that is not the group\'s)';
+  const region = Object.entries(trafficManager.endpoints).find(
+    ([, e]) => e.name === endpoint?.name && e.type === endpoint?.type,
+  )?.[0];
+  return (region && members[region]) || '(an endpoint that is not the group\'s)';
 }
 
 function profileIdOf(profileId: string): TrafficManagerProfileResourceId {
@@ -101,7 +117,11 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
       return read(profileId, profileIdOf(profileId));
     },
 
-    async setEndpointStatus({ profileId, endpoint, status }) {
+    async setEndpointStatus(input) {
+      const { profileId, endpoint, status } = input;
+      requireAuthorization(deps, input, `setting endpoint ${String(endpoint?.name).slice(0, 64)} ${status}`, {
+        target: servedDatabase(deps, input.group, profileId, endpoint),
+      });
       const id = profileIdOf(profileId);
       const before = await read(profileId, id);
       const current = before.endpoints.find((e) => matches(e, endpoint));

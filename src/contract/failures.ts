@@ -26,6 +26,11 @@ export const FAILURE_TYPES = {
    * Manager endpoint), or the state read back after an action is not what the action promised. A person decides.
    */
   verificationFailed: 'VerificationFailed',
+  /**
+   * A destructive activity refused to act: the signed start or approvals that must come with the call do not
+   * verify against the worker's own policy. Nothing was called in Azure.
+   */
+  notAuthorized: 'NotAuthorized',
 } as const;
 export type FailureType = (typeof FAILURE_TYPES)[keyof typeof FAILURE_TYPES];
 
@@ -37,4 +42,5 @@ export const NON_RETRYABLE_FAILURE_TYPES: readonly FailureType[] = [
   FAILURE_TYPES.azureOperationFailed,
   FAILURE_TYPES.invalidInput,
   FAILURE_TYPES.verificationFailed,
+  FAILURE_TYPES.notAuthorized,
 ];

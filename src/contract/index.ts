@@ -5,3 +5,4 @@ export * from './failures';
 export * from './readiness';
 export * from './runbook';
 export * from './search-attributes';
+export * from './policy';

@@ -1,4 +1,5 @@
 import type { Duration } from '@temporalio/common';
+import type { Proof } from './policy';
 import type { ReadActivityTimeouts } from './readiness';
 import type { RunbookStatus } from './types';
 
@@ -9,8 +10,8 @@ export interface EndpointRef {
 }
 
 /**
- * One geo-replication group exactly as the runbook acts on it: the starter resolves it from the
- * configuration file and passes it whole, so the history shows what was acted on. Resource ids only.
+ * One geo-replication group exactly as the runbook acts on it: the worker's `loadPolicy` activity resolves it
+ * from the worker's configuration, so the history shows what was acted on. Resource ids only.
  */
 export interface GroupDefinition {
   /** the configuration's name for the group */
@@ -20,11 +21,13 @@ export interface GroupDefinition {
   trafficManager: { profileId: string; endpoints: Record<string, EndpointRef> };
   /** application region → (member region → HOST:PORT its probes use) */
   applicationRegions: Record<string, Record<string, string>>;
+  /** who may start, abort, say unlinkNow or regionRecovered */
+  commanders: string[];
+  /** who may decide gates */
   approvers: string[];
   quorum: { unlink: number; rejoin: number; intervention: number };
   memoryThresholds: { elevatedPercent: number; criticalPercent: number };
   rejoinMethod: 'force-link' | 'recreate';
-  escalationWebhook?: string;
   durations: {
     /** how long a gate waits before it escalates */
     approvalTimeout: Duration;
@@ -41,12 +44,17 @@ export interface GroupDefinition {
   };
 }
 
+/**
+ * Input of `failoverRunbook`: names only. The group's definition, people and roles come from the worker's
+ * configuration (loadPolicy); whoever signed `request` is the requester, never an approver of it (four-eyes).
+ */
 export interface FailoverRunbookInput {
-  group: GroupDefinition;
+  /** the configuration's name of the group */
+  group: string;
   failedRegion: string;
   reason: string;
-  /** who started the incident; never counts as an approver of it (four-eyes) */
-  requestedBy: string;
+  /** a commander's signed `start` statement for this workflow id, naming the failed member's database */
+  request: Proof;
   /** run even though survivors' settings differ (the differences are still recorded) */
   acceptSettingsMismatch?: boolean;
   /** test and drill tuning; production uses the defaults */
@@ -67,11 +75,13 @@ export interface RunbookTuning {
 }
 
 export interface RejoinRunbookInput {
-  group: GroupDefinition;
+  /** the configuration's name of the group */
+  group: string;
   /** the region whose database was unlinked earlier and must rejoin */
   region: string;
   reason: string;
-  requestedBy: string;
+  /** a commander's signed `start` statement for this workflow id, naming the rejoining database */
+  request: Proof;
   tuning?: RunbookTuning;
 }
 

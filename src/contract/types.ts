@@ -1,8 +1,15 @@
 import type { StepName, StepStatus } from './names';
+import type { Proof } from './policy';
+
+/*
+ * Every human action carries `proof`: a statement signed by the person acting (see Proof). The names in a
+ * payload (approver, by) must be the statement's signer; they are kept for people reading the history.
+ */
 
 export interface ApprovalPayload {
   approver: string;
   comment?: string;
+  proof: Proof;
   /**
    * The gate this decision is meant for (OpenGate.gate). Optional; when given and another gate is open,
    * the decision is refused instead of landing on a gate the approver did not see.
@@ -13,16 +20,19 @@ export interface ApprovalPayload {
 export interface RegionRecoveredPayload {
   by: string;
   comment?: string;
+  proof: Proof;
 }
 
 export interface UnlinkNowPayload {
   by: string;
   reason: string;
+  proof: Proof;
 }
 
 export interface AbortPayload {
   by: string;
   reason: string;
+  proof: Proof;
 }
 
 export type InterventionAction = 'retry' | 'skip' | 'abort';
@@ -31,19 +41,24 @@ export interface InterventionPayload {
   action: InterventionAction;
   by: string;
   comment?: string;
+  proof: Proof;
 }
 
 export interface DecidePayload {
   decision: 'approve' | 'reject';
   approver: string;
   comment?: string;
+  proof: Proof;
   /** as ApprovalPayload.gate */
   gate?: string;
 }
 
 /** An approve, reject, decide, intervene, unlinkNow or regionRecovered the runbook refused, kept in the step log. */
 export interface RefusedAttempt {
-  /** who asked (the payload's approver or by; '(unknown)' when the payload did not say) */
+  /**
+   * who asked: the verified signer, else the payload's approver or by as claimed (truncated, marked
+   * "(unverified)"), or '(unknown)'
+   */
   by: string;
   /** what was asked: 'approve', 'reject', 'intervene retry', 'unlinkNow', ... */
   action: string;
@@ -56,13 +71,17 @@ export interface RefusedAttempt {
   gate?: string;
 }
 
-/** One accepted vote at a gate. */
+/** One accepted vote at a gate: always a verified signature. */
 export interface GateVote {
   approver: string;
   decision: 'approve' | 'reject';
   via: 'decide' | 'signal';
   at: string;
   comment?: string;
+  /** `SHA256:…` of the key that signed it */
+  fingerprint?: string;
+  /** the signed statement, for auditors (`ssh-keygen -Y verify`) */
+  proof?: Proof;
 }
 
 /** Everything that happened at one gate, kept in its step's record. */
@@ -81,7 +100,13 @@ export interface GateRecord {
   outcome?: string;
   decidedAt?: string;
   /** intervention gates: the `intervene` answers, in order */
-  interventions?: { action: InterventionAction; by: string; at: string; comment?: string }[];
+  interventions?: { action: InterventionAction; by: string; at: string; comment?: string; fingerprint?: string }[];
+  /** which opening of a gate this is, counted over the run (a statement names it) */
+  instance?: number;
+  /** resource ids an approval of this gate must authorize */
+  targets?: string[];
+  /** the escalation, when it happened: delivered or not, honestly */
+  escalation?: { delivered: boolean; attempts?: number; target?: string; error?: string };
 }
 
 export interface StepRecord {
@@ -95,12 +120,20 @@ export interface StepRecord {
   evidence?: unknown;
   /** every gate opened at this step (approval steps, or an intervention after a failure), in order */
   gates?: GateRecord[];
-  /** every refused approve/reject/decide/intervene aimed at this step's gate, or sent while it was current */
+  /**
+   * refused approve/reject/decide/intervene/... aimed at this step's gate, or sent while it was current: the
+   * first ones only (bounded), with `refusedTotal` counting all of them
+   */
   refusedAttempts?: RefusedAttempt[];
+  refusedTotal?: number;
 }
 
 export interface OpenGate {
   gate: string;
+  /** which opening of this gate (a signed decision names gate and instance) */
+  instance?: number;
+  /** resource ids a signed approval must name in `targets` */
+  targets?: string[];
   requestedAt: string;
   quorum: number;
   approvals: string[];
@@ -124,6 +157,12 @@ export interface OpenGate {
 export interface RunbookStatus {
   group: string;
   failedRegion: string;
+  /** the run a signed statement must name */
+  runId?: string;
+  /** the verified signer of the start */
+  requestedBy?: string;
+  /** digest of the worker's policy this run acts under */
+  policyDigest?: string;
   phase: string;
   currentStep: StepName | null;
   steps: StepRecord[];

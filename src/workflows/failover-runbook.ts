@@ -6,33 +6,28 @@ import { firewallStep, memoryStep, membershipStep, validateInputStep } from './r
 import { awaitRecovery } from './runbook/recovery-steps';
 import { rejoinSteps } from './runbook/rejoin-steps';
 import { Runbook } from './runbook/runbook';
-import { RunbookState } from './runbook/runbook-state';
+import { RunbookState, stateContext } from './runbook/runbook-state';
 import { failbackStep, rerouteStep, verifyStep } from './runbook/traffic-steps';
-import { failoverInputProblems } from './runbook/validate-input';
 
 /**
  * `failoverRunbook` (id `failover/<group>`): one incident for one geo-replication group — check, move
  * traffic once the application regions reach the survivors, wait for recovery (force-unlinking only on
  * the trigger and with approval), rejoin and fail back. Never fails for a failed step: it pauses at an
  * intervention gate. Resolves with how it ended (completed, aborted, stopped, refused) and the step log.
+ * The input is any JSON until validate-input has checked it.
  */
 export async function failoverRunbook(input: FailoverRunbookInput): Promise<RunbookResult> {
-  const state = new RunbookState({
-    group: input.group,
-    region: input.failedRegion,
-    requestedBy: input.requestedBy,
-    workflowId: workflowInfo().workflowId,
-  });
+  const state = new RunbookState(stateContext(input, 'failedRegion', workflowInfo()));
   installRunbookHandlers(state);
-  const runbook = new Runbook(state, input.tuning);
+  const runbook = new Runbook(state);
   const result = await runbook.run(() => failover(runbook, input));
   await condition(allHandlersFinished);
   return result;
 }
 
 async function failover(rb: Runbook, input: FailoverRunbookInput): Promise<string> {
-  validateInputStep(rb, failoverInputProblems(input));
-  await membershipStep(rb, 'failover', input.acceptSettingsMismatch);
+  await validateInputStep(rb, 'failover', input);
+  await membershipStep(rb, 'failover', input.acceptSettingsMismatch === true);
   await Promise.all([memoryStep(rb), firewallStep(rb)]);
   await rerouteStep(rb);
   await verifyStep(rb);

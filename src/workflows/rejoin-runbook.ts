@@ -5,9 +5,8 @@ import { installRunbookHandlers } from './runbook/handlers';
 import { membershipStep, validateInputStep } from './runbook/preflight-steps';
 import { rejoinSteps } from './runbook/rejoin-steps';
 import { Runbook } from './runbook/runbook';
-import { RunbookState } from './runbook/runbook-state';
+import { RunbookState, stateContext } from './runbook/runbook-state';
 import { failbackStep } from './runbook/traffic-steps';
-import { rejoinInputProblems } from './runbook/validate-input';
 
 const FAILOVER_ONLY_STEPS: StepName[] = [
   'memory',
@@ -25,22 +24,17 @@ const FAILOVER_ONLY_STEPS: StepName[] = [
  * interventions and abort. When the region is still linked it only waits for the group to resynchronise.
  */
 export async function rejoinRunbook(input: RejoinRunbookInput): Promise<RunbookResult> {
-  const state = new RunbookState({
-    group: input.group,
-    region: input.region,
-    requestedBy: input.requestedBy,
-    workflowId: workflowInfo().workflowId,
-  });
+  const state = new RunbookState(stateContext(input, 'region', workflowInfo()));
   state.recoveryOpen = false;
   installRunbookHandlers(state);
-  const runbook = new Runbook(state, input.tuning);
+  const runbook = new Runbook(state);
   const result = await runbook.run(() => rejoin(runbook, input));
   await condition(allHandlersFinished);
   return result;
 }
 
 async function rejoin(rb: Runbook, input: RejoinRunbookInput): Promise<string> {
-  validateInputStep(rb, rejoinInputProblems(input));
+  await validateInputStep(rb, 'rejoin', input);
   await membershipStep(rb, 'rejoin');
   for (const step of FAILOVER_ONLY_STEPS) rb.steps.skip(step, 'not part of rejoinRunbook');
   const unlinked = rb.state.unlinked;

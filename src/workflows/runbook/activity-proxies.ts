@@ -5,6 +5,7 @@ import type {
   GeoReplicationActivities,
   MembershipActivities,
   NotificationActivities,
+  PolicyActivities,
   ProbeActivities,
   TrafficActivities,
 } from '../../activities/types';
@@ -16,7 +17,8 @@ import {
   readActivityOptions,
 } from './activity-options';
 
-export type RunbookActivities = MembershipActivities &
+export type RunbookActivities = PolicyActivities &
+  MembershipActivities &
   DataPlaneActivities &
   Pick<TrafficActivities, 'setEndpointStatus'> &
   GeoReplicationActivities &
@@ -27,7 +29,9 @@ export type RunbookActivities = MembershipActivities &
 
 /** Proxies for one run: reads, mutations, destructive long-running operations, escalation, probes. */
 export function runbookActivities(tuning: RunbookTuning = {}, probeTimeoutMs: number): RunbookActivities {
-  const reads = proxyActivities<MembershipActivities & DataPlaneActivities>(readActivityOptions(tuning.reads));
+  const reads = proxyActivities<PolicyActivities & MembershipActivities & DataPlaneActivities>(
+    readActivityOptions(tuning.reads),
+  );
   const mutations = proxyActivities<Pick<TrafficActivities, 'setEndpointStatus'>>(mutationActivityOptions(tuning));
   const destructive = proxyActivities<GeoReplicationActivities>(destructiveActivityOptions(tuning));
   // An escalation that cannot be delivered is logged by the workflow; it must not hold the gate up for long.
@@ -37,6 +41,7 @@ export function runbookActivities(tuning: RunbookTuning = {}, probeTimeoutMs: nu
   });
   const probes = new Map<string, ProbeActivities>();
   return {
+    loadPolicy: reads.loadPolicy,
     describeMember: reads.describeMember,
     readMemory: reads.readMemory,
     canaryWriteRead: reads.canaryWriteRead,

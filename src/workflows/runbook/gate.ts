@@ -4,6 +4,7 @@
 import type { DecideResult } from '../../contract/messages';
 import type { StepName } from '../../contract/names';
 import { workflowIds } from '../../contract/names';
+import type { Proof } from '../../contract/policy';
 import type { GateRecord, GateVote, OpenGate } from '../../contract/types';
 
 export interface GateRules {
@@ -12,30 +13,38 @@ export interface GateRules {
   approvers: readonly string[];
   /** who started the incident: never approves its gates (four-eyes) */
   requestedBy: string;
+  /** who else may not approve this gate: whoever asked to skip a step approves nothing of that skip */
+  alsoExcluded?: readonly string[];
   /** distinct approvals needed */
   quorum: number;
 }
 
+/** A vote whose signature the runbook has verified: `approver` is the signer. */
 export interface VoteRequest {
   decision: 'approve' | 'reject';
   approver: string;
   comment?: string;
   via: 'decide' | 'signal';
   at: string;
+  fingerprint?: string;
+  proof?: Proof;
 }
 
 export type ApprovalOutcome = 'approved' | 'rejected' | 'timed-out' | 'withdrawn' | 'aborted';
 
-// Names compare without case: 'SRE-Lead' and 'sre-lead' are one person, for authorization and for the quorum.
+// Names compare exactly: the configuration spells each person once (lower case), statements name that
+// spelling, and the dry-run plan and the workflow use this same rule.
 export function sameName(a: string, b: string): boolean {
-  return a.trim().toLowerCase() === b.trim().toLowerCase();
+  return a === b;
 }
 
-/** Approvers who may approve: authorized, and not the requester. */
+function excluded(rules: GateRules, name: string): boolean {
+  return sameName(name, rules.requestedBy) || (rules.alsoExcluded ?? []).some((x) => sameName(x, name));
+}
+
+/** Approvers who may approve: authorized, and neither the requester nor whoever asked for a skip. */
 export function eligibleApprovers(rules: GateRules): string[] {
-  return rules.approvers.filter(
-    (a, i) => !sameName(a, rules.requestedBy) && rules.approvers.findIndex((b) => sameName(a, b)) === i,
-  );
+  return rules.approvers.filter((a, i) => !excluded(rules, a) && rules.approvers.findIndex((b) => sameName(a, b)) === i);
 }
 
 /**
@@ -51,10 +60,11 @@ export function voteRefusal(
   if (!rules.approvers.some((a) => sameName(a, approver))) {
     return `${approver} is not an approver of group ${rules.group} (approvers: ${rules.approvers.join(', ')})`;
   }
-  if (decision === 'approve' && sameName(approver, rules.requestedBy)) {
+  if (decision === 'approve' && excluded(rules, approver)) {
     const others = eligibleApprovers(rules);
+    const role = sameName(approver, rules.requestedBy) ? 'requested this incident' : 'asked for this skip';
     return (
-      `${approver} requested this incident and cannot approve its gates (four-eyes rule); ` +
+      `${approver} ${role} and cannot approve it (four-eyes rule); ` +
       `ask ${others.length ? others.join(' or ') : 'another approver'}`
     );
   }
@@ -80,7 +90,11 @@ export class ApprovalGate {
     readonly step: StepName,
     readonly rules: GateRules,
     readonly requestedAt: string,
-    readonly request?: unknown,
+    readonly request: unknown,
+    /** which opening of a gate over the run; a signed decision names it */
+    readonly instance: number,
+    /** resource ids an approval must authorize */
+    readonly targets: string[] = [],
   ) {}
 
   get approvals(): string[] {
@@ -103,6 +117,8 @@ export class ApprovalGate {
     if (refusal) return { accepted: false, reason: refusal };
     const vote: GateVote = { approver: request.approver, decision: request.decision, via: request.via, at: request.at };
     if (request.comment !== undefined) vote.comment = request.comment;
+    if (request.fingerprint !== undefined) vote.fingerprint = request.fingerprint;
+    if (request.proof !== undefined) vote.proof = request.proof;
     this.votes.push(vote);
     if (request.decision === 'reject') {
       this.close('rejected', request.at);
@@ -119,10 +135,17 @@ export class ApprovalGate {
     this.decidedAt = at;
   }
 
+  /** the signed approvals, for the activity that the gate allows */
+  get approvalProofs(): Proof[] {
+    return this.votes.filter((v) => v.decision === 'approve' && v.proof).map((v) => v.proof as Proof);
+  }
+
   record(): GateRecord {
     return {
       gate: this.name,
       kind: 'approval',
+      instance: this.instance,
+      targets: [...this.targets],
       requestedAt: this.requestedAt,
       quorum: this.rules.quorum,
       eligibleApprovers: eligibleApprovers(this.rules),
@@ -137,6 +160,8 @@ export class ApprovalGate {
   openGate(workflowId = workflowIds.failover(this.rules.group)): OpenGate {
     return {
       gate: this.name,
+      instance: this.instance,
+      targets: [...this.targets],
       step: this.step,
       kind: 'approval',
       requestedAt: this.requestedAt,
@@ -161,9 +186,10 @@ function cliTarget(workflowId: string, group: string): string {
 export function approvalCommands(workflowId: string, group: string): string[] {
   const target = cliTarget(workflowId, group);
   return [
-    `geofailover approve ${target} --by NAME`,
-    `temporal workflow signal --workflow-id ${workflowId} --name approve --input '{"approver":"NAME"}'`,
-    `geofailover reject ${target} --by NAME --comment TEXT`,
+    `geofailover approve ${target} --key KEY_FILE`,
+    `geofailover approve ${target} --key KEY_FILE --print-payload > approve.json && ` +
+      `temporal workflow signal --workflow-id ${workflowId} --name approve --input-file approve.json`,
+    `geofailover reject ${target} --key KEY_FILE --comment TEXT`,
   ];
 }
 
@@ -171,9 +197,10 @@ export function approvalCommands(workflowId: string, group: string): string[] {
 export function interventionCommands(workflowId: string, group: string): string[] {
   const target = cliTarget(workflowId, group);
   return [
-    `geofailover intervene ${target} --action retry|skip|abort --by NAME`,
-    `temporal workflow signal --workflow-id ${workflowId} --name intervene --input '{"action":"retry","by":"NAME"}'`,
-    `a skip then needs approval: geofailover approve ${target} --by NAME`,
+    `geofailover intervene ${target} --action retry|skip|abort --key KEY_FILE`,
+    `geofailover intervene ${target} --action retry --key KEY_FILE --print-payload > intervene.json && ` +
+      `temporal workflow signal --workflow-id ${workflowId} --name intervene --input-file intervene.json`,
+    `a skip then needs approval by someone else: geofailover approve ${target} --key KEY_FILE`,
   ];
 }
 

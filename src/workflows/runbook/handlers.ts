@@ -14,12 +14,14 @@ import {
 import type { RunbookState } from './runbook-state';
 
 const MAX_TEXT = 2000;
+/** names of people: the configuration's spelling, lower case */
+const MAX_NAME = 64;
 
-function text(value: unknown, field: string, required: boolean): string | undefined {
+function text(value: unknown, field: string, required: boolean, max = MAX_TEXT): string | undefined {
   if (value === undefined && !required) return undefined;
   if (typeof value !== 'string') return `${field} must be a string`;
   if (required && !value.trim()) return `${field} must not be empty`;
-  if (value.length > MAX_TEXT) return `${field} is longer than ${MAX_TEXT} characters`;
+  if (value.length > max) return `${field} is longer than ${max} characters (${value.length})`;
   return undefined;
 }
 
@@ -38,9 +40,9 @@ export function decisionPayloadProblem(payload: unknown, withDecision: boolean):
     withDecision && payload.decision !== 'approve' && payload.decision !== 'reject'
       ? `decision must be "approve" or "reject", not ${JSON.stringify(payload.decision)}`
       : undefined,
-    text(payload.approver, 'approver', true),
+    text(payload.approver, 'approver', true, MAX_NAME),
     text(payload.comment, 'comment', false),
-    text(payload.gate, 'gate', false),
+    text(payload.gate, 'gate', false, MAX_NAME),
   );
 }
 
@@ -48,7 +50,7 @@ export function decisionPayloadProblem(payload: unknown, withDecision: boolean):
 export function byPayloadProblem(payload: unknown, reasonRequired: boolean): string | undefined {
   if (!isObject(payload)) return 'expected an object such as {"by":"NAME"}';
   return firstProblem(
-    text(payload.by, 'by', true),
+    text(payload.by, 'by', true, MAX_NAME),
     text(payload.reason, 'reason', reasonRequired),
     text(payload.comment, 'comment', false),
   );
@@ -69,10 +71,11 @@ export function interventionPayloadProblem(payload: unknown): string | undefined
 const field = (payload: unknown, name: string): unknown => (isObject(payload) ? payload[name] : undefined);
 
 /**
- * Installs every handler of a runbook. Signals cannot be refused by Temporal, so a malformed or
+ * Installs every handler of a runbook. Signals cannot be refused by Temporal, so a malformed, unsigned or
  * unauthorized signal is recorded as a refused attempt; the `decide` validator rejects only malformed
- * payloads (a rejected update leaves no event in history), and authorization refusals come back as an
- * accepted update whose result is `{ accepted: false, reason }`.
+ * payloads (a rejected update leaves no event in history), and signature and authorization refusals come back
+ * as an accepted update whose result is `{ accepted: false, reason }`, recorded in the step log.
+ * No handler throws for any payload: each is checked before it is read.
  */
 export function installRunbookHandlers(state: RunbookState): void {
   setHandler(statusQuery, () => state.status());

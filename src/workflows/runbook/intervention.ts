@@ -59,11 +59,13 @@ export function describeFailure(err: unknown): StepFailureInfo {
 
 export type InterventionOutcome = 'retry' | 'skipped' | 'aborted' | 'timed-out';
 
+/** An `intervene` whose signature the runbook has verified: `by` is the signer. */
 export interface InterventionRequest {
   action: InterventionAction;
   by: string;
   comment?: string;
   at: string;
+  fingerprint?: string;
 }
 
 export class InterventionGate {
@@ -83,9 +85,16 @@ export class InterventionGate {
     readonly failure: StepFailureInfo,
     readonly rules: GateRules,
     readonly requestedAt: string,
+    /** which opening of a gate over the run; a signed answer names it */
+    readonly instance: number,
+    /** who may answer (retry, skip, abort): commanders and approvers */
+    readonly answerers: readonly string[],
   ) {
     this.name = interventionGateName(step);
   }
+
+  /** Intervention answers authorize no resource; a skip's approvals neither. */
+  readonly targets: string[] = [];
 
   get decided(): boolean {
     return this.outcome !== undefined;
@@ -104,14 +113,12 @@ export class InterventionGate {
         reason: `gate ${this.name} was already decided (${this.outcome} at ${this.decidedAt})`,
       };
     }
-    const participant =
-      sameName(request.by, this.rules.requestedBy) || this.rules.approvers.some((a) => sameName(a, request.by));
-    if (!participant) {
+    if (!this.answerers.some((a) => sameName(a, request.by))) {
       return {
         accepted: false,
         reason:
-          `${request.by} is neither the incident's requester (${this.rules.requestedBy}) nor an approver of group ` +
-          `${this.rules.group} (approvers: ${this.rules.approvers.join(', ')})`,
+          `${request.by} is neither a commander nor an approver of group ${this.rules.group} ` +
+          `(${this.answerers.join(', ')})`,
       };
     }
     if (request.action === 'skip' && this.pendingSkip) {
@@ -126,7 +133,17 @@ export class InterventionGate {
         this.close('aborted', request.at);
         return { accepted: true, detail: 'the runbook stops before its next step' };
       case 'skip':
-        this.skipGates.push(new ApprovalGate(this.name, this.step, this.rules, request.at, { skip: this.step }));
+        // Four-eyes: whoever asked for the skip approves none of it.
+        this.skipGates.push(
+          new ApprovalGate(
+            this.name,
+            this.step,
+            { ...this.rules, alsoExcluded: [...(this.rules.alsoExcluded ?? []), request.by] },
+            request.at,
+            { skip: this.step, requestedBy: request.by },
+            this.instance,
+          ),
+        );
         return { accepted: true, detail: `skipping ${this.step} needs ${this.rules.quorum} approval(s)` };
     }
   }
@@ -171,6 +188,7 @@ export class InterventionGate {
     return {
       gate: this.name,
       kind: 'intervention',
+      instance: this.instance,
       requestedAt: this.requestedAt,
       quorum: this.rules.quorum,
       eligibleApprovers: eligibleApprovers(this.rules),
@@ -187,6 +205,8 @@ export class InterventionGate {
     const skip = this.pendingSkip;
     const open: OpenGate = {
       gate: this.name,
+      instance: this.instance,
+      targets: [],
       step: this.step,
       kind: 'intervention',
       requestedAt: this.requestedAt,

@@ -1,23 +1,92 @@
 // The checks before anything changes: validate-input, membership, and memory ∥ firewall.
+import { isCancellation } from '@temporalio/workflow';
 import type { MemoryReading } from '../../activities/types';
+import type { PolicyLookup, Proof, RunbookPolicy } from '../../contract/policy';
+import type { RunbookTuning } from '../../contract/runbook';
 import type { MemberSnapshot } from '../../contract/types';
+import { verifySigned } from '../../policy/verify';
+import { describeFailure } from './intervention';
+import { inputProblems, policyProblems } from './validate-input';
 import { memberStateProblems, settingsProblems } from './group-checks';
 import { probeFrom, requireProbesPassed } from './probes';
 import { RunbookStop, type Runbook } from './runbook';
 import { gradePressure, worstGrade } from './unlink-trigger';
 
-/** validate-input: refuses (nothing read, nothing changed) when the input has problems. */
-export function validateInputStep(rb: Runbook, problems: string[]): void {
+/**
+ * validate-input: the input's shape, then the worker's policy (loadPolicy: the only source of the group, its
+ * people and roles), then the signed start: a commander of the group signed a start of this workflow naming the
+ * region's database. Refuses (nothing read in Azure, nothing changed) on any problem.
+ */
+export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin', input: unknown): Promise<void> {
   rb.setPhase('validating');
-  rb.steps.start('validate-input', 'checking the input');
-  if (problems.length > 0) {
-    rb.steps.fail('validate-input', `refused: ${problems.join('; ')}`, { problems });
+  rb.steps.start('validate-input', 'checking the input, the worker\'s policy and the signed request');
+  const refuse = (problems: string[], evidence: Record<string, unknown> = {}): never => {
+    rb.steps.fail('validate-input', `refused: ${problems.join('; ')}`, { ...evidence, problems });
     throw new RunbookStop('refused', `the input was refused, nothing was changed: ${problems.join('; ')}`);
+  };
+  const shapeProblems = inputProblems(kind, input);
+  if (shapeProblems.length > 0) refuse(shapeProblems);
+  const { group, request, tuning } = input as { group: string; request: Proof; tuning?: RunbookTuning };
+  rb.tuning = tuning ?? {};
+  let lookup: PolicyLookup;
+  try {
+    lookup = await rb.acts.loadPolicy({ group });
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    return refuse([`the worker's policy could not be read: ${describeFailure(err).message}`]);
   }
+  if (!lookup.found) return refuse([lookup.reason]);
+  const { policy } = lookup;
+  rb.state.setPolicy(policy);
+  const policyEvidence = {
+    digest: policy.digest,
+    commanders: policy.group.commanders,
+    approvers: policy.group.approvers,
+    quorum: policy.group.quorum,
+  };
+  const databaseId = policy.group.members[rb.region];
+  if (!databaseId) return refuse(regionProblems(policy, rb.region), { policy: policyEvidence });
+  const start = verifySigned(request, policy, {
+    actions: ['start'],
+    workflowId: rb.state.context.workflowId,
+    targets: [databaseId],
+    role: 'commander',
+    nowMs: rb.startedAtMs,
+  });
+  if (!start.ok) return refuse([`the signed request is refused: ${start.reason}`], { policy: policyEvidence });
+  const signed = start.statement;
+  const bindingProblems: string[] = [];
+  if (signed.runId !== null && signed.runId !== rb.state.context.runId) {
+    bindingProblems.push(`the signed request names run ${signed.runId}, not this run`);
+  }
+  if (signed.detail?.region !== undefined && signed.detail.region !== rb.region) {
+    bindingProblems.push(`the signed request is for region ${signed.detail.region}, not ${rb.region}`);
+  }
+  if (signed.detail?.policyDigest !== undefined && signed.detail.policyDigest !== policy.digest) {
+    bindingProblems.push(
+      `the request was signed against policy ${signed.detail.policyDigest}, but the worker's is ${policy.digest}: ` +
+        'the configuration the commander used differs from the worker\'s',
+    );
+  }
+  if (bindingProblems.length > 0) refuse(bindingProblems, { policy: policyEvidence });
+  rb.state.setRequest(start, request);
+  const problems = policyProblems(policy, rb.region, start.signer);
+  if (problems.length > 0) refuse(problems, { policy: policyEvidence });
   rb.steps.succeed(
     'validate-input',
-    `group ${rb.group.name}, region ${rb.region}, requested by ${rb.state.context.requestedBy}`,
+    `group ${policy.group.name}, region ${rb.region}, requested by ${start.signer} (signature verified, ` +
+      `key ${start.fingerprint}); policy ${policy.digest.slice(0, 19)}…`,
+    {
+      policy: policyEvidence,
+      request: { signer: start.signer, fingerprint: start.fingerprint, verified: true, statement: request.statement },
+    },
+    start.signer,
   );
+}
+
+function regionProblems(policy: RunbookPolicy, region: string): string[] {
+  const members = Object.keys(policy.group.members);
+  return [`region ${region} is not a member of group ${policy.group.name} (members: ${members.join(', ')})`];
 }
 
 const sameId = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();

@@ -162,6 +162,8 @@ async function unlinkGate(rb: Runbook, watch: RecoveryWatch, firing: TriggerFiri
     state.rules(rb.group.quorum.unlink),
     now(),
     request,
+    state.nextGateInstance(),
+    [rb.member.databaseId],
   );
   await rb.holdGate(
     gate,
@@ -177,7 +179,7 @@ async function unlinkGate(rb: Runbook, watch: RecoveryWatch, firing: TriggerFiri
       return;
     }
     steps.succeed('approval-unlink', `approved by ${approvers}: ${firing.detail}`, undefined, approvers);
-    await forceUnlinkStep(rb);
+    await forceUnlinkStep(rb, gate);
     return;
   }
   state.trigger.closed(Date.now());
@@ -192,7 +194,7 @@ async function unlinkGate(rb: Runbook, watch: RecoveryWatch, firing: TriggerFiri
 }
 
 /** force-unlink: on one survivor, naming the failed member; then no survivor may list it any more. */
-async function forceUnlinkStep(rb: Runbook): Promise<void> {
+async function forceUnlinkStep(rb: Runbook, approval: ApprovalGate): Promise<void> {
   const { state } = rb;
   const [survivor] = rb.survivors;
   if (!survivor) throw new Error('force-unlink without a survivor');
@@ -206,6 +208,8 @@ async function forceUnlinkStep(rb: Runbook): Promise<void> {
         survivorDatabaseId: survivor.databaseId,
         failedDatabaseId: failedId,
         survivorDatabaseIds: rb.survivors.map((m) => m.databaseId),
+        group: rb.group.name,
+        authorization: rb.authorization(approval),
         ...(rb.tuning.lroPollIntervalMs !== undefined ? { pollIntervalMs: rb.tuning.lroPollIntervalMs } : {}),
       });
       const after = await rb.describeMembers(rb.survivors);

@@ -58,11 +58,19 @@ export async function rejoinSteps(rb: Runbook): Promise<void> {
   }
 
   const method = rb.group.rejoinMethod;
-  const gate = new ApprovalGate('approval-rejoin', 'approval-rejoin', state.rules(rb.group.quorum.rejoin), now(), {
-    member: rb.member,
-    method,
-    effect: `${rb.region}'s database data is discarded; it resynchronises from the group`,
-  });
+  const gate = new ApprovalGate(
+    'approval-rejoin',
+    'approval-rejoin',
+    state.rules(rb.group.quorum.rejoin),
+    now(),
+    {
+      member: rb.member,
+      method,
+      effect: `${rb.region}'s database data is discarded; it resynchronises from the group`,
+    },
+    state.nextGateInstance(),
+    [rb.member.databaseId],
+  );
   await rb.holdGate(
     gate,
     `waiting for ${gate.rules.quorum} approval(s) to rejoin ${rb.region} (${method}), discarding its data`,
@@ -85,6 +93,8 @@ export async function rejoinSteps(rb: Runbook): Promise<void> {
       groupNickname: rb.groupNickname ?? rb.group.name,
       memberDatabaseIds: rb.allMembers.map((m) => m.databaseId),
       method,
+      group: rb.group.name,
+      authorization: rb.authorization(gate),
       ...(rb.tuning.lroPollIntervalMs !== undefined ? { pollIntervalMs: rb.tuning.lroPollIntervalMs } : {}),
     });
     const after = await waitForResync(rb);

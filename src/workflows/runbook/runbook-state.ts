@@ -1,36 +1,96 @@
 // What the runbook's message handlers act on. Handlers only mutate this state (no activities, no
 // timers): the workflow's main flow reads it and acts. Everything here is rebuilt on replay from the
 // signals and accepted updates in history, so a refused attempt recorded here is durable.
+//
+// Every human action is a signed statement: a handler acts only on a signature that verifies against the
+// worker's policy (loaded at start), for this run, this gate and this time, by someone holding the role.
 import type { DecideResult } from '../../contract/messages';
 import type { RunbookPhase, StepName } from '../../contract/names';
+import type { Proof, Role, RunbookPolicy } from '../../contract/policy';
 import type { GroupDefinition } from '../../contract/runbook';
 import type { RefusedAttempt, RunbookStatus } from '../../contract/types';
+import { verifySigned, type Expectation, type Verified } from '../../policy/verify';
 import { durationMs } from './durations';
 import type { ApprovalGate, GateRules } from './gate';
-import { sameName } from './gate';
 import type { InterventionGate } from './intervention';
+import { bounded } from './bounded';
 import { StepLog } from './step-log';
 import { UnlinkTrigger } from './unlink-trigger';
 
 export interface RunbookContext {
-  group: GroupDefinition;
+  /** the group the input names (bounded); the policy's group once loaded */
+  groupName: string;
   /** the failed region (failoverRunbook) or the region that rejoins (rejoinRunbook) */
   region: string;
-  requestedBy: string;
   workflowId: string;
+  runId: string;
+  /** the verified signer of the start; empty until validate-input has verified it */
+  requestedBy: string;
 }
 
 export type Gate = ApprovalGate | InterventionGate;
+
+/**
+ * The context of a run from its raw input, every string bounded: until validate-input has checked it, the input
+ * is any JSON from anyone, and the status shows these.
+ */
+export function stateContext(
+  input: unknown,
+  regionField: 'failedRegion' | 'region',
+  info: { workflowId: string; runId: string },
+): RunbookContext {
+  const field = (name: string): string => {
+    const value = typeof input === 'object' && input !== null ? (input as Record<string, unknown>)[name] : undefined;
+    return typeof value === 'string' ? bounded(value, 64) : '';
+  };
+  return {
+    groupName: field('group'),
+    region: field(regionField),
+    workflowId: info.workflowId,
+    runId: info.runId,
+    requestedBy: '',
+  };
+}
 
 interface Request {
   by: string;
   at: string;
   comment?: string;
+  fingerprint?: string;
+}
+
+type Refusal = Omit<RefusedAttempt, 'at' | 'by'> & { by: unknown };
+
+/** A group with no members and nobody in any role: what handlers see before the policy is loaded. */
+function emptyGroup(name: string): GroupDefinition {
+  return {
+    name,
+    members: {},
+    trafficManager: { profileId: '', endpoints: {} },
+    applicationRegions: {},
+    commanders: [],
+    approvers: [],
+    quorum: { unlink: 1, rejoin: 1, intervention: 1 },
+    memoryThresholds: { elevatedPercent: 70, criticalPercent: 85 },
+    rejoinMethod: 'force-link',
+    durations: {
+      approvalTimeout: '30 minutes',
+      escalationTimeout: '15 minutes',
+      recoveryPollInterval: '1 minute',
+      maxOutageBeforeUnlink: '4 hours',
+      resyncTimeout: '30 minutes',
+      probeTimeout: '5 seconds',
+    },
+  };
 }
 
 export class RunbookState {
   readonly steps = new StepLog();
-  readonly trigger: UnlinkTrigger;
+  trigger = new UnlinkTrigger(Number.POSITIVE_INFINITY);
+  /** the worker's policy, once loadPolicy answered */
+  policy?: RunbookPolicy;
+  /** the commander's signed start, verified */
+  startProof?: Proof;
   /** the gate people can answer now */
   gate?: Gate;
   readonly closedGates: Gate[] = [];
@@ -45,25 +105,58 @@ export class RunbookState {
   recoveryOpen = true;
   /** the failed member was force-unlinked and has not rejoined yet */
   unlinked = false;
+  private gatesOpened = 0;
+  /** nonces of statements acted on: a statement counts once */
+  private readonly usedNonces = new Set<string>();
+  private readonly placeholder: GroupDefinition;
 
   constructor(readonly context: RunbookContext) {
+    this.placeholder = emptyGroup(context.groupName);
+  }
+
+  /** The group as the policy defines it; an empty group (nobody in any role) before the policy is loaded. */
+  get group(): GroupDefinition {
+    return this.policy?.group ?? this.placeholder;
+  }
+
+  /** The worker's policy is in: roles, keys and durations apply from now on. */
+  setPolicy(policy: RunbookPolicy): void {
+    this.policy = policy;
     let maxOutageMs = Number.POSITIVE_INFINITY;
     try {
-      maxOutageMs = durationMs(context.group.durations.maxOutageBeforeUnlink);
+      maxOutageMs = durationMs(policy.group.durations.maxOutageBeforeUnlink);
     } catch {
       // validate-input reports it and refuses the run
     }
     this.trigger = new UnlinkTrigger(maxOutageMs);
   }
 
+  /** The verified start: its signer is the requester. */
+  setRequest(start: Verified, proof: Proof): void {
+    this.context.requestedBy = start.signer;
+    this.startProof = proof;
+    this.usedNonces.add(start.statement.nonce);
+  }
+
+  /** The next gate's instance number (a signed decision names gate and instance). */
+  nextGateInstance(): number {
+    this.gatesOpened += 1;
+    return this.gatesOpened;
+  }
+
   /** Rules of a gate with this quorum. */
   rules(quorum: number): GateRules {
     return {
-      group: this.context.group.name,
-      approvers: this.context.group.approvers ?? [],
+      group: this.group.name,
+      approvers: this.group.approvers ?? [],
       requestedBy: this.context.requestedBy,
       quorum,
     };
+  }
+
+  /** Who may answer an intervention gate: commanders and approvers. */
+  get answerers(): string[] {
+    return [...new Set([...(this.group.commanders ?? []), ...(this.group.approvers ?? [])])];
   }
 
   get phase(): RunbookPhase {
@@ -72,15 +165,48 @@ export class RunbookState {
     return this.basePhase;
   }
 
+  /**
+   * Verifies a signed action for this run: the signature under the policy, the statement's binding, the time,
+   * a nonce not used before, and that the payload names the signer. Records and returns the refusal otherwise.
+   */
+  private verified(
+    proof: unknown,
+    claimed: unknown,
+    expect: Omit<Expectation, 'workflowId' | 'runId' | 'nowMs'>,
+    refusal: Omit<Refusal, 'by' | 'reason'>,
+    step: StepName,
+  ): Verified | DecideResult {
+    const refuse = (reason: string, by: unknown = claimed): DecideResult =>
+      this.refuse({ ...refusal, by, reason }, step, typeof by === 'string' && by !== claimed);
+    if (!this.policy) return refuse('the runbook has not loaded its policy yet; send it again in a moment');
+    const result = verifySigned(proof, this.policy, {
+      ...expect,
+      workflowId: this.context.workflowId,
+      runId: this.context.runId,
+      nowMs: Date.now(),
+    });
+    if (!result.ok) return refuse(result.reason);
+    if (this.usedNonces.has(result.statement.nonce)) {
+      return refuse(`replayed: this signed statement (nonce ${bounded(result.statement.nonce, 40)}) was already used`);
+    }
+    if (claimed !== result.signer) {
+      return refuse(
+        `the payload names ${bounded(String(claimed), 64)} but the statement is signed by ${result.signer}`,
+        result.signer,
+      );
+    }
+    return result;
+  }
+
   /** approve / reject signals and the decide update. */
   vote(
-    payload: { approver: string; comment?: string; gate?: string },
+    payload: { approver: string; comment?: string; gate?: string; proof?: unknown },
     decision: 'approve' | 'reject',
     via: 'decide' | 'signal',
   ): DecideResult {
     const at = now();
     const refuse = (reason: string, step: StepName, gate?: string): DecideResult =>
-      this.refuse({ by: payload.approver, action: decision, via, reason, at, gate }, step);
+      this.refuse({ by: payload.approver, action: decision, via, reason, gate }, step);
     const gate = this.gate;
     if (payload.gate !== undefined && payload.gate !== gate?.name) {
       const closed = [...this.closedGates].reverse().find((g) => g.name === payload.gate);
@@ -95,95 +221,156 @@ export class RunbookState {
       return refuse(`gate ${payload.gate} is not open (${open})`, gate?.step ?? this.currentStep, payload.gate);
     }
     if (!gate) return refuse(`no gate is open (current step: ${this.currentStep})`, this.currentStep);
-    const result = gate.vote({ decision, approver: payload.approver, comment: payload.comment, via, at });
+    const check = this.verified(
+      payload.proof,
+      payload.approver,
+      {
+        actions: [decision],
+        gate: gate.name,
+        gateInstance: gate.instance,
+        targets: gate.targets,
+        role: 'approver',
+      },
+      { action: decision, via, gate: gate.name },
+      gate.step,
+    );
+    if (!('ok' in check)) return check;
+    const result = gate.vote({
+      decision,
+      approver: check.signer,
+      comment: payload.comment,
+      via,
+      at,
+      fingerprint: check.fingerprint,
+      proof: payload.proof as Proof,
+    });
     if (!result.accepted) return refuse(result.reason ?? 'refused', gate.step, gate.name);
+    this.usedNonces.add(check.statement.nonce);
     return result;
   }
 
   /** intervene signal. */
-  intervene(payload: { action: 'retry' | 'skip' | 'abort'; by: string; comment?: string }): void {
+  intervene(payload: { action: 'retry' | 'skip' | 'abort'; by: string; comment?: string; proof?: unknown }): void {
     const at = now();
     const action = `intervene ${payload.action}`;
     const gate = this.gate;
     if (!gate || gate.kind !== 'intervention') {
       const open = gate ? `the open gate is ${gate.name}, an approval` : 'no gate is open';
       this.refuse(
-        { by: payload.by, action, via: 'signal', reason: `no intervention gate is open (${open})`, at },
+        { by: payload.by, action, via: 'signal', reason: `no intervention gate is open (${open})` },
         gate?.step ?? this.currentStep,
       );
       return;
     }
-    const result = gate.intervene({ action: payload.action, by: payload.by, comment: payload.comment, at });
+    const check = this.verified(
+      payload.proof,
+      payload.by,
+      { actions: ['intervene'], gate: gate.name, gateInstance: gate.instance },
+      { action, via: 'signal', gate: gate.name },
+      gate.step,
+    );
+    if (!('ok' in check)) return;
+    const signedAction = check.statement.detail?.action;
+    if (signedAction !== payload.action) {
+      this.refuse(
+        {
+          by: check.signer,
+          action,
+          via: 'signal',
+          gate: gate.name,
+          reason: `the statement signs intervene ${bounded(String(signedAction), 16)}, not ${payload.action}`,
+        },
+        gate.step,
+        true,
+      );
+      return;
+    }
+    const result = gate.intervene({
+      action: payload.action,
+      by: check.signer,
+      comment: payload.comment,
+      at,
+      fingerprint: check.fingerprint,
+    });
     if (!result.accepted) {
       this.refuse(
-        { by: payload.by, action, via: 'signal', reason: result.reason ?? 'refused', at, gate: gate.name },
+        { by: check.signer, action, via: 'signal', reason: result.reason ?? 'refused', gate: gate.name },
         gate.step,
+        true,
       );
+      return;
     }
+    this.usedNonces.add(check.statement.nonce);
+  }
+
+  /** A commander's action outside any gate (regionRecovered, unlinkNow, abort), verified. */
+  private commanderAction(
+    payload: { by: string; proof?: unknown },
+    action: 'regionRecovered' | 'unlinkNow' | 'abort',
+    step: StepName,
+  ): Verified | undefined {
+    const check = this.verified(
+      payload.proof,
+      payload.by,
+      { actions: [action], gate: null, role: 'commander' as Role },
+      { action, via: 'signal' },
+      step,
+    );
+    return 'ok' in check ? check : undefined;
   }
 
   /** regionRecovered signal. */
-  regionRecovered(payload: { by: string; comment?: string }): void {
+  regionRecovered(payload: { by: string; comment?: string; proof?: unknown }): void {
     const at = now();
-    if (!this.recoveryOpen) {
-      this.refuse(
-        {
-          by: payload.by,
-          action: 'regionRecovered',
-          via: 'signal',
-          at,
-          reason: 'the runbook is not waiting for the region to recover',
-        },
-        this.currentStep,
-      );
+    const refusal = !this.recoveryOpen
+      ? 'the runbook is not waiting for the region to recover'
+      : this.recovered
+        ? `already recorded: recovered (${this.recovered.by} at ${this.recovered.at})`
+        : undefined;
+    if (refusal) {
+      this.refuse({ by: payload.by, action: 'regionRecovered', via: 'signal', reason: refusal }, 'await-recovery');
       return;
     }
-    if (this.recovered) {
-      const earlier = `already recorded: recovered (${this.recovered.by} at ${this.recovered.at})`;
-      this.refuse({ by: payload.by, action: 'regionRecovered', via: 'signal', at, reason: earlier }, 'await-recovery');
-      return;
-    }
-    this.recovered = { by: payload.by, at, comment: payload.comment, via: 'signal' };
+    const check = this.commanderAction(payload, 'regionRecovered', 'await-recovery');
+    if (!check) return;
+    this.usedNonces.add(check.statement.nonce);
+    this.recovered = { by: check.signer, at, comment: payload.comment, via: 'signal', fingerprint: check.fingerprint };
   }
 
   /** unlinkNow signal: the trigger fires at the next chance (await-recovery). */
-  unlinkNow(payload: { by: string; reason: string }): void {
+  unlinkNow(payload: { by: string; reason: string; proof?: unknown }): void {
     const at = now();
     let refusal: string | undefined;
     if (!this.recoveryOpen) refusal = 'await-recovery has ended: there is nothing to unlink any more';
     else if (this.unlinked) refusal = `${this.context.region} is already force-unlinked`;
     else if (this.gate?.name === 'approval-unlink') refusal = 'the unlink gate is already open';
     if (refusal) {
-      this.refuse({ by: payload.by, action: 'unlinkNow', via: 'signal', at, reason: refusal }, 'approval-unlink');
+      this.refuse({ by: payload.by, action: 'unlinkNow', via: 'signal', reason: refusal }, 'approval-unlink');
       return;
     }
-    this.trigger.requestNow({ by: payload.by, reason: payload.reason, at });
+    const check = this.commanderAction(payload, 'unlinkNow', 'approval-unlink');
+    if (!check) return;
+    this.usedNonces.add(check.statement.nonce);
+    this.trigger.requestNow({ by: check.signer, reason: payload.reason, at });
   }
 
   /** abort signal: the main flow stops before its next step (at once if it waits at a gate or watch). */
-  abort(payload: { by: string; reason: string }): void {
+  abort(payload: { by: string; reason: string; proof?: unknown }): void {
     const at = now();
-    let refusal: string | undefined;
-    if (this.abortRequest) refusal = `already aborting (${this.abortRequest.by} at ${this.abortRequest.at})`;
-    else if (!this.isParticipant(payload.by)) {
-      refusal =
-        `${payload.by} is neither the incident's requester (${this.context.requestedBy}) nor an approver of ` +
-        `group ${this.context.group.name}`;
-    }
-    if (refusal) {
-      this.refuse({ by: payload.by, action: 'abort', via: 'signal', at, reason: refusal }, this.currentStep);
+    if (this.abortRequest) {
+      const reason = `already aborting (${this.abortRequest.by} at ${this.abortRequest.at})`;
+      this.refuse({ by: payload.by, action: 'abort', via: 'signal', reason }, this.currentStep);
       return;
     }
-    this.abortRequest = { by: payload.by, reason: payload.reason, at };
+    const check = this.commanderAction(payload, 'abort', this.currentStep);
+    if (!check) return;
+    this.usedNonces.add(check.statement.nonce);
+    this.abortRequest = { by: check.signer, reason: payload.reason, at, fingerprint: check.fingerprint };
   }
 
   /** A payload that could not be understood: refused and recorded. */
   malformed(action: string, by: unknown, reason: string, via: 'decide' | 'signal'): void {
-    const who = typeof by === 'string' && by.trim() ? by : '(unknown)';
-    this.refuse(
-      { by: who, action, via, at: now(), reason: `malformed payload: ${reason}` },
-      this.gate?.step ?? this.currentStep,
-    );
+    this.refuse({ by, action, via, reason: `malformed payload: ${reason}` }, this.gate?.step ?? this.currentStep);
   }
 
   get currentStep(): StepName {
@@ -192,25 +379,37 @@ export class RunbookState {
 
   status(): RunbookStatus {
     const status: RunbookStatus = {
-      group: this.context.group?.name,
+      group: this.group.name,
       failedRegion: this.context.region,
+      runId: this.context.runId,
       phase: this.phase,
       currentStep: this.ended ? null : (this.gate?.step ?? this.steps.current),
       steps: this.steps.snapshot(),
     };
+    if (this.context.requestedBy) status.requestedBy = this.context.requestedBy;
+    if (this.policy) status.policyDigest = this.policy.digest;
     if (this.gate && !this.ended) status.openGate = this.gate.openGate(this.context.workflowId);
     return status;
   }
 
-  private isParticipant(name: string): boolean {
-    return (
-      sameName(name, this.context.requestedBy) || (this.context.group.approvers ?? []).some((a) => sameName(a, name))
-    );
-  }
-
-  private refuse(attempt: RefusedAttempt, step: StepName): DecideResult {
-    this.steps.refuse(step, attempt);
-    return { accepted: false, reason: attempt.reason };
+  /**
+   * Records a refusal with every field bounded: anyone may send anything, of any size. `by` is the verified
+   * signer when `verified`, else whatever the payload claimed, marked unverified.
+   */
+  private refuse(attempt: Refusal, step: StepName, verified = false): DecideResult {
+    const claimed = typeof attempt.by === 'string' && attempt.by.trim() ? bounded(attempt.by, 64) : undefined;
+    const by = claimed === undefined ? '(unknown)' : verified ? claimed : `${claimed} (unverified)`;
+    const reason = bounded(attempt.reason, 400);
+    const record: RefusedAttempt = {
+      by,
+      action: bounded(attempt.action, 40),
+      via: attempt.via,
+      reason,
+      at: now(),
+    };
+    if (attempt.gate !== undefined) record.gate = bounded(attempt.gate, 64);
+    this.steps.refuse(step, record);
+    return { accepted: false, reason };
   }
 }
 

@@ -2,6 +2,7 @@
 // escalation, member reads, and how a run ends. The step functions (preflight, traffic, recovery,
 // rejoin) are written against this class.
 import { condition, isCancellation, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Authorization, Proof } from '../../contract/policy';
 import type { GroupMember } from '../../contract/readiness';
 import type { RunbookOutcome, RunbookResult, RunbookTuning } from '../../contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes';
@@ -59,35 +60,46 @@ const safeMs = (value: Parameters<typeof durationMs>[0], fallback: number): numb
 };
 
 export class Runbook {
-  readonly acts: RunbookActivities;
   readonly startedAtMs = workflowInfo().startTime.getTime();
-  readonly pollMs: number;
-  readonly resyncMs: number;
-  readonly probeTimeoutMs: number;
   /** reachable survivors as membership found them (failover), or every other member (rejoin) */
   survivors: GroupMember[] = [];
   /** the group nickname the survivors report (rejoin by recreate needs it) */
   groupNickname?: string;
   rtoMs?: number;
+  /** test and drill tuning, set by validate-input once it is checked */
+  tuning: RunbookTuning = {};
+  private proxies?: RunbookActivities;
   private readonly gateLock = new Mutex();
   private shownPhase?: RunbookPhase;
 
-  constructor(
-    readonly state: RunbookState,
-    readonly tuning: RunbookTuning = {},
-  ) {
-    const d = state.context.group?.durations;
-    this.pollMs = safeMs(d?.recoveryPollInterval, 60_000);
-    this.resyncMs = safeMs(d?.resyncTimeout, 30 * 60_000);
-    this.probeTimeoutMs = safeMs(d?.probeTimeout, 5000);
-    this.acts = runbookActivities(tuning, this.probeTimeoutMs);
+  constructor(readonly state: RunbookState) {}
+
+  /** The activities, proxied with the tuning validate-input accepted and the policy's probe timeout. */
+  get acts(): RunbookActivities {
+    this.proxies ??= runbookActivities(this.tuning, this.probeTimeoutMs);
+    return this.proxies;
+  }
+  get pollMs(): number {
+    return safeMs(this.group.durations?.recoveryPollInterval, 60_000);
+  }
+  get resyncMs(): number {
+    return safeMs(this.group.durations?.resyncTimeout, 30 * 60_000);
+  }
+  get probeTimeoutMs(): number {
+    return safeMs(this.group.durations?.probeTimeout, 5000);
+  }
+
+  /** What a destructive activity needs to verify the call itself: the signed start, and a gate's approvals. */
+  authorization(gate?: ApprovalGate): Authorization {
+    const request = this.state.startProof as Proof;
+    return gate ? { request, approvals: gate.approvalProofs } : { request };
   }
 
   get steps(): RunbookState['steps'] {
     return this.state.steps;
   }
-  get group(): RunbookState['context']['group'] {
-    return this.state.context.group;
+  get group(): RunbookState['group'] {
+    return this.state.group;
   }
   get region(): string {
     return this.state.context.region;
@@ -108,8 +120,8 @@ export class Runbook {
    */
   async run(flow: () => Promise<string>): Promise<RunbookResult> {
     upsertSearchAttributes([
-      { key: SEARCH_ATTRIBUTE_KEYS.group, value: this.group?.name ?? '(none)' },
-      { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: this.region ?? '(none)' },
+      { key: SEARCH_ATTRIBUTE_KEYS.group, value: this.group.name || '(none)' },
+      { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: this.region || '(none)' },
     ]);
     this.syncPhase();
     try {
@@ -157,7 +169,14 @@ export class Runbook {
         failure = describeFailure(err);
       }
       this.steps.fail(step, `${failure.type}: ${failure.message}`, { failure });
-      const gate = new InterventionGate(step, failure, this.state.rules(this.group.quorum.intervention), now());
+      const gate = new InterventionGate(
+        step,
+        failure,
+        this.state.rules(this.group.quorum.intervention),
+        now(),
+        this.state.nextGateInstance(),
+        this.state.answerers,
+      );
       await this.holdGate(gate);
       switch (gate.outcome) {
         case 'retry':
@@ -224,7 +243,7 @@ export class Runbook {
     });
     log.warn(notice.message, { gate: gate.name });
     try {
-      await this.acts.notifyEscalation({ webhook: this.group.escalationWebhook, body: notice.body });
+      await this.acts.notifyEscalation({ group: this.group.name, body: notice.body });
     } catch (err) {
       if (isCancellation(err)) throw err;
       log.error(`escalation of ${gate.name} could not be delivered: ${describeFailure(err).message}`);

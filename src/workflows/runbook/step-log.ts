@@ -9,6 +9,9 @@ export interface RecordedGate {
   record(): GateRecord;
 }
 
+/** Refused attempts kept per step; the rest are only counted. */
+export const MAX_REFUSALS_KEPT = 20;
+
 const workflowClock = (): string => new Date().toISOString();
 
 export class StepLog {
@@ -92,9 +95,16 @@ export class StepLog {
     this.gates.set(step, list);
   }
 
+  /**
+   * Records a refused attempt. Anyone can send these, as often as they like: the step keeps the first
+   * MAX_REFUSALS_KEPT (each field already bounded by the caller) and counts the rest, so the status and the
+   * result stay far below Temporal's payload limits.
+   */
   refuse(step: StepName, attempt: RefusedAttempt): void {
     const record = this.get(step);
-    (record.refusedAttempts ??= []).push(attempt);
+    record.refusedTotal = (record.refusedTotal ?? 0) + 1;
+    const kept = (record.refusedAttempts ??= []);
+    if (kept.length < MAX_REFUSALS_KEPT) kept.push(attempt);
   }
 
   /** The step that needs attention: a waiting one (people), else the first running one; null when none. */

@@ -16,7 +16,13 @@ function endpointOf(rb: Runbook): EndpointRef {
 
 async function setEndpoint(rb: Runbook, status: 'Enabled' | 'Disabled') {
   const endpoint = endpointOf(rb);
-  const change = await rb.acts.setEndpointStatus({ profileId: rb.group.trafficManager.profileId, endpoint, status });
+  const change = await rb.acts.setEndpointStatus({
+    profileId: rb.group.trafficManager.profileId,
+    endpoint,
+    status,
+    group: rb.group.name,
+    authorization: rb.authorization(),
+  });
   const problems = profileProblems(change.after, endpoint.name, status);
   if (problems.length > 0) {
     throw new StepFailure(

@@ -1,53 +1,169 @@
-// validate-input: what the runbook checks in its own input before it reads or changes anything. The
-// starter validates the configuration first; this is the workflow's own guard, since anyone can start
-// it with `temporal workflow start`. Pure.
+// validate-input: what the runbook checks before it reads or changes anything. Anyone who can reach the
+// namespace can start a runbook with any JSON, so the input is checked as `unknown` (never trusted, never
+// thrown on); the group's definition, people and roles come from the worker's policy, checked afterwards.
+// Pure.
 import type { Duration } from '@temporalio/common';
-import type { FailoverRunbookInput, GroupDefinition, RejoinRunbookInput } from '../../contract/runbook';
+import type { RunbookPolicy } from '../../contract/policy';
+import type { GroupDefinition } from '../../contract/runbook';
+import { bounded } from './bounded';
 import { durationMs } from './durations';
 import { eligibleApprovers } from './gate';
 
-const DATABASE_ID =
-  /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.Cache\/redisEnterprise\/[^/]+\/databases\/[^/]+$/i;
+const GROUP_NAME = /^[A-Za-z0-9-]{1,63}$/;
+const REGION = /^[a-z][a-z0-9]{1,39}$/;
+const MAX_REASON = 2000;
+const MAX_STATEMENT = 8192;
+const MAX_SIGNATURE = 4096;
 
-/** Every problem of a failoverRunbook input, one sentence each; empty when it can run. */
-export function failoverInputProblems(input: FailoverRunbookInput): string[] {
-  return [
-    ...commonProblems(input.group, input.requestedBy, input.reason),
-    ...regionProblems(input.group, input.failedRegion, 'failed region'),
-    ...probeAddressProblems(input.group, input.failedRegion),
-  ];
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** JSON of a value for a message, never long. */
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(typeof value);
+  }
+  return bounded(text, 60);
 }
 
-/** Every problem of a rejoinRunbook input, one sentence each; empty when it can run. */
-export function rejoinInputProblems(input: RejoinRunbookInput): string[] {
-  return [
-    ...commonProblems(input.group, input.requestedBy, input.reason),
-    ...regionProblems(input.group, input.region, 'region'),
-    ...probeAddressProblems(input.group, input.region),
-  ];
+const FAILOVER_FIELDS = ['group', 'failedRegion', 'reason', 'request', 'acceptSettingsMismatch', 'tuning'];
+const REJOIN_FIELDS = ['group', 'region', 'reason', 'request', 'tuning'];
+const TUNING_DURATIONS = ['mutationInitialRetryInterval', 'probeScheduleToStart', 'heartbeatTimeout'];
+const READ_DURATIONS = ['startToClose', 'scheduleToClose', 'initialRetryInterval'];
+
+function durationProblem(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number' ? !Number.isFinite(value) : typeof value !== 'string' || value.length > 40) {
+    return `${field} is ${shown(value)}, expected a duration such as '30s'`;
+  }
+  try {
+    if (durationMs(value as Duration) > 0) return undefined;
+  } catch {
+    // reported below
+  }
+  return `${field} is ${shown(value)}, expected a positive duration such as '30s'`;
 }
 
-function commonProblems(group: GroupDefinition | undefined, requestedBy: unknown, reason: unknown): string[] {
-  const problems: string[] = [];
-  if (typeof requestedBy !== 'string' || !requestedBy.trim())
-    problems.push('requestedBy must name who starts the runbook');
-  if (typeof reason !== 'string' || !reason.trim()) problems.push('reason must say why the runbook runs');
-  if (!group || typeof group !== 'object' || !group.members) return [...problems, 'the input has no group definition'];
-  for (const [region, id] of Object.entries(group.members)) {
-    if (!DATABASE_ID.test(id)) {
-      problems.push(
-        `${region}: ${JSON.stringify(id)} is not a database resource id ` +
-          '(/subscriptions/SUB/resourceGroups/RG/providers/Microsoft.Cache/redisEnterprise/CLUSTER/databases/NAME)',
-      );
+function tuningProblems(tuning: unknown): string[] {
+  if (tuning === undefined) return [];
+  if (!isObject(tuning)) return [`tuning must be an object, not ${shown(tuning)}`];
+  const known = [...TUNING_DURATIONS, 'reads', 'mutationMaximumAttempts', 'lroPollIntervalMs'];
+  const problems = Object.keys(tuning)
+    .filter((k) => !known.includes(k))
+    .slice(0, 5)
+    .map((k) => `tuning has an unknown field ${shown(k)}`);
+  for (const field of TUNING_DURATIONS) {
+    const problem = durationProblem(tuning[field], `tuning.${field}`);
+    if (problem) problems.push(problem);
+  }
+  for (const [field, max] of [
+    ['mutationMaximumAttempts', 100],
+    ['lroPollIntervalMs', 3_600_000],
+  ] as const) {
+    const value = tuning[field];
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max)) {
+      problems.push(`tuning.${field} is ${shown(value)}, expected a whole number from 1 to ${max}`);
     }
   }
-  const approvers = group.approvers ?? [];
-  const eligible = eligibleApprovers({
-    group: group.name,
-    approvers,
-    requestedBy: typeof requestedBy === 'string' ? requestedBy : '',
-    quorum: 0,
-  });
+  const reads = tuning.reads;
+  if (reads !== undefined) {
+    if (!isObject(reads)) problems.push(`tuning.reads must be an object, not ${shown(reads)}`);
+    else {
+      for (const k of Object.keys(reads)
+        .filter((k) => !READ_DURATIONS.includes(k))
+        .slice(0, 5)) {
+        problems.push(`tuning.reads has an unknown field ${shown(k)}`);
+      }
+      for (const field of READ_DURATIONS) {
+        const problem = durationProblem(reads[field], `tuning.reads.${field}`);
+        if (problem) problems.push(problem);
+      }
+    }
+  }
+  return problems;
+}
+
+/**
+ * Every problem of a runbook input, one bounded sentence each; empty when its shape is right. Never throws, for
+ * any JSON value. The signed request's signature is checked later, against the worker's policy.
+ */
+export function inputProblems(kind: 'failover' | 'rejoin', input: unknown): string[] {
+  if (!isObject(input)) return [`the input must be an object, not ${shown(input)}`];
+  const fields = kind === 'failover' ? FAILOVER_FIELDS : REJOIN_FIELDS;
+  const regionField = kind === 'failover' ? 'failedRegion' : 'region';
+  const problems: string[] = [];
+  const unknown = Object.keys(input).filter((k) => !fields.includes(k));
+  if (unknown.length > 0) {
+    problems.push(
+      `unknown field(s) ${unknown.slice(0, 5).map(shown).join(', ')}${unknown.length > 5 ? ` and ${unknown.length - 5} more` : ''}: ` +
+        "the input names the group, the region, the reason and the signed request; the group's definition, " +
+        "approvers and quorum come from the worker's configuration",
+    );
+  }
+  const group = input.group;
+  if (isObject(group)) {
+    problems.push(
+      "group must be the name of a group in the worker's configuration, not a definition: " +
+        'a runbook cannot bring its own members, approvers or quorum',
+    );
+  } else if (typeof group !== 'string' || !GROUP_NAME.test(group)) {
+    problems.push(`group is ${shown(group)}, expected a group name of letters, digits and dashes`);
+  }
+  const region = input[regionField];
+  if (typeof region !== 'string' || !REGION.test(region)) {
+    problems.push(`${regionField} is ${shown(region)}, expected an Azure region name such as eastus`);
+  }
+  const reason = input.reason;
+  if (typeof reason !== 'string' || !reason.trim()) problems.push('reason must say why the runbook runs');
+  else if (reason.length > MAX_REASON)
+    problems.push(`reason is longer than ${MAX_REASON} characters (${reason.length})`);
+  const request = input.request;
+  if (!isObject(request)) {
+    problems.push(
+      'request must be the signed start {"statement": …, "signature": …} of a commander ' +
+        '(geofailover start signs it; --print-payload shows it)',
+    );
+  } else if (
+    typeof request.statement !== 'string' ||
+    typeof request.signature !== 'string' ||
+    request.statement.length > MAX_STATEMENT ||
+    request.signature.length > MAX_SIGNATURE
+  ) {
+    problems.push(
+      `request must hold a statement (at most ${MAX_STATEMENT} characters) and its signature (at most ${MAX_SIGNATURE})`,
+    );
+  }
+  if (
+    kind === 'failover' &&
+    input.acceptSettingsMismatch !== undefined &&
+    typeof input.acceptSettingsMismatch !== 'boolean'
+  ) {
+    problems.push(`acceptSettingsMismatch is ${shown(input.acceptSettingsMismatch)}, expected true or false`);
+  }
+  problems.push(...tuningProblems(input.tuning));
+  return problems;
+}
+
+/**
+ * Problems of the worker's policy for this run: the region, the probes, and whether each quorum can be met by
+ * approvers other than the requester. The configuration schema checks most of it; this is the runbook's own
+ * guard, one sentence each.
+ */
+export function policyProblems(policy: RunbookPolicy, region: string, requestedBy: string): string[] {
+  const group = policy.group;
+  return [
+    ...quorumProblems(group, requestedBy),
+    ...regionProblems(group, region, 'region'),
+    ...probeAddressProblems(group, region),
+  ];
+}
+
+function quorumProblems(group: GroupDefinition, requestedBy: string): string[] {
+  const problems: string[] = [];
+  const eligible = eligibleApprovers({ group: group.name, approvers: group.approvers ?? [], requestedBy, quorum: 0 });
   for (const gate of ['unlink', 'rejoin', 'intervention'] as const) {
     const quorum = group.quorum?.[gate];
     if (!Number.isInteger(quorum) || (quorum as number) < 1) {
@@ -55,24 +171,13 @@ function commonProblems(group: GroupDefinition | undefined, requestedBy: unknown
     } else if ((quorum as number) > eligible.length) {
       problems.push(
         `quorum.${gate} is ${quorum} but only ${eligible.length} approver(s) other than the requester ` +
-          `${String(requestedBy)} can approve (${eligible.join(', ') || 'none'})`,
+          `${requestedBy} can approve (${eligible.join(', ') || 'none'})`,
       );
     }
   }
-  const thresholds = group.memoryThresholds;
-  if (!thresholds || !(thresholds.elevatedPercent < thresholds.criticalPercent)) {
-    problems.push('memoryThresholds.elevatedPercent must be below criticalPercent');
-  }
   for (const [name, value] of Object.entries(group.durations ?? {}) as [string, Duration][]) {
-    let ms: number | undefined;
-    try {
-      ms = durationMs(value);
-    } catch {
-      ms = undefined;
-    }
-    if (ms === undefined || !(ms > 0)) {
-      problems.push(`durations.${name} is ${JSON.stringify(value)}, expected a positive duration such as '30s'`);
-    }
+    const problem = durationProblem(value, `durations.${name}`);
+    if (problem) problems.push(problem);
   }
   return problems;
 }

@@ -1,0 +1,61 @@
+import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
+import { FAILURE_TYPES } from '../contract/failures';
+import type { PolicyLookup } from '../contract/policy';
+import { destructiveRefusal, type DestructiveRequest } from '../policy/authorize';
+import type { PolicyActivities } from './types';
+
+/** Looks a group's policy up in the worker's own configuration. */
+export type PolicySource = (group: string) => PolicyLookup;
+
+export interface PolicyDependencies {
+  /** the worker's configuration, as policies; absent: every lookup is refused and nothing destructive runs */
+  policies?: PolicySource;
+}
+
+const NO_POLICY: PolicyLookup = {
+  found: false,
+  reason: 'this worker was started without a configuration: it holds no policy and acts on no group',
+};
+
+export function lookupPolicy(deps: PolicyDependencies, group: unknown): PolicyLookup {
+  if (typeof group !== 'string' || group.length > 63) return { found: false, reason: 'the group must be a short name' };
+  return deps.policies ? deps.policies(group) : NO_POLICY;
+}
+
+export function createPolicyActivities(deps: PolicyDependencies): PolicyActivities {
+  return {
+    async loadPolicy({ group }) {
+      return lookupPolicy(deps, group);
+    },
+  };
+}
+
+/**
+ * Refuses (non-retryable NotAuthorized, before any Azure call) unless the call carries what the worker's own
+ * policy requires of the run that scheduled it. The workflow execution is read from the activity's info, never
+ * from its input.
+ */
+export function requireAuthorization(
+  deps: PolicyDependencies,
+  input: { group: unknown; authorization: unknown },
+  what: string,
+  check: Omit<DestructiveRequest, 'policy' | 'workflowId' | 'runId' | 'authorization'>,
+): void {
+  // Activities run only for workflows; an activity with no workflow execution is refused like any other.
+  const workflowExecution = activityInfo().workflowExecution ?? { workflowId: '(none)', runId: '(none)' };
+  const lookup = lookupPolicy(deps, input.group);
+  const refusal = lookup.found
+    ? destructiveRefusal({
+        ...check,
+        policy: lookup.policy,
+        workflowId: workflowExecution.workflowId,
+        runId: workflowExecution.runId,
+        authorization: input.authorization,
+      })
+    : lookup.reason;
+  if (refusal) {
+    const message = `${what} refused, nothing was called in Azure: ${refusal}`;
+    log.warn(message, { workflowId: workflowExecution.workflowId, runId: workflowExecution.runId });
+    throw ApplicationFailure.create({ message, type: FAILURE_TYPES.notAuthorized, nonRetryable: true });
+  }
+}

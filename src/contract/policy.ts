@@ -1,0 +1,43 @@
+import type { GroupDefinition } from './runbook';
+
+/**
+ * A signed statement: `statement` is the exact JSON text that was signed, `signature` an armored SSHSIG
+ * (namespace `geofailover`, Ed25519). `ssh-keygen -Y verify -n geofailover` checks it.
+ */
+export interface Proof {
+  statement: string;
+  signature: string;
+}
+
+/** Roles a person can hold in a group. */
+export type Role = 'commander' | 'approver';
+
+/**
+ * What the runbook acts under, read from the worker's own configuration by the `loadPolicy` activity at
+ * start, so the history shows it (and its digest) and no caller can bring its own approvers.
+ */
+export interface RunbookPolicy {
+  group: GroupDefinition;
+  /** person → OpenSSH public key lines; only the people who hold a role in this group */
+  people: Record<string, string[]>;
+  /** `sha256:<hex>` of the canonical JSON of { group, people }: the same on every worker with the same policy */
+  digest: string;
+}
+
+export type PolicyLookup = { found: true; policy: RunbookPolicy } | { found: false; reason: string };
+
+/** The signed statements a destructive activity checks before it calls Azure. */
+export interface Authorization {
+  /** the commander's signed start of this run */
+  request: Proof;
+  /** the approvals of the gate that allowed the step (approval-unlink, approval-rejoin) */
+  approvals?: Proof[];
+}
+
+/** Who signed an accepted decision, as the step log and the evidence show it. */
+export interface SignedBy {
+  signer: string;
+  /** `SHA256:…`, as `ssh-keygen -l` prints it */
+  fingerprint: string;
+  proof: Proof;
+}

@@ -1,0 +1,67 @@
+// What a destructive activity checks before it calls Azure, against the worker's own policy: a commander's
+// signed start of this very run, and — for force-unlink and rejoin — a quorum of signed approvals of the
+// gate, bound to this run and naming the database acted on. A workflow cannot make the worker act without them.
+import type { Authorization, RunbookPolicy } from '../contract/policy';
+import { workflowIds } from '../contract/names';
+import { verifySigned } from './verify';
+
+export interface DestructiveRequest {
+  policy: RunbookPolicy;
+  /** the workflow execution that scheduled the activity (from the activity's own info, not its input) */
+  workflowId: string;
+  runId: string;
+  authorization: unknown;
+  /** the resource id the start must name (the failed or rejoining member's database) */
+  target: string;
+  /** the gate whose approvals allow the step; omitted: the signed start alone allows it (traffic) */
+  gate?: { name: 'approval-unlink' | 'approval-rejoin'; quorum: number };
+}
+
+const MAX_APPROVALS = 16;
+
+function isAuthorization(value: unknown): value is Authorization {
+  if (typeof value !== 'object' || value === null) return false;
+  const approvals = (value as { approvals?: unknown }).approvals;
+  return approvals === undefined || (Array.isArray(approvals) && approvals.length <= MAX_APPROVALS);
+}
+
+/** Why the step is not authorized, or undefined when it is. Never throws. */
+export function destructiveRefusal(req: DestructiveRequest): string | undefined {
+  const { policy, workflowId, runId } = req;
+  const group = policy.group.name;
+  if (workflowId !== workflowIds.failover(group) && workflowId !== workflowIds.rejoin(group)) {
+    return `workflow ${workflowId.slice(0, 80)} is not a runbook of group ${group}`;
+  }
+  if (!isAuthorization(req.authorization)) {
+    return 'no authorization: a signed start (and the gate approvals) must come with the call';
+  }
+  const start = verifySigned(req.authorization.request, policy, {
+    actions: ['start'],
+    workflowId,
+    targets: [req.target],
+    role: 'commander',
+  });
+  if (!start.ok) return `the start is not authorized: ${start.reason}`;
+  if (start.statement.runId !== null && start.statement.runId !== runId) {
+    return `the start names run ${start.statement.runId}, not this run`;
+  }
+  if (!req.gate) return undefined;
+  const approvers = new Set<string>();
+  for (const proof of req.authorization.approvals ?? []) {
+    const approval = verifySigned(proof, policy, {
+      actions: ['approve'],
+      workflowId,
+      runId,
+      gate: req.gate.name,
+      targets: [req.target],
+      role: 'approver',
+    });
+    if (!approval.ok) return `an approval is not valid: ${approval.reason}`;
+    if (approval.signer === start.signer) return `${start.signer} requested the run and cannot approve it (four-eyes)`;
+    approvers.add(approval.signer);
+  }
+  if (approvers.size < req.gate.quorum) {
+    return `${req.gate.name} needs ${req.gate.quorum} signed approval(s) of this run from distinct approvers; got ${approvers.size}`;
+  }
+  return undefined;
+}
