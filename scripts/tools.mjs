@@ -259,7 +259,8 @@ async function aptInstallRedis(env, log) {
     });
   try {
     const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
-    const install = ['install', '-y', 'redis-server'];
+    // openssh-client: ssh-keygen, for the tests that check our SSHSIG signatures against OpenSSH's.
+    const install = ['install', '-y', 'redis-server', 'openssh-client'];
     log('redis-server: not found; running apt-get install -y redis-server');
     let result = await run('apt-get', install, { env: aptEnv });
     if (!result.ok) {
