@@ -64,6 +64,8 @@ export function cliIdentity(by: string): string {
 export interface StartOptions {
   /** default: TASK_QUEUE ('geofailover') */
   taskQueue?: string;
+  /** who signed the start, for the run's summary (the runbook itself reads the signer from the signature) */
+  requestedBy?: string;
 }
 
 /**
@@ -86,8 +88,9 @@ export async function startReadinessCheck(
 export const INITIAL_PHASE = RUNBOOK_PHASES[0];
 
 /** The one-line summary the Temporal UI and `temporal workflow describe` show for an incident. */
-export function failoverSummary(input: FailoverRunbookInput): string {
-  return `failover of ${input.group.name}: ${input.failedRegion} failed; requested by ${input.requestedBy}: ${input.reason}`;
+export function failoverSummary(input: FailoverRunbookInput, requestedBy?: string): string {
+  const by = requestedBy ? `; requested by ${requestedBy}` : '';
+  return `failover of ${input.group}: ${input.failedRegion} failed${by}: ${input.reason}`;
 }
 
 /**
@@ -101,17 +104,17 @@ export async function startFailover(
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
   const searchAttributes: SearchAttributePair[] = [
-    { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group.name },
+    { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group },
     { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: input.failedRegion },
     { key: SEARCH_ATTRIBUTE_KEYS.phase, value: INITIAL_PHASE },
   ];
   return client.workflow.start(WORKFLOW_TYPES.failoverRunbook, {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    workflowId: workflowIds.failover(input.group.name),
+    workflowId: workflowIds.failover(input.group),
     workflowIdConflictPolicy: 'FAIL',
     args: [input],
     typedSearchAttributes: searchAttributes,
-    staticSummary: failoverSummary(input),
+    staticSummary: failoverSummary(input, options.requestedBy),
   });
 }
 
@@ -138,20 +141,20 @@ export async function startRejoin(
   input: RejoinRunbookInput,
   options: StartOptions = {},
 ): Promise<WorkflowHandleWithFirstExecutionRunId> {
-  const failover = await describeIfExists(client, workflowIds.failover(input.group.name));
+  const failover = await describeIfExists(client, workflowIds.failover(input.group));
   if (failover && executionState(failover) === 'running')
     throw new FailoverOpenError(failover.workflowId, failover.runId);
   return client.workflow.start(WORKFLOW_TYPES.rejoinRunbook, {
     taskQueue: options.taskQueue ?? TASK_QUEUE,
-    workflowId: workflowIds.rejoin(input.group.name),
+    workflowId: workflowIds.rejoin(input.group),
     workflowIdConflictPolicy: 'FAIL',
     args: [input],
     typedSearchAttributes: [
-      { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group.name },
+      { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group },
       { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: input.region },
       { key: SEARCH_ATTRIBUTE_KEYS.phase, value: INITIAL_PHASE },
     ],
-    staticSummary: `rejoin ${input.region} to ${input.group.name}: ${input.reason} (by ${input.requestedBy})`,
+    staticSummary: `rejoin ${input.region} to ${input.group}: ${input.reason}${options.requestedBy ? ` (by ${options.requestedBy})` : ''}`,
   });
 }
 

@@ -7,7 +7,9 @@ import { createActivities, createProbeActivities, type ActivityDependencies } fr
 import type { GeofailoverActivities, ProbeActivities } from './activities/types';
 import { createArmClients, type CreateArmClientsOptions } from './azure/clients';
 import { parseDatabaseId } from './azure/resource-ids';
+import { policyFromConfig } from './policy/from-config';
 import type { GeofailoverConfig } from './config/schema';
+import { checkEscalationWebhooks, escalationWebhookResolver, WebhookReferenceError } from './config/webhook';
 import { probeTaskQueue, TASK_QUEUE } from './contract/names';
 
 export interface CreateWorkerOptions {
@@ -65,7 +67,7 @@ export class WorkerSetupError extends Error {
 }
 
 export interface ActivityDependenciesFromConfigOptions {
-  /** where relative paths of the configuration (azure.caFile) resolve; default the current directory */
+  /** where relative paths of the configuration (azure.caFile, escalationWebhook.file) resolve; default: cwd */
   configDir?: string;
   /** the Azure SDK's retry policy; default the SDK's own (drills compress it to their time scale) */
   retryOptions?: CreateArmClientsOptions['retryOptions'];
@@ -109,7 +111,21 @@ export function activityDependenciesFromConfig(
     ...(caPem !== undefined ? { caPem } : {}),
     ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
   });
-  return { arm, ...(caPem !== undefined ? { caPem } : {}) };
+  const configDir = options.configDir ?? process.cwd();
+  try {
+    // A webhook set to a bad URL fails the start; one not provisioned yet is reported at each delivery.
+    checkEscalationWebhooks(config, configDir);
+  } catch (e) {
+    if (e instanceof WebhookReferenceError) throw new WorkerSetupError(e.message);
+    throw e;
+  }
+  return {
+    arm,
+    ...(caPem !== undefined ? { caPem } : {}),
+    escalationWebhooks: escalationWebhookResolver(config, configDir),
+    // The worker's own configuration is the only policy: groups, people, roles, quorums, durations.
+    policies: (group) => policyFromConfig(config, group),
+  };
 }
 
 /** The application regions named by any group of the configuration. */

@@ -24,11 +24,11 @@ function servedDatabase(deps: PolicyDependencies, group: unknown, profileId: str
   const lookup = lookupPolicy(deps, group);
   if (!lookup.found) return '';
   const { trafficManager, members } = lookup.policy.group;
-  if (trafficManager.profileId !== profileId) return '(a profile that is not the group\'s)';
+  if (trafficManager.profileId !== profileId) return "(a profile that is not the group's)";
   const region = Object.entries(trafficManager.endpoints).find(
     ([, e]) => e.name === endpoint?.name && e.type === endpoint?.type,
   )?.[0];
-  return (region && members[region]) || '(an endpoint that is not the group\'s)';
+  return (region && members[region]) || "(an endpoint that is not the group's)";
 }
 
 function profileIdOf(profileId: string): TrafficManagerProfileResourceId {

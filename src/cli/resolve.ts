@@ -8,6 +8,7 @@ import { loadConfig, resolveConfigPath } from '../config/load';
 import type { GeofailoverConfig, GroupConfig } from '../config/schema';
 import { probeTaskQueue, STEP_NAMES, WORKFLOW_TYPES, workflowIds, type StepName } from '../contract/names';
 import type { GroupMember } from '../contract/readiness';
+import type { Proof } from '../contract/policy';
 import type { EndpointRef, FailoverRunbookInput, GroupDefinition } from '../contract/runbook';
 import { RefusedError } from './errors';
 
@@ -60,11 +61,11 @@ export function toGroupDefinition(name: string, group: GroupConfig): GroupDefini
     applicationRegions: Object.fromEntries(
       Object.entries(group.applicationRegions).map(([app, addresses]) => [app, { ...addresses }]),
     ),
+    commanders: [...group.commanders],
     approvers: [...group.approvers],
     quorum: { ...group.quorum },
     memoryThresholds: { ...group.memoryThresholds },
     rejoinMethod: group.rejoinMethod,
-    ...(group.escalationWebhook ? { escalationWebhook: group.escalationWebhook } : {}),
     durations: {
       approvalTimeout: d.approvalTimeout as Duration,
       escalationTimeout: d.escalationTimeout as Duration,
@@ -134,20 +135,27 @@ export function checkFailedRegion(group: GroupDefinition, failedRegion: string):
 }
 
 export interface FailoverRequest {
+  /** the group as this configuration defines it (the worker's own copy is what the runbook acts under) */
   group: GroupDefinition;
   failedRegion: string;
   reason: string;
+  /** who signs the start */
   requestedBy: string;
+  /** the signed start; a dry run without a key shows a placeholder */
+  request?: Proof;
   acceptSettingsMismatch?: boolean;
 }
 
-/** The workflow input, exactly as it will be recorded in history. */
+/** What a dry run shows for a start nobody has signed yet. */
+export const UNSIGNED_REQUEST: Proof = { statement: '(signed with --key when the run starts)', signature: '' };
+
+/** The workflow input, exactly as it will be recorded in history: names and the signed start, nothing more. */
 export function buildFailoverInput(request: FailoverRequest): FailoverRunbookInput {
   return {
-    group: request.group,
+    group: request.group.name,
     failedRegion: request.failedRegion,
     reason: request.reason,
-    requestedBy: request.requestedBy,
+    request: request.request ?? UNSIGNED_REQUEST,
     ...(request.acceptSettingsMismatch ? { acceptSettingsMismatch: true } : {}),
   };
 }
@@ -168,7 +176,6 @@ export interface PlanGate {
   eligible: string[];
   approvalTimeout: Duration;
   escalationTimeout: Duration;
-  escalationWebhook?: string;
 }
 
 /** What `start --dry-run` prints: every step with its targets, the gates, and the input it would send. */
@@ -216,7 +223,6 @@ export function planGates(group: GroupDefinition, requestedBy: string): PlanGate
     eligible,
     approvalTimeout: group.durations.approvalTimeout,
     escalationTimeout: group.durations.escalationTimeout,
-    ...(group.escalationWebhook ? { escalationWebhook: group.escalationWebhook } : {}),
   });
   return [
     gate('approval-unlink', group.quorum.unlink),
@@ -226,19 +232,20 @@ export function planGates(group: GroupDefinition, requestedBy: string): PlanGate
 }
 
 /** Warnings a commander should read before starting; none of them stops the start. */
-export function planWarnings(input: FailoverRunbookInput): string[] {
-  return planGates(input.group, input.requestedBy)
+export function planWarnings(request: FailoverRequest): string[] {
+  return planGates(request.group, request.requestedBy)
     .filter((g) => g.eligible.length < g.quorum)
     .map(
       (g) =>
-        `the ${g.gate} gate needs ${g.quorum} approver(s) other than ${input.requestedBy}, but only ` +
+        `the ${g.gate} gate needs ${g.quorum} approver(s) other than ${request.requestedBy}, but only ` +
         `${g.eligible.length} are configured (${g.eligible.join(', ') || 'none'}): it can only time out and stop safely`,
     );
 }
 
 /** The dry-run plan: steps in DESIGN.md order with their targets, and the gates. */
-export function planFailover(input: FailoverRunbookInput, taskQueue: string): FailoverPlan {
-  const { group, failedRegion } = input;
+export function planFailover(request: FailoverRequest, taskQueue: string): FailoverPlan {
+  const input = { ...buildFailoverInput(request), requestedBy: request.requestedBy };
+  const { group, failedRegion } = request;
   const survivors = Object.keys(group.members).filter((r) => r !== failedRegion);
   const failedId = group.members[failedRegion] ?? '';
   const failedEndpoint = group.trafficManager.endpoints[failedRegion];
@@ -247,13 +254,13 @@ export function planFailover(input: FailoverRunbookInput, taskQueue: string): Fa
   const gateLine = (g: PlanGate): string =>
     `quorum ${g.quorum} of ${g.eligible.join(', ') || '(nobody)'}` +
     (g.eligible.length < g.approvers.length ? ` (not ${input.requestedBy}, who requested it)` : '') +
-    `; escalates after ${showDuration(g.approvalTimeout)}, stops safely ${showDuration(g.escalationTimeout)} later` +
-    (g.escalationWebhook ? `; webhook ${g.escalationWebhook}` : '');
+    `; escalates after ${showDuration(g.approvalTimeout)}, stops safely ${showDuration(g.escalationTimeout)} later`;
   const [unlinkGate, rejoinGate] = gates as [PlanGate, PlanGate, PlanGate];
   const survivorIds = survivors.map((r) => `${r}: ${shortId(group.members[r] ?? '')}`);
   const targets: Record<StepName, { action: string; targets: string[] }> = {
     'validate-input': {
-      action: 'check the input and the group definition',
+      action:
+        "check the input, load the group's policy from the worker's own configuration, verify the commander's signed start",
       targets: [`group ${group.name}`, `failed region ${failedRegion}`, `requested by ${input.requestedBy}`],
     },
     membership: {
@@ -327,7 +334,7 @@ export function planFailover(input: FailoverRunbookInput, taskQueue: string): Fa
     reason: input.reason,
     steps: STEP_NAMES.map((step) => ({ step, ...targets[step] })),
     gates,
-    warnings: planWarnings(input),
-    input,
+    warnings: planWarnings(request),
+    input: buildFailoverInput(request),
   };
 }

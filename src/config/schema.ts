@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import { parsePublicKey } from '../signing/ssh-key';
 
 /** An ms-style duration ('30 minutes', '5s') or milliseconds, as Temporal accepts them. */
 const duration = z.union([z.number().int().nonnegative(), z.string()]).refine(
@@ -37,103 +38,251 @@ const address = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected HOST:PORT, the address the region reaches the database at');
 
-const endpointRef = z.object({
+/** Optimal string alignment distance: a swapped pair of letters counts as one edit, as typos go. */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = best;
+    }
+  }
+  return d[a.length]![b.length]!;
+}
+
+/** The known key a typo most likely meant: same letters in another case, else the nearest within two edits. */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  const sameCase = known.find((k) => k.toLowerCase() === key.toLowerCase());
+  if (sameCase) return sameCase;
+  let best: { key: string; distance: number } | undefined;
+  for (const k of known) {
+    const distance = editDistance(key, k);
+    if (distance <= 2 && (!best || distance < best.distance)) best = { key: k, distance };
+  }
+  return best?.key;
+}
+
+function where(path: readonly PropertyKey[]): string {
+  return path.length ? path.map(String).join('.') : 'the top level';
+}
+
+/**
+ * An object that refuses keys it does not know, so a typo (`quorom`) is an error instead of a silent default;
+ * the message names the key, where it is, and the key it probably meant or the keys allowed there.
+ */
+function strict<Shape extends z.core.$ZodLooseShape>(shape: Shape) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return undefined;
+      return iss.keys
+        .map((key) => {
+          const near = closestKey(key, known);
+          return (
+            `unknown key "${key}" at ${where(iss.path ?? [])}; ` +
+            (near ? `did you mean "${near}"?` : `expected one of: ${known.join(', ')}`)
+          );
+        })
+        .join('\n');
+    },
+  });
+}
+
+/** How the configuration spells a person: one spelling, lower case, so every comparison is exact. */
+const personName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9._-]{0,63}$/,
+    "expected a person's name in lower case (letters, digits, '.', '_' or '-'), as their signed statements name them",
+  );
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const LOOKS_LIKE_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+const WEBHOOK_ADVICE =
+  'put the URL in an environment variable or a file the worker can read, and name it here: ' +
+  '{ "env": "GEOFAILOVER_WEBHOOK_<GROUP>" } or { "file": "secrets/<group>-webhook.url" }';
+
+/**
+ * Where the worker finds the escalation webhook's URL. The URL itself stays out of the configuration (and so out
+ * of workflow history and evidence): webhook URLs are often bearer capabilities (Slack's are).
+ */
+export const webhookReferenceSchema = z
+  .union(
+    [
+      strict({
+        env: z
+          .string()
+          .regex(
+            ENV_NAME,
+            'expected the name of an environment variable (letters, digits and _), such as GEOFAILOVER_WEBHOOK_LEADERBOARD; not the URL itself',
+          )
+          .describe('environment variable of the worker that holds the https: URL'),
+      }),
+      strict({
+        file: z
+          .string()
+          .min(1)
+          .refine((f) => !LOOKS_LIKE_URL.test(f), {
+            message: 'expected the path of a file that holds the URL, not the URL itself; ' + WEBHOOK_ADVICE,
+          })
+          .describe("file holding the https: URL (trimmed), relative to the configuration file's directory"),
+      }),
+    ],
+    {
+      error: (iss) => {
+        const input: unknown = iss.input;
+        if (typeof input === 'string') {
+          return (
+            'the webhook URL does not belong in the configuration: it is often a bearer capability (Slack’s are) ' +
+            `and the configuration is copied into workflow history and evidence; ${WEBHOOK_ADVICE}`
+          );
+        }
+        if (input && typeof input === 'object' && !Array.isArray(input)) {
+          const keys = Object.keys(input);
+          if (keys.includes('env') && keys.includes('file')) return 'name either "env" or "file", not both';
+          const unknown = keys.find((k) => k !== 'env' && k !== 'file');
+          const near = unknown !== undefined ? closestKey(unknown, ['env', 'file']) : undefined;
+          if (near) return `unknown key "${unknown}" at ${where(iss.path ?? [])}; did you mean "${near}"?`;
+        }
+        return `expected { "env": "VARIABLE_NAME" } or { "file": "PATH" }; ${WEBHOOK_ADVICE}`;
+      },
+    },
+  )
+  .describe('where the worker reads the URL that receives a JSON POST when a gate escalates (https: only)');
+
+export type WebhookReference = z.output<typeof webhookReferenceSchema>;
+
+const endpointRef = strict({
   type: z.enum(['ExternalEndpoints', 'AzureEndpoints', 'NestedEndpoints']).default('ExternalEndpoints'),
   name: z.string().min(1),
 });
 
 const percent = z.number().min(0).max(100);
 
-export const groupSchema = z
-  .object({
-    members: z
-      .record(region, databaseId)
-      .refine((m) => Object.keys(m).length >= 2, { message: 'a geo-replication group needs at least two members' })
-      .refine((m) => Object.keys(m).length <= 5, { message: 'a geo-replication group has at most five members' })
-      .describe('region → database resource id of the group member in that region'),
-    trafficManager: z.object({
-      profileId,
-      endpoints: z.record(region, endpointRef).describe('member region → the Traffic Manager endpoint serving it'),
+export const groupSchema = strict({
+  members: z
+    .record(region, databaseId)
+    .refine((m) => Object.keys(m).length >= 2, { message: 'a geo-replication group needs at least two members' })
+    .refine((m) => Object.keys(m).length <= 5, { message: 'a geo-replication group has at most five members' })
+    .describe('region → database resource id of the group member in that region'),
+  trafficManager: strict({
+    profileId,
+    endpoints: z.record(region, endpointRef).describe('member region → the Traffic Manager endpoint serving it'),
+  }),
+  applicationRegions: z
+    .record(region, z.record(region, address))
+    .refine((m) => Object.keys(m).length >= 1, { message: 'name at least one application region to probe from' })
+    .describe('application region → (member region → address its probes use: the private endpoint)'),
+  commanders: z
+    .array(personName)
+    .min(1)
+    .describe('people (from `people`) who may start, abort, say unlink-now or recovered'),
+  approvers: z.array(personName).min(1).describe('people (from `people`) who may decide gates'),
+  quorum: strict({
+    unlink: z.number().int().min(1).default(1),
+    rejoin: z.number().int().min(1).default(1),
+    intervention: z.number().int().min(1).default(1),
+  }).prefault({}),
+  memoryThresholds: strict({ elevatedPercent: percent.default(70), criticalPercent: percent.default(85) })
+    .prefault({})
+    .refine((t) => t.elevatedPercent < t.criticalPercent, {
+      message: 'elevatedPercent must be below criticalPercent',
     }),
-    applicationRegions: z
-      .record(region, z.record(region, address))
-      .refine((m) => Object.keys(m).length >= 1, { message: 'name at least one application region to probe from' })
-      .describe('application region → (member region → address its probes use: the private endpoint)'),
-    approvers: z.array(z.string().min(1)).min(1).describe('identities allowed to approve gates'),
-    quorum: z
-      .object({
-        unlink: z.number().int().min(1).default(1),
-        rejoin: z.number().int().min(1).default(1),
-        intervention: z.number().int().min(1).default(1),
-      })
-      .prefault({}),
-    memoryThresholds: z
-      .object({ elevatedPercent: percent.default(70), criticalPercent: percent.default(85) })
-      .prefault({})
-      .refine((t) => t.elevatedPercent < t.criticalPercent, {
-        message: 'elevatedPercent must be below criticalPercent',
-      }),
-    rejoinMethod: z.enum(['force-link', 'recreate']).default('force-link'),
-    escalationWebhook: z.url().optional(),
-    durations: z
-      .object({
-        approvalTimeout: duration.default('30 minutes'),
-        escalationTimeout: duration.default('15 minutes'),
-        recoveryPollInterval: duration.default('1 minute'),
-        maxOutageBeforeUnlink: duration.default('4 hours'),
-        resyncTimeout: duration.default('30 minutes'),
-        probeTimeout: duration.default('5 seconds'),
-      })
-      .prefault({}),
-  })
-  .superRefine((group, ctx) => {
-    const members = Object.keys(group.members);
+  rejoinMethod: z.enum(['force-link', 'recreate']).default('force-link'),
+  escalationWebhook: webhookReferenceSchema.optional(),
+  durations: strict({
+    approvalTimeout: duration.default('30 minutes'),
+    escalationTimeout: duration.default('15 minutes'),
+    recoveryPollInterval: duration.default('1 minute'),
+    maxOutageBeforeUnlink: duration.default('4 hours'),
+    resyncTimeout: duration.default('30 minutes'),
+    probeTimeout: duration.default('5 seconds'),
+  }).prefault({}),
+}).superRefine((group, ctx) => {
+  const members = Object.keys(group.members);
+  for (const r of members) {
+    if (!group.trafficManager.endpoints[r]) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['trafficManager', 'endpoints', r],
+        message: `member region ${r} has no Traffic Manager endpoint`,
+      });
+    }
+  }
+  for (const [appRegion, addresses] of Object.entries(group.applicationRegions)) {
     for (const r of members) {
-      if (!group.trafficManager.endpoints[r]) {
+      if (!addresses[r]) {
         ctx.addIssue({
           code: 'custom',
-          path: ['trafficManager', 'endpoints', r],
-          message: `member region ${r} has no Traffic Manager endpoint`,
+          path: ['applicationRegions', appRegion, r],
+          message: `application region ${appRegion} names no address for the member in ${r}`,
         });
       }
     }
-    for (const [appRegion, addresses] of Object.entries(group.applicationRegions)) {
-      for (const r of members) {
-        if (!addresses[r]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['applicationRegions', appRegion, r],
-            message: `application region ${appRegion} names no address for the member in ${r}`,
-          });
-        }
-      }
-    }
-    const max = Math.max(group.quorum.unlink, group.quorum.rejoin, group.quorum.intervention);
-    if (max > group.approvers.length) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['quorum'],
-        message: `a quorum of ${max} needs at least ${max} approvers; ${group.approvers.length} listed`,
-      });
-    }
-  });
+  }
+  const max = Math.max(group.quorum.unlink, group.quorum.rejoin, group.quorum.intervention);
+  if (max > group.approvers.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['quorum'],
+      message: `a quorum of ${max} needs at least ${max} approvers; ${group.approvers.length} listed`,
+    });
+  }
+});
 
-export const configSchema = z.object({
+const publicKeyLine = z.string().refine((line) => parsePublicKey(line).ok, {
+  error: (iss) => {
+    const parsed = parsePublicKey(iss.input);
+    return parsed.ok
+      ? 'invalid key'
+      : `${parsed.reason}; expected an OpenSSH ed25519 public key line such as "ssh-ed25519 AAAAC3Nza… name@host" (the .pub file of ssh-keygen -t ed25519)`;
+  },
+});
+
+export const configSchema = strict({
   $schema: z.string().optional(),
-  azure: z
-    .object({
-      subscriptionId: z.string().min(1).optional().describe('defaults to the subscription in the resource ids'),
-      endpoint: z.url().default('https://management.azure.com'),
-      caFile: z.string().optional().describe('extra CA to trust (the emulator prints its own)'),
-      redisApiVersion: z.string().default('2026-08-01'),
-    })
-    .prefault({}),
+  people: z
+    .record(
+      personName,
+      strict({
+        keys: z
+          .array(publicKeyLine)
+          .min(1)
+          .describe('OpenSSH ed25519 public keys this person signs decisions with (ssh-keygen -t ed25519)'),
+      }),
+    )
+    .describe('everyone who may act on a runbook, with the public keys their signed decisions are checked against'),
+  azure: strict({
+    subscriptionId: z.string().min(1).optional().describe('defaults to the subscription in the resource ids'),
+    endpoint: z.url().default('https://management.azure.com'),
+    caFile: z.string().optional().describe('extra CA to trust (the emulator prints its own)'),
+    redisApiVersion: z.string().default('2026-08-01'),
+  }).prefault({}),
   groups: z
     .record(
       z.string().regex(/^[A-Za-z0-9-]{1,63}$/, 'expected a group name of letters, digits and dashes'),
       groupSchema,
     )
     .refine((g) => Object.keys(g).length >= 1, { message: 'define at least one group' }),
+}).superRefine((config, ctx) => {
+  for (const [name, group] of Object.entries(config.groups)) {
+    for (const role of ['commanders', 'approvers'] as const) {
+      group[role].forEach((person, i) => {
+        if (!Object.hasOwn(config.people, person)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['groups', name, role, i],
+            message: `${person} is not in \`people\`: add them with their public key(s) so their signatures can be checked`,
+          });
+        }
+      });
+    }
+  }
 });
 
 export type GroupConfig = z.output<typeof groupSchema>;

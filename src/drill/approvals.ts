@@ -8,7 +8,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { DecideResult } from '../contract/messages';
-import type { OpenGate } from '../contract/types';
+import { approveSignal, statusQuery } from '../contract/messages';
+import type { OpenGate, RunbookStatus } from '../contract/types';
+import { decisionPayload, type SigningKey } from '../signing/payloads';
 import { decide } from '../starter';
 import type { DrillReporter } from './events';
 import { DrillStepError } from './watcher';
@@ -16,14 +18,62 @@ import { DrillStepError } from './watcher';
 export interface GateContext {
   /** a client acting as that person (their identity in history) */
   clientAs: (by: string) => Client;
+  /** that person's signing key (the drill made one per person) */
+  keyOf: (by: string) => SigningKey;
   workflowId: string;
+  runId: string;
   reporter: DrillReporter;
   /** who started the incident */
   requester: string;
 }
 
-async function vote(ctx: GateContext, gate: string, approver: string, comment: string): Promise<DecideResult> {
-  return decide(ctx.clientAs(approver), ctx.workflowId, { decision: 'approve', approver, comment, gate });
+/** A signed approval of `gate`, through the `decide` update, exactly as `geofailover approve --key` sends it. */
+async function vote(ctx: GateContext, gate: OpenGate, approver: string, comment: string): Promise<DecideResult> {
+  const payload = decisionPayload(
+    {
+      key: ctx.keyOf(approver),
+      actor: approver,
+      workflowId: ctx.workflowId,
+      status: { runId: ctx.runId, openGate: gate },
+    },
+    'approve',
+    comment,
+  );
+  return decide(ctx.clientAs(approver), ctx.workflowId, payload);
+}
+
+/**
+ * A forged approval, as anyone who can reach the namespace could send it with `temporal workflow signal`: a
+ * listed approver's name and no signature. The runbook records it as refused; nothing is approved.
+ */
+async function forgeApproval(ctx: GateContext, gate: OpenGate, claimed: string): Promise<void> {
+  const handle = ctx.clientAs('intruder').workflow.getHandle(ctx.workflowId);
+  await handle.signal(approveSignal, { approver: claimed, comment: 'trust me' } as never);
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const status = (await handle.query(statusQuery)) as RunbookStatus;
+    const step = status.steps.find((s) => s.step === gate.step);
+    const refusal = step?.refusedAttempts?.find((r) => r.by.startsWith(claimed) && r.via === 'signal');
+    if (refusal) {
+      if (status.openGate?.approvals.includes(claimed)) {
+        throw new DrillStepError(`a forged approval in the name of ${claimed} was counted at ${gate.gate}`);
+      }
+      ctx.reporter.action(
+        'approval-refused',
+        `unsigned approval in the name of ${claimed} refused: ${refusal.reason}`,
+        {
+          gate: gate.gate,
+          approver: claimed,
+          rule: 'signed decisions',
+          reason: refusal.reason,
+        },
+      );
+      return;
+    }
+    if (Date.now() > deadline)
+      throw new DrillStepError(`the forged approval of ${gate.gate} was not recorded as refused`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 function accepted(ctx: GateContext, gate: string, approver: string, answer: DecideResult, note = ''): void {
@@ -63,8 +113,9 @@ export async function approveUnlinkGate(
 ): Promise<void> {
   const name = gate.gate;
   const [first, second] = approvers;
-  refused(ctx, name, ctx.requester, await vote(ctx, name, ctx.requester, 'I started it, so I approve'), 'four-eyes');
-  const one = await vote(ctx, name, first, 'outage confirmed; survivors under memory pressure');
+  await forgeApproval(ctx, gate, first);
+  refused(ctx, name, ctx.requester, await vote(ctx, gate, ctx.requester, 'I started it, so I approve'), 'four-eyes');
+  const one = await vote(ctx, gate, first, 'outage confirmed; survivors under memory pressure');
   accepted(
     ctx,
     name,
@@ -72,13 +123,13 @@ export async function approveUnlinkGate(
     one,
     `; quorum ${gate.quorum}: nothing happens yet (force-unlink calls: ${destructiveCalls()})`,
   );
-  refused(ctx, name, first, await vote(ctx, name, first, 'approving once more'), 'distinct approvers');
-  accepted(ctx, name, second, await vote(ctx, name, second, 'agreed: unlink the failed member'));
+  refused(ctx, name, first, await vote(ctx, gate, first, 'approving once more'), 'distinct approvers');
+  accepted(ctx, name, second, await vote(ctx, gate, second, 'agreed: unlink the failed member'));
 }
 
 /** The rejoin gate (quorum 1), approved by one drill approver. */
 export async function approveRejoinGate(ctx: GateContext, gate: OpenGate, approver: string): Promise<void> {
-  accepted(ctx, gate.gate, approver, await vote(ctx, gate.gate, approver, 'region healthy again: rejoin it'));
+  accepted(ctx, gate.gate, approver, await vote(ctx, gate, approver, 'region healthy again: rejoin it'));
 }
 
 export interface InteractiveContext {
@@ -88,6 +139,8 @@ export interface InteractiveContext {
   namespace: string;
   configFile: string;
   group: string;
+  /** person → their key file (made by the drill) */
+  keyFiles: Record<string, string>;
 }
 
 /** How a person runs this CLI: `geofailover` when it is on PATH, else `node <path to bin/geofailover.js>`. */
@@ -120,7 +173,7 @@ export function approvalCommands(ctx: InteractiveContext, gate: OpenGate): strin
   const who = gate.eligibleApprovers?.length ? gate.eligibleApprovers : ['NAME'];
   return who.map(
     (approver) =>
-      `${env.join(' ')} ${cli} approve ${ctx.group} --by ${shellQuote(approver)} --config ${shellQuote(ctx.configFile)}`,
+      `${env.join(' ')} ${cli} approve ${ctx.group} --key ${shellQuote(ctx.keyFiles[approver] ?? `${approver}.key`)} --config ${shellQuote(ctx.configFile)}`,
   );
 }
 
@@ -129,7 +182,7 @@ export function announceGate(ctx: InteractiveContext, gate: OpenGate): void {
   const commands = approvalCommands(ctx, gate);
   const needed = gate.quorum - gate.approvals.length;
   const statusCommand = commands[0]?.replace(
-    / approve .*$/,
+    / approve .*? --key \S+/,
     ` status ${ctx.group} --config ${shellQuote(ctx.configFile)}`,
   );
   ctx.reporter.emit(

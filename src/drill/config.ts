@@ -7,7 +7,8 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkFailedRegion, loadCliConfig, resolveGroup, type LoadedConfig } from '../cli/resolve';
 import type { GroupDefinition } from '../contract/runbook';
-import { configForEmulator } from '../emulator/config';
+import { configForEmulator, DEFAULT_APPROVERS } from '../emulator/config';
+import { peopleKeys, writePeopleKeys, type PersonKeyFile } from '../signing/key-files';
 import type { Emulator } from '../emulator/index';
 import type { DrillPlan } from './scenario';
 import { drillGroup } from './settings';
@@ -20,6 +21,8 @@ export interface DrillConfig {
   /** the group as the workflow receives it */
   group: GroupDefinition;
   survivors: string[];
+  /** each person's key files (the drill signs as them) */
+  keys: Record<string, PersonKeyFile>;
 }
 
 /**
@@ -33,7 +36,9 @@ export function writeDrillConfig(
   dir: string,
   options: { interactive: boolean },
 ): DrillConfig {
-  const config = configForEmulator(emulator.state(), emulator.caPath);
+  // The drill's people get keys in the run's work dir: every decision of the drill is signed with them.
+  const keys = writePeopleKeys(path.join(dir, 'keys'), DEFAULT_APPROVERS);
+  const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys));
   const group = config.groups[plan.group];
   if (!group) {
     throw new Error(
@@ -47,5 +52,5 @@ export function writeDrillConfig(
   const loaded = loadCliConfig(file);
   const definition = resolveGroup(loaded, plan.group);
   const survivors = checkFailedRegion(definition, plan.failedRegion);
-  return { file, loaded, group: definition, survivors };
+  return { file, loaded, group: definition, survivors, keys };
 }

@@ -12,6 +12,10 @@ import { SEARCH_ATTRIBUTES, workflowIds } from '../contract/names';
 import type { FailoverRunbookInput, RunbookResult } from '../contract/runbook';
 import type { OpenGate, RunbookStatus } from '../contract/types';
 import type { Emulator } from '../emulator/index';
+import { readFileSync } from 'node:fs';
+import { policyFromConfig } from '../policy/from-config';
+import { readPrivateKey, type PrivateKey } from '../signing/node-keys';
+import { regionRecoveredPayload, startRequest } from '../signing/payloads';
 import { signalRunbook, startFailover } from '../starter';
 import type { failoverRunbook } from '../workflows';
 import {
@@ -49,7 +53,11 @@ export interface IncidentContext {
   target: TemporalTarget;
   client: Client;
   clientAs: (by: string) => Client;
+  /** each drill person's signing key (set once the incident starts) */
+  keyOf?: (by: string) => PrivateKey;
   healthCheck: () => Error | undefined;
+  /** the run, once started */
+  runId?: string;
   /** the runbook started: from here on a failed drill still writes its evidence */
   onStarted: (workflowId: string, runId: string) => void;
 }
@@ -74,18 +82,29 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
     { region: failed },
   );
 
+  const keyOf = (by: string): PrivateKey => readPrivateKey(readFileSync(config.keys[by]?.keyFile ?? '', 'utf8'));
   const input: FailoverRunbookInput = {
     ...buildFailoverInput({
       group: config.group,
       failedRegion: failed,
       reason: DRILL_REASON,
       requestedBy: DRILL_REQUESTER,
+      // As `geofailover start --key` signs it: the commander's start, bound to the worker's policy digest.
+      request: startRequest(keyOf(DRILL_REQUESTER), {
+        actor: DRILL_REQUESTER,
+        workflowId: workflowIds.failover(config.group.name),
+        databaseId: config.group.members[failed] ?? '',
+        region: failed,
+        reason: DRILL_REASON,
+        ...policyDigestOf(config),
+      }),
     }),
     tuning: DRILL_TUNING,
   };
   const handle = await start(ctx, input);
   const workflowId = handle.workflowId;
   const runId = handle.firstExecutionRunId;
+  ctx.runId = runId;
   ctx.onStarted(workflowId, runId);
   ctx.teardown.add('the runbook, if still open', async () => {
     const d = await handle.describe().catch(() => undefined);
@@ -122,8 +141,17 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
     namespace: ctx.target.namespace,
     configFile: config.file,
     group: config.group.name,
+    keyFiles: Object.fromEntries(Object.entries(config.keys).map(([n, k]) => [n, k.keyFile])),
   };
-  const gates: GateContext = { clientAs: ctx.clientAs, workflowId, reporter, requester: DRILL_REQUESTER };
+  const gates: GateContext = {
+    clientAs: ctx.clientAs,
+    keyOf,
+    workflowId,
+    runId,
+    reporter,
+    requester: DRILL_REQUESTER,
+  };
+  ctx.keyOf = keyOf;
   let unlinkApproved = false;
 
   if (plan.shortOutage) {
@@ -195,6 +223,11 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
   return { workflowId, runId, result, unlinkApproved };
 }
 
+function policyDigestOf(config: DrillConfig): { policyDigest?: string } {
+  const lookup = policyFromConfig(config.loaded.config, config.group.name);
+  return lookup.found ? { policyDigest: lookup.policy.digest } : {};
+}
+
 async function start(
   ctx: IncidentContext,
   input: FailoverRunbookInput,
@@ -208,9 +241,9 @@ async function start(
     );
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
-      const id = workflowIds.failover(input.group.name);
+      const id = workflowIds.failover(input.group);
       throw new DrillStepError(
-        `an incident is already open for group ${input.group.name} on ${ctx.target.address}: ${id}; the drill starts ` +
+        `an incident is already open for group ${input.group} on ${ctx.target.address}: ${id}; the drill starts ` +
           `nothing over it. End it first: temporal workflow terminate --workflow-id ${id}`,
       );
     }
@@ -234,9 +267,14 @@ async function restoreAndSignal(ctx: IncidentContext, workflowId: string, why: s
   ctx.reporter.action('region-restored', `${failed} restored (${why}): ARM answers again, its redis-server is back`, {
     region: failed,
   });
+  const key = ctx.keyOf?.(DRILL_REQUESTER);
+  if (!key) throw new DrillStepError('the drill has no key for its commander');
   await signalRunbook(ctx.clientAs(DRILL_REQUESTER), workflowId, {
     name: 'regionRecovered',
-    payload: { by: DRILL_REQUESTER, comment: `${failed} healthy again (drill)` },
+    payload: regionRecoveredPayload(
+      { key, actor: DRILL_REQUESTER, workflowId, status: { runId: ctx.runId } },
+      `${failed} healthy again (drill)`,
+    ),
   });
   ctx.reporter.action('recovery-signalled', `regionRecovered signalled by ${DRILL_REQUESTER}`, { by: DRILL_REQUESTER });
 }

@@ -5,8 +5,9 @@ import type { EmulatorState } from './index';
 type ConfigInput = z.input<typeof configSchema>;
 type GroupInput = z.input<typeof groupSchema>;
 
-/** The default scenario's people (DESIGN.md "The default scenario"). */
+/** The default scenario's people: sre-lead commands incidents; all three approve (never their own). */
 export const DEFAULT_APPROVERS = ['sre-lead', 'sre-manager', 'data-owner'];
+export const DEFAULT_COMMANDERS = ['sre-lead'];
 
 interface ProfileView {
   id: string;
@@ -21,7 +22,12 @@ interface ProfileView {
  * drills, tests and the README examples get a configuration that matches what the emulator serves.
  * Durations and thresholds are the production defaults; callers adjust the returned object.
  */
-export function configForEmulator(state: EmulatorState, caPath: string): ConfigInput {
+export function configForEmulator(
+  state: EmulatorState,
+  caPath: string,
+  /** person → OpenSSH public key lines, for every default person */
+  people: Record<string, string[]>,
+): ConfigInput {
   const groups: Record<string, GroupInput> = {};
   const profiles = state.trafficManagerProfiles as ProfileView[];
   const nicknames = [...new Set(state.databases.flatMap((d) => (d.groupNickname ? [d.groupNickname] : [])))];
@@ -48,12 +54,14 @@ export function configForEmulator(state: EmulatorState, caPath: string): ConfigI
       members: Object.fromEntries(members.map((d) => [d.location, d.id])),
       trafficManager: { profileId: profile.id, endpoints },
       applicationRegions,
+      commanders: [...DEFAULT_COMMANDERS],
       approvers: [...DEFAULT_APPROVERS],
       quorum: { unlink: 1, rejoin: 1, intervention: 1 },
     };
   }
   return {
     azure: { subscriptionId: state.subscriptionId, endpoint: state.arm, caFile: caPath },
+    people: Object.fromEntries(Object.entries(people).map(([name, keys]) => [name, { keys: [...keys] }])),
     groups,
   };
 }

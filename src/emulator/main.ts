@@ -18,7 +18,9 @@ import type {
 import type { EmulatorState, startEmulator as StartEmulatorFn } from './index';
 
 type StartEmulator = typeof StartEmulatorFn;
-import { configForEmulator } from './config';
+import { peopleKeys, writePeopleKeys } from '../signing/key-files';
+import path from 'node:path';
+import { configForEmulator, DEFAULT_APPROVERS } from './config';
 import { defaultScenario, loadScenario } from './scenario';
 
 export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
@@ -72,9 +74,13 @@ export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): P
     accessLog: options.verbose ?? false,
   });
   if (options.writeConfig) {
-    const config = configForEmulator(emulator.state(), emulator.caPath);
+    // The default people get fresh keys beside the configuration: decisions are signed, even in a demo.
+    const keyDir = path.join(path.dirname(path.resolve(options.writeConfig)), 'geofailover-keys');
+    const keys = writePeopleKeys(keyDir, DEFAULT_APPROVERS);
+    const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys));
     writeFileSync(options.writeConfig, `${JSON.stringify(config, null, 2)}\n`);
     log(`wrote ${options.writeConfig} (groups: ${Object.keys(config.groups).join(', ')})`);
+    log(`wrote signing keys for ${DEFAULT_APPROVERS.join(', ')} to ${keyDir}: sign with --key ${keyDir}/NAME.key`);
   }
   const ready: ReadyLine = { arm: emulator.arm, ca: emulator.caPath, control: emulator.control };
   io.stdout(`${JSON.stringify(ready)}\n`);

@@ -10,12 +10,14 @@ import type {
 } from '../../src/activities/types';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
 import type { MemberSnapshot } from '../../src/contract/types';
+import { APPROVERS, COMMANDERS, policyFor, signedStart } from './people';
 import { uniqueName } from './temporal';
+import { workflowIds } from '../../src/contract/names';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const RG = `/subscriptions/${SUB}/resourceGroups/rg-geofailover-demo`;
 
-export const APPROVERS = ['sre-lead', 'sre-manager', 'data-owner'];
+export { APPROVERS } from './people';
 
 /** Regions unique to one test, so probe task queues (geofailover-probe-<region>) never collide. */
 export function testRegions(): [string, string, string] {
@@ -38,6 +40,7 @@ export function testGroup(
     applicationRegions: Object.fromEntries(
       regions.map((app, i) => [app, Object.fromEntries(regions.map((m, j) => [m, `127.0.0.1:${16000 + 10 * i + j}`]))]),
     ),
+    commanders: [...COMMANDERS],
     approvers: [...APPROVERS],
     quorum: { unlink: 1, rejoin: 1, intervention: 1 },
     memoryThresholds: { elevatedPercent: 70, criticalPercent: 90 },
@@ -63,11 +66,18 @@ export const TEST_TUNING: RunbookTuning = {
   heartbeatTimeout: '5s',
 };
 
+/** A failoverRunbook input as `geofailover start` sends it: names, and the commander's signed start. */
 export function testInput(group: GroupDefinition, failedRegion: string): FailoverRunbookInput {
-  return { group, failedRegion, reason: 'region outage (test)', requestedBy: 'sre-lead', tuning: TEST_TUNING };
+  return {
+    group: group.name,
+    failedRegion,
+    reason: 'region outage (test)',
+    request: signedStart(group, failedRegion, workflowIds.failover(group.name)),
+    tuning: TEST_TUNING,
+  };
 }
 
-type Counted = keyof GeofailoverActivities | 'probeEndpoints';
+type Counted = Exclude<keyof GeofailoverActivities, 'loadPolicy'> | 'probeEndpoints';
 
 /** The world the mocked activities act on; tests change it while the workflow runs. */
 export class FakeGroup {
@@ -179,6 +189,11 @@ export class FakeGroup {
   /** The main worker's activities. */
   activities(): GeofailoverActivities {
     return {
+      // The worker's policy is the test's group, with the test people's keys.
+      loadPolicy: async ({ group }) =>
+        group === this.group.name
+          ? { found: true, policy: policyFor(this.group) }
+          : { found: false, reason: `the worker's configuration has no group ${group}` },
       describeMember: async (member) => {
         this.enter('describeMember');
         return this.snapshot(member.region);
@@ -226,7 +241,7 @@ export class FakeGroup {
       notifyEscalation: async ({ body }) => {
         this.enter('notifyEscalation');
         this.escalations.push(body);
-        return { delivered: false };
+        return { delivered: false, attempts: 0, error: 'no escalation webhook configured (test)' };
       },
     };
   }

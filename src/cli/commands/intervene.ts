@@ -1,20 +1,21 @@
 /** `geofailover intervene G --action retry|skip|abort --by NAME [--comment TEXT]`: answer an intervention gate. */
 import { Option, type Command } from 'commander';
 import type { InterventionAction } from '../../contract/types';
+import { interventionPayload } from '../../signing/payloads';
 import type { CliContext } from '../context';
-import { sendSignal } from './send-signal';
+import { signerOptions } from '../signer';
+import { sendSignal, type SigningCommandOptions } from './send-signal';
 import { text } from './shared';
 
-interface InterveneOptions {
+interface InterveneOptions extends SigningCommandOptions {
   action: InterventionAction;
-  by: string;
   comment?: string;
-  json?: boolean;
 }
 
 export const INTERVENTION_ACTIONS: readonly InterventionAction[] = ['retry', 'skip', 'abort'];
 
 export function registerIntervene(program: Command, ctx: CliContext): void {
+  const [key, by, validFor] = signerOptions();
   program
     .command('intervene')
     .summary('answer an intervention gate: retry, skip (needs approval) or abort (signal intervene)')
@@ -24,28 +25,30 @@ export function registerIntervene(program: Command, ctx: CliContext): void {
         'before the next destructive step.',
     )
     .argument('<group-or-workflow-id>', 'a group name (its open runbook), or a workflow id')
+    .addOption(key!)
+    .addOption(by!)
+    .addOption(validFor!)
     .addOption(
       new Option('--action <action>', 'retry, skip or abort').choices([...INTERVENTION_ACTIONS]).makeOptionMandatory(),
     )
-    .requiredOption('--by <name>', 'who answers', text('--by'))
     .option('--comment <text>', 'kept in the history', text('--comment'))
+    .option('--print-payload', 'print the signed payload for `temporal workflow signal` instead of sending it')
     .option('--json', 'one JSON document')
     .addHelpText(
       'after',
-      '\nExamples:\n  geofailover intervene leaderboard --action retry --by alice --comment "throttling is over"\n' +
-        '  geofailover intervene leaderboard --action skip --by alice && geofailover approve leaderboard --by sre-lead',
+      '\nExamples:\n  geofailover intervene leaderboard --action retry --key ~/.ssh/geofailover --comment "throttling is over"\n' +
+        '  geofailover intervene leaderboard --action skip --key alice.key && geofailover approve leaderboard --key bob.key',
     )
-    .action(async (ref: string, opts: InterveneOptions) =>
+    .action(async (ref: string, opts: InterveneOptions, command: Command) =>
       ctx.run(opts.json === true, (out) =>
         sendSignal(
           ctx,
           out,
+          command,
           ref,
-          {
-            name: 'intervene',
-            payload: { action: opts.action, by: opts.by, ...(opts.comment ? { comment: opts.comment } : {}) },
-          },
-          `${opts.action} (by ${opts.by})`,
+          opts,
+          (signing) => ({ name: 'intervene', payload: interventionPayload(signing, opts.action, opts.comment) }),
+          opts.action,
         ),
       ),
     );

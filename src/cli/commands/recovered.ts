@@ -1,16 +1,17 @@
 /** `geofailover recovered G --by NAME [--comment TEXT]`: the failed region is back; proceed to rejoin. */
 import type { Command } from 'commander';
+import { regionRecoveredPayload } from '../../signing/payloads';
 import type { CliContext } from '../context';
-import { sendSignal } from './send-signal';
+import { signerOptions } from '../signer';
+import { sendSignal, type SigningCommandOptions } from './send-signal';
 import { text } from './shared';
 
-interface RecoveredOptions {
-  by: string;
+interface RecoveredOptions extends SigningCommandOptions {
   comment?: string;
-  json?: boolean;
 }
 
 export function registerRecovered(program: Command, ctx: CliContext): void {
+  const [key, by, validFor] = signerOptions();
   program
     .command('recovered')
     .summary('tell the runbook the failed region is back (signal regionRecovered)')
@@ -19,24 +20,26 @@ export function registerRecovered(program: Command, ctx: CliContext): void {
         'to rejoin and failback.',
     )
     .argument('<group-or-workflow-id>', 'a group name (its open runbook), or a workflow id')
-    .requiredOption('--by <name>', 'who says so', text('--by'))
+    .addOption(key!)
+    .addOption(by!)
+    .addOption(validFor!)
     .option('--comment <text>', 'kept in the history', text('--comment'))
+    .option('--print-payload', 'print the signed payload for `temporal workflow signal` instead of sending it')
     .option('--json', 'one JSON document')
     .addHelpText(
       'after',
-      '\nExample:\n  geofailover recovered leaderboard --by alice --comment "Azure status page: eastus healthy"',
+      '\nExample:\n  geofailover recovered leaderboard --key ~/.ssh/geofailover --comment "Azure status page: eastus healthy"',
     )
-    .action(async (ref: string, opts: RecoveredOptions) =>
+    .action(async (ref: string, opts: RecoveredOptions, command: Command) =>
       ctx.run(opts.json === true, (out) =>
         sendSignal(
           ctx,
           out,
+          command,
           ref,
-          {
-            name: 'regionRecovered',
-            payload: { by: opts.by, ...(opts.comment ? { comment: opts.comment } : {}) },
-          },
-          `the failed region is back (by ${opts.by})`,
+          opts,
+          (signing) => ({ name: 'regionRecovered', payload: regionRecoveredPayload(signing, opts.comment) }),
+          'the failed region is back',
         ),
       ),
     );

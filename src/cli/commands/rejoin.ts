@@ -1,5 +1,5 @@
 /**
- * `geofailover rejoin --group G --region R --reason TEXT [--by NAME] [--wait] [--json]`: starts
+ * `geofailover rejoin --group G --region R --reason TEXT [--key FILE] [--wait] [--json]`: starts
  * `rejoinRunbook` (id rejoin/G) for a region whose database was unlinked earlier — by hand, or by a
  * failover that has ended. Refused while a failover of the group is open.
  */
@@ -11,15 +11,17 @@ import { FailoverOpenError, startRejoin } from '../../starter';
 import type { CliContext } from '../context';
 import { RefusedError } from '../errors';
 import type { Output } from '../output';
+import { policyFromConfig } from '../../policy/from-config';
+import { startRequest } from '../../signing/payloads';
 import { loadCliConfig, resolveGroup } from '../resolve';
-import { actor, globalOptions, text } from './shared';
+import { loadSigner, signerOptions, type SignerOptions } from '../signer';
+import { globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
-interface RejoinOptions {
+interface RejoinOptions extends SignerOptions {
   group: string;
   region: string;
   reason: string;
-  by?: string;
   wait?: boolean;
   json?: boolean;
   interval?: number;
@@ -39,8 +41,10 @@ export interface RejoinStartResult {
 
 async function rejoin(ctx: CliContext, out: Output, command: Command, opts: RejoinOptions): Promise<number> {
   const { config, taskQueue } = globalOptions(command);
-  const requestedBy = actor(opts.by, ctx.env);
-  const group = resolveGroup(loadCliConfig(config), opts.group);
+  const loaded = loadCliConfig(config);
+  const group = resolveGroup(loaded, opts.group);
+  const signer = loadSigner(loaded, opts, ctx.env);
+  const requestedBy = signer.actor;
   const members = Object.keys(group.members);
   if (!members.includes(opts.region)) {
     throw new RefusedError(
@@ -50,12 +54,22 @@ async function rejoin(ctx: CliContext, out: Output, command: Command, opts: Rejo
       { group: group.name, region: opts.region, members },
     );
   }
-  const input: RejoinRunbookInput = { group, region: opts.region, reason: opts.reason, requestedBy };
+  const lookup = policyFromConfig(loaded.config, group.name);
+  const request = startRequest(signer.key, {
+    actor: signer.actor,
+    workflowId: workflowIds.rejoin(group.name),
+    databaseId: group.members[opts.region] ?? '',
+    region: opts.region,
+    reason: opts.reason,
+    ...(lookup.found ? { policyDigest: lookup.policy.digest } : {}),
+    ...(signer.validForMs !== undefined ? { validForMs: signer.validForMs } : {}),
+  });
+  const input: RejoinRunbookInput = { group: group.name, region: opts.region, reason: opts.reason, request };
 
   const client = await ctx.temporal(requestedBy);
   let handle;
   try {
-    handle = await startRejoin(client, input, { taskQueue });
+    handle = await startRejoin(client, input, { taskQueue, requestedBy });
   } catch (e) {
     if (e instanceof FailoverOpenError) {
       throw new RefusedError(
@@ -93,6 +107,7 @@ async function rejoin(ctx: CliContext, out: Output, command: Command, opts: Rejo
 }
 
 export function registerRejoin(program: Command, ctx: CliContext): void {
+  const [key, by, validFor] = signerOptions();
   program
     .command('rejoin')
     .summary('rejoin a region unlinked earlier and fail traffic back to it (rejoinRunbook)')
@@ -104,7 +119,9 @@ export function registerRejoin(program: Command, ctx: CliContext): void {
     .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
     .requiredOption('--region <region>', 'the member region whose database rejoins', text('--region'))
     .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
-    .option('--by <name>', 'who starts it; never counts as an approver (default: $USER)', text('--by'))
+    .addOption(key!)
+    .addOption(by!)
+    .addOption(validFor!)
     .option('--wait', 'follow the run to its end; exit 0 only when it completed')
     .option('--json', 'one JSON document (with --wait: one JSON object per line)')
     .addOption(intervalOption('--wait'))

@@ -12,6 +12,8 @@ import type { CliContext } from '../context';
 import { EXIT_OK, RefusedError, UsageError } from '../errors';
 import type { Output } from '../output';
 import { renderPlan } from '../render';
+import { policyFromConfig } from '../../policy/from-config';
+import { startRequest } from '../../signing/payloads';
 import {
   buildFailoverInput,
   checkFailedRegion,
@@ -19,7 +21,9 @@ import {
   planFailover,
   planWarnings,
   resolveGroup,
+  type FailoverRequest,
 } from '../resolve';
+import { KEY_ENV, loadSigner, signerOptions, type SignerOptions } from '../signer';
 import { actor, globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -37,11 +41,10 @@ export interface StartResult {
   warnings: string[];
 }
 
-interface StartOptions {
+interface StartOptions extends SignerOptions {
   group: string;
   failedRegion: string;
   reason: string;
-  by?: string;
   acceptSettingsMismatch?: boolean;
   dryRun?: boolean;
   wait?: boolean;
@@ -72,7 +75,7 @@ async function refusalForOpenFailover(client: Client, group: string): Promise<Re
     : '';
   return new RefusedError(
     `an incident is already open for group ${group}: workflow ${workflowId}${details}; nothing was started`,
-    `see it with: geofailover status ${group}  (end it first with geofailover abort ${group} --by NAME --reason TEXT)`,
+    `see it with: geofailover status ${group}  (end it first with geofailover abort ${group} --key FILE --reason TEXT)`,
     'already-open',
     { workflowId, ...(open ? { runId: open.runId, startedAt: open.startTime.toISOString() } : {}) },
   );
@@ -94,32 +97,47 @@ function searchAttributeRefusal(e: unknown): RefusedError | undefined {
 async function start(ctx: CliContext, out: Output, command: Command, opts: StartOptions): Promise<number> {
   if (opts.dryRun && opts.wait) throw new UsageError('--dry-run and --wait cannot be combined');
   const { config, taskQueue } = globalOptions(command);
-  const requestedBy = actor(opts.by, ctx.env);
 
   // Everything that can be checked without Temporal, before anything changes.
   const loaded = loadCliConfig(config);
   const group = resolveGroup(loaded, opts.group);
   const survivors = checkFailedRegion(group, opts.failedRegion);
-  const input: FailoverRunbookInput = buildFailoverInput({
+  // A dry run needs no key (it shows where the signature goes); a start is always signed.
+  const signer = opts.dryRun && !opts.key && !ctx.env[KEY_ENV] ? undefined : loadSigner(loaded, opts, ctx.env);
+  const requestedBy = signer?.actor ?? actor(opts.by, ctx.env);
+  const request: FailoverRequest = {
     group,
     failedRegion: opts.failedRegion,
     reason: opts.reason,
     requestedBy,
     acceptSettingsMismatch: opts.acceptSettingsMismatch,
-  });
+  };
+  if (signer) {
+    const lookup = policyFromConfig(loaded.config, group.name);
+    request.request = startRequest(signer.key, {
+      actor: signer.actor,
+      workflowId: workflowIds.failover(group.name),
+      databaseId: group.members[opts.failedRegion] ?? '',
+      region: opts.failedRegion,
+      reason: opts.reason,
+      ...(lookup.found ? { policyDigest: lookup.policy.digest } : {}),
+      ...(signer.validForMs !== undefined ? { validForMs: signer.validForMs } : {}),
+    });
+  }
+  const input: FailoverRunbookInput = buildFailoverInput(request);
 
   if (opts.dryRun) {
-    const plan = planFailover(input, taskQueue);
+    const plan = planFailover(request, taskQueue);
     out.result(plan, renderPlan(plan).join('\n'));
     return EXIT_OK;
   }
 
-  const warnings = planWarnings(input);
+  const warnings = planWarnings(request);
   const client = await ctx.temporal(requestedBy);
   await refuseOpenRejoin(client, group.name);
   let handle;
   try {
-    handle = await startFailover(client, input, { taskQueue });
+    handle = await startFailover(client, input, { taskQueue, requestedBy });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) throw await refusalForOpenFailover(client, group.name);
     throw searchAttributeRefusal(e) ?? e;
@@ -152,6 +170,7 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
 }
 
 export function registerStart(program: Command, ctx: CliContext): void {
+  const [key, by, validFor] = signerOptions();
   program
     .command('start')
     .summary('start a failover of one replication group (checks everything first)')
@@ -163,7 +182,9 @@ export function registerStart(program: Command, ctx: CliContext): void {
     .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
     .requiredOption('--failed-region <region>', 'the member region that failed', text('--failed-region'))
     .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
-    .option('--by <name>', 'who starts it; never counts as an approver (default: $USER)', text('--by'))
+    .addOption(key!)
+    .addOption(by!)
+    .addOption(validFor!)
     .option('--accept-settings-mismatch', 'go on even when survivors’ settings differ (the differences are recorded)')
     .option('--dry-run', 'print the plan (steps, targets, approvers, durations) and change nothing')
     .option('--wait', 'follow the run to its end, one line per step change; exit 0 only when it completed')
@@ -174,8 +195,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
       `
 Examples:
   geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --by alice
-  geofailover start --group leaderboard --failed-region eastus --reason "drill" --wait --json`,
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --key ~/.ssh/geofailover
+  geofailover start --group leaderboard --failed-region eastus --reason "drill" --key alice.key --wait --json`,
     )
     .action(async (opts: StartOptions, command: Command) =>
       ctx.run(opts.json === true, (out) => start(ctx, out, command, opts)),

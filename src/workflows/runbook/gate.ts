@@ -44,7 +44,9 @@ function excluded(rules: GateRules, name: string): boolean {
 
 /** Approvers who may approve: authorized, and neither the requester nor whoever asked for a skip. */
 export function eligibleApprovers(rules: GateRules): string[] {
-  return rules.approvers.filter((a, i) => !excluded(rules, a) && rules.approvers.findIndex((b) => sameName(a, b)) === i);
+  return rules.approvers.filter(
+    (a, i) => !excluded(rules, a) && rules.approvers.findIndex((b) => sameName(a, b)) === i,
+  );
 }
 
 /**

@@ -19,7 +19,7 @@ import { gradePressure, worstGrade } from './unlink-trigger';
  */
 export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin', input: unknown): Promise<void> {
   rb.setPhase('validating');
-  rb.steps.start('validate-input', 'checking the input, the worker\'s policy and the signed request');
+  rb.steps.start('validate-input', "checking the input, the worker's policy and the signed request");
   const refuse = (problems: string[], evidence: Record<string, unknown> = {}): never => {
     rb.steps.fail('validate-input', `refused: ${problems.join('; ')}`, { ...evidence, problems });
     throw new RunbookStop('refused', `the input was refused, nothing was changed: ${problems.join('; ')}`);
@@ -65,7 +65,7 @@ export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin'
   if (signed.detail?.policyDigest !== undefined && signed.detail.policyDigest !== policy.digest) {
     bindingProblems.push(
       `the request was signed against policy ${signed.detail.policyDigest}, but the worker's is ${policy.digest}: ` +
-        'the configuration the commander used differs from the worker\'s',
+        "the configuration the commander used differs from the worker's",
     );
   }
   if (bindingProblems.length > 0) refuse(bindingProblems, { policy: policyEvidence });
