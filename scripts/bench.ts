@@ -25,6 +25,28 @@ interface Sample {
   rtoMs?: number;
   historyEvents?: number;
   evidenceBytes?: number;
+  /** signed approvals the drill sent: sign + decide update round trip (the runbook verifies before it answers) */
+  approvalMs?: number[];
+  /** the approval that completed the unlink quorum (update accepted) → forceUnlink scheduled, from history */
+  approvalToUnlinkMs?: number;
+}
+
+interface HistoryEvent {
+  eventType: string;
+  eventTime: string;
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string } };
+}
+
+/** Update accepted (the quorum's last approval) → forceUnlink scheduled, in the history's own clock. */
+function approvalToUnlink(events: HistoryEvent[]): number | undefined {
+  const unlink = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'forceUnlink');
+  if (unlink < 0) return undefined;
+  for (let i = unlink; i >= 0; i--) {
+    if (events[i]!.eventType.endsWith('UPDATE_ACCEPTED')) {
+      return Date.parse(events[unlink]!.eventTime) - Date.parse(events[i]!.eventTime) || 0;
+    }
+  }
+  return undefined;
 }
 
 /** Runs `node bin/geofailover.js ...args` once; wall time from here, peak RSS from GNU time when present. */
@@ -57,9 +79,15 @@ function drill(shortOutage: boolean): Sample {
     const lines = stdout.trim().split('\n');
     const summary = JSON.parse(lines[lines.length - 1]!) as DrillSummary & { type: string };
     if (!summary.ok) throw new Error(`drill not verified: ${summary.failed.join('; ')}`);
-    const history = JSON.parse(readFileSync(path.join(out, 'history.json'), 'utf8')) as { events: unknown[] };
+    const history = JSON.parse(readFileSync(path.join(out, 'history.json'), 'utf8')) as { events: HistoryEvent[] };
+    const approvalMs = lines
+      .map((l) => JSON.parse(l) as { type?: string; action?: string; latencyMs?: number })
+      .filter((e) => e.type === 'action' && e.action === 'approval-accepted' && e.latencyMs !== undefined)
+      .map((e) => e.latencyMs as number);
     return {
       ...sample,
+      approvalMs,
+      approvalToUnlinkMs: approvalToUnlink(history.events),
       rtoMs: summary.rtoMs,
       evidenceBytes: summary.evidenceBytes,
       historyEvents: history.events.length,
@@ -119,6 +147,18 @@ function main(): void {
         )} |`,
     );
   }
+  const approvals: Sample[] = [];
+  for (let r = 0; r < runs; r++) approvals.push(drill(false));
+  rows.push(
+    `| signed approval: sign + \`decide\` round trip (verified in the runbook) | ${approvals.flatMap((s) => s.approvalMs ?? []).length} | ${stats(
+      approvals.flatMap((s) => s.approvalMs ?? []),
+      ms,
+    )} | | | | |`,
+    `| quorum's last signed approval accepted → forceUnlink scheduled (history) | ${runs} | ${stats(
+      approvals.map((s) => s.approvalToUnlinkMs),
+      ms,
+    )} | | | | |`,
+  );
   const cli: Sample[] = [];
   for (let r = 0; r < Math.max(5, runs); r++) cli.push(run(['--help']).sample);
   rows.push(

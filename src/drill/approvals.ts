@@ -28,7 +28,13 @@ export interface GateContext {
 }
 
 /** A signed approval of `gate`, through the `decide` update, exactly as `geofailover approve --key` sends it. */
-async function vote(ctx: GateContext, gate: OpenGate, approver: string, comment: string): Promise<DecideResult> {
+async function vote(
+  ctx: GateContext,
+  gate: OpenGate,
+  approver: string,
+  comment: string,
+): Promise<DecideResult & { latencyMs: number }> {
+  const started = performance.now();
   const payload = decisionPayload(
     {
       key: ctx.keyOf(approver),
@@ -39,7 +45,9 @@ async function vote(ctx: GateContext, gate: OpenGate, approver: string, comment:
     'approve',
     comment,
   );
-  return decide(ctx.clientAs(approver), ctx.workflowId, payload);
+  // Signing and the round trip (the runbook verifies the signature before it answers), for the benchmark.
+  const answer = await decide(ctx.clientAs(approver), ctx.workflowId, payload);
+  return { ...answer, latencyMs: Math.round((performance.now() - started) * 10) / 10 };
 }
 
 /**
@@ -76,7 +84,13 @@ async function forgeApproval(ctx: GateContext, gate: OpenGate, claimed: string):
   }
 }
 
-function accepted(ctx: GateContext, gate: string, approver: string, answer: DecideResult, note = ''): void {
+function accepted(
+  ctx: GateContext,
+  gate: string,
+  approver: string,
+  answer: DecideResult & { latencyMs?: number },
+  note = '',
+): void {
   if (!answer.accepted) {
     throw new DrillStepError(`the approval of ${gate} by ${approver} was refused: ${answer.reason ?? '(no reason)'}`);
   }
@@ -84,6 +98,7 @@ function accepted(ctx: GateContext, gate: string, approver: string, answer: Deci
     gate,
     approver,
     ...(answer.detail ? { detail: answer.detail } : {}),
+    ...(answer.latencyMs !== undefined ? { latencyMs: answer.latencyMs } : {}),
   });
 }
 
