@@ -1,4 +1,5 @@
 import type { ArmClients } from '../azure/clients';
+import type { ResolvedWebhook } from '../config/webhook';
 import { createDataPlaneActivities } from './data-plane';
 import { createGeoReplicationActivities } from './geo-replication';
 import { createMembershipActivities } from './membership';
@@ -18,8 +19,10 @@ export interface ActivityDependencies {
   caPem?: string;
   /** bound of one data-plane session (memory read, canary); default 10 s */
   redisTimeoutMs?: number;
-  /** how long the escalation webhook may take; default 10 s */
+  /** how long one escalation webhook attempt may take; default 10 s */
   webhookTimeoutMs?: number;
+  /** group → its escalation webhook, read by the worker at each delivery (escalationWebhookResolver) */
+  escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
   /** how long links may take to read as expected after force-unlink or rejoin; default 60 s */
   verifyTimeoutMs?: number;
 }

@@ -1,67 +1,166 @@
+import https from 'node:https';
+import { rootCertificates } from 'node:tls';
 import { Context, log } from '@temporalio/activity';
+import { webhookOrigin, WebhookReferenceError, type ResolvedWebhook } from '../config/webhook';
 import type { NotificationActivities } from './types';
 
 export interface NotificationDependencies {
-  /** how long the webhook may take to answer; default 10 s */
+  /** how long one delivery attempt may take; default 10 s */
   webhookTimeoutMs?: number;
+  /** extra CA to trust besides the system roots, PEM (the emulator's) */
+  caPem?: string;
+  /** group → its webhook, read by the worker (never from the workflow); throws for an unusable reference */
+  escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
 }
+
+type Delivery = Awaited<ReturnType<NotificationActivities['notifyEscalation']>>;
 
 const DEFAULT_WEBHOOK_TIMEOUT_MS = 10_000;
+const MAX_ATTEMPTS = 3;
+const BACKOFF_MS = [250, 1000];
+/** The answer's body is never used; this much is read (so a short answer completes cleanly), the rest dropped. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
-/** The URL without credentials, query or fragment (those may carry a token): fit for logs and results. */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(not a URL)';
-  }
+/** What one POST came to: an HTTP status, or an error before any status. */
+type Attempt = { statusCode: number } | { error: string };
+
+/** Node's error text can quote what it was given; cut out every part of the URL beyond scheme and host. */
+function scrub(text: string, url: URL): string {
+  const secrets = [
+    url.href,
+    `${url.pathname}${url.search}${url.hash}`,
+    url.search,
+    url.hash,
+    url.username,
+    url.password,
+  ];
+  if (url.pathname.length > 1) secrets.push(url.pathname);
+  let out = text;
+  for (const s of secrets.filter((x) => x.length > 1).sort((a, b) => b.length - a.length)) out = out.split(s).join('…');
+  return out;
 }
 
-function reason(e: unknown): string {
-  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (err?.name === 'TimeoutError') return err.message ?? 'timed out';
-  const cause = err?.cause?.code ?? err?.cause?.message;
-  return `${err?.message ?? String(e)}${cause ? ` (${cause})` : ''}`;
+function reason(e: unknown, timeoutMs: number, timedOut: boolean): string {
+  if (timedOut) return `no answer within ${timeoutMs} ms`;
+  const err = e as { code?: string; message?: string };
+  return err?.code && !String(err.message).includes(err.code) ? `${err.message} (${err.code})` : String(err?.message);
 }
+
+/** One POST, no redirects followed (node:https never follows them), the answer read to at most 64 KiB. */
+function post(url: URL, payload: string, options: { ca?: string[]; timeoutMs: number; cancel: AbortSignal }) {
+  return new Promise<Attempt>((resolve) => {
+    const timeout = AbortSignal.timeout(options.timeoutMs);
+    const signal = AbortSignal.any([options.cancel, timeout]);
+    let statusCode: number | undefined;
+    const settle = (e?: unknown): void => {
+      // Once a status arrived the outcome is known, whatever happens to the rest of the body.
+      if (statusCode !== undefined) resolve({ statusCode });
+      else resolve({ error: reason(e, options.timeoutMs, timeout.aborted) });
+    };
+    const req = https.request(
+      url,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+          'user-agent': 'geofailover',
+        },
+        ...(options.ca ? { ca: options.ca } : {}),
+        agent: false,
+        signal,
+      },
+      (res) => {
+        statusCode = res.statusCode ?? 0;
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read >= MAX_RESPONSE_BYTES) res.destroy();
+        });
+        res.on('end', () => settle());
+        res.on('close', () => settle());
+        res.on('error', () => settle());
+      },
+    );
+    req.on('error', settle);
+    req.end(payload);
+  });
+}
+
+const retryable = (a: Attempt): boolean => !('statusCode' in a) || a.statusCode >= 500 || a.statusCode === 429;
 
 /**
- * Escalation of a gate that timed out: one JSON POST to the configured webhook. An escalation must never stop
- * the runbook, so a webhook that is missing, unreachable, slow or failing yields `delivered: false` (logged),
- * never an error.
+ * Escalation of a gate that timed out: a JSON POST to the group's webhook, which the worker resolves (the URL is
+ * a secret and never comes from the workflow). https: only, no redirects, a bounded answer, up to three attempts
+ * for network errors, 5xx and 429. An escalation must never stop the runbook, so a webhook that is missing,
+ * unusable, unreachable, slow or failing yields `delivered: false` (logged), never an error. Results and logs
+ * show the webhook only as its reference and origin (`target`), never its path, query or credentials.
  */
 export function createNotificationActivities(deps: NotificationDependencies = {}): NotificationActivities {
   const timeoutMs = deps.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
+  // `ca` replaces the default trust store, so the system roots are passed along with the extra CA.
+  const ca = deps.caPem ? [...rootCertificates, deps.caPem] : undefined;
   return {
-    async notifyEscalation({ webhook, body }) {
-      if (!webhook) {
-        log.warn('escalation (no webhook configured)', { escalation: body });
-        return { delivered: false };
-      }
-      const target = redact(webhook);
-      const signal = AbortSignal.any([Context.current().cancellationSignal, AbortSignal.timeout(timeoutMs)]);
+    async notifyEscalation({ group, body }) {
+      const ctx = Context.current();
+      const notDelivered = (result: Delivery): Delivery => {
+        log.warn(`escalation of group ${group} not delivered: ${result.error}`, { escalation: body });
+        return result;
+      };
+      let hook: ResolvedWebhook | undefined;
       try {
-        const res = await fetch(webhook, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', 'user-agent': 'geofailover' },
-          body: JSON.stringify(body),
-          signal,
-        });
-        // The answer's body is of no interest; read it so the connection is released.
-        await res.arrayBuffer().catch(() => undefined);
-        if (!res.ok) {
-          const error = `webhook ${target} answered HTTP ${res.status}`;
-          log.warn(`escalation not delivered: ${error}`, { escalation: body });
-          return { delivered: false, statusCode: res.status, error };
-        }
-        log.info(`escalation delivered to ${target}`, { statusCode: res.status });
-        return { delivered: true, statusCode: res.status };
+        hook = deps.escalationWebhooks?.(group);
       } catch (e) {
-        if (Context.current().cancellationSignal.aborted) throw e;
-        const error = `webhook ${target}: ${reason(e)}`;
-        log.warn(`escalation not delivered: ${error}`, { escalation: body });
-        return { delivered: false, error };
+        const error = e instanceof WebhookReferenceError ? e.message : `escalation webhook of group ${group} unusable`;
+        return notDelivered({ delivered: false, attempts: 0, error });
       }
+      if (!hook) {
+        return notDelivered({
+          delivered: false,
+          attempts: 0,
+          error: `no escalation webhook configured for group ${group}`,
+        });
+      }
+      const { url, target } = hook;
+      if (url.protocol !== 'https:') {
+        const error = `refused: the escalation webhook must be an https: URL, not ${webhookOrigin(url)}`;
+        return notDelivered({ delivered: false, attempts: 0, error, target });
+      }
+      // Every attempt ends before the activity's own timeout, so Temporal never retries (and re-posts) behind it.
+      const budgetMs = ctx.info.startToCloseTimeoutMs;
+      const deadline = budgetMs > 0 ? Date.now() + budgetMs - Math.min(1000, budgetMs / 10) : Infinity;
+      const payload = JSON.stringify(body);
+      let attempts = 0;
+      let last: Attempt = { error: 'not attempted' };
+      while (attempts < MAX_ATTEMPTS) {
+        const remaining = deadline - Date.now();
+        if (attempts > 0 && remaining < 500) break;
+        attempts++;
+        last = await post(url, payload, {
+          ca,
+          timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)),
+          cancel: ctx.cancellationSignal,
+        });
+        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        if ('statusCode' in last && last.statusCode >= 200 && last.statusCode < 300) {
+          log.info(`escalation of group ${group} delivered to ${target}`, { statusCode: last.statusCode, attempts });
+          return { delivered: true, attempts, statusCode: last.statusCode, target };
+        }
+        if (!retryable(last) || attempts >= MAX_ATTEMPTS) break;
+        const wait = BACKOFF_MS[attempts - 1] ?? BACKOFF_MS[BACKOFF_MS.length - 1]!;
+        if (Date.now() + wait > deadline - 500) break;
+        log.info(`escalation of group ${group}: attempt ${attempts} failed, retrying`, { target });
+        await ctx.sleep(wait);
+      }
+      if ('statusCode' in last) {
+        const status = last.statusCode;
+        const error =
+          status >= 300 && status < 400
+            ? `${target} answered HTTP ${status}: not delivered: redirect refused (configure the final URL)`
+            : `${target} answered HTTP ${status}`;
+        return notDelivered({ delivered: false, attempts, statusCode: status, error, target });
+      }
+      return notDelivered({ delivered: false, attempts, error: `${target}: ${scrub(last.error, url)}`, target });
     },
   };
 }

@@ -130,12 +130,23 @@ export interface GeoReplicationActivities {
   }): Promise<{ skipped: boolean }>;
 }
 
-/** Escalation: POSTs a JSON body to the configured webhook; logs when there is none. */
+/**
+ * Escalation: POSTs a JSON body to the group's webhook, which the worker resolves from its configuration (the URL
+ * is a secret: it is never in the input, the result or the logs). Never throws for a delivery failure; logs when
+ * there is no webhook.
+ */
 export interface NotificationActivities {
-  notifyEscalation(input: {
-    webhook?: string;
-    body: Record<string, unknown>;
-  }): Promise<{ delivered: boolean; statusCode?: number; error?: string }>;
+  notifyEscalation(input: { group: string; body: Record<string, unknown> }): Promise<{
+    delivered: boolean;
+    /** POSTs made (0: none configured, unusable, or refused before sending) */
+    attempts: number;
+    /** HTTP status of the last attempt, when one answered */
+    statusCode?: number;
+    /** why it was not delivered; never holds the URL's path, query or credentials */
+    error?: string;
+    /** the reference and the origin only, e.g. `env:GEOFAILOVER_WEBHOOK_LEADERBOARD → https://hooks.example.com` */
+    target?: string;
+  }>;
 }
 
 /** Every activity the main worker registers. */

@@ -2,9 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig, parseConfig } from '../../src/config/load';
+import { COMMANDERS, peopleConfig } from '../helpers/people';
 
 const examplePath = path.resolve(__dirname, '../../geofailover.config.example.json');
-const example = (): Record<string, any> => JSON.parse(readFileSync(examplePath, 'utf8'));
+/** The shipped example, with the test people's keys where it has none of its own. */
+const example = (): Record<string, any> => {
+  const c = JSON.parse(readFileSync(examplePath, 'utf8'));
+  c.people ??= peopleConfig();
+  for (const group of Object.values<Record<string, any>>(c.groups)) group.commanders ??= [...COMMANDERS];
+  return c;
+};
 
 function refusal(mutate: (c: Record<string, any>) => void): ConfigError {
   const c = example();
@@ -76,6 +83,82 @@ describe('configuration file', () => {
 
   it('says what to do when the file is missing or not JSON', () => {
     assert.throws(() => loadConfig(path.join(__dirname, 'no-such.json')), /no such file\. Pass --config FILE/);
-    assert.throws(() => parseConfig('{', 'broken.json'), /^ConfigError: broken\.json: not valid JSON/);
+    assert.throws(() => parseConfig('{', 'broken.json'), /^ConfigError: broken\.json:1:2: not valid JSON/);
+  });
+
+  it('names the line and column of a JSON syntax error', () => {
+    const lines = JSON.stringify(example(), null, 2).split('\n');
+    // A trailing comma after the last key of memoryThresholds: the parser stops at the next line's first character.
+    const at = lines.findIndex((l) => l.includes('"criticalPercent"'));
+    lines[at] += ',';
+    lines.splice(at + 1, 0, '    // a comment');
+    assert.throws(
+      () => parseConfig(lines.join('\n'), 'geofailover.config.json'),
+      (e: unknown) =>
+        e instanceof ConfigError &&
+        e.message.startsWith(`geofailover.config.json:${at + 2}:5: not valid JSON`) &&
+        /no comments and no trailing commas/.test(e.message),
+    );
+    // V8 gives no position for an unexpected token; the column is still the token's.
+    assert.throws(
+      () => parseConfig('{\n  "azure": {},\n  "groups": maybe\n}', 'x.json'),
+      /^ConfigError: x\.json:3:13: /,
+    );
+  });
+
+  it('refuses a misspelt key instead of using the default, and says which key was meant', () => {
+    const e = refusal((c) => {
+      delete c.groups.leaderboard.quorum;
+      c.groups.leaderboard.quorom = { unlink: 2, rejoin: 2, intervention: 2 };
+    });
+    assert.match(e.message, /unknown key "quorom" at groups\.leaderboard; did you mean "quorum"\?/);
+    assert.deepEqual(
+      e.issues.map((i) => i.path),
+      ['groups.leaderboard.quorom'],
+    );
+    const nested = refusal((c) => (c.groups.leaderboard.durations.ApprovalTimeout = '1h'));
+    assert.match(
+      nested.message,
+      /unknown key "ApprovalTimeout" at groups\.leaderboard\.durations; did you mean "approvalTimeout"\?/,
+    );
+  });
+
+  it('refuses an unknown top-level key, listing the known ones when none is close', () => {
+    const e = refusal((c) => (c.notifications = { slack: true }));
+    assert.match(e.message, /unknown key "notifications" at the top level; expected one of: \$schema, .*azure, groups/);
+  });
+
+  it('keeps region and group names free: they are data, not keys of the schema', () => {
+    const c = example();
+    c.groups['sessions-eu'] = c.groups.leaderboard;
+    c.groups.leaderboard.applicationRegions.brazilsouth = c.groups.leaderboard.applicationRegions.eastus;
+    const config = parseConfig(JSON.stringify(c), 'x.json');
+    assert.deepEqual(Object.keys(config.groups), ['leaderboard', 'sessions-eu']);
+  });
+
+  it('refuses a webhook URL in the configuration, saying to name an environment variable or file instead', () => {
+    const url = 'https://hooks.slack.com/services/T000/B000/XXXXSECRET';
+    const e = refusal((c) => (c.groups.leaderboard.escalationWebhook = url));
+    assert.deepEqual(
+      e.issues.map((i) => i.path),
+      ['groups.leaderboard.escalationWebhook'],
+    );
+    assert.match(e.message, /bearer capability/);
+    assert.match(e.message, /\{ "env": "GEOFAILOVER_WEBHOOK_<GROUP>" \} or \{ "file": /);
+    assert.ok(!e.message.includes('XXXXSECRET'), 'the error does not repeat the URL');
+    const inEnv = refusal((c) => (c.groups.leaderboard.escalationWebhook = { env: url }));
+    assert.match(inEnv.message, /escalationWebhook\.env: expected the name of an environment variable/);
+    const inFile = refusal((c) => (c.groups.leaderboard.escalationWebhook = { file: url }));
+    assert.match(inFile.message, /escalationWebhook\.file: expected the path of a file that holds the URL/);
+    const both = refusal((c) => (c.groups.leaderboard.escalationWebhook = { env: 'A', file: 'b' }));
+    assert.match(both.message, /name either "env" or "file", not both/);
+  });
+
+  it('accepts a webhook named by { env } or { file }', () => {
+    for (const ref of [{ env: 'GEOFAILOVER_WEBHOOK_LEADERBOARD' }, { file: 'secrets/leaderboard-webhook.url' }]) {
+      const c = example();
+      c.groups.leaderboard.escalationWebhook = ref;
+      assert.deepEqual(parseConfig(JSON.stringify(c), 'x.json').groups.leaderboard!.escalationWebhook, ref);
+    }
   });
 });
