@@ -2,22 +2,23 @@
 // official SDK clients, each run inside a MockActivityEnvironment (heartbeats and cancellation as on a worker).
 // The tests share the emulator's state and run in order: force-unlink and rejoin build on each other.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import type { Info } from '@temporalio/activity';
 import { MockActivityEnvironment } from '@temporalio/testing';
-import { DefaultLogger, type LogEntry } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
 import { createClient } from 'redis';
 import { createActivities, createProbeActivities } from '../../src/activities';
-import { createNotificationActivities } from '../../src/activities/notification';
 import type { GeofailoverActivities, ProbeActivities, ProbeTargetInput } from '../../src/activities/types';
 import { createArmClients, type ArmClients } from '../../src/azure/clients';
 import { parseDatabaseId } from '../../src/azure/resource-ids';
 import { FAILURE_TYPES } from '../../src/contract/failures';
-import type { EndpointRef } from '../../src/contract/runbook';
+import type { EndpointRef, GroupDefinition } from '../../src/contract/runbook';
 import type { Emulator } from '../../src/emulator';
 import { startTestEmulator } from '../helpers/emulator';
+import { personKey, policyFor } from '../helpers/people';
+import { testGroup } from '../helpers/runbook-fakes';
+import type { Authorization } from '../../src/contract/policy';
+import { signAction } from '../../src/signing/sign-action';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const RG = 'rg-geofailover-demo';
@@ -31,6 +32,42 @@ const MAX_MEMORY_BYTES = 64 * 1024 * 1024;
 const POLL_MS = 50;
 
 const quietLogger = new DefaultLogger('ERROR');
+
+// The worker's policy for the default scenario's group, and the signed statements a run of it would carry:
+// destructive activities verify them against the policy and the calling workflow before they call Azure.
+const GROUP = 'leaderboard';
+const RUN = { workflowId: 'failover/leaderboard', runId: 'run-activities-test' };
+const POLICY_GROUP: GroupDefinition = {
+  ...testGroup([...REGIONS]),
+  name: GROUP,
+  members: Object.fromEntries(REGIONS.map((r) => [r, dbId(r)])),
+  trafficManager: {
+    profileId: PROFILE_ID,
+    endpoints: Object.fromEntries(REGIONS.map((r) => [r, endpoint(r)])),
+  },
+};
+function authorization(gate?: 'approval-unlink' | 'approval-rejoin'): Authorization {
+  const targets = REGIONS.map(dbId);
+  const request = signAction(personKey('sre-lead'), {
+    action: 'start',
+    actor: 'sre-lead',
+    workflowId: RUN.workflowId,
+    runId: null,
+    targets,
+  });
+  if (!gate) return { request };
+  const approval = signAction(personKey('sre-manager'), {
+    action: 'approve',
+    actor: 'sre-manager',
+    workflowId: RUN.workflowId,
+    runId: RUN.runId,
+    gate,
+    gateInstance: 1,
+    targets,
+  });
+  return { request, approvals: [approval] };
+}
+const signed = (gate?: 'approval-unlink' | 'approval-rejoin') => ({ group: GROUP, authorization: authorization(gate) });
 
 /** An ApplicationFailure of this contract type and retryability. */
 function failure(type: string, nonRetryable: boolean, message?: RegExp): (e: unknown) => boolean {
@@ -51,7 +88,7 @@ describe('runbook activities against the emulator', function () {
   let probes: ProbeActivities;
 
   const env = (info?: Partial<Info>, logger = quietLogger): MockActivityEnvironment =>
-    new MockActivityEnvironment(info, { logger });
+    new MockActivityEnvironment({ workflowExecution: RUN, ...info }, { logger });
   const run = <T>(fn: () => Promise<T>, e: MockActivityEnvironment = env()): Promise<T> => e.run(fn);
 
   /** Accepted mutating calls for one operation, on resources whose id contains `resource`. */
@@ -111,7 +148,15 @@ describe('runbook activities against the emulator', function () {
       keepAlive: false,
       retryOptions: { maxRetries: 0 },
     });
-    const deps = { arm, caPem: emulator.caPem, redisTimeoutMs: 3000 };
+    const deps = {
+      arm,
+      caPem: emulator.caPem,
+      redisTimeoutMs: 3000,
+      policies: (group: string) =>
+        group === GROUP
+          ? { found: true as const, policy: policyFor(POLICY_GROUP) }
+          : { found: false as const, reason: `no group ${group}` },
+    };
     acts = createActivities(deps);
     probes = createProbeActivities(deps);
   });
@@ -262,7 +307,12 @@ describe('runbook activities against the emulator', function () {
 
     it("disables then re-enables the failed region's endpoint; repeating a call changes nothing", async () => {
       const off = await run(() =>
-        acts.setEndpointStatus({ profileId: PROFILE_ID, endpoint: endpoint('westeurope'), status: 'Disabled' }),
+        acts.setEndpointStatus({
+          ...signed(),
+          profileId: PROFILE_ID,
+          endpoint: endpoint('westeurope'),
+          status: 'Disabled',
+        }),
       );
       assert.equal(off.changed, true);
       assert.equal(statuses(off.before).westeurope, 'Enabled');
@@ -270,13 +320,23 @@ describe('runbook activities against the emulator', function () {
       assert.equal(count('updateEndpoint', '/westeurope'), 1);
 
       const again = await run(() =>
-        acts.setEndpointStatus({ profileId: PROFILE_ID, endpoint: endpoint('westeurope'), status: 'Disabled' }),
+        acts.setEndpointStatus({
+          ...signed(),
+          profileId: PROFILE_ID,
+          endpoint: endpoint('westeurope'),
+          status: 'Disabled',
+        }),
       );
       assert.equal(again.changed, false);
       assert.equal(count('updateEndpoint', '/westeurope'), 1, 'no second PATCH');
 
       const on = await run(() =>
-        acts.setEndpointStatus({ profileId: PROFILE_ID, endpoint: endpoint('westeurope'), status: 'Enabled' }),
+        acts.setEndpointStatus({
+          ...signed(),
+          profileId: PROFILE_ID,
+          endpoint: endpoint('westeurope'),
+          status: 'Enabled',
+        }),
       );
       assert.equal(on.changed, true);
       assert.equal(statuses(on.after).westeurope, 'Enabled');
@@ -285,7 +345,7 @@ describe('runbook activities against the emulator', function () {
 
     it('refuses to disable the last enabled endpoint, before any change', async () => {
       const set = (region: string, status: 'Enabled' | 'Disabled') =>
-        run(() => acts.setEndpointStatus({ profileId: PROFILE_ID, endpoint: endpoint(region), status }));
+        run(() => acts.setEndpointStatus({ ...signed(), profileId: PROFILE_ID, endpoint: endpoint(region), status }));
       await set('eastus', 'Disabled');
       await set('westeurope', 'Disabled');
       try {
@@ -300,12 +360,17 @@ describe('runbook activities against the emulator', function () {
       }
     });
 
-    it('fails at once for an endpoint the profile does not have', async () => {
+    it("refuses at once an endpoint that is not the group's, before any ARM call", async () => {
       await assert.rejects(
         run(() =>
-          acts.setEndpointStatus({ profileId: PROFILE_ID, endpoint: endpoint('northpole'), status: 'Disabled' }),
+          acts.setEndpointStatus({
+            ...signed(),
+            profileId: PROFILE_ID,
+            endpoint: endpoint('northpole'),
+            status: 'Disabled',
+          }),
         ),
-        failure(FAILURE_TYPES.azureNotFound, true, /northpole/),
+        failure(FAILURE_TYPES.notAuthorized, true, /northpole/),
       );
     });
 
@@ -337,10 +402,31 @@ describe('runbook activities against the emulator', function () {
       failedDatabaseId: dbId('westeurope'),
       survivorDatabaseIds: [dbId('eastus'), dbId('southeastasia')],
       pollIntervalMs: POLL_MS,
+      ...signed('approval-unlink'),
     };
     before(async () => {
       await emulator.faults.outage('westeurope');
       emulator.resetCounters();
+    });
+
+    it('refuses without a quorum of signed approvals of the calling run, before any ARM call', async () => {
+      const attempts: Record<string, unknown>[] = [
+        { ...unlinkInput, authorization: authorization() },
+        { ...unlinkInput, authorization: { request: { statement: '{}', signature: 'forged' } } },
+        { ...unlinkInput, authorization: undefined },
+      ];
+      for (const input of attempts) {
+        await assert.rejects(
+          run(() => acts.forceUnlink(input as never)),
+          failure(FAILURE_TYPES.notAuthorized, true, /refused, nothing was called in Azure/),
+        );
+      }
+      // Valid approvals, but for another run: a rogue workflow cannot reuse them.
+      await assert.rejects(
+        run(() => acts.forceUnlink(unlinkInput), env({ workflowExecution: { ...RUN, runId: 'another-run' } })),
+        failure(FAILURE_TYPES.notAuthorized, true, /run/),
+      );
+      assert.equal(count('forceUnlink'), 0, 'no force-unlink reached ARM');
     });
 
     it('surfaces a failed long-running operation as non-retryable AzureOperationFailed; nothing changes', async () => {
@@ -423,6 +509,7 @@ describe('runbook activities against the emulator', function () {
           memberDatabaseIds: allMembers,
           method: 'force-link',
           pollIntervalMs: POLL_MS,
+          ...signed('approval-rejoin'),
         }),
       );
       assert.equal(r.skipped, false);
@@ -441,6 +528,7 @@ describe('runbook activities against the emulator', function () {
           memberDatabaseIds: allMembers,
           method: 'force-link',
           pollIntervalMs: POLL_MS,
+          ...signed('approval-rejoin'),
         }),
       );
       assert.equal(again.skipped, true);
@@ -455,6 +543,7 @@ describe('runbook activities against the emulator', function () {
           failedDatabaseId: dbId('southeastasia'),
           survivorDatabaseIds: [dbId('eastus'), dbId('westeurope')],
           pollIntervalMs: POLL_MS,
+          ...signed('approval-unlink'),
         }),
       );
       await emulator.faults.restore('southeastasia');
@@ -471,6 +560,7 @@ describe('runbook activities against the emulator', function () {
           memberDatabaseIds: allMembers,
           method: 'recreate',
           pollIntervalMs: POLL_MS,
+          ...signed('approval-rejoin'),
         }),
       );
       assert.equal(r.skipped, false);
@@ -485,77 +575,6 @@ describe('runbook activities against the emulator', function () {
       } finally {
         after.destroy();
       }
-    });
-  });
-
-  describe('escalation webhook', () => {
-    let server: Server;
-    let url: string;
-    const received: { headers: IncomingMessage['headers']; body: string }[] = [];
-    let answer = 204;
-
-    before(async () => {
-      server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          received.push({ headers: req.headers, body });
-          if (req.url === '/hang') return; // never answers
-          res.writeHead(answer).end();
-        });
-      });
-      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    });
-    after(async () => {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
-    });
-
-    it('POSTs the JSON body to the webhook', async () => {
-      const body = { gate: 'approval-unlink', group: 'leaderboard', howToApprove: 'geofailover approve leaderboard' };
-      const r = await run(() => acts.notifyEscalation({ webhook: `${url}/hook`, body }));
-      assert.equal(r.delivered, true);
-      assert.equal(received.length, 1);
-      assert.match(String(received[0]!.headers['content-type']), /application\/json/);
-      assert.deepEqual(JSON.parse(received[0]!.body), body);
-    });
-
-    it('reports delivered:false, without failing, for an unreachable, failing or hanging webhook', async () => {
-      const closed = createServer();
-      await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
-      const deadPort = (closed.address() as AddressInfo).port;
-      await new Promise((r) => closed.close(r));
-      const unreachable = await run(() =>
-        acts.notifyEscalation({ webhook: `http://127.0.0.1:${deadPort}/hook`, body: { gate: 'x' } }),
-      );
-      assert.equal(unreachable.delivered, false);
-      assert.ok(unreachable.error, 'says why');
-
-      answer = 500;
-      const failing = await run(() => acts.notifyEscalation({ webhook: `${url}/hook`, body: { gate: 'x' } }));
-      assert.equal(failing.delivered, false);
-      assert.match(failing.error ?? '', /500/);
-
-      const quick = createNotificationActivities({ webhookTimeoutMs: 300 });
-      const started = Date.now();
-      const hanging = await run(() => quick.notifyEscalation({ webhook: `${url}/hang`, body: { gate: 'x' } }));
-      assert.equal(hanging.delivered, false);
-      assert.ok(Date.now() - started < 3000, 'bounded by the timeout');
-    });
-
-    it('logs the escalation when no webhook is configured', async () => {
-      const entries: LogEntry[] = [];
-      const logger = new DefaultLogger('INFO', (e) => entries.push(e));
-      const r = await run(
-        () => acts.notifyEscalation({ body: { gate: 'approval-rejoin', group: 'leaderboard' } }),
-        env(undefined, logger),
-      );
-      assert.equal(r.delivered, false);
-      assert.ok(
-        entries.some((e) => /escalation/i.test(e.message) && JSON.stringify(e.meta).includes('approval-rejoin')),
-        'the escalation is in the log',
-      );
     });
   });
 });
