@@ -86,6 +86,7 @@ export class ApprovalGate {
   escalatesAt?: string;
   escalatedAt?: string;
   expiresAt?: string;
+  escalation?: GateRecord['escalation'];
 
   constructor(
     readonly name: string,
@@ -154,6 +155,7 @@ export class ApprovalGate {
       votes: [...this.votes],
       request: this.request,
       escalatedAt: this.escalatedAt,
+      ...(this.escalation ? { escalation: this.escalation } : {}),
       outcome: this.outcome,
       decidedAt: this.decidedAt,
     };

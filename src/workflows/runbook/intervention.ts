@@ -79,6 +79,7 @@ export class InterventionGate {
   escalatesAt?: string;
   escalatedAt?: string;
   expiresAt?: string;
+  escalation?: GateRecord['escalation'];
 
   constructor(
     readonly step: StepName,
@@ -195,6 +196,7 @@ export class InterventionGate {
       votes: this.skipGates.flatMap((g) => g.votes),
       request: { failure: this.failure },
       escalatedAt: this.escalatedAt,
+      ...(this.escalation ? { escalation: this.escalation } : {}),
       outcome: this.outcome,
       decidedAt: this.decidedAt,
       interventions: this.interventions.map((i) => ({ ...i })),

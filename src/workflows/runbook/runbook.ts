@@ -242,11 +242,21 @@ export class Runbook {
       region: this.region,
     });
     log.warn(notice.message, { gate: gate.name });
+    // Recorded on the gate either way: the evidence says whether people were actually told.
     try {
-      await this.acts.notifyEscalation({ group: this.group.name, body: notice.body });
+      const sent = await this.acts.notifyEscalation({ group: this.group.name, body: notice.body });
+      gate.escalation = {
+        delivered: sent.delivered,
+        attempts: sent.attempts,
+        ...(sent.target !== undefined ? { target: sent.target } : {}),
+        ...(sent.error !== undefined ? { error: sent.error } : {}),
+      };
+      if (!sent.delivered) log.error(`escalation of ${gate.name} was not delivered: ${sent.error ?? 'no reason'}`);
     } catch (err) {
       if (isCancellation(err)) throw err;
-      log.error(`escalation of ${gate.name} could not be delivered: ${describeFailure(err).message}`);
+      const error = describeFailure(err).message;
+      gate.escalation = { delivered: false, error };
+      log.error(`escalation of ${gate.name} could not be delivered: ${error}`);
     }
   }
 
