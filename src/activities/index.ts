@@ -4,6 +4,7 @@ import { createDataPlaneActivities } from './data-plane';
 import { createGeoReplicationActivities } from './geo-replication';
 import { createMembershipActivities } from './membership';
 import { createNotificationActivities } from './notification';
+import { createPolicyActivities, type PolicySource } from './policy';
 import { createProbeActivities as createProbes } from './probe';
 import { createTrafficActivities } from './traffic';
 import type { GeofailoverActivities, ProbeActivities } from './types';
@@ -25,11 +26,17 @@ export interface ActivityDependencies {
   escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
   /** how long links may take to read as expected after force-unlink or rejoin; default 60 s */
   verifyTimeoutMs?: number;
+  /**
+   * The worker's own policy per group (from its configuration): what the runbook acts under, and what the
+   * destructive activities check signed statements against. Without it they refuse to act.
+   */
+  policies?: PolicySource;
 }
 
 /** Every activity the main worker (task queue `geofailover`) registers, built from injected clients. */
 export function createActivities(deps: ActivityDependencies): GeofailoverActivities {
   return {
+    ...createPolicyActivities(deps),
     ...createMembershipActivities(deps),
     ...createDataPlaneActivities(deps),
     ...createTrafficActivities(deps),

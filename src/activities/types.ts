@@ -1,3 +1,4 @@
+import type { Authorization, PolicyLookup } from '../contract/policy';
 import type { EndpointRef } from '../contract/runbook';
 import type { GroupMember } from '../contract/readiness';
 import type { MemberSnapshot } from '../contract/types';
@@ -95,6 +96,10 @@ export interface TrafficActivities {
     profileId: string;
     endpoint: EndpointRef;
     status: 'Enabled' | 'Disabled';
+    /** the group whose policy authorizes the change (its profile and endpoint must be these) */
+    group: string;
+    /** the commander's signed start of the calling run */
+    authorization: Authorization;
   }): Promise<{ before: ProfileSnapshot; after: ProfileSnapshot; changed: boolean }>;
 }
 
@@ -110,6 +115,10 @@ export interface GeoReplicationActivities {
     failedDatabaseId: string;
     survivorDatabaseIds: string[];
     pollIntervalMs?: number;
+    /** the group whose policy authorizes the unlink */
+    group: string;
+    /** the signed start and a quorum of signed approval-unlink approvals of the calling run */
+    authorization: Authorization;
   }): Promise<{
     skipped: boolean;
     calledOn?: string;
@@ -127,6 +136,10 @@ export interface GeoReplicationActivities {
     memberDatabaseIds: string[];
     method: 'force-link' | 'recreate';
     pollIntervalMs?: number;
+    /** the group whose policy authorizes the rejoin */
+    group: string;
+    /** the signed start and a quorum of signed approval-rejoin approvals of the calling run */
+    authorization: Authorization;
   }): Promise<{ skipped: boolean }>;
 }
 
@@ -149,8 +162,15 @@ export interface NotificationActivities {
   }>;
 }
 
+/** The worker's own policy: the runbook's only source of groups, people, roles, quorums and durations. */
+export interface PolicyActivities {
+  /** The named group's policy from the worker's configuration, with its digest; `found: false` with a reason. */
+  loadPolicy(input: { group: string }): Promise<PolicyLookup>;
+}
+
 /** Every activity the main worker registers. */
-export type GeofailoverActivities = MembershipActivities &
+export type GeofailoverActivities = PolicyActivities &
+  MembershipActivities &
   DataPlaneActivities &
   TrafficActivities &
   GeoReplicationActivities &
