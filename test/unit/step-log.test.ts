@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { STEP_NAMES } from '../../src/contract/names';
-import { StepLog } from '../../src/workflows/runbook/step-log';
+import { MAX_REFUSALS_KEPT, StepLog } from '../../src/workflows/runbook/step-log';
 
 describe('step log (pure)', () => {
   let tick = 0;
@@ -50,8 +50,30 @@ describe('step log (pure)', () => {
   });
 
   it('keeps refused attempts on the step', () => {
-    log.refuse('approval-unlink', { by: 'mallory', action: 'approve', via: 'decide', reason: 'no', at: 't' });
-    assert.equal(log.get('approval-unlink').refusedAttempts?.[0]?.by, 'mallory');
+    log.refuse('approval-unlink', {
+      by: 'mallory (unverified)',
+      action: 'approve',
+      via: 'decide',
+      reason: 'no',
+      at: 't',
+    });
+    assert.equal(log.get('approval-unlink').refusedAttempts?.[0]?.by, 'mallory (unverified)');
+    assert.equal(log.get('approval-unlink').refusedTotal, 1);
+  });
+
+  it('keeps the first refused attempts of a step and counts the rest', () => {
+    for (let i = 0; i < MAX_REFUSALS_KEPT + 15; i++) {
+      log.refuse('approval-unlink', { by: `p${i}`, action: 'approve', via: 'signal', reason: 'no', at: 't' });
+    }
+    const record = log.get('approval-unlink');
+    assert.equal(MAX_REFUSALS_KEPT, 20);
+    assert.equal(record.refusedAttempts?.length, MAX_REFUSALS_KEPT);
+    assert.equal(record.refusedTotal, MAX_REFUSALS_KEPT + 15);
+    assert.deepEqual(record.refusedAttempts?.map((r) => r.by).slice(0, 2), ['p0', 'p1']);
+    const snapshot = log.snapshot().find((s) => s.step === 'approval-unlink');
+    assert.equal(snapshot?.refusedAttempts?.length, MAX_REFUSALS_KEPT);
+    snapshot?.refusedAttempts?.pop();
+    assert.equal(log.get('approval-unlink').refusedAttempts?.length, MAX_REFUSALS_KEPT, 'a snapshot is a copy');
   });
 
   it('marks what never ran as skipped, with the reason', () => {
