@@ -244,7 +244,11 @@ export class RunbookState {
       fingerprint: check.fingerprint,
       proof: payload.proof as Proof,
     });
-    if (!result.accepted) return refuse(result.reason ?? 'refused', gate.step, gate.name);
+    if (!result.accepted) {
+      // The signature verified: the refusal names the signer as such.
+      const reason = result.reason ?? 'refused';
+      return this.refuse({ by: check.signer, action: decision, via, reason, gate: gate.name }, gate.step, true);
+    }
     this.usedNonces.add(check.statement.nonce);
     return result;
   }
