@@ -5,7 +5,13 @@
  */
 import type { WorkflowBundle } from '@temporalio/worker';
 import type { LoadedHistory } from './history';
-import { defaultEvidenceDir, writeEvidencePackage, type EvidencePackage, type ReportFormat } from './package';
+import {
+  defaultEvidenceDir,
+  writeEvidencePackage,
+  type EvidencePackage,
+  type PackageSigningKey,
+  type ReportFormat,
+} from './package';
 import { replayHistory } from './replay';
 import { buildEvidenceReport } from './report/model';
 import type { AuditOutput, EvidenceReport } from './report/schema';
@@ -21,6 +27,8 @@ export interface AuditOptions {
   bundle?: WorkflowBundle;
   /** what `bundle` is, for the report */
   against?: string;
+  /** sign SHA256SUMS with this key (SHA256SUMS.sig) */
+  signKey?: PackageSigningKey;
 }
 
 export interface AuditResult {
@@ -45,6 +53,7 @@ export async function auditHistory(options: AuditOptions): Promise<AuditResult> 
     historyJson: loaded.json,
     dir: options.outDir ?? defaultEvidenceDir(loaded.workflowId),
     ...(options.formats ? { formats: options.formats } : {}),
+    ...(options.signKey ? { signKey: options.signKey } : {}),
   });
   return { report, package: pkg };
 }
@@ -56,7 +65,13 @@ export function auditOutput(result: AuditResult): AuditOutput {
     workflowId: report.workflow.workflowId,
     verdict: report.replay.verdict,
     partial: report.partial,
-    package: { dir: result.package.dir, files: result.package.files, totalBytes: result.package.totalBytes },
+    package: {
+      dir: result.package.dir,
+      files: result.package.files,
+      totalBytes: result.package.totalBytes,
+      signatures: result.package.signatures,
+      ...(result.package.signedBy ? { signedBy: result.package.signedBy } : {}),
+    },
   };
   if (report.workflow.runId) out.runId = report.workflow.runId;
   if (report.replay.mismatch) out.mismatch = report.replay.mismatch;

@@ -177,8 +177,15 @@ export function historyWorkflowId(history: History): string | undefined {
   const started = startedAttributes(history);
   if (!started) return undefined;
   if (started.workflowId) return started.workflowId;
-  const input = decodeFirst(started.input) as { group?: { name?: unknown } } | undefined;
-  const group = typeof input?.group?.name === 'string' ? input.group.name : undefined;
+  // The input names its group (older histories carried the whole definition).
+  const input = decodeFirst(started.input) as { group?: unknown } | undefined;
+  const named = input?.group;
+  const group =
+    typeof named === 'string'
+      ? named
+      : typeof named === 'object' && named !== null && typeof (named as { name?: unknown }).name === 'string'
+        ? (named as { name: string }).name
+        : undefined;
   if (!group) return undefined;
   const type = started.workflowType?.name;
   if (type === WORKFLOW_TYPES.failoverRunbook) return workflowIds.failover(group);

@@ -19,6 +19,7 @@ import { registerAudit } from './commands/audit';
 import { registerApprove } from './commands/approve';
 import { registerDrill } from './commands/drill';
 import { registerIntervene } from './commands/intervene';
+import { registerKeys } from './commands/keys';
 import { registerReadiness } from './commands/readiness';
 import { registerRecovered } from './commands/recovered';
 import { registerRejoin } from './commands/rejoin';
@@ -124,6 +125,7 @@ export function buildProgram(
   registerAudit(program, ctx);
   registerDrill(program, ctx);
   registerRejoin(program, ctx);
+  registerKeys(program, ctx);
 
   const emulator = program
     .command('emulator')

@@ -1,9 +1,10 @@
 // `geofailover audit` as an auditor meets it: a real failoverRunbook (mocked activities, like
-// runbook-workflow.test.ts) runs to completion on the shared dev server, then the audit command fetches its
-// history, replays it and writes the evidence package, which is checked file by file.
+// runbook-workflow.test.ts, every action signed) runs to completion on the shared dev server, then the audit
+// command fetches its history, replays it and writes the evidence package, which is checked file by file:
+// ssh-keygen accepts every decision, and `audit --verify` passes it untouched and fails it edited.
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,19 +17,23 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { Command } from 'commander';
 import { formatMs } from '../../src/audit/report/format';
-import type { EvidenceReport } from '../../src/audit/report/schema';
+import type { AuditVerifyOutput, EvidenceReport } from '../../src/audit/report/schema';
 import { registerAudit } from '../../src/cli/commands/audit';
+import { allowedSigners } from '../../src/signing/allowed-signers';
+import { generateKeyPair, readPrivateKey } from '../../src/signing/node-keys';
 import { CliContext } from '../../src/cli/context';
 import { statusQuery } from '../../src/contract/messages';
 import { probeTaskQueue, STEP_NAMES } from '../../src/contract/names';
 import { startFailover } from '../../src/starter';
 import { runScenario, type ScenarioRun } from '../helpers/history-scenarios';
+import { APPROVERS, peopleConfig } from '../helpers/people';
 import { FakeGroup, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { getTestEnv, getWorkflowBundle, uniqueName, uniqueTaskQueue } from '../helpers/temporal';
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'geofailover.js');
 const PACKAGE = ['report.md', 'report.html', 'report.json', 'history.json', 'SHA256SUMS'];
+const EXAMPLE = path.join(ROOT, 'geofailover.config.example.json');
 
 interface CliRun {
   code: number | null;
@@ -48,6 +53,8 @@ function temporalEnv(): Record<string, string | undefined> {
     TEMPORAL_PROFILE: undefined,
     TEMPORAL_API_KEY: undefined,
     TEMPORAL_TLS: undefined,
+    GEOFAILOVER_CONFIG: undefined,
+    GEOFAILOVER_EVIDENCE_KEY: undefined,
   };
 }
 
@@ -112,14 +119,54 @@ const validateReport = ajv.compile(
 const validateOutput = ajv.compile(
   JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'cli-audit.schema.json'), 'utf8')) as object,
 );
+const validateVerifyOutput = ajv.compile(
+  JSON.parse(readFileSync(path.join(ROOT, 'schemas', 'cli-audit-verify.schema.json'), 'utf8')) as object,
+);
+
+/** The decisions in a package's signatures/ folder: NN-<action>-<signer>. */
+function decisionFiles(dir: string): string[] {
+  return readdirSync(path.join(dir, 'signatures'))
+    .filter((f) => f.endsWith('.statement'))
+    .map((f) => f.slice(0, -'.statement'.length))
+    .sort();
+}
+
+/** `ssh-keygen -Y verify` of one decision, run inside signatures/ exactly as VERIFY.md says. */
+function sshKeygenVerify(dir: string, file: string, signer: string): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'ssh-keygen',
+      ['-Y', 'verify', '-f', 'allowed_signers', '-I', signer, '-n', 'geofailover', '-s', `${file}.sig`],
+      { cwd: path.join(dir, 'signatures'), stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(readFileSync(path.join(dir, 'signatures', `${file}.statement`)));
+  });
+}
 
 /** Everything an auditor checks in a package of the long-outage run. */
 async function assertPackage(dir: string, run: ScenarioRun): Promise<EvidenceReport> {
-  assert.deepEqual(readdirSync(dir).sort(), [...PACKAGE].sort(), 'the five files');
+  assert.deepEqual(readdirSync(dir).sort(), [...PACKAGE, 'signatures'].sort(), 'the five files and signatures/');
+  const decisions = decisionFiles(dir);
+  assert.deepEqual(
+    decisions,
+    ['01-start-sre-lead', '02-approve-sre-manager', '03-approve-data-owner', '04-approve-sre-manager'],
+    'the start and the three accepted approvals; not the refused self-approval, not the outsider',
+  );
   const { stdout } = await promisify(execFile)('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir });
   assert.deepEqual(
     stdout.trim().split('\n').sort(),
-    PACKAGE.filter((f) => f !== 'SHA256SUMS')
+    [
+      ...PACKAGE.filter((f) => f !== 'SHA256SUMS'),
+      'signatures/allowed_signers',
+      'signatures/VERIFY.md',
+      ...decisions.flatMap((f) => [`signatures/${f}.statement`, `signatures/${f}.sig`]),
+    ]
       .map((f) => `${f}: OK`)
       .sort(),
   );
@@ -146,21 +193,30 @@ async function assertPackage(dir: string, run: ScenarioRun): Promise<EvidenceRep
   assert.equal(votes.length, 3, 'two unlink approvals and one rejoin approval');
   for (const vote of votes) {
     assert.ok(
-      md.includes(`| ${vote.approver} | ${vote.decision} | ${vote.via} | ${vote.at} |`),
-      `approval ${JSON.stringify(vote)}`,
+      md.includes(
+        `| ${vote.approver} | ${vote.decision} | ${vote.via} | ${vote.at} | ${vote.fingerprint} | **verified** |`,
+      ),
+      `approval ${JSON.stringify({ ...vote, proof: undefined })}`,
     );
   }
   const refused = run.result.status.steps.flatMap((s) => s.refusedAttempts ?? []);
   assert.deepEqual(
-    refused.map((r) => r.by).sort(),
+    refused.map((r) => r.by.replace(' (unverified)', '')).sort(),
     ['mallory', 'sre-lead'],
     'the self-approval (four-eyes) and the stranger',
+  );
+  const mallory = report.decisions.find((d) => d.actor === 'mallory');
+  assert.deepEqual([mallory?.verdict, mallory?.signature.verified], ['refused', false], 'the outsider is refused');
+  assert.ok(
+    report.decisions.filter((d) => d.verdict === 'accepted').every((d) => d.signature.verified),
+    "every accepted decision verified by the auditor's own check",
   );
   for (const r of refused)
     assert.ok(md.includes(`| ${r.at} | approval-unlink | ${r.by} | ${r.action} | ${r.via} |`), `refused ${r.by}`);
   assert.match(md, /four-eyes/);
   assert.ok(md.includes(`Measured RTO | ${formatMs(run.result.rtoMs ?? -1)}`), 'the RTO');
   assert.ok(md.includes('mallory@geofailover-recorder'), 'the Temporal identity of each decision');
+  assert.match(md, /Temporal identity \(self-declared\)/, 'shown as what it is: self-declared');
   assert.ok(md.includes(input.trafficManager.profileId), 'the config acted on');
 
   const html = readFileSync(path.join(dir, 'report.html'), 'utf8');
@@ -207,9 +263,16 @@ describe('geofailover audit (end to end)', function () {
     assert.equal(result.code, 0, show(result));
     assert.match(result.stdout, /replay: VERIFIED/);
     assert.ok(result.stdout.includes(`evidence package: ${out}`), show(result));
+    assert.match(result.stdout, /signatures: 4 signed decision\(s\)/);
+    assert.match(result.stdout, /SHA256SUMS\.sig: not written, the package is unsigned/);
     for (const file of PACKAGE) assert.match(result.stdout, new RegExp(`${file}\\s+\\d+(\\.\\d)? k?B`), file);
     const report = await assertPackage(out, run);
-    const sizes = readdirSync(out).map((f) => `${f} ${readFileSync(path.join(out, f)).length} B`);
+    const sizes = readdirSync(out, { recursive: true, withFileTypes: true })
+      .filter((f) => f.isFile())
+      .map((f) => {
+        const file = path.relative(out, path.join(f.parentPath, f.name));
+        return `${file} ${readFileSync(path.join(out, file)).length} B`;
+      });
     process.stderr.write(`      evidence package (${report.workflow.historyEvents} events): ${sizes.join(', ')}\n`);
   });
 
@@ -222,10 +285,129 @@ describe('geofailover audit (end to end)', function () {
 
     const json = await runBin(['audit', run.workflowId, '--out', path.join(tempDir, 'bin-json'), '--json']);
     assert.equal(json.code, 0, show(json));
-    const doc = JSON.parse(json.stdout) as { verdict: string; package: { files: unknown[] } };
+    const doc = JSON.parse(json.stdout) as { verdict: string; package: { files: unknown[]; signatures: number } };
     assert.ok(validateOutput(doc), ajv.errorsText(validateOutput.errors));
     assert.equal(doc.verdict, 'verified');
-    assert.equal(doc.package.files.length, 5);
+    assert.equal(doc.package.signatures, 4);
+    assert.equal(
+      doc.package.files.length,
+      5 + 2 + 2 * 4,
+      'reports, history, SUMS, allowed_signers, VERIFY.md, 4 pairs',
+    );
+  });
+
+  it('ssh-keygen -Y verify accepts every decision of the package, with the commands VERIFY.md gives', async () => {
+    const dir = path.join(tempDir, 'in-process');
+    const verifyMd = readFileSync(path.join(dir, 'signatures', 'VERIFY.md'), 'utf8');
+    const allowed = readFileSync(path.join(dir, 'signatures', 'allowed_signers'), 'utf8');
+    const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8')) as EvidenceReport;
+    assert.equal(allowed, allowedSigners(report.policy?.people ?? {}), "the recorded policy's people");
+    for (const file of decisionFiles(dir)) {
+      const signer = file.replace(/^\d+-[A-Za-z]+-/, '');
+      const command = `ssh-keygen -Y verify -f allowed_signers -I ${signer} -n geofailover -s ${file}.sig < ${file}.statement`;
+      assert.ok(verifyMd.includes(command), `VERIFY.md: ${command}`);
+      const result = await sshKeygenVerify(dir, file, signer);
+      assert.equal(result.code, 0, `${file}\n${show(result)}`);
+      assert.match(result.stdout, new RegExp(`Good "geofailover" signature for ${signer} with ED25519 key SHA256:`));
+    }
+  });
+
+  it('a signed package: audit --verify passes it untouched, and fails it after an edit, naming the file', async () => {
+    // The auditor's key, and a configuration whose people are the run's people plus the auditor.
+    const pair = generateKeyPair('auditor@geofailover-tests');
+    const keyFile = path.join(tempDir, 'auditor.key');
+    writeFileSync(keyFile, pair.privateKeyPem, { mode: 0o600 });
+    const config = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
+    delete config.$schema;
+    config.people = { ...peopleConfig(APPROVERS), auditor: { keys: [pair.publicKeyLine] } };
+    const configFile = path.join(tempDir, 'auditor-config.json');
+    writeFileSync(configFile, JSON.stringify(config, null, 2));
+    const fingerprint = (await promisify(execFile)('ssh-keygen', ['-l', '-f', keyFile])).stdout.split(' ')[1];
+
+    const dir = path.join(tempDir, 'signed');
+    const audit = await runBin(['audit', run.workflowId, '--out', dir, '--sign-key', keyFile]);
+    assert.equal(audit.code, 0, show(audit));
+    assert.ok(audit.stdout.includes(`SHA256SUMS.sig: signed with key ${fingerprint}`), show(audit));
+    assert.equal(readPrivateKey(pair.privateKeyPem).publicKeyLine.split(' ')[1], pair.publicKeyLine.split(' ')[1]);
+
+    // The auditor's allowed_signers, exported from the configuration.
+    const allowed = path.join(tempDir, 'trusted_signers');
+    const exported = await runBin(['keys', 'allowed-signers', '--config', configFile, '--out', allowed]);
+    assert.equal(exported.code, 0, show(exported));
+    assert.match(readFileSync(allowed, 'utf8'), /^auditor namespaces="geofailover" ssh-ed25519 AAAA/m);
+    const sumsSig = await promisify(execFile)(
+      'sh',
+      ['-c', `ssh-keygen -Y verify -f ${allowed} -I auditor -n geofailover -s SHA256SUMS.sig < SHA256SUMS`],
+      { cwd: dir },
+    );
+    assert.match(sumsSig.stdout, /Good "geofailover" signature for auditor/);
+
+    const byConfig = await runBin(['audit', '--verify', dir, '--config', configFile, '--json']);
+    assert.equal(byConfig.code, 0, show(byConfig));
+    const doc = JSON.parse(byConfig.stdout) as AuditVerifyOutput;
+    assert.ok(validateVerifyOutput(doc), ajv.errorsText(validateVerifyOutput.errors));
+    assert.equal(doc.verified, true);
+    assert.equal(doc.sumsSignature.status, 'verified');
+    assert.equal(doc.sumsSignature.status === 'verified' && doc.sumsSignature.signer, 'auditor');
+    assert.equal(doc.report.status, 'matches');
+    assert.deepEqual(
+      doc.decisions.map((d) => [d.ok, d.trusted]),
+      [
+        [true, true],
+        [true, true],
+        [true, true],
+        [true, true],
+      ],
+    );
+    const text = await runBin(['audit', '--verify', dir, '--allowed-signers', allowed]);
+    assert.equal(text.code, 0, show(text));
+    assert.match(text.stdout, /package: VERIFIED/);
+    assert.match(text.stdout, /SHA256SUMS\.sig: signed by auditor/);
+
+    const untrusted = await runBin(['audit', '--verify', dir]);
+    assert.equal(untrusted.code, 1, show(untrusted));
+    assert.match(untrusted.stdout, /no trusted signers/);
+
+    const edits: [string, string, (t: string) => string][] = [
+      ['history.json', 'history.json', (t) => t.replace('mallory@geofailover-recorder', 'alice@geofailover-recorder')],
+      ['report.json', 'report.json', (t) => t.replace('"verdict": "refused"', '"verdict": "accepted"')],
+      [
+        'a statement',
+        'signatures/03-approve-data-owner.statement',
+        (t) => t.replace('"comment":"agreed"', '"comment":"agreed, reluctantly"'),
+      ],
+    ];
+    for (const [what, file, edit] of edits) {
+      const copy = path.join(tempDir, `edited-${what.replace(/\W/g, '-')}`);
+      cpSync(dir, copy, { recursive: true });
+      const target = path.join(copy, file);
+      const before = readFileSync(target, 'utf8');
+      const after = edit(before);
+      assert.notEqual(after, before, `${what}: the edit applies`);
+      writeFileSync(target, after);
+      const checked = await runBin(['audit', '--verify', copy, '--config', configFile, '--json']);
+      assert.equal(checked.code, 1, `${what}\n${show(checked)}`);
+      const failed = JSON.parse(checked.stdout) as AuditVerifyOutput;
+      assert.ok(validateVerifyOutput(failed), ajv.errorsText(validateVerifyOutput.errors));
+      assert.equal(failed.verified, false);
+      assert.ok(
+        failed.failures.some((f) => f.file === file && f.message.includes(file)),
+        `${what}: a failure naming ${file}\n${JSON.stringify(failed.failures, null, 1)}`,
+      );
+    }
+  });
+
+  it('keys generate writes a key pair ssh-keygen reads, and prints its people entry', async () => {
+    const out = path.join(tempDir, 'keys', 'alice.key');
+    const made = await runBin(['keys', 'generate', '--name', 'alice', '--out', out, '--json']);
+    assert.equal(made.code, 0, show(made));
+    const doc = JSON.parse(made.stdout);
+    assert.deepEqual(Object.keys(doc.people), ['alice']);
+    const listed = await promisify(execFile)('ssh-keygen', ['-l', '-f', out]);
+    assert.ok(listed.stdout.includes(doc.fingerprint), listed.stdout);
+    const again = await runBin(['keys', 'generate', '--name', 'alice', '--out', out]);
+    assert.equal(again.code, 1, show(again));
+    assert.match(again.stderr, /already exist/);
   });
 
   it('audits an exported history file the same way, storing it byte for byte', async () => {
@@ -235,7 +417,7 @@ describe('geofailover audit (end to end)', function () {
     const out = path.join(tempDir, 'from-file');
     const result = await auditInProcess(['--history', file, '--out', out, '--format', 'json,md']);
     assert.equal(result.code, 0, show(result));
-    assert.deepEqual(readdirSync(out).sort(), ['SHA256SUMS', 'history.json', 'report.json', 'report.md']);
+    assert.deepEqual(readdirSync(out).sort(), ['SHA256SUMS', 'history.json', 'report.json', 'report.md', 'signatures']);
     assert.equal(readFileSync(path.join(out, 'history.json'), 'utf8'), exported);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8')) as EvidenceReport;
     assert.equal(report.source.kind, 'file');

@@ -1,24 +1,25 @@
 // Real runs of the current runbook workflows with mocked activities (the e2e fakes), one per audit-worthy
 // path: shared by scripts/record-histories.ts (writes test/replay/histories/*.json) and the audit e2e test.
-// Each actor signals and decides through a client of their own, so the history carries their identity.
+// Every action is signed with the actor's key (test/helpers/people.ts), as the CLI signs it; each actor also
+// sends through a client of their own, so the history carries their (self-declared) Temporal identity.
 import { Client } from '@temporalio/client';
 import type { Connection, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
-import {
-  abortSignal,
-  approveSignal,
-  decideUpdate,
-  interveneSignal,
-  regionRecoveredSignal,
-} from '../../src/contract/messages';
 import { probeTaskQueue, WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
-import type { GroupDefinition, RejoinRunbookInput, RunbookResult } from '../../src/contract/runbook';
+import type {
+  FailoverRunbookInput,
+  GroupDefinition,
+  RejoinRunbookInput,
+  RunbookResult,
+} from '../../src/contract/runbook';
 import type { RunbookStatus } from '../../src/contract/types';
+import { startRequest } from '../../src/signing/payloads';
 import { startFailover } from '../../src/starter';
 import type { rejoinRunbook } from '../../src/workflows';
-import { FakeGroup, TEST_TUNING, testGroup, testInput } from './runbook-fakes';
+import { abortAs, COMMANDERS, decideAs, interveneAs, OUTSIDER, personKey, recoveredAs, voteSignalAs } from './people';
+import { FakeGroup, TEST_TUNING, testGroup } from './runbook-fakes';
 import { waitForStatus } from './runbook-status';
 import { uniqueTaskQueue } from './temporal';
 
@@ -95,7 +96,19 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
   const [failed, survivor] = options.regions;
   const group = groupFor(options, (g) => {
     if (scenario === 'long-outage-unlink-rejoin') g.quorum.unlink = 2;
+    // The manager who takes over by aborting must be a commander: only commanders may abort.
+    if (scenario === 'aborted') g.commanders = [...COMMANDERS, 'sre-manager'];
   });
+  const requester = COMMANDERS[0] as string;
+  /** The commander's signed start of this workflow, for the member of `region`, as `geofailover start` signs it. */
+  const signedRequest = (workflowId: string, region: string, reason: string) =>
+    startRequest(personKey(requester), {
+      actor: requester,
+      workflowId,
+      databaseId: group.members[region] ?? '',
+      region,
+      reason,
+    });
   const fake = new FakeGroup(group, failed);
   const taskQueue = uniqueTaskQueue('recorder');
   const workers = [
@@ -125,38 +138,48 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
       fake.unlinked = true;
       fake.failedAnswers = true;
       fake.endpointStatus[failed] = 'Disabled';
+      const workflowId = workflowIds.rejoin(group.name);
+      const reason = `${failed} is back after a long outage; rejoin it`;
       const input: RejoinRunbookInput = {
-        group,
+        group: group.name,
         region: failed,
-        reason: `${failed} is back after a long outage; rejoin it`,
-        requestedBy: 'sre-lead',
+        reason,
+        request: signedRequest(workflowId, failed, reason),
         tuning: TEST_TUNING,
       };
-      const handle = await as('sre-lead').workflow.start<typeof rejoinRunbook>(WORKFLOW_TYPES.rejoinRunbook, {
+      const handle = await as(requester).workflow.start<typeof rejoinRunbook>(WORKFLOW_TYPES.rejoinRunbook, {
         taskQueue,
-        workflowId: workflowIds.rejoin(group.name),
+        workflowId,
         args: [input],
       });
       await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate');
-      await as('data-owner')
-        .workflow.getHandle(handle.workflowId)
-        .executeUpdate(decideUpdate, {
-          args: [{ decision: 'approve', approver: 'data-owner', comment: 'data loss accepted' }],
-        });
+      await decideAs(
+        as('data-owner').workflow.getHandle(handle.workflowId),
+        'data-owner',
+        'approve',
+        'data loss accepted',
+      );
       return { handle, result: (await handle.result()) as RunbookResult };
     }
 
-    const input = { ...testInput(group, failed), reason: `${failed} region outage (recorded scenario ${scenario})` };
+    const reason = `${failed} region outage (recorded scenario ${scenario})`;
+    const input: FailoverRunbookInput = {
+      group: group.name,
+      failedRegion: failed,
+      reason,
+      request: signedRequest(workflowIds.failover(group.name), failed, reason),
+      tuning: TEST_TUNING,
+    };
     if (scenario === 'rejected-unlink' || scenario === 'long-outage-unlink-rejoin') fake.memoryPercent[survivor] = 95;
     if (scenario === 'intervention-retry') {
       fake.failures.setEndpointStatus = [FakeGroup.azureFailure('AzureBadRequest', 'BadRequest: endpoint is locked')];
     }
-    const started = await startFailover(as('sre-lead'), input, { taskQueue });
-    const handle = as('sre-lead').workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+    const started = await startFailover(as(requester), input, { taskQueue });
+    const handle = as(requester).workflow.getHandle(started.workflowId, started.firstExecutionRunId);
     const handleOf = (actor: string): WorkflowHandle =>
       as(actor).workflow.getHandle(started.workflowId, started.firstExecutionRunId);
     const recover = async (): Promise<void> => {
-      await handleOf('sre-lead').signal(regionRecoveredSignal, { by: 'sre-lead', comment: `${failed} healthy again` });
+      await recoveredAs(handleOf(requester), requester, `${failed} healthy again`);
       fake.failedAnswers = true;
     };
 
@@ -167,49 +190,35 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         break;
       case 'long-outage-unlink-rejoin': {
         await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
-        // Refused: the requester approving their own incident (four-eyes), and someone who is no approver.
-        await handleOf('sre-lead').executeUpdate(decideUpdate, {
-          args: [{ decision: 'approve', approver: 'sre-lead' }],
-        });
-        await handleOf('mallory').signal(approveSignal, { approver: 'mallory', comment: 'let me help' });
+        // Refused: the requester approving their own incident (four-eyes, though properly signed), and an
+        // outsider whose key is in no policy (her signature cannot verify).
+        await decideAs(handleOf(requester), requester, 'approve');
+        await voteSignalAs(handleOf(OUTSIDER), OUTSIDER, 'approve', 'let me help');
         // Accepted: two distinct approvers, one by signal (as `temporal workflow signal` does), one by update.
-        await handleOf('sre-manager').signal(approveSignal, { approver: 'sre-manager', comment: 'memory is critical' });
+        await voteSignalAs(handleOf('sre-manager'), 'sre-manager', 'approve', 'memory is critical');
         await waitForStatus(handle, (s) => s.openGate?.approvals.length === 1, 'first approval');
-        await handleOf('data-owner').executeUpdate(decideUpdate, {
-          args: [{ decision: 'approve', approver: 'data-owner', comment: 'agreed' }],
-        });
+        await decideAs(handleOf('data-owner'), 'data-owner', 'approve', 'agreed');
         await waitForStatus(handle, (s) => stepIs(s, 'force-unlink', 'succeeded'), 'force-unlink');
         fake.failedAnswers = true; // the member answers again: no signal needed
         await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate');
-        await handleOf('sre-manager').executeUpdate(decideUpdate, {
-          args: [{ decision: 'approve', approver: 'sre-manager', comment: 'rejoin now' }],
-        });
+        await decideAs(handleOf('sre-manager'), 'sre-manager', 'approve', 'rejoin now');
         break;
       }
       case 'rejected-unlink':
         await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
-        await handleOf('data-owner').executeUpdate(decideUpdate, {
-          args: [{ decision: 'reject', approver: 'data-owner', comment: 'the region is coming back' }],
-        });
+        await decideAs(handleOf('data-owner'), 'data-owner', 'reject', 'the region is coming back');
         await waitForStatus(handle, (s) => !s.openGate && s.currentStep === 'await-recovery', 'back to watching');
         fake.failedAnswers = true;
         break;
       case 'intervention-retry':
         await waitForStatus(handle, (s) => s.openGate?.gate === 'intervention:traffic-reroute', 'intervention');
-        await handleOf('sre-lead').signal(interveneSignal, {
-          action: 'retry',
-          by: 'sre-lead',
-          comment: 'lock removed',
-        });
+        await interveneAs(handleOf(requester), requester, 'retry', 'lock removed');
         await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
         await recover();
         break;
       case 'aborted':
         await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
-        await handleOf('sre-manager').signal(abortSignal, {
-          by: 'sre-manager',
-          reason: 'handing over to the manual runbook',
-        });
+        await abortAs(handleOf('sre-manager'), 'sre-manager', 'handing over to the manual runbook');
         break;
     }
     return { handle, result: (await handle.result()) as RunbookResult };

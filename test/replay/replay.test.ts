@@ -34,6 +34,12 @@ const EXPECTED: Record<string, { type: string; outcome: string; check?: (r: Runb
     check: (r) => {
       assert.equal(r.status.steps.find((s) => s.step === 'force-unlink')?.status, 'succeeded');
       assert.equal(r.status.steps.find((s) => s.step === 'approval-rejoin')?.status, 'succeeded');
+      // The outsider's approval, signed with a key in no policy, stays refused in the recording.
+      const refused = r.status.steps.flatMap((s) => s.refusedAttempts ?? []);
+      assert.ok(
+        refused.some((a) => a.by.startsWith('mallory') && /not a person/.test(a.reason)),
+        JSON.stringify(refused),
+      );
     },
   },
   'rejected-unlink': {
@@ -123,7 +129,8 @@ describe('stored histories replay against the current workflow code', function (
 
     it('leaves the histories of workflows it did not change verified', async () => {
       const loaded = readHistoryFile(path.join(DIR, 'rejoin-runbook.json'));
-      const verdict = await replayHistory(loaded.history, { bundle: changed });
+      // The workflow id matters: the signed start names it, and a replay under another id is refused.
+      const verdict = await replayHistory(loaded.history, { bundle: changed, workflowId: loaded.workflowId });
       assert.equal(verdict.verdict, 'verified', verdict.mismatch?.message);
     });
   });

@@ -1,22 +1,31 @@
 // The evidence report built from stored histories (no server, no replay: the verdict is given): what an
-// auditor reads in each scenario, the partial report of a runbook still running, escaping, the schema, and
-// the package on disk.
+// auditor reads in each scenario, every signature checked again, the partial report of a runbook still
+// running, escaping, the schema, and the package on disk: signatures ssh-keygen accepts, and `--verify`.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
-import { HistoryError, loadedHistory, parseHistoryJson, readHistoryFile } from '../../src/audit/history';
+import {
+  HistoryError,
+  historyWorkflowId,
+  loadedHistory,
+  parseHistoryJson,
+  readHistoryFile,
+} from '../../src/audit/history';
 import { defaultEvidenceDir, parseFormats, writeEvidencePackage } from '../../src/audit/package';
 import { describeMismatch, type ReplayVerdict } from '../../src/audit/replay';
 import { renderHtml } from '../../src/audit/report/html';
 import { renderMarkdown } from '../../src/audit/report/markdown';
 import { buildEvidenceReport } from '../../src/audit/report/model';
 import { evidenceReportSchema, type EvidenceReport } from '../../src/audit/report/schema';
+import { parseAllowedSigners, verifyPackage } from '../../src/audit/verify';
 import type { History } from '../../src/audit/history';
+import { generateKeyPair, readPrivateKey } from '../../src/signing/node-keys';
 
 const ROOT = path.resolve(__dirname, '../..');
 const HISTORIES = path.join(ROOT, 'test', 'replay', 'histories');
@@ -42,7 +51,8 @@ function rawHistory(name: string): { events: Record<string, any>[] } {
 function report(history: History, replay: ReplayVerdict = VERIFIED): EvidenceReport {
   const built = buildEvidenceReport(history, {
     replay,
-    workflowId: 'failover/leaderboard',
+    // The signed statements name the workflow: the report is built for the id the history belongs to.
+    workflowId: historyWorkflowId(history) ?? 'failover/leaderboard',
     source: { kind: 'file', file: 'x.json' },
   });
   assert.ok(
@@ -61,6 +71,11 @@ describe('evidence report model', () => {
     const r = stored('short-outage');
     assert.equal(r.partial, false);
     assert.equal(r.request.requestedBy, 'sre-lead');
+    assert.equal(r.request.signature.verified, true, r.request.signature.reason);
+    assert.match(r.request.signature.fingerprint ?? '', /^SHA256:/);
+    assert.equal(r.request.policyDigest, r.policy?.digest);
+    assert.equal(r.policy?.digestMatches, true);
+    assert.deepEqual(Object.keys(r.policy?.people ?? {}), ['data-owner', 'sre-lead', 'sre-manager']);
     assert.equal(r.request.region, 'eastus');
     assert.equal((r.request.group as { name: string }).name, 'leaderboard');
     assert.equal(r.workflow.startedByIdentity, 'sre-lead@geofailover-recorder');
@@ -86,9 +101,17 @@ describe('evidence report model', () => {
     assert.equal(r.membership.after.find((m) => m.region === 'eastus')?.reachable, true);
     assert.deepEqual(r.finalState.servingEndpoints, ['eastus', 'westeurope', 'southeastasia']);
     assert.deepEqual(
-      r.decisions.map((d) => [d.name, d.actor, d.verdict]),
-      [['regionRecovered', 'sre-lead', 'accepted']],
+      r.decisions.map((d) => [d.name, d.actor, d.verdict, d.signature.signer, d.signature.verified]),
+      [['regionRecovered', 'sre-lead', 'accepted', 'sre-lead', true]],
     );
+    assert.deepEqual(
+      r.signatures.map((x) => x.file),
+      ['01-start-sre-lead', '02-regionRecovered-sre-lead'],
+    );
+    const md = renderMarkdown(r);
+    assert.match(md, /Requested by \| sre-lead \(signed start verified, key SHA256:/);
+    assert.match(md, /Temporal identity sre-lead@geofailover-recorder \(self-declared\)/);
+    assert.doesNotMatch(md, /recorded identity|identity the server recorded/i, 'the identity is not evidence');
   });
 
   it('rejected unlink gate: the rejection with approver and time, nothing unlinked', () => {
@@ -96,13 +119,19 @@ describe('evidence report model', () => {
     const gate = r.gates.find((g) => g.gate === 'approval-unlink');
     assert.equal(gate?.outcome, 'rejected');
     assert.deepEqual(
-      gate?.votes.map((v) => [v.approver, v.decision, v.via]),
-      [['data-owner', 'reject', 'decide']],
+      gate?.votes.map((v) => [v.approver, v.decision, v.via, v.verified]),
+      [['data-owner', 'reject', 'decide', true]],
     );
+    const vote = gate?.votes[0];
+    assert.equal(vote?.fingerprint, r.policy?.fingerprints['data-owner']?.[0], "data-owner's key signed it");
     assert.equal(stepOf(r, 'force-unlink')?.status, 'skipped');
     assert.equal(r.activities.filter((a) => a.type === 'forceUnlink').length, 0);
     const md = renderMarkdown(r);
-    assert.ok(md.includes(`| data-owner | reject | decide | ${gate?.votes[0]?.at} | the region is coming back |`));
+    assert.ok(
+      md.includes(
+        `| data-owner | reject | decide | ${vote?.at} | ${vote?.fingerprint} | **verified** | the region is coming back |`,
+      ),
+    );
   });
 
   it('intervention then retry: the failure, the answer, two attempts, the failed activity', () => {
@@ -111,9 +140,10 @@ describe('evidence report model', () => {
     assert.equal(gate?.gate, 'intervention:traffic-reroute');
     assert.equal(gate?.outcome, 'retry');
     assert.deepEqual(
-      gate?.interventions?.map((i) => [i.action, i.by]),
-      [['retry', 'sre-lead']],
+      gate?.interventions?.map((i) => [i.action, i.by, i.verified]),
+      [['retry', 'sre-lead', true]],
     );
+    assert.equal(gate?.interventions?.[0]?.fingerprint, r.policy?.fingerprints['sre-lead']?.[0]);
     assert.equal(stepOf(r, 'traffic-reroute')?.attempts, 2);
     const failed = r.activities.filter((a) => a.outcome === 'failed');
     assert.deepEqual(
@@ -130,8 +160,12 @@ describe('evidence report model', () => {
     assert.equal(r.outcome.outcome, 'aborted');
     assert.match(r.outcome.summary, /aborted by sre-manager \(handing over to the manual runbook\)/);
     assert.deepEqual(
-      r.decisions.map((d) => [d.name, d.actor, d.identity, d.verdict]),
-      [['abort', 'sre-manager', 'sre-manager@geofailover-recorder', 'accepted']],
+      r.decisions.map((d) => [d.name, d.actor, d.identity, d.verdict, d.signature.verified]),
+      [['abort', 'sre-manager', 'sre-manager@geofailover-recorder', 'accepted', true]],
+    );
+    assert.deepEqual(
+      r.signatures.map((x) => x.file),
+      ['01-start-sre-lead', '02-abort-sre-manager'],
     );
     assert.deepEqual(r.finalState.servingEndpoints, ['westeurope', 'southeastasia'], 'traffic stays on the survivors');
   });
@@ -149,11 +183,22 @@ describe('evidence report model', () => {
       ],
     );
     assert.match(r.decisions[0]?.reason ?? '', /four-eyes/);
-    assert.match(r.decisions[1]?.reason ?? '', /mallory is not an approver/);
+    assert.equal(r.decisions[0]?.signature.verified, true, 'a valid signature, refused for who signed it');
+    assert.match(r.decisions[1]?.reason ?? '', /"mallory" is not a person in the worker's configuration/);
     assert.deepEqual(
-      r.refusedAttempts.map((a) => a.by),
+      [r.decisions[1]?.signature.verified, r.decisions[1]?.signature.signer],
+      [false, 'mallory'],
+      "the outsider's key is in no policy",
+    );
+    assert.deepEqual(
+      r.refusedAttempts.map((a) => a.by.replace(' (unverified)', '')),
       ['sre-lead', 'mallory'],
     );
+    assert.deepEqual(
+      r.signatures.map((x) => x.file),
+      ['01-start-sre-lead', '02-approve-sre-manager', '03-approve-data-owner', '04-approve-sre-manager'],
+    );
+    assert.ok(r.gates.every((g) => g.votes.every((v) => v.verified && v.fingerprint)));
     assert.equal(stepOf(r, 'force-unlink')?.status, 'succeeded');
     assert.equal(r.memory.find((m) => m.region === 'westeurope')?.grade, 'critical');
   });
@@ -230,8 +275,10 @@ describe('evidence report rendering', () => {
     const payload = raw.events[0]?.workflowExecutionStartedEventAttributes.input.payloads[0];
     const input = JSON.parse(Buffer.from(payload.data, 'base64').toString());
     input.reason = '<script>alert(1)</script> | **bold** `code` <img src="https://evil.example/x.png">';
-    input.requestedBy = 'eve"<b>';
     payload.data = Buffer.from(JSON.stringify(input)).toString('base64');
+    // Anyone can send a signal of any name: it is shown, escaped.
+    const signal = raw.events.find((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED');
+    signal!.workflowExecutionSignaledEventAttributes.signalName = 'eve"<b>';
     const r = report(parseHistoryJson(JSON.stringify(raw), 'hostile'));
     const html = renderHtml(r);
     assert.doesNotMatch(html, /<script|<img|<b>/i);
@@ -335,20 +382,36 @@ describe('evidence package', () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('writes the reports asked for, history.json as given, and SHA256SUMS that sha256sum -c accepts', async () => {
+  it('writes the reports asked for, history.json as given, signatures/ and SHA256SUMS that sha256sum -c accepts', async () => {
     const loaded = readHistoryFile(path.join(HISTORIES, 'short-outage.temporal-cli.json'));
     const r = report(loaded.history);
     const pkg = writeEvidencePackage({ report: r, historyJson: loaded.json, dir, formats: ['md', 'html'] });
-    assert.deepEqual(readdirSync(dir).sort(), ['SHA256SUMS', 'history.json', 'report.html', 'report.md']);
+    assert.deepEqual(readdirSync(dir).sort(), ['SHA256SUMS', 'history.json', 'report.html', 'report.md', 'signatures']);
+    assert.deepEqual(readdirSync(path.join(dir, 'signatures')).sort(), [
+      '01-start-sre-lead.sig',
+      '01-start-sre-lead.statement',
+      '02-regionRecovered-sre-lead.sig',
+      '02-regionRecovered-sre-lead.statement',
+      'VERIFY.md',
+      'allowed_signers',
+    ]);
     assert.equal(
       readFileSync(path.join(dir, 'history.json'), 'utf8'),
       readFileSync(path.join(HISTORIES, 'short-outage.temporal-cli.json'), 'utf8'),
     );
     const sums = readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8');
-    assert.match(sums, /^([0-9a-f]{64} {2}(report\.md|report\.html|history\.json)\n){3}$/);
+    assert.match(sums, /^([0-9a-f]{64} {2}(report\.md|report\.html|history\.json|signatures\/[\w.-]+)\n){9}$/);
     const { stdout } = await promisify(execFile)('sha256sum', ['-c', 'SHA256SUMS'], { cwd: dir });
-    assert.equal(stdout, 'report.md: OK\nreport.html: OK\nhistory.json: OK\n');
+    assert.equal(stdout.split('\n').filter((l) => l.endsWith(': OK')).length, 9, stdout);
     assert.equal(pkg.files.at(-1)?.name, 'SHA256SUMS');
+    assert.equal(pkg.signatures, 2);
+    const verify = readFileSync(path.join(dir, 'signatures', 'VERIFY.md'), 'utf8');
+    assert.ok(
+      verify.includes(
+        'ssh-keygen -Y verify -f allowed_signers -I sre-lead -n geofailover -s 01-start-sre-lead.sig < 01-start-sre-lead.statement',
+      ),
+      verify,
+    );
     assert.equal(
       pkg.totalBytes,
       pkg.files.reduce((n, f) => n + f.bytes, 0),
@@ -364,5 +427,296 @@ describe('evidence package', () => {
       path.join('/base', 'evidence', 'failover_leaderboard'),
     );
     assert.equal(defaultEvidenceDir('../x', '/base'), path.join('/base', 'evidence', '__x'), 'never leaves evidence/');
+  });
+});
+
+// ---- signatures: the auditor's own check, and the package's signatures/ folder ----------------------------
+
+type RawEvent = Record<string, any>;
+const decode = (payload: { data: string }): any => JSON.parse(Buffer.from(payload.data, 'base64').toString('utf8'));
+const encode = (payload: { data: string }, value: unknown): void =>
+  void (payload.data = Buffer.from(JSON.stringify(value)).toString('base64'));
+const ofType = (raw: { events: RawEvent[] }, type: string): RawEvent[] =>
+  raw.events.filter((e) => e.eventType === `EVENT_TYPE_${type}`);
+const fromRaw = (raw: unknown, name: string): EvidenceReport => report(parseHistoryJson(JSON.stringify(raw), name));
+
+/** `ssh-keygen -Y verify` of one decision in a package's signatures/ folder, as VERIFY.md says. */
+function sshKeygenVerify(dir: string, file: string, signer: string): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'ssh-keygen',
+      ['-Y', 'verify', '-f', 'allowed_signers', '-I', signer, '-n', 'geofailover', '-s', `${file}.sig`],
+      { cwd: path.join(dir, 'signatures'), stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+    child.stdin.end(readFileSync(path.join(dir, 'signatures', `${file}.statement`)));
+  });
+}
+
+describe('signatures checked by the auditor', () => {
+  const SCENARIOS = [
+    'short-outage',
+    'long-outage-unlink-rejoin',
+    'rejected-unlink',
+    'intervention-retry',
+    'aborted',
+    'rejoin-runbook',
+  ];
+
+  it('every accepted decision of every stored history verifies against the policy the history recorded', () => {
+    for (const name of SCENARIOS) {
+      const r = stored(name);
+      const accepted = r.decisions.filter((d) => d.verdict === 'accepted');
+      assert.ok(accepted.length > 0, name);
+      for (const d of accepted) assert.equal(d.signature.verified, true, `${name} ${d.eventId}: ${d.signature.reason}`);
+      assert.equal(r.signatures.length, accepted.length + 1, `${name}: the start and each accepted decision`);
+      assert.ok(
+        r.gates.every((g) => g.votes.every((v) => v.verified)),
+        name,
+      );
+    }
+  });
+
+  it('a decision whose signature does not verify is refused, whatever the runbook answered', () => {
+    const raw = rawHistory('long-outage-unlink-rejoin');
+    const updates = ofType(raw, 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED');
+    const signal = ofType(raw, 'WORKFLOW_EXECUTION_SIGNALED').find(
+      (e) =>
+        e.workflowExecutionSignaledEventAttributes.signalName === 'approve' &&
+        decode(e.workflowExecutionSignaledEventAttributes.input.payloads[0]).approver === 'sre-manager',
+    );
+    const stolen = decode(signal!.workflowExecutionSignaledEventAttributes.input.payloads[0]).proof.signature;
+    const target = updates.find(
+      (e) =>
+        decode(e.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0]).approver ===
+        'data-owner',
+    );
+    const payload = target!.workflowExecutionUpdateAcceptedEventAttributes.acceptedRequest.input.args.payloads[0];
+    const args = decode(payload);
+    args.proof.signature = stolen; // sre-manager's signature under data-owner's statement
+    encode(payload, args);
+
+    const r = fromRaw(raw, 'forged');
+    const d = r.decisions.find((x) => x.actor === 'data-owner');
+    assert.equal(d?.verdict, 'refused');
+    assert.equal(d?.runbookVerdict, 'accepted');
+    assert.equal(d?.signature.verified, false);
+    assert.match(d?.reason ?? '', /the runbook accepted it, but its signature does not verify/);
+    assert.deepEqual(
+      r.signatures.map((x) => x.file),
+      ['01-start-sre-lead', '02-approve-sre-manager', '03-approve-sre-manager'],
+      'only verified decisions go into signatures/',
+    );
+    assert.match(renderMarkdown(r), /NOT verified/);
+  });
+
+  it("the step log's word is not taken: a vote recorded for someone who did not sign it is not verified", () => {
+    const raw = rawHistory('rejected-unlink');
+    const done = ofType(raw, 'WORKFLOW_EXECUTION_COMPLETED')[0]!;
+    const payload = done.workflowExecutionCompletedEventAttributes.result.payloads[0];
+    const result = decode(payload);
+    const gate = result.status.steps.find((s: any) => s.step === 'approval-unlink').gates[0];
+    gate.votes[0].approver = 'sre-manager';
+    gate.votes[0].fingerprint = 'SHA256:claimed-by-the-step-log';
+    encode(payload, result);
+    const vote = fromRaw(raw, 'edited').gates[0]?.votes[0];
+    assert.equal(vote?.verified, false);
+    assert.match(vote?.reason ?? '', /signed by data-owner, not sre-manager/);
+    assert.notEqual(vote?.fingerprint, 'SHA256:claimed-by-the-step-log', "the auditor's fingerprint, not the log's");
+  });
+
+  it('keys the recorded policy does not list verify nothing, and its digest no longer matches', () => {
+    const raw = rawHistory('aborted');
+    const completed = ofType(raw, 'ACTIVITY_TASK_COMPLETED').find((e) => {
+      const value = decode(e.activityTaskCompletedEventAttributes.result.payloads[0]);
+      return value && value.found === true && value.policy;
+    });
+    const payload = completed!.activityTaskCompletedEventAttributes.result.payloads[0];
+    const lookup = decode(payload);
+    lookup.policy.people['sre-manager'] = [generateKeyPair('someone-else').publicKeyLine];
+    encode(payload, lookup);
+    const r = fromRaw(raw, 'other-keys');
+    assert.equal(r.policy?.digestMatches, false);
+    const abort = r.decisions.find((d) => d.name === 'abort');
+    assert.equal(abort?.verdict, 'refused');
+    assert.match(abort?.signature.reason ?? '', /not one of "sre-manager"'s keys/);
+  });
+});
+
+describe('evidence package: ssh-keygen and audit --verify', () => {
+  let base = '';
+  let signed = '';
+  let auditor: ReturnType<typeof readPrivateKey>;
+  let trusted: { source: string; people: Record<string, string[]> };
+  const fresh = (from: string, name: string): string => {
+    const to = path.join(base, name);
+    cpSync(from, to, { recursive: true });
+    return to;
+  };
+  /** Rewrites the SHA256SUMS line of `file` after an edit, as someone covering their tracks would. */
+  const resum = (dir: string, file: string): void => {
+    const sums = readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8');
+    const hash = createHash('sha256')
+      .update(readFileSync(path.join(dir, file)))
+      .digest('hex');
+    writeFileSync(
+      path.join(dir, 'SHA256SUMS'),
+      sums.replace(new RegExp(`^[0-9a-f]{64}  ${file.replace(/[.]/g, '\\.')}$`, 'm'), `${hash}  ${file}`),
+    );
+  };
+
+  before(() => {
+    base = mkdtempSync(path.join(os.tmpdir(), 'geofailover-verify-'));
+    auditor = readPrivateKey(generateKeyPair('auditor@example').privateKeyPem);
+    trusted = { source: 'the test auditors', people: { auditor: [auditor.publicKeyLine] } };
+    const loaded = readHistoryFile(path.join(HISTORIES, 'long-outage-unlink-rejoin.json'));
+    signed = path.join(base, 'signed');
+    writeEvidencePackage({ report: report(loaded.history), historyJson: loaded.json, dir: signed, signKey: auditor });
+  });
+  after(() => rmSync(base, { recursive: true, force: true }));
+
+  it('ssh-keygen -Y verify accepts every decision in signatures/, with the commands VERIFY.md gives', async () => {
+    const files = readdirSync(path.join(signed, 'signatures'))
+      .filter((f) => f.endsWith('.statement'))
+      .map((f) => f.slice(0, -'.statement'.length));
+    assert.equal(files.length, 4);
+    const verifyMd = readFileSync(path.join(signed, 'signatures', 'VERIFY.md'), 'utf8');
+    for (const file of files) {
+      const signer = file.replace(/^\d+-[A-Za-z]+-/, '');
+      assert.ok(verifyMd.includes(`-I ${signer} -n geofailover -s ${file}.sig < ${file}.statement`), file);
+      const run = await sshKeygenVerify(signed, file, signer);
+      assert.equal(run.code, 0, `${file}: ${run.out}`);
+      assert.match(run.out, new RegExp(`Good "geofailover" signature for ${signer} with ED25519 key SHA256:`));
+    }
+  });
+
+  it('passes an untouched signed package against trusted signers, and says so', () => {
+    const v = verifyPackage({ dir: signed, trusted });
+    assert.equal(v.verified, true, JSON.stringify(v.failures));
+    assert.deepEqual(v.sumsSignature, {
+      status: 'verified',
+      signer: 'auditor',
+      fingerprint: v.sumsSignature.status === 'verified' ? v.sumsSignature.fingerprint : '',
+      trustedFrom: 'the test auditors',
+    });
+    assert.equal(v.sums.ok, v.sums.files);
+    assert.equal(v.decisions.length, 4);
+    assert.ok(v.decisions.every((d) => d.ok && d.fingerprint));
+    assert.equal(v.report.status, 'matches', v.report.detail);
+  });
+
+  it('a signed package fails without a trust anchor, or against signers that do not list its key', () => {
+    const none = verifyPackage({ dir: signed });
+    assert.equal(none.verified, false);
+    assert.match(none.failures[0]?.message ?? '', /no trusted signers .* own allowed_signers is no trust anchor/);
+    // The package's own allowed_signers (the people of the policy) is not trusted for SHA256SUMS.sig.
+    const people = parseAllowedSigners(readFileSync(path.join(signed, 'signatures', 'allowed_signers'), 'utf8')).people;
+    const wrong = verifyPackage({ dir: signed, trusted: { source: 'the package itself', people } });
+    assert.equal(wrong.verified, false);
+    assert.match(
+      wrong.failures[0]?.message ?? '',
+      /SHA256SUMS\.sig is signed by key SHA256:\S+, which the package itself does not list/,
+    );
+  });
+
+  it('an unsigned package verifies as unsigned', () => {
+    const loaded = readHistoryFile(path.join(HISTORIES, 'intervention-retry.json'));
+    const dir = path.join(base, 'unsigned');
+    writeEvidencePackage({ report: report(loaded.history), historyJson: loaded.json, dir, formats: ['json'] });
+    const v = verifyPackage({ dir });
+    assert.equal(v.verified, true, JSON.stringify(v.failures));
+    assert.deepEqual(v.sumsSignature, { status: 'unsigned' });
+    assert.equal(v.report.status, 'matches');
+    const required = verifyPackage({ dir, requireSignature: true });
+    assert.equal(required.verified, false);
+    assert.match(required.failures[0]?.message ?? '', /SHA256SUMS\.sig is missing: the package is unsigned/);
+  });
+
+  it('fails after history.json, report.json or a .statement is edited, naming the file', () => {
+    const history = fresh(signed, 'edited-history');
+    const text = readFileSync(path.join(history, 'history.json'), 'utf8');
+    writeFileSync(
+      path.join(history, 'history.json'),
+      text.replace('mallory@geofailover-recorder', 'alice@geofailover-recorder'),
+    );
+    let v = verifyPackage({ dir: history, trusted });
+    assert.equal(v.verified, false);
+    assert.ok(
+      v.failures.some(
+        (f) => f.file === 'history.json' && /history\.json was changed after the package was written/.test(f.message),
+      ),
+    );
+
+    const reportDir = fresh(signed, 'edited-report');
+    const json = readFileSync(path.join(reportDir, 'report.json'), 'utf8');
+    writeFileSync(path.join(reportDir, 'report.json'), json.replace('"verdict": "refused"', '"verdict": "accepted"'));
+    v = verifyPackage({ dir: reportDir, trusted });
+    assert.equal(v.verified, false);
+    assert.ok(v.failures.some((f) => f.file === 'report.json' && /changed after/.test(f.message)));
+    assert.ok(
+      v.failures.some((f) =>
+        /report\.json is not the report history\.json gives at decisions\[0\]\.verdict/.test(f.message),
+      ),
+      JSON.stringify(v.failures),
+    );
+
+    const statement = fresh(signed, 'edited-statement');
+    const file = path.join(statement, 'signatures', '03-approve-data-owner.statement');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('"comment":"agreed"', '"comment":"agreed, reluctantly"'));
+    v = verifyPackage({ dir: statement, trusted });
+    assert.equal(v.verified, false);
+    assert.ok(v.failures.some((f) => f.file === 'signatures/03-approve-data-owner.statement'));
+    assert.equal(v.decisions.find((d) => d.file === '03-approve-data-owner')?.ok, false);
+  });
+
+  it('an edited history with its checksum rewritten still fails: unsigned, the re-derived report differs', () => {
+    const loaded = readHistoryFile(path.join(HISTORIES, 'long-outage-unlink-rejoin.json'));
+    const dir = path.join(base, 'covered-tracks');
+    writeEvidencePackage({ report: report(loaded.history), historyJson: loaded.json, dir });
+    const text = readFileSync(path.join(dir, 'history.json'), 'utf8');
+    writeFileSync(
+      path.join(dir, 'history.json'),
+      text.replace('mallory@geofailover-recorder', 'alice@geofailover-recorder'),
+    );
+    resum(dir, 'history.json');
+    const v = verifyPackage({ dir });
+    assert.equal(v.verified, false);
+    assert.equal(v.sums.ok, v.sums.files, 'the sums were rewritten to match');
+    assert.equal(v.report.status, 'differs');
+    assert.match(
+      v.failures.map((f) => f.message).join('\n'),
+      /report\.json is not the report history\.json gives at decisions\[1\]\.identity: report\.json has "mallory@geofailover-recorder", history\.json gives "alice@geofailover-recorder"/,
+    );
+
+    // The same with the signed package: rewriting SHA256SUMS breaks its signature.
+    const signedEdit = fresh(signed, 'covered-signed');
+    writeFileSync(
+      path.join(signedEdit, 'history.json'),
+      text.replace('mallory@geofailover-recorder', 'alice@geofailover-recorder'),
+    );
+    resum(signedEdit, 'history.json');
+    const s = verifyPackage({ dir: signedEdit, trusted });
+    assert.equal(s.sumsSignature.status, 'failed');
+    assert.ok(s.failures.some((f) => f.file === 'SHA256SUMS.sig'));
+  });
+
+  it('reads OpenSSH allowed_signers files, keeping only keys valid for the geofailover namespace', () => {
+    const key = generateKeyPair('x').publicKeyLine.split(' ').slice(0, 2).join(' ');
+    const parsed = parseAllowedSigners(
+      [
+        '# auditors',
+        `alice,bob namespaces="geofailover,git" ${key} alice@laptop`,
+        `carol namespaces="git" ${key}`,
+        `dave cert-authority ${key}`,
+        `erin ${key}`,
+        'frank ssh-ed25519 not-base64',
+      ].join('\n'),
+    );
+    assert.deepEqual(Object.keys(parsed.people).sort(), ['alice', 'bob', 'erin']);
+    assert.equal(parsed.skipped.length, 3);
   });
 });

@@ -90,10 +90,44 @@ export function replaySentence(report: EvidenceReport): string {
   );
 }
 
-/** Who started it, with the identity the server recorded when it differs. */
+/** Who started it: the signed request as the auditor checked it, and the self-declared Temporal identity. */
 export function formatRequester(report: EvidenceReport): string {
+  const sig = report.request.signature;
+  const signed = sig.verified
+    ? `signed start verified, key ${sig.fingerprint ?? '?'}`
+    : `signed start NOT verified: ${sig.reason ?? 'no valid proof'}`;
   const identity = report.workflow.startedByIdentity;
-  return identity ? `${report.request.requestedBy} (Temporal identity ${identity})` : report.request.requestedBy;
+  return `${report.request.requestedBy} (${signed})${identity ? `; Temporal identity ${identity} (self-declared)` : ''}`;
+}
+
+/** A signature as a table cell: 'verified', or 'NOT verified: why'. */
+export function formatSignature(sig: { verified: boolean; reason?: string }): string {
+  return sig.verified ? 'verified' : `NOT verified${sig.reason ? `: ${sig.reason}` : ''}`;
+}
+
+/** Who signed a decision: the verified signer, else the name the statement or payload claims, marked so. */
+export function formatSigner(d: { actor?: string; signature: { verified: boolean; signer?: string } }): string {
+  if (d.signature.verified && d.signature.signer) return d.signature.signer;
+  const claimed = d.signature.signer ?? d.actor;
+  return claimed ? `${claimed} (claimed, not verified)` : '';
+}
+
+/** The people of the recorded policy with their roles in the group and their key fingerprints. */
+export function policyPeople(report: EvidenceReport): { person: string; roles: string; fingerprints: string[] }[] {
+  const g = report.request.group as { commanders?: string[]; approvers?: string[] };
+  return Object.entries(report.policy?.fingerprints ?? {}).map(([person, fingerprints]) => ({
+    person,
+    roles:
+      [g.commanders?.includes(person) ? 'commander' : '', g.approvers?.includes(person) ? 'approver' : '']
+        .filter(Boolean)
+        .join(', ') || 'none',
+    fingerprints,
+  }));
+}
+
+/** The command that checks one decision of the package's signatures/ folder, run inside that folder. */
+export function sshKeygenCommand(file: string, signer: string): string {
+  return `ssh-keygen -Y verify -f allowed_signers -I ${signer} -n geofailover -s ${file}.sig < ${file}.statement`;
 }
 
 export function formatRto(report: EvidenceReport): string {

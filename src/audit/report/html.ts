@@ -15,11 +15,15 @@ import {
   formatProbe,
   formatRequester,
   formatRto,
+  formatSignature,
+  formatSigner,
   formatTime,
   probeMatrix,
+  policyPeople,
   probeRoundTitle,
   regionLabel,
   replaySentence,
+  sshKeygenCommand,
 } from './format';
 import { esc, STATUS_COLOURS, tag } from './html-parts';
 import type { EvidenceReport, ReportMember } from './schema';
@@ -75,6 +79,46 @@ function statusBadge(label: string, colourOf = label): string {
   return tag('span', { class: 'status', style: `background:${STATUS_COLOURS[colourOf] ?? '#607d8b'}` }, esc(label));
 }
 
+/** A verified / NOT verified badge with the reason as a tooltip. */
+function signatureBadge(sig: { verified: boolean; reason?: string }): string {
+  return (
+    tag(
+      'span',
+      {
+        class: 'status',
+        style: `background:${STATUS_COLOURS[sig.verified ? 'succeeded' : 'failed']}`,
+        title: sig.verified ? undefined : formatSignature(sig),
+      },
+      sig.verified ? 'verified' : 'NOT verified',
+    ) + (sig.verified || !sig.reason ? '' : ` <span class="muted">${esc(sig.reason)}</span>`)
+  );
+}
+
+function signaturesSection(report: EvidenceReport): string {
+  const head = '<h2 id="signatures">Signatures</h2>';
+  if (!report.signatures.length)
+    return `${head}<p>No accepted decision carries a signature this audit could verify.</p>`;
+  const first = report.signatures[0] as EvidenceReport['signatures'][number];
+  return (
+    head +
+    '<p>Every accepted decision and the start request, each verified by this audit against the recorded policy. The ' +
+    'package holds each as <code>signatures/NN-&lt;action&gt;-&lt;signer&gt;.statement</code> (the exact signed bytes) ' +
+    'and <code>.sig</code>; check any of them without geofailover, inside <code>signatures/</code>:</p>' +
+    `<pre class="mono">${esc(sshKeygenCommand(first.file, first.signer))}</pre>` +
+    table(
+      ['File', 'Action', 'Signer', 'Key fingerprint', 'At', 'Event'],
+      report.signatures.map((x) => [
+        `<span class="mono">${esc(x.file)}</span>`,
+        esc(x.action),
+        esc(x.signer),
+        `<span class="mono">${esc(x.fingerprint)}</span>`,
+        esc(x.at),
+        String(x.eventId),
+      ]),
+    )
+  );
+}
+
 // ---- sections ----------------------------------------------------------------------------------------
 
 function memberTable(members: ReportMember[]): string {
@@ -110,6 +154,7 @@ function configSection(report: EvidenceReport): string {
   };
   add('Group', g.name);
   add('Traffic Manager profile', g.trafficManager?.profileId);
+  add('Commanders', g.commanders?.join(', '));
   add('Approvers', g.approvers?.join(', '));
   add(
     'Quorum',
@@ -128,10 +173,26 @@ function configSection(report: EvidenceReport): string {
         .map(([k, v]) => `${k} ${String(v)}`)
         .join(', '),
   );
+  const policy = report.policy;
+  const intro = policy
+    ? `The group definition from the worker's own configuration, as its loadPolicy activity recorded it in the history ` +
+      `(event ${policy.eventId}): this is what the runbook acted on. Policy digest <span class="mono">${esc(policy.digest)}</span> ` +
+      `(${policy.digestMatches ? 'matches the recorded group and people' : '<strong>does not match</strong> the recorded group and people'}).`
+    : 'The history records no policy of the worker (the run stopped before loadPolicy answered).';
+  const people = policyPeople(report);
+  const peopleTable = people.length
+    ? '<h3>People and keys of the recorded policy</h3><p class="muted">Every signature in this report is checked against ' +
+      'these keys (the package holds them as <code>signatures/allowed_signers</code>).</p>' +
+      table(
+        ['Person', 'Roles', 'Key fingerprints'],
+        people.map((p) => [esc(p.person), esc(p.roles), `<span class="mono">${esc(p.fingerprints.join(', '))}</span>`]),
+      )
+    : '';
   return (
-    '<h2 id="config">Config acted on</h2><p>The whole group definition the runbook was started with (its input): this is what it acted on.</p>' +
+    `<h2 id="config">Config acted on</h2><p>${intro}</p>` +
     members +
     kv(rows) +
+    peopleTable +
     `<details><summary>The group definition as JSON</summary><pre>${esc(JSON.stringify(report.request.group, null, 2))}</pre></details>`
   );
 }
@@ -213,8 +274,16 @@ export function renderHtml(report: EvidenceReport): string {
     );
     body.push(
       table(
-        ['Approver', 'Decision', 'Via', 'At', 'Comment'],
-        g.votes.map((v) => [esc(v.approver), esc(v.decision), esc(v.via), esc(v.at), esc(v.comment ?? '')]),
+        ['Approver', 'Decision', 'Via', 'At', 'Key fingerprint', 'Signature', 'Comment'],
+        g.votes.map((v) => [
+          esc(v.approver),
+          esc(v.decision),
+          esc(v.via),
+          esc(v.at),
+          `<span class="mono">${esc(v.fingerprint ?? '')}</span>`,
+          signatureBadge(v),
+          esc(v.comment ?? ''),
+        ]),
       ) || '<p>No vote was accepted at this gate.</p>',
     );
   }
@@ -227,18 +296,34 @@ export function renderHtml(report: EvidenceReport): string {
   );
   body.push('<h3>Every decision sent (from history)</h3>');
   body.push(
-    '<p class="muted">Each signal and accepted update in the history, with the Temporal identity the server recorded. ' +
-      'An update its validator rejected leaves no event: it never reached the runbook.</p>',
+    '<p class="muted">Each signal and accepted update in the history. "Signed by" and "Signature" are this audit\'s own ' +
+      "check of the decision's proof against the recorded policy's keys; a decision whose signature does not verify " +
+      'is refused here, whatever the runbook answered. The Temporal identity is self-declared by the sending client ' +
+      '(anyone can set any identity): it is shown, not trusted. An update its validator rejected leaves no event: it ' +
+      'never reached the runbook.</p>',
   );
   body.push(
     table(
-      ['Event', 'At', 'Kind', 'Name', 'Actor', 'Temporal identity', 'Verdict', 'Reason or effect'],
+      [
+        'Event',
+        'At',
+        'Kind',
+        'Name',
+        'Signed by',
+        'Key fingerprint',
+        'Signature',
+        'Temporal identity (self-declared)',
+        'Verdict',
+        'Reason or effect',
+      ],
       report.decisions.map((d) => [
         String(d.eventId),
         esc(d.at),
         esc(d.kind),
         esc(d.name),
-        esc(d.actor ?? ''),
+        esc(formatSigner(d)),
+        `<span class="mono">${esc(d.signature.fingerprint ?? '')}</span>`,
+        signatureBadge(d.signature),
         `<span class="mono">${esc(d.identity ?? '')}</span>`,
         statusBadge(d.verdict, d.verdict === 'accepted' ? 'succeeded' : d.verdict === 'unknown' ? 'unknown' : 'failed'),
         esc(d.reason ?? d.detail ?? ''),
@@ -258,8 +343,15 @@ export function renderHtml(report: EvidenceReport): string {
     );
     body.push(
       table(
-        ['Action', 'By', 'At', 'Comment'],
-        (g.interventions ?? []).map((i) => [esc(i.action), esc(i.by), esc(i.at), esc(i.comment ?? '')]),
+        ['Action', 'By', 'At', 'Key fingerprint', 'Signature', 'Comment'],
+        (g.interventions ?? []).map((i) => [
+          esc(i.action),
+          esc(i.by),
+          esc(i.at),
+          `<span class="mono">${esc(i.fingerprint ?? '')}</span>`,
+          signatureBadge(i),
+          esc(i.comment ?? ''),
+        ]),
       ),
     );
   }
@@ -341,6 +433,7 @@ export function renderHtml(report: EvidenceReport): string {
   );
 
   body.push(configSection(report));
+  body.push(signaturesSection(report));
 
   body.push('<h2 id="activities">Activities</h2>');
   body.push(
@@ -392,7 +485,9 @@ export function renderHtml(report: EvidenceReport): string {
     `<footer>Built by geofailover ${esc(report.generator.version)} at ${esc(formatTime(report.generatedAt))} from the workflow's ` +
       `Temporal history only (${report.source.kind === 'file' ? `file ${esc(report.source.file ?? '')}` : `fetched from ${esc(report.source.address ?? 'Temporal')}`}), ` +
       'not from the live status query. history.json in this package is that history; SHA256SUMS covers every file ' +
-      '(<code>sha256sum -c SHA256SUMS</code>); <code>geofailover audit --history history.json</code> rebuilds this report.</footer>',
+      "(<code>sha256sum -c SHA256SUMS</code>; SHA256SUMS.sig, when present, is the auditor's signature over it); " +
+      'signatures/VERIFY.md says how to check every decision with ssh-keygen; <code>geofailover audit --verify DIR</code> ' +
+      'checks all of it and rebuilds this report from history.json.</footer>',
   );
 
   return (

@@ -11,11 +11,15 @@ import {
   formatProbe,
   formatRequester,
   formatRto,
+  formatSignature,
+  formatSigner,
   formatTime,
   probeMatrix,
+  policyPeople,
   probeRoundTitle,
   regionLabel,
   replaySentence,
+  sshKeygenCommand,
 } from './format';
 import type { EvidenceReport, ReportMember } from './schema';
 
@@ -54,7 +58,11 @@ function configSection(report: EvidenceReport): string[] {
   const lines = [
     '## Config acted on',
     '',
-    'The whole group definition the runbook was started with (its input), so this is what it acted on.',
+    report.policy
+      ? `The group definition from the worker's own configuration, as its loadPolicy activity recorded it in the history ` +
+        `(event ${report.policy.eventId}): this is what the runbook acted on. Policy digest ${md(report.policy.digest)} ` +
+        `(${report.policy.digestMatches ? 'matches the recorded group and people' : '**does not match** the recorded group and people'}).`
+      : 'The history records no policy of the worker (the run stopped before loadPolicy answered).',
     '',
   ];
   lines.push(
@@ -71,6 +79,7 @@ function configSection(report: EvidenceReport): string[] {
   const facts: [string, unknown][] = [
     ['Group', g.name],
     ['Traffic Manager profile', g.trafficManager?.profileId],
+    ['Commanders', g.commanders?.join(', ')],
     ['Approvers', g.approvers?.join(', ')],
     [
       'Quorum',
@@ -97,9 +106,55 @@ function configSection(report: EvidenceReport): string[] {
       facts.filter(([, v]) => v !== undefined).map(([k, v]) => [md(k), md(v)]),
     ),
   );
-  lines.push('', '<details><summary>The group definition as JSON</summary>', '');
+  lines.push('');
+  const people = policyPeople(report);
+  if (people.length) {
+    lines.push(
+      '### People and keys of the recorded policy',
+      '',
+      'Every signature in this report is checked against these keys (the package holds them as `signatures/allowed_signers`).',
+      '',
+      ...table(
+        ['Person', 'Roles', 'Key fingerprints'],
+        people.map((p) => [md(p.person), md(p.roles), md(p.fingerprints.join(', '))]),
+      ),
+      '',
+    );
+  }
+  lines.push('<details><summary>The group definition as JSON</summary>', '');
   lines.push(...codeBlock('json', JSON.stringify(report.request.group, null, 2)));
   lines.push('', '</details>', '');
+  return lines;
+}
+
+function signaturesSection(report: EvidenceReport): string[] {
+  const lines = ['## Signatures', ''];
+  if (!report.signatures.length) {
+    lines.push('No accepted decision carries a signature this audit could verify.', '');
+    return lines;
+  }
+  lines.push(
+    'Every accepted decision and the start request, each verified by this audit against the recorded policy. ' +
+      'The package holds each as `signatures/NN-<action>-<signer>.statement` (the exact signed bytes) and `.sig`; ' +
+      'check any of them without geofailover, inside `signatures/`:',
+    '',
+  );
+  const first = report.signatures[0] as EvidenceReport['signatures'][number];
+  lines.push(...codeBlock('sh', sshKeygenCommand(first.file, first.signer)), '');
+  lines.push(
+    ...table(
+      ['File', 'Action', 'Signer', 'Key fingerprint', 'At', 'Event'],
+      report.signatures.map((x) => [
+        md(x.file),
+        md(x.action),
+        md(x.signer),
+        md(x.fingerprint),
+        md(x.at),
+        String(x.eventId),
+      ]),
+    ),
+    '',
+  );
   return lines;
 }
 
@@ -182,8 +237,16 @@ export function renderMarkdown(report: EvidenceReport): string {
     );
     out.push(
       ...table(
-        ['Approver', 'Decision', 'Via', 'At', 'Comment'],
-        g.votes.map((v) => [md(v.approver), md(v.decision), md(v.via), md(v.at), md(v.comment ?? '')]),
+        ['Approver', 'Decision', 'Via', 'At', 'Key fingerprint', 'Signature', 'Comment'],
+        g.votes.map((v) => [
+          md(v.approver),
+          md(v.decision),
+          md(v.via),
+          md(v.at),
+          md(v.fingerprint ?? ''),
+          `**${md(formatSignature(v))}**`,
+          md(v.comment ?? ''),
+        ]),
       ),
     );
     if (!g.votes.length) out.push('No vote was accepted at this gate.');
@@ -202,19 +265,35 @@ export function renderMarkdown(report: EvidenceReport): string {
     out.push(report.partial ? 'Refusals are listed with the runbook result; see the decisions below.' : 'None.', '');
   out.push('### Every decision sent (from history)', '');
   out.push(
-    'Each signal and accepted update in the history, with the Temporal identity the server recorded. ' +
-      '(An update its validator rejected leaves no event: it never reached the runbook.)',
+    'Each signal and accepted update in the history. "Signed by" and "Signature" are this audit\'s own check of ' +
+      "the decision's proof against the recorded policy's keys; a decision whose signature does not verify is " +
+      'refused here, whatever the runbook answered. The Temporal identity is self-declared by the sending client ' +
+      '(anyone can set any identity): it is shown, not trusted. (An update its validator rejected leaves no event: ' +
+      'it never reached the runbook.)',
     '',
   );
   out.push(
     ...table(
-      ['Event', 'At', 'Kind', 'Name', 'Actor', 'Temporal identity', 'Verdict', 'Reason or effect'],
+      [
+        'Event',
+        'At',
+        'Kind',
+        'Name',
+        'Signed by',
+        'Key fingerprint',
+        'Signature',
+        'Temporal identity (self-declared)',
+        'Verdict',
+        'Reason or effect',
+      ],
       report.decisions.map((d) => [
         String(d.eventId),
         md(d.at),
         md(d.kind),
         md(d.name),
-        md(d.actor ?? ''),
+        md(formatSigner(d)),
+        md(d.signature.fingerprint ?? ''),
+        md(formatSignature(d.signature)),
         md(d.identity ?? ''),
         `**${md(d.verdict)}**`,
         md(d.reason ?? d.detail ?? ''),
@@ -237,8 +316,15 @@ export function renderMarkdown(report: EvidenceReport): string {
         `Gate opened ${md(formatTime(g.requestedAt))}; outcome **${md(g.outcome ?? 'open')}**${g.decidedAt ? ` at ${md(formatTime(g.decidedAt))}` : ''}.`,
       '',
       ...table(
-        ['Action', 'By', 'At', 'Comment'],
-        (g.interventions ?? []).map((i) => [md(i.action), md(i.by), md(i.at), md(i.comment ?? '')]),
+        ['Action', 'By', 'At', 'Key fingerprint', 'Signature', 'Comment'],
+        (g.interventions ?? []).map((i) => [
+          md(i.action),
+          md(i.by),
+          md(i.at),
+          md(i.fingerprint ?? ''),
+          `**${i.verified ? 'verified' : 'NOT verified'}**`,
+          md(i.comment ?? ''),
+        ]),
       ),
       '',
     );
@@ -323,6 +409,7 @@ export function renderMarkdown(report: EvidenceReport): string {
   }
 
   out.push(...configSection(report));
+  out.push(...signaturesSection(report));
 
   out.push('## Activities', '');
   out.push(
@@ -387,7 +474,9 @@ export function renderMarkdown(report: EvidenceReport): string {
     `Built by geofailover ${md(report.generator.version)} at ${md(formatTime(report.generatedAt))} from the workflow's ` +
       `Temporal history only (${report.source.kind === 'file' ? `file ${md(report.source.file ?? '')}` : `fetched from ${md(report.source.address ?? 'Temporal')}`}), ` +
       'not from the live status query. history.json in this package is that history; SHA256SUMS covers every file ' +
-      '(check with `sha256sum -c SHA256SUMS`); `geofailover audit --history history.json` rebuilds this report.',
+      "(check with `sha256sum -c SHA256SUMS`; SHA256SUMS.sig, when present, is the auditor's signature over it); " +
+      'signatures/VERIFY.md says how to check every decision with ssh-keygen; `geofailover audit --verify DIR` checks ' +
+      'all of it and rebuilds this report from history.json.',
     '',
   );
   return `${out

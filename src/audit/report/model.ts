@@ -1,8 +1,10 @@
 /**
  * The evidence model of one runbook execution, built from its history only (the durable truth, not the
- * live query): the input (who, why, the group acted on), the step log from the completion result — or,
+ * live query): the input (why, the region, the commander's signed request), the group and people acted on (the
+ * worker's policy, recorded as the loadPolicy activity's result), the step log from the completion result — or,
  * while the runbook runs, rebuilt from activity events and phase changes (the report then says it is
- * partial) — and, from activity events, membership, memory, probes and Traffic Manager.
+ * partial) — and, from activity events, membership, memory, probes and Traffic Manager. Every signed decision
+ * is verified again here against the recorded policy's keys (./signatures), not taken from the step log.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -14,7 +16,23 @@ import type { History } from '../history';
 import type { ReplayVerdict } from '../replay';
 import { readHistoryFacts, type ActivityEvents, type HistoryFacts } from './events';
 import { activityRows, isRecord, membership, memory, probes, str, traffic } from './observations';
-import type { EvidenceReport, ReportDecision, ReportGate, ReportRefusedAttempt, ReportStep } from './schema';
+import type {
+  EvidenceReport,
+  ReportDecision,
+  ReportGate,
+  ReportRefusedAttempt,
+  ReportSignature,
+  ReportStep,
+} from './schema';
+import {
+  checkDecision,
+  keyFingerprints,
+  proofOf,
+  recordedPolicy,
+  type RecordedGate,
+  type RecordedPolicy,
+  type SignatureCheck,
+} from './signatures';
 
 export interface BuildReportOptions {
   replay: ReplayVerdict;
@@ -56,6 +74,8 @@ function activityStep(a: ActivityEvents, failedRegion: string): StepName | undef
   const input = isRecord(a.input) ? a.input : {};
   const phase = a.phase ?? 'validating';
   switch (a.type) {
+    case 'loadPolicy':
+      return 'validate-input';
     case 'describeMember':
       if (phase === 'validating') return 'membership';
       if (phase === 'rejoining' || phase === 'failing-back') return 'rejoin';
@@ -104,7 +124,8 @@ function stepsFromEvents(facts: HistoryFacts, byStep: Map<StepName, ActivityEven
   const phases = facts.phases;
   const lastPhase = phases[phases.length - 1]?.phase;
   const firstPhaseAt = (name: string): string | undefined => phases.find((p) => p.phase === name)?.at;
-  const anyActivity = facts.activities.length > 0;
+  // loadPolicy is part of validate-input: only what follows it shows the input was accepted.
+  const anyActivity = facts.activities.some((a) => a.type !== 'loadPolicy');
   const gateIntervals = (base: 'awaiting-recovery' | 'rejoining'): { from: string; to?: string }[] => {
     const out: { from: string; to?: string }[] = [];
     let previous: string | undefined;
@@ -204,9 +225,45 @@ function stepsFromEvents(facts: HistoryFacts, byStep: Map<StepName, ActivityEven
 
 // ---- gates, decisions, refused attempts --------------------------------------------------------------
 
-function gatesFromResult(steps: StepRecord[]): ReportGate[] {
+/** What the auditor checks every decision against: the recorded policy, this run and its recorded gates. */
+interface CheckContext {
+  recorded: RecordedPolicy | undefined;
+  workflowId: string;
+  runId?: string;
+  /** the step log's gates; undefined while the runbook runs */
+  gates?: RecordedGate[];
+}
+
+function recordedGates(steps: StepRecord[]): RecordedGate[] {
+  return steps.flatMap((s) =>
+    (s.gates ?? []).map((g) => ({
+      gate: g.gate,
+      ...(g.instance !== undefined ? { instance: g.instance } : {}),
+      ...(g.targets ? { targets: g.targets } : {}),
+    })),
+  );
+}
+
+/** A SignatureCheck as the report shows it (the nonce stays internal). */
+function reportSignature(check: SignatureCheck): ReportSignature {
+  const out: ReportSignature = { verified: check.verified };
+  if (check.signer !== undefined) out.signer = check.signer;
+  if (check.fingerprint !== undefined) out.fingerprint = check.fingerprint;
+  if (check.reason !== undefined) out.reason = check.reason;
+  if (check.action !== undefined) out.action = check.action;
+  if (check.gate !== undefined) out.gate = check.gate;
+  if (check.gateInstance !== undefined) out.gateInstance = check.gateInstance;
+  return out;
+}
+
+function gatesFromResult(steps: StepRecord[], decisions: ReportDecision[], ctx: CheckContext): ReportGate[] {
   return steps.flatMap((s) =>
     (s.gates ?? []).map((g: GateRecord): ReportGate => {
+      const recorded: RecordedGate = {
+        gate: g.gate,
+        ...(g.instance !== undefined ? { instance: g.instance } : {}),
+        ...(g.targets ? { targets: g.targets } : {}),
+      };
       const gate: ReportGate = {
         step: s.step,
         gate: g.gate,
@@ -214,12 +271,60 @@ function gatesFromResult(steps: StepRecord[]): ReportGate[] {
         requestedAt: g.requestedAt,
         quorum: g.quorum,
         eligibleApprovers: g.eligibleApprovers ?? [],
-        votes: (g.votes ?? []).map((v) => ({ ...v })),
+        votes: (g.votes ?? []).map((v) => {
+          // The vote's own proof, checked again: the step log's fingerprint is not taken on trust.
+          const check = checkDecision(v.proof, ctx.recorded, {
+            name: v.decision,
+            payload: { decision: v.decision },
+            workflowId: ctx.workflowId,
+            ...(ctx.runId ? { runId: ctx.runId } : {}),
+            atMs: Date.parse(v.at),
+            gates: [recorded],
+          });
+          const verified = check.verified && check.signer === v.approver;
+          const vote: ReportGate['votes'][number] = {
+            approver: v.approver,
+            decision: v.decision,
+            via: v.via,
+            at: v.at,
+            verified,
+          };
+          if (v.comment !== undefined) vote.comment = v.comment;
+          if (check.fingerprint) vote.fingerprint = check.fingerprint;
+          if (!verified) {
+            vote.reason =
+              check.reason ?? `the statement is signed by ${check.signer ?? 'someone else'}, not ${v.approver}`;
+          }
+          return vote;
+        }),
       };
       if (g.outcome) gate.outcome = g.outcome;
       if (g.decidedAt) gate.decidedAt = g.decidedAt;
       if (g.escalatedAt) gate.escalatedAt = g.escalatedAt;
-      if (g.interventions) gate.interventions = g.interventions.map((i) => ({ ...i }));
+      if (g.interventions) {
+        gate.interventions = g.interventions.map((i) => {
+          const backing = decisions.find(
+            (d) =>
+              d.name === 'intervene' &&
+              d.verdict === 'accepted' &&
+              d.signature.verified &&
+              d.signature.signer === i.by &&
+              d.signature.gate === g.gate &&
+              isRecord(d.payload) &&
+              d.payload.action === i.action,
+          );
+          const row: NonNullable<ReportGate['interventions']>[number] = {
+            action: i.action,
+            by: i.by,
+            at: i.at,
+            verified: backing !== undefined,
+          };
+          if (i.comment !== undefined) row.comment = i.comment;
+          const fp = backing?.signature.fingerprint;
+          if (fp) row.fingerprint = fp;
+          return row;
+        });
+      }
       if (g.request !== undefined) gate.request = g.request;
       return gate;
     }),
@@ -238,31 +343,75 @@ function signalAction(name: string, payload: unknown): string {
   return name;
 }
 
-function decisions(facts: HistoryFacts, refused: ReportRefusedAttempt[] | undefined): ReportDecision[] {
-  const unused = refused ? refused.filter((r) => r.via === 'signal') : undefined;
+/** Who a refused attempt of this sender would name: the verified signer, or the claimed name marked unverified. */
+function refusalNames(actor: string | undefined, check: SignatureCheck): string[] {
+  const names = ['(unknown)'];
+  if (actor) names.push(actor, `${actor} (unverified)`, `${actor.slice(0, 63)}… (unverified)`);
+  if (check.signer) names.push(check.signer);
+  return names;
+}
+
+type Verdict = ReportDecision['verdict'];
+
+/**
+ * Every signal and accepted update of the history, with the runbook's answer and the auditor's own check of its
+ * signature. A decision the runbook accepted but whose signature does not verify is reported refused.
+ */
+function decisions(facts: HistoryFacts, result: RunbookResult | undefined, ctx: CheckContext): ReportDecision[] {
+  const steps = result?.status.steps;
+  const unused = steps ? refusedFromResult(steps).filter((r) => r.via === 'signal') : undefined;
+  // The step log keeps the first refusals of a step only: past them, "no refusal recorded" proves nothing.
+  const truncated = (steps ?? []).some((s) => (s.refusedTotal ?? 0) > (s.refusedAttempts?.length ?? 0));
+  const votedStatements = new Set(
+    (steps ?? []).flatMap((s) => (s.gates ?? []).flatMap((g) => g.votes.map((v) => v.proof?.statement ?? ''))),
+  );
   const out: ReportDecision[] = [];
+  const checkOf = (name: string, payload: unknown, at: string): SignatureCheck =>
+    checkDecision(proofOf(payload), ctx.recorded, {
+      name,
+      payload,
+      workflowId: ctx.workflowId,
+      ...(ctx.runId ? { runId: ctx.runId } : {}),
+      atMs: Date.parse(at),
+      ...(ctx.gates ? { gates: ctx.gates } : {}),
+    });
+
   for (const s of facts.signals) {
     const payload = isRecord(s.payload) ? s.payload : {};
     const actor = str(payload.approver) ?? str(payload.by);
+    const check = checkOf(s.name, s.payload, s.at);
+    let verdict: Verdict = 'unknown';
+    let reason: string | undefined;
+    if (unused) {
+      // Every handler either records a refusal in the step log or acts.
+      const action = signalAction(s.name, s.payload);
+      const names = refusalNames(actor, check);
+      const i = unused.findIndex((r) => r.action === action && names.includes(r.by));
+      const isVote = s.name === 'approve' || s.name === 'reject';
+      const statement = proofOf(s.payload)?.statement;
+      if (isVote && statement !== undefined && votedStatements.has(statement)) verdict = 'accepted';
+      else if (i >= 0) {
+        verdict = 'refused';
+        reason = (unused.splice(i, 1)[0] as ReportRefusedAttempt).reason;
+      } else if (truncated) {
+        reason = 'the step log kept only the first refusals of a step, so whether this was acted on is not recorded';
+      } else if (isVote) {
+        verdict = 'refused';
+        reason = "not among the gate's accepted votes";
+      } else verdict = 'accepted';
+    }
     const d: ReportDecision = {
       eventId: s.eventId,
       at: s.at,
       kind: 'signal',
       name: s.name,
       payload: s.payload,
-      verdict: 'unknown',
+      verdict,
+      signature: reportSignature(check),
     };
     if (actor) d.actor = actor;
     if (s.identity) d.identity = s.identity;
-    if (unused) {
-      // Every handler either records a refusal in the step log or acts: no refusal means accepted.
-      const action = signalAction(s.name, s.payload);
-      const i = unused.findIndex((r) => r.action === action && r.by === (actor ?? '(unknown)'));
-      if (i >= 0) {
-        d.verdict = 'refused';
-        d.reason = (unused.splice(i, 1)[0] as ReportRefusedAttempt).reason;
-      } else d.verdict = 'accepted';
-    }
+    if (reason) d.reason = reason;
     out.push(d);
   }
   for (const u of facts.updates) {
@@ -276,21 +425,80 @@ function decisions(facts: HistoryFacts, refused: ReportRefusedAttempt[] | undefi
       updateId: u.updateId,
       payload: u.payload,
       verdict: 'unknown',
+      signature: reportSignature(checkOf(u.name, u.payload, u.at)),
     };
     if (actor) d.actor = actor;
     if (u.identity) d.identity = u.identity;
     if (u.completed?.success) {
-      const result = (u.completed.result ?? {}) as Partial<DecideResult>;
-      d.verdict = result.accepted === false ? 'refused' : 'accepted';
-      if (result.reason) d.reason = result.reason;
-      if (result.detail) d.detail = result.detail;
+      const answer = (u.completed.result ?? {}) as Partial<DecideResult>;
+      d.verdict = answer.accepted === false ? 'refused' : 'accepted';
+      if (answer.reason) d.reason = answer.reason;
+      if (answer.detail) d.detail = answer.detail;
     } else if (u.completed) {
       d.verdict = 'failed';
       d.reason = u.completed.failure;
     }
     out.push(d);
   }
-  return out.sort((a, b) => a.eventId - b.eventId);
+  out.sort((a, b) => a.eventId - b.eventId);
+
+  // The auditor's word over the runbook's: an accepted decision must carry a signature that verifies here, and
+  // a signed statement counts once.
+  const nonces = new Set<string>();
+  for (const d of out) {
+    if (d.verdict !== 'accepted') continue;
+    const nonce = d.signature.verified ? nonceOf(d.payload) : undefined;
+    if (d.signature.verified && nonce !== undefined && nonces.has(nonce)) {
+      d.signature = { ...d.signature, verified: false, reason: `replayed: nonce ${nonce} was already used` };
+    }
+    if (!d.signature.verified) {
+      d.runbookVerdict = 'accepted';
+      d.verdict = 'refused';
+      d.reason = `the runbook accepted it, but its signature does not verify: ${d.signature.reason ?? 'no valid proof'}`;
+      delete d.detail;
+    } else if (nonce !== undefined) nonces.add(nonce);
+  }
+  return out;
+}
+
+function nonceOf(payload: unknown): string | undefined {
+  const statement = proofOf(payload)?.statement;
+  if (statement === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(statement) as { nonce?: unknown };
+    return typeof parsed.nonce === 'string' ? parsed.nonce : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The accepted, verified decisions (and the start request) as the package's signatures/ folder holds them. */
+function signatureFiles(
+  start: { check: SignatureCheck; proof?: { statement: string; signature: string }; at: string },
+  list: ReportDecision[],
+): EvidenceReport['signatures'] {
+  const entries: Omit<EvidenceReport['signatures'][number], 'file'>[] = [];
+  if (start.check.verified && start.proof && start.check.signer && start.check.fingerprint) {
+    entries.push({
+      action: start.check.action ?? 'start',
+      signer: start.check.signer,
+      fingerprint: start.check.fingerprint,
+      at: start.at,
+      eventId: 1,
+      ...start.proof,
+    });
+  }
+  for (const d of list) {
+    const proof = proofOf(d.payload);
+    const { signer, fingerprint, action } = d.signature;
+    if (d.verdict !== 'accepted' || !d.signature.verified || !proof || !signer || !fingerprint) continue;
+    entries.push({ action: action ?? d.name, signer, fingerprint, at: d.at, eventId: d.eventId, ...proof });
+  }
+  const width = Math.max(2, String(entries.length).length);
+  return entries.map((e, i) => ({
+    file: `${String(i + 1).padStart(width, '0')}-${e.action}-${e.signer}`,
+    ...e,
+  }));
 }
 
 // ---- the report --------------------------------------------------------------------------------------
@@ -304,7 +512,10 @@ function runbookResult(value: unknown): RunbookResult | undefined {
 export function buildEvidenceReport(history: History, options: BuildReportOptions): EvidenceReport {
   const facts = readHistoryFacts(history);
   const input = (isRecord(facts.input) ? facts.input : {}) as RunbookInput;
-  const group = isRecord(input.group) ? (input.group as GroupDefinition) : undefined;
+  // The group's definition is the worker's policy, recorded as the loadPolicy activity's result: the input
+  // names the group only.
+  const recorded = recordedPolicy(facts.activities);
+  const group: GroupDefinition | undefined = recorded?.policy.group;
   const isRejoin = facts.workflowType === WORKFLOW_TYPES.rejoinRunbook;
   const region = (isRejoin ? input.region : input.failedRegion) ?? input.failedRegion ?? input.region ?? 'unknown';
   const result = runbookResult(facts.result);
@@ -387,16 +598,45 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
   if (facts.staticSummary) workflow.summary = facts.staticSummary;
   if (facts.closeReason && facts.execution !== 'completed') workflow.closeReason = facts.closeReason;
 
+  const ctx: CheckContext = {
+    recorded,
+    workflowId: options.workflowId,
+    ...(facts.runId ? { runId: facts.runId } : {}),
+    ...(result ? { gates: recordedGates(result.status.steps) } : {}),
+  };
+  const startProof = isRecord(input.request) ? proofOf({ proof: input.request }) : undefined;
+  const startTarget = group?.members?.[region];
+  const startCheck = checkDecision(input.request, recorded, {
+    name: 'start',
+    payload: input.request,
+    workflowId: options.workflowId,
+    ...(facts.runId ? { runId: facts.runId } : {}),
+    atMs: facts.startedAtMs,
+    ...(startTarget ? { startTarget } : {}),
+  });
+  // The step log's word (the status, the validate-input evidence) only when the auditor cannot verify the signer.
+  const validateEvidence = result?.status.steps.find((s) => s.step === 'validate-input')?.evidence;
+  const claimedRequester =
+    result?.status.requestedBy ??
+    (isRecord(validateEvidence) && isRecord(validateEvidence.request)
+      ? str(validateEvidence.request.signer)
+      : undefined);
   const request: EvidenceReport['request'] = {
-    requestedBy: input.requestedBy ?? 'unknown',
-    reason: input.reason ?? 'unknown',
+    requestedBy: startCheck.verified
+      ? (startCheck.signer as string)
+      : (claimedRequester ?? startCheck.signer ?? 'unknown'),
+    signature: reportSignature(startCheck),
+    reason: str(input.reason) ?? 'unknown',
     region,
     regionRole: isRejoin ? 'rejoining' : 'failed',
     group: (group ?? {}) as unknown as Record<string, unknown>,
   };
+  const digest = recorded?.policy.digest ?? result?.status.policyDigest;
+  if (digest) request.policyDigest = digest;
   if (input.acceptSettingsMismatch !== undefined) request.acceptSettingsMismatch = input.acceptSettingsMismatch;
   if (input.tuning !== undefined) request.tuning = input.tuning;
 
+  const decisionList = decisions(facts, result, ctx);
   const report: EvidenceReport = {
     schemaVersion: 1,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
@@ -405,11 +645,12 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
     partial: !result,
     workflow,
     request,
+    signatures: signatureFiles({ check: startCheck, proof: startProof, at: facts.startedAt }, decisionList),
     outcome,
     steps: result ? stepsFromResult(result.status.steps) : stepsFromEvents(facts, byStep, running),
     phases: facts.phases,
-    gates: result ? gatesFromResult(result.status.steps) : [],
-    decisions: decisions(facts, result ? refused : undefined),
+    gates: result ? gatesFromResult(result.status.steps, decisionList, ctx) : [],
+    decisions: decisionList,
     refusedAttempts: refused,
     membership: members,
     memory: memory(facts.activities, group),
@@ -419,6 +660,15 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
     finalState,
     replay: { ...options.replay, ...(options.replay.mismatch ? { mismatch: { ...options.replay.mismatch } } : {}) },
   };
+  if (recorded) {
+    report.policy = {
+      digest: recorded.policy.digest,
+      digestMatches: recorded.digestMatches,
+      eventId: recorded.eventId,
+      people: recorded.policy.people,
+      fingerprints: keyFingerprints(recorded.policy.people),
+    };
+  }
   if (partialReason) report.partialReason = partialReason;
   return report;
 }

@@ -34,12 +34,35 @@ const step = z
   })
   .describe('one step of the runbook');
 
+const fingerprint = z.string().describe('`SHA256:…` of the signing key, as `ssh-keygen -l` prints it');
+
+const signature = z
+  .object({
+    verified: z
+      .boolean()
+      .describe(
+        "the auditor's own check, not the step log's claim: the signature verifies against a key the recorded policy " +
+          'lists for the signer, the statement is for this workflow, run, action and gate, valid when it arrived, ' +
+          'and the signer holds the role',
+      ),
+    signer: z.string().optional().describe("the statement's actor (who signed, when verified)"),
+    fingerprint: fingerprint.optional(),
+    reason: z.string().optional().describe('why it does not verify'),
+    action: z.string().optional().describe("the statement's action"),
+    gate: z.string().nullable().optional().describe("the statement's gate"),
+    gateInstance: z.number().int().nullable().optional().describe("the statement's gate instance"),
+  })
+  .describe('who signed a decision, checked again by the auditor against the recorded policy');
+
 const vote = z.object({
   approver: z.string(),
   decision: z.enum(['approve', 'reject']),
   via: z.enum(['decide', 'signal']),
   at: time,
   comment: z.string().optional(),
+  fingerprint: fingerprint.optional().describe('the key that signed it, as the auditor found it'),
+  verified: z.boolean().describe("the auditor's own check of the vote's proof (not the step log's claim)"),
+  reason: z.string().optional().describe('why its proof does not verify'),
 });
 
 const intervention = z.object({
@@ -47,6 +70,10 @@ const intervention = z.object({
   by: z.string(),
   at: time,
   comment: z.string().optional(),
+  fingerprint: fingerprint.optional(),
+  verified: z
+    .boolean()
+    .describe('whether an intervene decision in the history with a signature the auditor verified backs it'),
 });
 
 const gate = z
@@ -77,13 +104,27 @@ const decision = z
     name: z
       .string()
       .describe('signal or update name: approve, reject, decide, intervene, regionRecovered, unlinkNow, abort'),
-    actor: z.string().optional().describe('who the payload says acts (approver or by)'),
-    identity: z.string().optional().describe('the Temporal client identity that sent it (recorded by the server)'),
+    actor: z.string().optional().describe('who the payload says acts (approver or by), as claimed'),
+    identity: z
+      .string()
+      .optional()
+      .describe(
+        'the Temporal client identity the sender declared: self-declared (any client sets any identity), so it is ' +
+          'no evidence of who sent it; the signature is',
+      ),
     updateId: z.string().optional(),
     payload: z.unknown().describe('the decoded payload'),
     verdict: z
       .enum(['accepted', 'refused', 'failed', 'unknown'])
-      .describe("the runbook's answer; 'unknown' while the runbook runs and did not answer in history"),
+      .describe(
+        "the runbook's answer, except that a decision whose signature the auditor cannot verify is 'refused'; " +
+          "'unknown' while the runbook runs and did not answer in history",
+      ),
+    runbookVerdict: z
+      .enum(['accepted', 'refused', 'failed', 'unknown'])
+      .optional()
+      .describe("the runbook's own answer, when it differs from verdict (a signature the auditor cannot verify)"),
+    signature,
     reason: z.string().optional().describe('why it was refused'),
     detail: z.string().optional().describe('what an accepted decision did'),
   })
@@ -201,7 +242,10 @@ export const evidenceReportSchema = z
       startedAt: time,
       closedAt: time.optional(),
       durationMs: ms.optional(),
-      startedByIdentity: z.string().optional().describe('the Temporal client identity that started it'),
+      startedByIdentity: z
+        .string()
+        .optional()
+        .describe('the Temporal client identity that started it: self-declared, no evidence of who did'),
       summary: z.string().optional().describe('the static summary given at start'),
       historyEvents: z.number().int().positive(),
       lastEventAt: time,
@@ -209,15 +253,49 @@ export const evidenceReportSchema = z
     }),
     request: z
       .object({
-        requestedBy: z.string(),
+        requestedBy: z
+          .string()
+          .describe("the verified signer of the start request, else the step log's claim (see signature)"),
+        signature: signature.describe("the commander's signed start request, checked by the auditor"),
+        policyDigest: z.string().optional().describe("the digest of the worker's policy the run acted under"),
         reason: z.string(),
         region: z.string().describe('the failed region (failoverRunbook) or the region that rejoins (rejoinRunbook)'),
         regionRole: z.enum(['failed', 'rejoining']),
-        group: z.record(z.string(), z.unknown()).describe('the whole group definition acted on (config acted on)'),
+        group: z
+          .record(z.string(), z.unknown())
+          .describe("the whole group definition acted on, from the worker's recorded policy (config acted on)"),
         acceptSettingsMismatch: z.boolean().optional(),
         tuning: z.unknown().optional(),
       })
-      .describe("who started the runbook and why: the workflow's input"),
+      .describe("who started the runbook and why: the workflow's input and its signed request"),
+    policy: z
+      .object({
+        digest: z.string(),
+        digestMatches: z.boolean().describe('whether digest is the digest of the recorded group and people'),
+        eventId: eventRef.describe('the ActivityTaskCompleted event of loadPolicy that recorded it'),
+        people: z
+          .record(z.string(), z.array(z.string()))
+          .describe('person → OpenSSH public key lines: the keys every signature is checked against'),
+        fingerprints: z.record(z.string(), z.array(fingerprint)).describe('person → their key fingerprints'),
+      })
+      .optional()
+      .describe("the worker's policy as its loadPolicy activity recorded it in the history; absent when none was"),
+    signatures: z
+      .array(
+        z.object({
+          file: z
+            .string()
+            .describe('NN-<action>-<signer>: signatures/<file>.statement and .sig in the evidence package'),
+          action: z.string(),
+          signer: z.string(),
+          fingerprint,
+          at: time.describe('when the decision reached the runbook'),
+          eventId: eventRef.describe('the history event that carried it'),
+          statement: z.string().describe('the exact signed statement text'),
+          signature: z.string().describe('the armored SSHSIG (namespace geofailover)'),
+        }),
+      )
+      .describe('every accepted decision (and the start request) whose signature the auditor verified, in order'),
     outcome: z.object({
       outcome: z
         .string()
@@ -299,6 +377,7 @@ export type ReportProbe = z.infer<typeof probe>;
 export type ReportProfile = z.infer<typeof profile>;
 export type ReportActivity = z.infer<typeof activity>;
 export type ReportRefusedAttempt = z.infer<typeof refused>;
+export type ReportSignature = z.infer<typeof signature>;
 
 /** What `geofailover audit --json` prints. */
 export const auditOutputSchema = z
@@ -320,20 +399,80 @@ export const auditOutputSchema = z
         }),
       ),
       totalBytes: z.number().int().nonnegative(),
+      signatures: z
+        .number()
+        .int()
+        .nonnegative()
+        .describe('decisions in signatures/ (accepted, signature verified; the start request included)'),
+      signedBy: z
+        .object({ fingerprint, publicKey: z.string() })
+        .optional()
+        .describe('the key that signed SHA256SUMS (SHA256SUMS.sig); absent: the package is unsigned'),
     }),
   })
   .describe('geofailover audit --json: the replay verdict and the evidence package written');
 
 export type AuditOutput = z.infer<typeof auditOutputSchema>;
 
+/** What `geofailover audit --verify DIR --json` prints. */
+export const auditVerifyOutputSchema = z
+  .object({
+    dir: z.string(),
+    verified: z.boolean().describe('true when nothing failed (exit 0)'),
+    sums: z
+      .object({ files: z.number().int().nonnegative(), ok: z.number().int().nonnegative() })
+      .describe('files SHA256SUMS lists, and how many match'),
+    sumsSignature: z
+      .union([
+        z.object({ status: z.literal('unsigned') }),
+        z.object({
+          status: z.literal('verified'),
+          signer: z.string(),
+          fingerprint,
+          trustedFrom: z.string().describe('the trusted signers it was checked against'),
+        }),
+        z.object({ status: z.literal('failed'), reason: z.string(), fingerprint: fingerprint.optional() }),
+      ])
+      .describe('SHA256SUMS.sig, checked against --allowed-signers or the configuration, never the package'),
+    decisions: z.array(
+      z.object({
+        file: z.string().describe('NN-<action>-<signer> in signatures/'),
+        signer: z.string(),
+        fingerprint: fingerprint.optional(),
+        ok: z.boolean(),
+        reason: z.string().optional(),
+        trusted: z
+          .boolean()
+          .optional()
+          .describe("when the trusted signers name the signer: whether they list the decision's key for them"),
+      }),
+    ),
+    report: z.object({
+      status: z.enum(['matches', 'differs', 'not-checked']),
+      detail: z.string(),
+    }),
+    failures: z.array(
+      z.object({
+        check: z.enum(['sums', 'sums-signature', 'decisions', 'report', 'package']),
+        file: z.string().optional(),
+        message: z.string(),
+      }),
+    ),
+    warnings: z.array(z.string()),
+  })
+  .describe('geofailover audit --verify DIR --json: what was checked in an evidence package, and what failed');
+
+export type AuditVerifyOutput = z.infer<typeof auditVerifyOutputSchema>;
+
 function render(schema: z.ZodType, title: string): string {
   return `${JSON.stringify({ title, ...z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) }, null, 2)}\n`;
 }
 
-/** schemas/evidence-report.schema.json and schemas/cli-audit.schema.json, as generate-schemas writes them. */
+/** schemas/evidence-report.schema.json, cli-audit.schema.json and cli-audit-verify.schema.json, as generate-schemas writes them. */
 export function renderAuditSchemas(): Record<string, string> {
   return {
     'evidence-report.schema.json': render(evidenceReportSchema, 'geofailover evidence report (report.json)'),
     'cli-audit.schema.json': render(auditOutputSchema, 'geofailover audit --json'),
+    'cli-audit-verify.schema.json': render(auditVerifyOutputSchema, 'geofailover audit --verify DIR --json'),
   };
 }

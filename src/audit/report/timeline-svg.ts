@@ -122,7 +122,7 @@ export function timelineSvg(report: EvidenceReport): string {
           'title',
           {},
           esc(
-            `${formatTime(d.at)} ${d.name} by ${d.actor ?? '?'} (${d.identity ?? 'no identity'}): ${d.verdict}${d.reason ? `: ${d.reason}` : ''}`,
+            `${formatTime(d.at)} ${d.name} signed by ${d.signature.verified ? d.signature.signer : `${d.actor ?? '?'} (not verified)`}: ${d.verdict}${d.reason ? `: ${d.reason}` : ''}`,
           ),
         ),
       ),

@@ -1,8 +1,12 @@
 /**
- * `geofailover audit WORKFLOW_ID | --history FILE [--out DIR] [--format md,json,html] [--json]`: replay a
- * runbook's history against the current workflow code (verified or diverged), then write its evidence
- * package. Exit 0 when verified, 1 when diverged or on failure, 2 on bad usage.
+ * `geofailover audit WORKFLOW_ID | --history FILE [--out DIR] [--format md,json,html] [--sign-key FILE] [--json]`:
+ * replay a runbook's history against the current workflow code (verified or diverged), then write its evidence
+ * package, signed when a key is given. Exit 0 when verified, 1 when diverged or on failure, 2 on bad usage.
+ *
+ * `geofailover audit --verify DIR [--allowed-signers FILE | --config FILE] [--json]`: check a package. Exit 0
+ * verified, 1 failed.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { Command } from 'commander';
@@ -10,12 +14,19 @@ import { auditHistory, auditOutput, type AuditResult } from '../../audit/audit';
 import { fetchHistory, HistoryError, readHistoryFile, type LoadedHistory } from '../../audit/history';
 import { FormatError, parseFormats, REPORT_FORMATS, staleFiles, type ReportFormat } from '../../audit/package';
 import { installQuietRuntime } from '../../audit/replay';
-import type { EvidenceReport } from '../../audit/report/schema';
+import type { AuditVerifyOutput, EvidenceReport } from '../../audit/report/schema';
+import { parseAllowedSigners, verifyPackage, type PackageVerification, type TrustedSigners } from '../../audit/verify';
+import { resolveConfigPath } from '../../config/load';
+import { readPrivateKey, type PrivateKey } from '../../signing/node-keys';
 import { describeIfExists } from '../../starter';
 import type { CliContext } from '../context';
 import { EXIT_FAILED, EXIT_OK, RefusedError, UsageError } from '../errors';
 import { formatTable, type Output } from '../output';
-import { anyRunbook, text } from './shared';
+import { loadCliConfig } from '../resolve';
+import { anyRunbook, globalOptions, text } from './shared';
+
+/** The key `audit` signs SHA256SUMS with when --sign-key is not given. */
+export const EVIDENCE_KEY_ENV = 'GEOFAILOVER_EVIDENCE_KEY';
 
 interface AuditOptions {
   history?: string;
@@ -23,6 +34,10 @@ interface AuditOptions {
   out?: string;
   format: string;
   json?: boolean;
+  signKey?: string;
+  verify?: string;
+  allowedSigners?: string;
+  requireSignature?: boolean;
 }
 
 /** 1234 → '1.2 kB' */
@@ -93,8 +108,119 @@ function renderResult(result: AuditResult): string {
   const rows = result.package.files.map((f) => [`  ${f.name}`, formatBytes(f.bytes)]);
   rows.push(['  total', formatBytes(result.package.totalBytes)]);
   lines.push(...formatTable(['', ''], rows).slice(1));
-  lines.push(`check it with: (cd ${dir} && sha256sum -c SHA256SUMS)`);
+  lines.push(
+    `signatures: ${result.package.signatures} signed decision(s) in ${dir}/signatures, each checkable with ssh-keygen ` +
+      '(signatures/VERIFY.md)',
+  );
+  const signed = result.package.signedBy;
+  lines.push(
+    signed
+      ? `SHA256SUMS.sig: signed with key ${signed.fingerprint}`
+      : `SHA256SUMS.sig: not written, the package is unsigned (pass --sign-key FILE or set ${EVIDENCE_KEY_ENV})`,
+  );
+  lines.push(`check it with: (cd ${dir} && sha256sum -c SHA256SUMS)   or   geofailover audit --verify ${dir}`);
   return lines.join('\n');
+}
+
+/** The auditor's key for SHA256SUMS.sig: --sign-key, else $GEOFAILOVER_EVIDENCE_KEY, else none (unsigned). */
+function signingKey(ctx: CliContext, opts: AuditOptions): PrivateKey | undefined {
+  const file = opts.signKey ?? ctx.env[EVIDENCE_KEY_ENV];
+  if (!file) return undefined;
+  const flag = opts.signKey ? '--sign-key' : `$${EVIDENCE_KEY_ENV}`;
+  let textOfKey: string;
+  try {
+    textOfKey = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  try {
+    return readPrivateKey(textOfKey);
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: ${(e as Error).message}`, 'ssh-keygen -t ed25519 -N "" -f FILE makes one');
+  }
+}
+
+/**
+ * The signers `--verify` trusts for SHA256SUMS.sig: --allowed-signers FILE and/or the configuration's people
+ * (--config, $GEOFAILOVER_CONFIG or ./geofailover.config.json when it exists).
+ */
+function trustedSigners(configFlag: string | undefined, opts: AuditOptions): TrustedSigners | undefined {
+  const people: Record<string, string[]> = {};
+  const sources: string[] = [];
+  if (opts.allowedSigners) {
+    let content: string;
+    try {
+      content = readFileSync(opts.allowedSigners, 'utf8');
+    } catch (e) {
+      throw new UsageError(
+        `--allowed-signers ${opts.allowedSigners}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
+    }
+    const parsed = parseAllowedSigners(content);
+    if (!Object.keys(parsed.people).length) {
+      throw new UsageError(
+        `--allowed-signers ${opts.allowedSigners} lists no usable ed25519 key for namespace geofailover` +
+          (parsed.skipped.length ? ` (${parsed.skipped.join('; ')})` : ''),
+      );
+    }
+    for (const [name, keys] of Object.entries(parsed.people)) (people[name] ??= []).push(...keys);
+    sources.push(`--allowed-signers ${opts.allowedSigners}`);
+  }
+  const configFile = resolveConfigPath(configFlag);
+  if (configFlag !== undefined || (!opts.allowedSigners && existsSync(configFile))) {
+    const loaded = loadCliConfig(configFlag);
+    for (const [name, person] of Object.entries(loaded.config.people)) (people[name] ??= []).push(...person.keys);
+    sources.push(`the people of ${loaded.file}`);
+  }
+  return sources.length ? { source: sources.join(' and '), people } : undefined;
+}
+
+function renderVerification(v: PackageVerification): string {
+  const lines: string[] = [];
+  const dir = shownPath(v.dir);
+  lines.push(v.verified ? `package: VERIFIED — ${dir}` : `package: FAILED — ${dir}`);
+  lines.push(`  SHA256SUMS: ${v.sums.ok} of ${v.sums.files} file(s) match`);
+  const s = v.sumsSignature;
+  lines.push(
+    s.status === 'unsigned'
+      ? '  SHA256SUMS.sig: none, the package is UNSIGNED (anyone could have rewritten it together with SHA256SUMS)'
+      : s.status === 'verified'
+        ? `  SHA256SUMS.sig: signed by ${s.signer} (key ${s.fingerprint}), trusted from ${s.trustedFrom}`
+        : `  SHA256SUMS.sig: FAILED: ${s.reason}`,
+  );
+  const good = v.decisions.filter((d) => d.ok).length;
+  lines.push(`  decisions: ${good} of ${v.decisions.length} signature(s) verify against the policy in history.json`);
+  for (const d of v.decisions) {
+    lines.push(
+      `    ${d.ok ? 'ok    ' : 'FAILED'} ${d.file}${d.fingerprint ? ` (${d.signer}, ${d.fingerprint})` : ''}` +
+        `${d.reason ? `: ${d.reason}` : ''}`,
+    );
+  }
+  lines.push(`  report: ${v.report.status}${v.report.detail ? ` — ${v.report.detail}` : ''}`);
+  for (const f of v.failures) lines.push(`failed: ${f.message}`);
+  return lines.join('\n');
+}
+
+async function verify(out: Output, configFlag: string | undefined, opts: AuditOptions): Promise<number> {
+  const trusted = trustedSigners(configFlag, opts);
+  const result = verifyPackage({
+    dir: opts.verify as string,
+    ...(trusted ? { trusted } : {}),
+    ...(opts.requireSignature ? { requireSignature: true } : {}),
+  });
+  for (const w of result.warnings) out.warn(w);
+  const doc: AuditVerifyOutput = {
+    dir: result.dir,
+    verified: result.verified,
+    sums: result.sums,
+    sumsSignature: result.sumsSignature,
+    decisions: result.decisions,
+    report: result.report,
+    failures: result.failures,
+    warnings: result.warnings,
+  };
+  out.result(doc, renderVerification(result));
+  return result.verified ? EXIT_OK : EXIT_FAILED;
 }
 
 function formatRtoLine(report: EvidenceReport): string {
@@ -102,7 +228,27 @@ function formatRtoLine(report: EvidenceReport): string {
   return `${ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`} (start → traffic rerouted)`;
 }
 
-async function audit(ctx: CliContext, out: Output, ref: string | undefined, opts: AuditOptions): Promise<number> {
+async function audit(
+  ctx: CliContext,
+  out: Output,
+  ref: string | undefined,
+  opts: AuditOptions,
+  configFlag: string | undefined,
+): Promise<number> {
+  if (opts.verify !== undefined) {
+    if (ref || opts.history || opts.runId || opts.out || opts.signKey) {
+      throw new UsageError(
+        '--verify DIR checks a package: give no workflow id, --history, --run-id, --out or --sign-key with it',
+        'geofailover audit --verify evidence/failover_leaderboard --config geofailover.config.json',
+      );
+    }
+    return verify(out, configFlag, opts);
+  }
+  if (opts.allowedSigners || opts.requireSignature) {
+    throw new UsageError(
+      `${opts.allowedSigners ? '--allowed-signers' : '--require-signature'} applies to --verify DIR`,
+    );
+  }
   if (ref && opts.history) {
     throw new UsageError('give a workflow id or --history FILE, not both', 'geofailover audit failover/leaderboard');
   }
@@ -114,6 +260,7 @@ async function audit(ctx: CliContext, out: Output, ref: string | undefined, opts
   }
   if (opts.history && opts.runId) throw new UsageError('--run-id applies to a fetched history, not to --history FILE');
   const wanted = formats(opts.format);
+  const signKey = signingKey(ctx, opts);
   // Before anything starts the SDK runtime: a diverging replay is a finding, not console noise.
   installQuietRuntime();
 
@@ -136,6 +283,7 @@ async function audit(ctx: CliContext, out: Output, ref: string | undefined, opts
     source,
     formats: wanted,
     ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),
+    ...(signKey ? { signKey } : {}),
   });
   if (result.report.partial) out.warn(`partial report: ${result.report.partialReason}`);
   const stale = staleFiles(result.package);
@@ -151,12 +299,20 @@ async function audit(ctx: CliContext, out: Output, ref: string | undefined, opts
 export function registerAudit(program: Command, ctx: CliContext): void {
   program
     .command('audit')
-    .summary("replay a runbook's history against the current code (verified/diverged) and write its evidence package")
+    .summary(
+      "replay a runbook's history (verified/diverged) and write its evidence package; --verify DIR checks a package",
+    )
     .description(
       "Fetch a runbook's history from Temporal (or read an exported one), replay it against the current workflow " +
         'code — verified, or diverged with the first mismatching event — and write the evidence package: ' +
-        'report.md, report.html, report.json (schema: schemas/evidence-report.schema.json), history.json and ' +
-        'SHA256SUMS. The report is built from the history only. Exit 0 verified, 1 diverged or failed, 2 bad usage.',
+        'report.md, report.html, report.json (schema: schemas/evidence-report.schema.json), history.json, ' +
+        'signatures/ (every accepted decision as NN-<action>-<signer>.statement and .sig, allowed_signers and ' +
+        'VERIFY.md with the ssh-keygen commands) and SHA256SUMS, signed as SHA256SUMS.sig with --sign-key. The ' +
+        "report is built from the history only; every decision's signature is checked again against the policy " +
+        'the history records. Exit 0 verified, 1 diverged or failed, 2 bad usage.\n\n' +
+        'With --verify DIR: check every file against SHA256SUMS, SHA256SUMS.sig against --allowed-signers or the ' +
+        "configuration's people (never the package's own allowed_signers), every decision's signature, and the " +
+        'report re-derived from history.json against report.json. Exit 0 verified, 1 failed.',
     )
     .argument('[workflow-id]', 'the workflow id (e.g. failover/leaderboard), or a group name')
     .option(
@@ -175,7 +331,23 @@ export function registerAudit(program: Command, ctx: CliContext): void {
       `reports to write, comma-separated: ${REPORT_FORMATS.join(',')}`,
       REPORT_FORMATS.join(','),
     )
-    .option('--json', 'one JSON document (schemas/cli-audit.schema.json)')
+    .option(
+      '--sign-key <file>',
+      `sign SHA256SUMS (SHA256SUMS.sig) with this unencrypted ed25519 key (default: $${EVIDENCE_KEY_ENV})`,
+      text('--sign-key'),
+    )
+    .option('--verify <dir>', 'check an evidence package instead of writing one', text('--verify'))
+    .option(
+      '--allowed-signers <file>',
+      'with --verify: the OpenSSH allowed_signers file of the signers you trust for SHA256SUMS.sig ' +
+        "(default: the configuration's people)",
+      text('--allowed-signers'),
+    )
+    .option('--require-signature', 'with --verify: fail an unsigned package (no SHA256SUMS.sig)')
+    .option(
+      '--json',
+      'one JSON document (schemas/cli-audit.schema.json; with --verify schemas/cli-audit-verify.schema.json)',
+    )
     .addHelpText(
       'after',
       `
@@ -183,9 +355,11 @@ Examples:
   geofailover audit failover/leaderboard
   geofailover audit leaderboard --out /tmp/incident-42 --format md,html
   temporal workflow show --workflow-id failover/leaderboard --output json > history.json
-  geofailover audit --history history.json --json`,
+  geofailover audit --history history.json --json
+  geofailover audit failover/leaderboard --sign-key ~/.ssh/auditor_ed25519
+  geofailover audit --verify evidence/failover_leaderboard --allowed-signers auditors.allowed_signers`,
     )
-    .action(async (ref: string | undefined, opts: AuditOptions) =>
-      ctx.run(opts.json === true, (out) => audit(ctx, out, ref, opts)),
+    .action(async (ref: string | undefined, opts: AuditOptions, command: Command) =>
+      ctx.run(opts.json === true, (out) => audit(ctx, out, ref, opts, globalOptions(command).config)),
     );
 }
