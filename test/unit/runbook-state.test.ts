@@ -145,7 +145,7 @@ describe('runbook state behind the handlers (pure)', () => {
     );
   });
 
-  it('refuses a decision before the policy is loaded', () => {
+  it('holds a commander’s action sent before the policy is loaded, and verifies it once it is', () => {
     const fresh = new RunbookState({
       groupName: group.name,
       region: 'eastus',
@@ -154,9 +154,13 @@ describe('runbook state behind the handlers (pure)', () => {
       requestedBy: '',
     });
     assert.deepEqual(fresh.group.approvers, []);
+    fresh.abort(abortPayload(as('sre-manager'), 'not a commander'));
     fresh.abort({ by: 'sre-lead', reason: 'x', proof: abortPayload(as('sre-lead'), 'x').proof });
-    assert.equal(fresh.abortRequest, undefined);
-    assert.match(fresh.steps.get('validate-input').refusedAttempts?.[0]?.reason ?? '', /has not loaded its policy/);
+    assert.equal(fresh.abortRequest, undefined, 'nothing applies before the policy is known');
+    fresh.setPolicy(policyFor(group));
+    assert.equal(fresh.abortRequest?.by, 'sre-lead');
+    const refused = fresh.steps.get(fresh.steps.latest).refusedAttempts ?? [];
+    assert.match(refused[0]?.reason ?? '', /not a commander/);
   });
 
   it('records a refused abort from a stranger and an approver, and accepts a commander', () => {

@@ -30,6 +30,9 @@ export interface RunbookContext {
 
 export type Gate = ApprovalGate | InterventionGate;
 
+/** Commanders' actions kept while the policy loads; more are refused. */
+const MAX_EARLY_ACTIONS = 8;
+
 /**
  * The context of a run from its raw input, every string bounded: until validate-input has checked it, the input
  * is any JSON from anyone, and the status shows these.
@@ -106,6 +109,8 @@ export class RunbookState {
   /** the failed member was force-unlinked and has not rejoined yet */
   unlinked = false;
   private gatesOpened = 0;
+  /** commanders' actions that arrived while the policy was loading: applied once it is in (bounded) */
+  private readonly early: (() => void)[] = [];
   /** nonces of statements acted on: a statement counts once */
   private readonly usedNonces = new Set<string>();
   private readonly placeholder: GroupDefinition;
@@ -129,6 +134,21 @@ export class RunbookState {
       // validate-input reports it and refuses the run
     }
     this.trigger = new UnlinkTrigger(maxOutageMs);
+    for (const apply of this.early.splice(0)) apply();
+  }
+
+  /**
+   * A commander may act the moment the run exists (unlink-now, abort), before validate-input has loaded the
+   * policy their signature is checked against: such an action waits for it instead of being refused.
+   */
+  private deferred(apply: () => void, action: string, by: unknown): boolean {
+    if (this.policy) return false;
+    if (this.early.length < MAX_EARLY_ACTIONS) this.early.push(apply);
+    else {
+      const reason = 'the runbook has not loaded its policy yet and holds enough early actions; send it again';
+      this.refuse({ by, action, via: 'signal', reason }, this.currentStep);
+    }
+    return true;
   }
 
   /** The verified start: its signer is the requester. */
@@ -325,6 +345,7 @@ export class RunbookState {
 
   /** regionRecovered signal. */
   regionRecovered(payload: { by: string; comment?: string; proof?: unknown }): void {
+    if (this.deferred(() => this.regionRecovered(payload), 'regionRecovered', payload.by)) return;
     const at = now();
     const refusal = !this.recoveryOpen
       ? 'the runbook is not waiting for the region to recover'
@@ -343,6 +364,7 @@ export class RunbookState {
 
   /** unlinkNow signal: the trigger fires at the next chance (await-recovery). */
   unlinkNow(payload: { by: string; reason: string; proof?: unknown }): void {
+    if (this.deferred(() => this.unlinkNow(payload), 'unlinkNow', payload.by)) return;
     const at = now();
     let refusal: string | undefined;
     if (!this.recoveryOpen) refusal = 'await-recovery has ended: there is nothing to unlink any more';
@@ -360,6 +382,7 @@ export class RunbookState {
 
   /** abort signal: the main flow stops before its next step (at once if it waits at a gate or watch). */
   abort(payload: { by: string; reason: string; proof?: unknown }): void {
+    if (this.deferred(() => this.abort(payload), 'abort', payload.by)) return;
     const at = now();
     if (this.abortRequest) {
       const reason = `already aborting (${this.abortRequest.by} at ${this.abortRequest.at})`;
