@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
+import { MAX_START_VALIDITY_MS } from '../contract/policy';
 import { readPrivateKey, type PrivateKey } from '../signing/node-keys';
 import { parsePublicKey } from '../signing/ssh-key';
 import { durationMs } from '../workflows/runbook/durations';
@@ -92,6 +93,15 @@ export function loadSigner(loaded: LoadedConfig | undefined, opts: SignerOptions
     }
   }
   return { actor, key, keyFile, fingerprint, ...(validForMs !== undefined ? { validForMs } : {}) };
+}
+
+/** A start names no run, so the runbook accepts one valid for at most 15 minutes: say so before signing. */
+export function refuseLongStart(validForMs: number | undefined): void {
+  if (validForMs !== undefined && validForMs > MAX_START_VALIDITY_MS) {
+    throw new UsageError(
+      `--valid-for: a start may be valid for at most ${MAX_START_VALIDITY_MS / 60_000} minutes (it names no run yet)`,
+    );
+  }
 }
 
 /** The configuration if it loads; signal commands work without one when --by names the signer. */

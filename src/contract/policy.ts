@@ -41,3 +41,6 @@ export interface SignedBy {
   fingerprint: string;
   proof: Proof;
 }
+
+/** How long a signed start may be valid: it names no run, so it must not outlive the moment it was made for. */
+export const MAX_START_VALIDITY_MS = 15 * 60_000;

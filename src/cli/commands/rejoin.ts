@@ -14,7 +14,7 @@ import type { Output } from '../output';
 import { policyFromConfig } from '../../policy/from-config';
 import { startRequest } from '../../signing/payloads';
 import { loadCliConfig, resolveGroup } from '../resolve';
-import { loadSigner, signerOptions, type SignerOptions } from '../signer';
+import { loadSigner, refuseLongStart, signerOptions, type SignerOptions } from '../signer';
 import { globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -45,6 +45,7 @@ async function rejoin(ctx: CliContext, out: Output, command: Command, opts: Rejo
   const group = resolveGroup(loaded, opts.group);
   const signer = loadSigner(loaded, opts, ctx.env);
   const requestedBy = signer.actor;
+  refuseLongStart(signer.validForMs);
   const members = Object.keys(group.members);
   if (!members.includes(opts.region)) {
     throw new RefusedError(

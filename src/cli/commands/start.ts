@@ -23,7 +23,7 @@ import {
   resolveGroup,
   type FailoverRequest,
 } from '../resolve';
-import { KEY_ENV, loadSigner, signerOptions, type SignerOptions } from '../signer';
+import { KEY_ENV, loadSigner, refuseLongStart, signerOptions, type SignerOptions } from '../signer';
 import { actor, globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -105,6 +105,7 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
   // A dry run needs no key (it shows where the signature goes); a start is always signed.
   const signer = opts.dryRun && !opts.key && !ctx.env[KEY_ENV] ? undefined : loadSigner(loaded, opts, ctx.env);
   const requestedBy = signer?.actor ?? actor(opts.by, ctx.env);
+  refuseLongStart(signer?.validForMs);
   const request: FailoverRequest = {
     group,
     failedRegion: opts.failedRegion,

@@ -1,10 +1,11 @@
 // The checks before anything changes: validate-input, membership, and memory ∥ firewall.
 import { isCancellation } from '@temporalio/workflow';
 import type { MemoryReading } from '../../activities/types';
-import type { PolicyLookup, Proof, RunbookPolicy } from '../../contract/policy';
+import { MAX_START_VALIDITY_MS, type PolicyLookup, type Proof, type RunbookPolicy } from '../../contract/policy';
 import type { RunbookTuning } from '../../contract/runbook';
 import type { MemberSnapshot } from '../../contract/types';
 import { verifySigned } from '../../policy/verify';
+import { formatMs } from './durations';
 import { describeFailure } from './intervention';
 import { inputProblems, policyProblems } from './validate-input';
 import { memberStateProblems, settingsProblems } from './group-checks';
@@ -56,6 +57,14 @@ export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin'
   if (!start.ok) return refuse([`the signed request is refused: ${start.reason}`], { policy: policyEvidence });
   const signed = start.statement;
   const bindingProblems: string[] = [];
+  // A start names no run (none exists when it is signed), so anyone who reads a history could start another run
+  // with it until it expires: a start is only good for a short while.
+  const lifetimeMs = Date.parse(signed.expiresAt) - Date.parse(signed.issuedAt);
+  if (lifetimeMs > MAX_START_VALIDITY_MS) {
+    bindingProblems.push(
+      `the signed request is valid for ${formatMs(lifetimeMs)}; a start may be valid for at most ${formatMs(MAX_START_VALIDITY_MS)}`,
+    );
+  }
   if (signed.runId !== null && signed.runId !== rb.state.context.runId) {
     bindingProblems.push(`the signed request names run ${signed.runId}, not this run`);
   }
