@@ -11,6 +11,7 @@ import {
   statusQuery,
   unlinkNowSignal,
 } from '../../contract/messages';
+import { bounded } from './bounded';
 import type { RunbookState } from './runbook-state';
 
 const MAX_TEXT = 2000;
@@ -23,6 +24,17 @@ function text(value: unknown, field: string, required: boolean, max = MAX_TEXT):
   if (required && !value.trim()) return `${field} must not be empty`;
   if (value.length > max) return `${field} is longer than ${max} characters (${value.length})`;
   return undefined;
+}
+
+/** A value as the sender gave it, for a message: never long, whatever was sent. */
+function shown(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = undefined;
+  }
+  return bounded(text ?? typeof value, 40);
 }
 
 function firstProblem(...problems: (string | undefined)[]): string | undefined {
@@ -38,7 +50,7 @@ export function decisionPayloadProblem(payload: unknown, withDecision: boolean):
   if (!isObject(payload)) return 'expected an object such as {"approver":"NAME"}';
   return firstProblem(
     withDecision && payload.decision !== 'approve' && payload.decision !== 'reject'
-      ? `decision must be "approve" or "reject", not ${JSON.stringify(payload.decision)}`
+      ? `decision must be "approve" or "reject", not ${shown(payload.decision)}`
       : undefined,
     text(payload.approver, 'approver', true, MAX_NAME),
     text(payload.comment, 'comment', false),
@@ -62,7 +74,7 @@ export function interventionPayloadProblem(payload: unknown): string | undefined
   const action = payload.action;
   return firstProblem(
     action !== 'retry' && action !== 'skip' && action !== 'abort'
-      ? `action must be retry, skip or abort, not ${JSON.stringify(action)}`
+      ? `action must be retry, skip or abort, not ${shown(action)}`
       : undefined,
     byPayloadProblem(payload, false),
   );
@@ -102,7 +114,7 @@ export function installRunbookHandlers(state: RunbookState): void {
   setHandler(interveneSignal, (payload) => {
     const problem = interventionPayloadProblem(payload);
     if (problem)
-      state.malformed(`intervene ${String(field(payload, 'action'))}`, field(payload, 'by'), problem, 'signal');
+      state.malformed(`intervene ${shown(field(payload, 'action'))}`, field(payload, 'by'), problem, 'signal');
     else state.intervene(payload);
   });
 
