@@ -1,5 +1,6 @@
 // The `geofailover` command line as a user meets it: the bin spawned as a process against the shared dev
-// server, with a configuration file in a temp dir; assertions on exit code, stdout and stderr.
+// server, with a configuration file in a temp dir (the tests' people and their public keys) and each person's
+// private key file beside it for `--key`; assertions on exit code, stdout and stderr.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { loadCliConfig, resolveGroup } from '../../src/cli/resolve';
 import { STEP_NAMES, workflowIds } from '../../src/contract/names';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/contract/search-attributes';
 import { createProbeWorker, createWorker } from '../../src/worker';
+import { OUTSIDER, peopleConfig, writeKeyFiles } from '../helpers/people';
 import { FakeGroup, testRegions } from '../helpers/runbook-fakes';
 import { waitForStatus } from '../helpers/runbook-status';
 import { getTestEnv, getWorkflowBundle, uniqueName, uniqueTaskQueue } from '../helpers/temporal';
@@ -29,12 +31,17 @@ interface CliRun {
 }
 
 let tempDir = '';
+/** person → private key file, for `--key` */
+let keys: Record<string, string> = {};
 
-/** The environment of a spawned CLI: the test server, no user Temporal profile, USER=alice unless said. */
+/**
+ * The environment of a spawned CLI: the test server, no user Temporal profile, no key of the user, USER=alice
+ * unless said.
+ */
 function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('TEMPORAL_') && k !== 'GEOFAILOVER_CONFIG' && k !== 'USER' && k !== 'LOGNAME') env[k] = v;
+    if (!k.startsWith('TEMPORAL_') && !k.startsWith('GEOFAILOVER_') && k !== 'USER' && k !== 'LOGNAME') env[k] = v;
   }
   Object.assign(env, {
     TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
@@ -108,10 +115,21 @@ function parseJson<T = any>(run: CliRun, schema?: 'status' | 'start' | 'decide' 
   return doc;
 }
 
-/** The example configuration with its group renamed (and changed), written to the temp dir. */
+/** `--key FILE` of a person (one of the configuration's people, or OUTSIDER). */
+function key(name: string): string[] {
+  const file = keys[name];
+  assert.ok(file, `no key file for ${name}`);
+  return ['--key', file];
+}
+
+/**
+ * The example configuration with its group renamed (and changed), written to the temp dir; its people are the
+ * tests' people, with the public keys of the key files in `keys`.
+ */
 function writeConfig(group: string, change: (g: any, config: any) => void = () => undefined): string {
   const config = JSON.parse(readFileSync(EXAMPLE, 'utf8'));
   delete config.$schema;
+  config.people = peopleConfig();
   const g = config.groups.leaderboard;
   config.groups = { [group]: g };
   change(g, config);
@@ -123,6 +141,7 @@ function writeConfig(group: string, change: (g: any, config: any) => void = () =
 describe('geofailover CLI', () => {
   before(() => {
     tempDir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-cli-'));
+    keys = writeKeyFiles(path.join(tempDir, 'keys'));
   });
   after(() => {
     rmSync(tempDir, { recursive: true, force: true });
@@ -161,31 +180,40 @@ describe('geofailover CLI', () => {
       const group = uniqueName('usage');
       const config = writeConfig(group);
       const start = ['start', '--config', config, '--group', group];
-      const [noReason, blankReason, badAction, noRef, unknownOption, noBy, jsonUsage, dryAndWait, nobody] =
+      const signed = [...start, '--failed-region', 'eastus', '--reason', 'r'];
+      const [noReason, blankReason, badAction, noRef, unknownOption, noKey, jsonUsage, dryAndWait, nobody] =
         await Promise.all([
           runCli([...start, '--failed-region', 'eastus']),
           runCli([...start, '--failed-region', 'eastus', '--reason', '   ']),
-          runCli(['intervene', group, '--action', 'maybe', '--by', 'alice']),
+          runCli(['intervene', group, '--action', 'maybe', ...key('sre-lead')]),
           runCli(['status']),
           runCli([...start, '--failed-region', 'eastus', '--reason', 'r', '--bogus']),
-          runCli(['approve', group]),
+          runCli(['approve', group, '--config', config]),
           runCli([...start, '--reason', 'r', '--json']),
           runCli([...start, '--failed-region', 'eastus', '--reason', 'r', '--dry-run', '--wait']),
-          runCli([...start, '--failed-region', 'eastus', '--reason', 'r'], { USER: undefined, LOGNAME: undefined }),
+          runCli(signed, { USER: undefined, LOGNAME: undefined }),
         ]);
+      const [unknownKey, otherKey, missingKey] = await Promise.all([
+        runCli([...signed, ...key(OUTSIDER)]),
+        runCli([...signed, ...key('sre-lead'), '--by', 'sre-manager']),
+        runCli([...signed, '--key', path.join(tempDir, 'no-such.key')]),
+      ]);
       expectExit(noReason, 2, /required option '--reason <text>' not specified/);
       expectExit(blankReason, 2, /--reason must not be empty/);
       expectExit(badAction, 2, /Allowed choices are retry, skip, abort/);
       expectExit(noRef, 2, /missing required argument/);
       expectExit(unknownOption, 2, /unknown option '--bogus'/);
-      expectExit(noBy, 2, /required option '--by <name>' not specified/);
+      expectExit(noKey, 2, /every action is a signed statement: pass --key FILE \(or set GEOFAILOVER_KEY=FILE\)/);
       expectExit(jsonUsage, 2);
       const report = parseJson(jsonUsage);
       assert.equal(report.error.code, 'usage');
       assert.equal(report.error.exitCode, 2);
       assert.match(report.error.message, /--failed-region/);
       expectExit(dryAndWait, 2, /--dry-run and --wait cannot be combined/);
-      expectExit(nobody, 2, /pass --by NAME/);
+      expectExit(nobody, 2, /pass --key FILE/);
+      expectExit(unknownKey, 2, /belongs to nobody in the configuration’s people/);
+      expectExit(otherKey, 2, /--by sre-manager, but the key SHA256:\S+ belongs to sre-lead/);
+      expectExit(missingKey, 2, /--key .*no-such\.key: /);
       assert.equal(await exists(workflowIds.failover(group)), false, 'no usage error started a workflow');
     });
 
@@ -248,7 +276,7 @@ describe('geofailover CLI', () => {
         new RegExp(`groups\\.${single}\\.members: a geo-replication group needs at least two members`),
       );
       expectExit(missing, 1, /missing\.json: no such file/);
-      expectExit(invalidJson, 1, /not-json\.json: not valid JSON/);
+      expectExit(invalidJson, 1, /not-json\.json:\d+:\d+: not valid JSON/);
 
       for (const group of [good, badId, badSchema, single, unknown]) {
         assert.equal(await exists(workflowIds.failover(group)), false, `nothing started for ${group}`);
@@ -263,9 +291,10 @@ describe('geofailover CLI', () => {
       // An address nothing listens on: the plan needs no server.
       const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1', USER: 'incident-cmdr' };
       const args = ['start', '--config', config, '--group', group, '--failed-region', 'eastus', '--reason', 'drill'];
-      const [text, json] = await Promise.all([
+      const [text, json, signed] = await Promise.all([
         runCli([...args, '--dry-run'], offline),
         runCli([...args, '--dry-run', '--json'], offline),
+        runCli([...args, '--dry-run', '--json', ...key('sre-lead')], offline),
       ]);
       expectExit(text, 0);
       assert.match(text.stdout, /dry run: nothing was started or changed/);
@@ -291,9 +320,30 @@ describe('geofailover CLI', () => {
         [...STEP_NAMES],
       );
       assert.deepEqual(plan.survivors, ['westeurope', 'southeastasia']);
-      assert.equal(plan.input.requestedBy, 'incident-cmdr');
-      assert.equal(plan.input.group.name, group);
+      assert.equal(plan.requestedBy, 'incident-cmdr');
+      // The input names the group; its definition, people and quorum are the worker's own.
+      assert.equal(plan.input.group, group);
+      assert.deepEqual(Object.keys(plan.input).sort(), ['failedRegion', 'group', 'reason', 'request']);
+      assert.equal(plan.input.request.signature, '', 'unsigned without --key');
       assert.equal(plan.gates.find((g: { gate: string }) => g.gate === 'approval-unlink').quorum, 2);
+
+      // With --key the plan shows the very start the run would get, signed; still offline.
+      expectExit(signed, 0);
+      const signedPlan = parseJson(signed, 'start');
+      assert.equal(signedPlan.requestedBy, 'sre-lead', 'the signer, from whose key it is');
+      const statement = JSON.parse(signedPlan.input.request.statement);
+      assert.deepEqual(
+        [statement.action, statement.actor, statement.workflowId, statement.runId, statement.targets],
+        [
+          'start',
+          'sre-lead',
+          workflowIds.failover(group),
+          null,
+          [JSON.parse(readFileSync(config, 'utf8')).groups[group].members.eastus],
+        ],
+      );
+      assert.match(statement.detail.policyDigest, /^sha256:[0-9a-f]{64}$/);
+      assert.match(signedPlan.input.request.signature, /^-----BEGIN SSH SIGNATURE-----/);
       assert.equal(await exists(workflowIds.failover(group)), false, 'a dry run starts nothing');
     });
 
@@ -313,13 +363,13 @@ describe('geofailover CLI', () => {
         '--failed-region',
         'eastus',
       ];
-      const first = await runCli([...args, '--reason', 'eastus is down', '--by', 'alice', '--json']);
+      const first = await runCli([...args, '--reason', 'eastus is down', ...key('sre-lead'), '--json']);
       expectExit(first, 0, /no worker polls task queue/);
       const result = parseJson(first, 'start');
       const workflowId = workflowIds.failover(group);
       started.push(workflowId);
       assert.equal(result.workflowId, workflowId);
-      assert.equal(result.requestedBy, 'alice');
+      assert.equal(result.requestedBy, 'sre-lead', 'the signer, from whose key it is');
       assert.deepEqual(result.survivors, ['westeurope', 'southeastasia']);
 
       const description = await env.client.workflow.getHandle(workflowId).describe();
@@ -327,14 +377,23 @@ describe('geofailover CLI', () => {
       assert.equal(description.runId, result.runId);
       assert.equal(description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.group), group);
       assert.equal(description.typedSearchAttributes.get(SEARCH_ATTRIBUTE_KEYS.failedRegion), 'eastus');
-      assert.match((await description.staticSummary()) ?? '', /eastus failed; requested by alice: eastus is down/);
+      assert.match((await description.staticSummary()) ?? '', /eastus failed; requested by sre-lead: eastus is down/);
 
-      const rejoinArgs = ['rejoin', '--config', config, '--task-queue', taskQueue, '--group', group, '--by', 'alice'];
+      const rejoinArgs = [
+        'rejoin',
+        '--config',
+        config,
+        '--task-queue',
+        taskQueue,
+        '--group',
+        group,
+        ...key('sre-lead'),
+      ];
       const [second, secondJson, status, noneOpen, readiness, probeWorker, rejoinDuring] = await Promise.all([
-        runCli([...args, '--reason', 'again']),
-        runCli([...args, '--reason', 'again', '--json']),
+        runCli([...args, '--reason', 'again', ...key('sre-lead')]),
+        runCli([...args, '--reason', 'again', ...key('sre-lead'), '--json']),
         runCli(['status', group, '--json']),
-        runCli(['recovered', uniqueName('none'), '--by', 'alice']),
+        runCli(['recovered', uniqueName('none'), '--config', config, ...key('sre-lead')]),
         runCli(['readiness', '--config', config, '--task-queue', taskQueue, '--json']),
         runCli(['worker', '--config', config, '--probe-region', 'nowhere']),
         runCli([...rejoinArgs, '--region', 'eastus', '--reason', 'eastus is back']),
@@ -364,9 +423,25 @@ describe('geofailover CLI', () => {
       assert.match(view.note, /no worker polls task queue/);
       expectExit(noneOpen, 1, /no open runbook for group .*: failover\/.* and rejoin\/.* do not exist/);
 
-      const abort = await runCli(['abort', group, '--by', 'alice', '--reason', 'false alarm', '--json']);
+      const abort = await runCli([
+        'abort',
+        group,
+        '--config',
+        config,
+        ...key('sre-lead'),
+        '--reason',
+        'false alarm',
+        '--json',
+      ]);
       expectExit(abort, 0);
-      assert.equal(parseJson(abort, 'signal').signal, 'abort');
+      const sent = parseJson(abort, 'signal');
+      assert.equal(sent.signal, 'abort');
+      assert.equal(sent.payload.by, 'sre-lead');
+      assert.equal(
+        JSON.parse(sent.payload.proof.statement).action,
+        'abort',
+        'the payload carries its signed statement',
+      );
       const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
       const signals = (history.events ?? []).flatMap((e) =>
         e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes] : [],
@@ -375,11 +450,11 @@ describe('geofailover CLI', () => {
         signals.map((s) => s.signalName),
         ['abort'],
       );
-      assert.match(signals[0]?.identity ?? '', /^geofailover:alice@/, 'history names who signalled');
+      assert.match(signals[0]?.identity ?? '', /^geofailover:sre-lead@/, 'history names who signalled');
 
       await env.client.workflow.getHandle(workflowId).terminate('test: closed');
       const [late, lateStatus] = await Promise.all([
-        runCli(['unlink-now', group, '--by', 'alice', '--reason', 'too late']),
+        runCli(['unlink-now', group, '--config', config, ...key('sre-lead'), '--reason', 'too late']),
         runCli(['status', workflowId]),
       ]);
       expectExit(late, 1, new RegExp(`no open runbook for group ${group}: ${workflowId} is terminated`));
@@ -467,7 +542,7 @@ describe('geofailover CLI', () => {
         // `start --wait` runs the whole time, following the incident; stopped early only if a check fails.
         const stopWaiting = new AbortController();
         const waiting = runCli(
-          [...startArgs, '--reason', 'region down', '--by', 'sre-lead', '--wait', '--json', '--interval', '200'],
+          [...startArgs, '--reason', 'region down', ...key('sre-lead'), '--wait', '--json', '--interval', '200'],
           {},
           stopWaiting.signal,
         );
@@ -478,8 +553,15 @@ describe('geofailover CLI', () => {
             'await-recovery',
           );
           const [second, unlinkNow] = await Promise.all([
-            runCli([...startArgs, '--reason', 'again']),
-            runCli(['unlink-now', group, '--by', 'alice', '--reason', 'the region will be down for days']),
+            runCli([...startArgs, '--reason', 'again', ...key('sre-lead')]),
+            runCli([
+              'unlink-now',
+              group,
+              ...globals,
+              ...key('sre-lead'),
+              '--reason',
+              'the region will be down for days',
+            ]),
           ]);
           expectExit(second, 1, new RegExp(`an incident is already open for group ${group}: workflow ${workflowId}`));
           expectExit(unlinkNow, 0);
@@ -492,8 +574,8 @@ describe('geofailover CLI', () => {
           const [statusJson, statusText, byRequester, byStranger] = await Promise.all([
             runCli(['status', group, '--json']),
             runCli(['status', workflowId]),
-            runCli(['approve', group, '--by', 'sre-lead']),
-            runCli(['approve', group, '--by', 'mallory', '--json']),
+            runCli(['approve', group, ...globals, ...key('sre-lead')]),
+            runCli(['approve', group, ...globals, ...key(OUTSIDER), '--by', OUTSIDER, '--json']),
           ]);
           expectExit(statusJson, 0);
           const view = parseJson(statusJson, 'status');
@@ -516,45 +598,52 @@ describe('geofailover CLI', () => {
           assert.match(statusText.stdout, /STEP\s+STATUS\s+ATTEMPTS\s+DURATION\s+ACTOR\s+SUMMARY/);
           assert.match(statusText.stdout, /traffic-reroute\s+succeeded/);
           assert.match(statusText.stdout, /open gate: approval-unlink, 0 of 1 approval/);
-          assert.match(statusText.stdout, new RegExp(`approve:\\s+geofailover approve ${group} --by NAME`));
+          assert.match(statusText.stdout, new RegExp(`approve:\\s+geofailover approve ${group} `));
 
           expectExit(byRequester, 1);
           assert.match(byRequester.stdout, /refused: approve by sre-lead on approval-unlink of .*four-eyes/);
           expectExit(byStranger, 1);
           const strangerAnswer = parseJson(byStranger, 'decide');
           assert.equal(strangerAnswer.accepted, false);
-          assert.match(strangerAnswer.reason, /not an approver/);
+          assert.match(strangerAnswer.reason, /mallory.* is not a person in the worker's configuration/);
           assert.equal(fake.calls.forceUnlink, 0, 'refused approvals change nothing');
 
           const approved = await runCli([
             'approve',
             group,
-            '--by',
-            'sre-manager',
+            ...globals,
+            ...key('sre-manager'),
             '--comment',
             'memory keeps growing',
             '--json',
           ]);
           expectExit(approved, 0);
-          assert.equal(parseJson(approved, 'decide').accepted, true);
+          const approval = parseJson(approved, 'decide');
+          assert.equal(approval.accepted, true);
+          assert.equal(approval.approver, 'sre-manager', 'the signer, from whose key it is');
+          assert.match(approval.fingerprint, /^SHA256:/);
           const unlinked = await waitForStatus(
             env.client.workflow.getHandle(workflowId),
             (s) => s.steps.some((st) => st.step === 'force-unlink' && st.status === 'succeeded'),
             'force-unlink',
           );
           const refused = unlinked.steps.find((st) => st.step === 'approval-unlink')?.refusedAttempts ?? [];
-          assert.deepEqual(refused.map((r) => r.by).sort(), ['mallory', 'sre-lead'], 'refusals are in the step log');
+          assert.deepEqual(
+            refused.map((r) => r.by).sort(),
+            ['mallory (unverified)', 'sre-lead'],
+            'refusals are in the step log',
+          );
           assert.equal(fake.calls.forceUnlink, 1);
 
           fake.failedAnswers = true;
-          expectExit(await runCli(['recovered', group, '--by', 'alice', '--comment', 'back']), 0);
+          expectExit(await runCli(['recovered', group, ...globals, ...key('sre-lead'), '--comment', 'back']), 0);
           await waitForStatus(
             env.client.workflow.getHandle(workflowId),
             (s) => s.openGate?.gate === 'approval-rejoin',
             'rejoin gate',
           );
-          expectExit(await runCli(['reject', group, '--by', 'alice']), 1);
-          expectExit(await runCli(['approve', group, '--by', 'data-owner']), 0);
+          expectExit(await runCli(['reject', group, ...globals, ...key(OUTSIDER), '--by', OUTSIDER]), 1);
+          expectExit(await runCli(['approve', group, ...globals, ...key('data-owner')]), 0);
         } catch (e) {
           stopWaiting.abort();
           await waiting;

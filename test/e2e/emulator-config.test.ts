@@ -1,5 +1,6 @@
 // `geofailover emulator --write-config FILE` gives a newcomer a configuration that matches what the
-// emulator serves, so the README's commands run as written.
+// emulator serves, with the default people and a signing key for each beside it, so the README's commands run
+// as written.
 import assert from 'node:assert/strict';
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -7,13 +8,22 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { parseConfig } from '../../src/config/load';
+import { readPrivateKey } from '../../src/signing/node-keys';
 
 const BIN = path.resolve(__dirname, '../../bin/geofailover.js');
+
+function cli(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) =>
+    execFile(process.execPath, [BIN, ...args], (error, stdout) =>
+      resolve({ code: error ? Number(error.code) : 0, stdout }),
+    ),
+  );
+}
 
 describe('a configuration written by the emulator', function () {
   this.timeout(60_000);
 
-  it('validates, names the default group at the live addresses, and drives a dry-run start', async () => {
+  it('validates, names the default group at the live addresses and its people with their keys, and drives a dry-run start', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-emulator-config-'));
     const file = path.join(dir, 'geofailover.config.json');
     const emulator = spawn(process.execPath, [BIN, 'emulator', '--write-config', file], {
@@ -30,31 +40,42 @@ describe('a configuration written by the emulator', function () {
       assert.deepEqual(Object.keys(group.members).sort(), ['eastus', 'southeastasia', 'westeurope']);
       assert.deepEqual(Object.keys(group.applicationRegions).sort(), ['eastus', 'southeastasia', 'westeurope']);
       assert.match(group.applicationRegions.westeurope!.eastus!, /^127\.0\.0\.1:\d+$/);
+      assert.deepEqual(group.commanders, ['sre-lead']);
+      assert.deepEqual(group.approvers, ['sre-lead', 'sre-manager', 'data-owner']);
+      // Each person's key file is beside the configuration, and its public key is theirs in `people`.
+      assert.deepEqual(Object.keys(config.people).sort(), ['data-owner', 'sre-lead', 'sre-manager']);
+      const keyFile = (name: string): string => path.join(dir, 'geofailover-keys', `${name}.key`);
+      for (const [name, person] of Object.entries(config.people)) {
+        const key = readPrivateKey(readFileSync(keyFile(name), 'utf8'));
+        assert.equal(
+          person.keys[0]?.split(' ').slice(0, 2).join(' '),
+          key.publicKeyLine.split(' ').slice(0, 2).join(' '),
+        );
+      }
 
-      const plan = await new Promise<{ code: number; stdout: string }>((resolve) =>
-        execFile(
-          process.execPath,
-          [
-            BIN,
-            'start',
-            '--config',
-            file,
-            '--group',
-            'leaderboard',
-            '--failed-region',
-            'eastus',
-            '--reason',
-            'drill',
-            '--dry-run',
-            '--by',
-            'sre-lead',
-          ],
-          (error, stdout) => resolve({ code: error ? Number(error.code) : 0, stdout }),
-        ),
-      );
-      assert.equal(plan.code, 0, plan.stdout);
-      assert.match(plan.stdout, /traffic-reroute/);
-      assert.match(plan.stdout, /westeurope/);
+      const start = [
+        'start',
+        '--config',
+        file,
+        '--group',
+        'leaderboard',
+        '--failed-region',
+        'eastus',
+        '--reason',
+        'drill',
+      ];
+      const [unsigned, signed] = await Promise.all([
+        // A dry run needs no key: --by names who would sign.
+        cli([...start, '--dry-run', '--by', 'sre-lead']),
+        // With the written key the CLI knows who signs without --by.
+        cli([...start, '--dry-run', '--key', keyFile('sre-lead')]),
+      ]);
+      for (const plan of [unsigned, signed]) {
+        assert.equal(plan.code, 0, plan.stdout);
+        assert.match(plan.stdout, /traffic-reroute/);
+        assert.match(plan.stdout, /westeurope/);
+        assert.match(plan.stdout, /requested by sre-lead/);
+      }
     } finally {
       emulator.kill('SIGTERM');
       await once(emulator, 'exit');

@@ -1,12 +1,12 @@
 // failoverRunbook on the real stack under faults: the main worker (a `geofailover worker` process) killed in
 // the middle of the force-unlink operation, Azure throttling and long-running operations that are slow or
 // fail, and a firewall that blocks one application region. Each asserts what the commander sees in `status`
-// and what the emulator counted.
+// and what the emulator counted. People act signed: test/helpers/people.ts, or the CLI with --key.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { decideUpdate, interveneSignal, unlinkNowSignal } from '../../src/contract/messages';
 import type { RunbookStatus } from '../../src/contract/types';
+import { decideAs, interveneAs, unlinkNowAs } from '../helpers/people';
 import {
   RealStack,
   REQUESTER,
@@ -51,11 +51,11 @@ describe('failoverRunbook on the real stack: faults', function () {
     await env?.teardown();
   });
 
-  /** unlinkNow, then one approval: force-unlink starts. */
+  /** The commander's unlinkNow, then one approval: force-unlink starts. */
   async function approveUnlink(handle: RunbookHandle, timeoutMs?: number): Promise<void> {
-    await handle.signal(unlinkNowSignal, { by: 'sre-manager', reason: 'down for 12 h' });
+    await unlinkNowAs(handle, REQUESTER, 'down for 12 h');
     await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'the unlink gate', timeoutMs);
-    const ok = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', approver: 'sre-manager' }] });
+    const ok = await decideAs(handle, 'sre-manager');
     assert.equal(ok.accepted, true, ok.reason);
   }
 
@@ -63,7 +63,7 @@ describe('failoverRunbook on the real stack: faults', function () {
   async function rejoinAndComplete(s: RealStack, handle: RunbookHandle, timeoutMs?: number): Promise<RunbookStatus> {
     await s.emulator.faults.restore(FAILED);
     await waitForStatus(handle, (st) => st.openGate?.gate === 'approval-rejoin', 'the rejoin gate', timeoutMs);
-    const ok = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', approver: 'data-owner' }] });
+    const ok = await decideAs(handle, 'data-owner');
     assert.equal(ok.accepted, true, ok.reason);
     const result = await handle.result();
     assert.equal(result.outcome, 'completed', result.summary);
@@ -147,7 +147,7 @@ describe('failoverRunbook on the real stack: faults', function () {
       'the force-unlink fault is cleared',
     );
 
-    const retry = await stack.cli(['intervene', stack.group.name, '--action', 'retry', '--by', REQUESTER]);
+    const retry = await stack.cliAs(REQUESTER, ['intervene', stack.group.name, '--action', 'retry']);
     assert.equal(retry.code, 0, showRun(retry));
     const unlinked = await waitForStatus(handle, (s) => step(s, 'force-unlink').status === 'succeeded', 'the retry');
     assert.equal(step(unlinked, 'force-unlink').attempts, 2);
@@ -186,7 +186,7 @@ describe('failoverRunbook on the real stack: faults', function () {
     assert.equal(shown.code, 0, showRun(shown));
     assert.ok(shown.stdout.includes(finding), showRun(shown));
 
-    await handle.signal(interveneSignal, { action: 'abort', by: REQUESTER });
+    await interveneAs(handle, REQUESTER, 'abort');
     const result = await handle.result();
     assert.equal(result.outcome, 'aborted');
     assert.match(result.summary, /Traffic Manager unchanged; nothing was unlinked/);

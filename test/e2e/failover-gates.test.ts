@@ -1,11 +1,13 @@
 // failoverRunbook on the real stack: the unlink gate as the commander and the approvers meet it — opened early
-// by unlinkNow, aborted, rejected (with refused approvers on record), left unanswered until it escalates to a
-// webhook and stops safely. Nothing destructive happens in any of them: the emulator counts no force-unlink.
+// by the commander's unlinkNow, aborted, rejected (with refused approvers on record), left unanswered until it
+// escalates to an https webhook and stops safely. Every action is signed (--key, or test/helpers/people.ts).
+// Nothing destructive happens in any of them: the emulator counts no force-unlink.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { decideUpdate, regionRecoveredSignal, statusQuery, unlinkNowSignal } from '../../src/contract/messages';
+import { statusQuery } from '../../src/contract/messages';
 import type { RunbookView } from '../../src/starter';
+import { decideAs, OUTSIDER, recoveredAs, unlinkNowAs } from '../helpers/people';
 import {
   FAST_METADATA_BUILDUP,
   RealStack,
@@ -21,6 +23,15 @@ import { getTestEnv } from '../helpers/temporal';
 
 const FAILED = 'eastus';
 const SURVIVORS = ['southeastasia', 'westeurope'];
+
+/** Every string of a history, payloads (bytes) included, as one text. */
+function historyText(value: unknown): string {
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('utf8');
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(historyText).join('\n');
+  if (value && typeof value === 'object') return Object.values(value).map(historyText).join('\n');
+  return '';
+}
 
 interface UnlinkRequest {
   trigger: { reason: string; by?: string };
@@ -55,7 +66,7 @@ describe('failoverRunbook on the real stack: the unlink gate', function () {
 
   /** The region returns; the runbook resynchronises and fails back without unlinking anything. */
   async function recoverAndComplete(s: RealStack, handle: RunbookHandle): Promise<void> {
-    await Promise.all([handle.signal(regionRecoveredSignal, { by: REQUESTER }), s.emulator.faults.restore(FAILED)]);
+    await Promise.all([recoveredAs(handle, REQUESTER), s.emulator.faults.restore(FAILED)]);
     const result = await handle.result();
     assert.equal(result.outcome, 'completed', result.summary);
     assert.equal(step(result.status, 'force-unlink').status, 'skipped');
@@ -67,20 +78,36 @@ describe('failoverRunbook on the real stack: the unlink gate', function () {
     stack = await RealStack.start(env);
     const handle = await failoverWatching(stack);
 
-    const asked = await stack.cli(['unlink-now', stack.group.name, '--by', 'sre-manager', '--reason', 'down for 12 h']);
+    // An approver is not a commander: the signal arrives, the runbook refuses it on record.
+    const notCommander = await stack.cliAs('sre-manager', ['unlink-now', stack.group.name, '--reason', 'down']);
+    assert.equal(notCommander.code, 0, showRun(notCommander));
+    await waitForStatus(
+      handle,
+      (s) => (step(s, 'approval-unlink').refusedAttempts ?? []).some((r) => r.action === 'unlinkNow'),
+      'the refused unlinkNow',
+    );
+    assert.equal((await handle.query(statusQuery)).openGate, undefined, 'no gate opened for it');
+
+    const asked = await stack.cliAs(REQUESTER, ['unlink-now', stack.group.name, '--reason', 'down for 12 h']);
     assert.equal(asked.code, 0, showRun(asked));
     const gate = await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'the unlink gate');
     const request = gate.openGate?.request as UnlinkRequest;
-    assert.deepEqual([request.trigger.reason, request.trigger.by], ['unlink-now', 'sre-manager']);
+    assert.deepEqual([request.trigger.reason, request.trigger.by], ['unlink-now', REQUESTER]);
     assert.ok((request.memoryTrend.toPercent ?? 0) < 75, 'memory is far from critical: no trigger fired by itself');
+    const [refused] = step(gate, 'approval-unlink').refusedAttempts ?? [];
+    assert.equal(refused?.action, 'unlinkNow');
+    assert.match(refused?.reason ?? '', /sre-manager is not a commander of group/);
 
     const shown = await stack.cli(['status', stack.group.name, '--json']);
     assert.equal(shown.code, 0, showRun(shown));
     const view = JSON.parse(shown.stdout) as RunbookView;
     assert.equal(view.status?.openGate?.gate, 'approval-unlink', 'the CLI shows the open gate');
-    assert.ok(view.status?.openGate?.howToAnswer?.includes(`geofailover approve ${stack.group.name} --by NAME`));
+    assert.ok(
+      view.status?.openGate?.howToAnswer?.includes(`geofailover approve ${stack.group.name} --key KEY_FILE`),
+      view.status?.openGate?.howToAnswer?.join('\n'),
+    );
 
-    const abort = await stack.cli(['abort', stack.group.name, '--by', REQUESTER, '--reason', 'manual runbook']);
+    const abort = await stack.cliAs(REQUESTER, ['abort', stack.group.name, '--reason', 'manual runbook']);
     assert.equal(abort.code, 0, showRun(abort));
     const result = await handle.result();
 
@@ -104,13 +131,18 @@ describe('failoverRunbook on the real stack: the unlink gate', function () {
     const gate = await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'the unlink gate');
     assert.equal((gate.openGate?.request as UnlinkRequest).trigger.reason, 'critical-pressure');
 
-    const stranger = await stack.cli(['approve', stack.group.name, '--by', 'mallory']);
+    // Someone with a key who is in no policy: the CLI signs (--by names her), the runbook refuses.
+    const stranger = await stack.cliAs(OUTSIDER, ['approve', stack.group.name, '--by', OUTSIDER]);
     assert.equal(stranger.code, 1, showRun(stranger));
-    assert.match(stranger.stdout, /refused: .*mallory is not an approver/, showRun(stranger));
-    const own = await handle.executeUpdate(decideUpdate, { args: [{ decision: 'approve', approver: REQUESTER }] });
+    assert.match(
+      stranger.stdout,
+      /refused: .*mallory.* is not a person in the worker's configuration/,
+      showRun(stranger),
+    );
+    const own = await decideAs(handle, REQUESTER);
     assert.equal(own.accepted, false);
     assert.match(own.reason ?? '', /four-eyes/);
-    const no = await stack.cli(['reject', stack.group.name, '--by', 'data-owner', '--comment', 'it is coming back']);
+    const no = await stack.cliAs('data-owner', ['reject', stack.group.name, '--comment', 'it is coming back']);
     assert.equal(no.code, 0, showRun(no));
 
     const watching = await waitForStatus(
@@ -120,10 +152,11 @@ describe('failoverRunbook on the real stack: the unlink gate', function () {
     );
     const unlinkStep = step(watching, 'approval-unlink');
     assert.equal(unlinkStep.status, 'pending', unlinkStep.summary);
+    // Her signature proves nothing (no key of hers is in the policy); the requester's verified, four-eyes refused it.
     assert.deepEqual(
       unlinkStep.refusedAttempts?.map((r) => [r.by, r.action, r.via]),
       [
-        ['mallory', 'approve', 'decide'],
+        [`${OUTSIDER} (unverified)`, 'approve', 'decide'],
         [REQUESTER, 'approve', 'decide'],
       ],
     );
@@ -146,15 +179,14 @@ describe('failoverRunbook on the real stack: the unlink gate', function () {
 
   it('approval timeout: escalates once to the webhook with how to approve, then the gate stops safely and the watch goes on', async () => {
     webhook = await startWebhookReceiver();
-    const url = webhook.url;
     stack = await RealStack.start(env, {
+      webhook,
       group: (g) => {
-        g.escalationWebhook = url;
         g.durations = { ...g.durations, approvalTimeout: '2s', escalationTimeout: '2s' };
       },
     });
     const handle = await failoverWatching(stack);
-    await handle.signal(unlinkNowSignal, { by: 'sre-manager', reason: 'down for 12 h' });
+    await unlinkNowAs(handle, REQUESTER, 'down for 12 h');
     await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'the unlink gate');
 
     const escalated = await waitForStatus(handle, (s) => !!s.openGate?.escalatedAt, 'the escalation');
@@ -175,17 +207,23 @@ describe('failoverRunbook on the real stack: the unlink gate', function () {
     assert.equal(body.workflowId, handle.workflowId);
     assert.equal(body.group, stack.group.name);
     assert.ok(
-      body.howToAnswer.includes(`geofailover approve ${stack.group.name} --by NAME`),
+      body.howToAnswer.includes(`geofailover approve ${stack.group.name} --key KEY_FILE`),
       body.howToAnswer.join('\n'),
     );
     assert.ok(
-      body.howToAnswer.includes(
-        `temporal workflow signal --workflow-id ${handle.workflowId} --name approve --input '{"approver":"NAME"}'`,
+      body.howToAnswer.some((line) =>
+        line.endsWith(
+          `temporal workflow signal --workflow-id ${handle.workflowId} --name approve --input-file approve.json`,
+        ),
       ),
       body.howToAnswer.join('\n'),
     );
 
     await recoverAndComplete(stack, handle);
     assert.equal(webhook.received.length, 1);
+    // The URL is a secret of the workers' environment: the history never holds it.
+    const history = historyText(await handle.fetchHistory());
+    assert.ok(history.includes('gate-escalated'), 'payloads are read');
+    assert.ok(!history.includes(new URL(webhook.url).pathname), 'the webhook URL is not in the history');
   });
 });

@@ -1,9 +1,10 @@
 // failoverRunbook on the real stack (dev server, main worker, a probe worker per application region, the
 // emulator through the official Azure SDK, its redis-servers): a short outage that heals by itself, and a long
-// one that needs force-unlink and force-link, as the commander and the approvers see them.
+// one that needs force-unlink and force-link, as the commander and the approvers see them (every action signed:
+// test/helpers/people.ts, our CLI with --key, or its --print-payload sent with the plain Temporal CLI).
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { decideUpdate, regionRecoveredSignal } from '../../src/contract/messages';
+import { decideAs, recoveredAs } from '../helpers/people';
 import {
   FAST_METADATA_BUILDUP,
   RealStack,
@@ -61,7 +62,7 @@ describe('failoverRunbook on the real stack: outages', function () {
 
     // The region comes back well before the survivors' memory turns critical.
     await Promise.all([
-      handle.signal(regionRecoveredSignal, { by: REQUESTER, comment: `${FAILED} healthy again` }),
+      recoveredAs(handle, REQUESTER, `${FAILED} healthy again`),
       stack.emulator.faults.restore(FAILED),
     ]);
     const result = await handle.result();
@@ -121,19 +122,18 @@ describe('failoverRunbook on the real stack: outages', function () {
     );
     assert.deepEqual(gate.openGate?.eligibleApprovers, ['sre-manager', 'data-owner']);
 
-    const first = await stack.cli([
-      'approve',
-      stack.group.name,
-      '--by',
-      'sre-manager',
-      '--comment',
-      'outage confirmed',
-    ]);
+    const first = await stack.cliAs('sre-manager', ['approve', stack.group.name, '--comment', 'outage confirmed']);
     assert.equal(first.code, 0, showRun(first));
-    assert.match(first.stdout, /accepted: approve by sre-manager on approval-unlink/, showRun(first));
+    assert.match(
+      first.stdout,
+      /accepted: approve by sre-manager \(signed, SHA256:.*\) on approval-unlink/,
+      showRun(first),
+    );
     await waitForStatus(handle, (s) => s.openGate?.approvals.length === 1, 'the first approval');
     assert.equal(stack.count('forceUnlink'), 0, 'one approval of two changes nothing');
 
+    // data-owner signs with our CLI and sends it with the plain Temporal CLI.
+    const payload = await stack.signedPayloadFile('data-owner', ['approve', stack.group.name]);
     const second = await stack.temporal([
       'workflow',
       'signal',
@@ -141,8 +141,8 @@ describe('failoverRunbook on the real stack: outages', function () {
       handle.workflowId,
       '--name',
       'approve',
-      '--input',
-      JSON.stringify({ approver: 'data-owner' }),
+      '--input-file',
+      payload,
     ]);
     assert.equal(second.code, 0, showRun(second));
 
@@ -169,9 +169,7 @@ describe('failoverRunbook on the real stack: outages', function () {
     const rejoinGate = await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'the rejoin gate');
     assert.equal(rejoinGate.openGate?.quorum, 1);
     assert.equal(stack.count('forceLinkToReplicationGroup'), 0, 'nothing rejoins before its gate');
-    const approved = await handle.executeUpdate(decideUpdate, {
-      args: [{ decision: 'approve', approver: 'data-owner' }],
-    });
+    const approved = await decideAs(handle, 'data-owner');
     assert.equal(approved.accepted, true, approved.reason);
     const result = await handle.result();
 

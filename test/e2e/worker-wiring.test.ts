@@ -9,6 +9,7 @@ import { probeTaskQueue } from '../../src/contract/names';
 import type { Emulator } from '../../src/emulator';
 import { runWorker } from '../../src/worker';
 import { startTestEmulator } from '../helpers/emulator';
+import { peopleConfig } from '../helpers/people';
 import { getTestEnv } from '../helpers/temporal';
 
 // temporal.api.enums.v1: TaskQueueKind.NORMAL, TaskQueueType.ACTIVITY (numeric: @temporalio/proto is not a direct
@@ -51,6 +52,7 @@ describe('probe worker wiring (runWorker --probe-region)', function () {
     );
     const config = parseConfig(
       JSON.stringify({
+        people: peopleConfig(['sre-lead']),
         azure: { endpoint: emulator.arm, caFile: emulator.caPath },
         groups: {
           leaderboard: {
@@ -60,6 +62,7 @@ describe('probe worker wiring (runWorker --probe-region)', function () {
               endpoints: Object.fromEntries(Object.keys(members).map((r) => [r, { name: r }])),
             },
             applicationRegions: { [region]: addresses },
+            commanders: ['sre-lead'],
             approvers: ['sre-lead'],
           },
         },

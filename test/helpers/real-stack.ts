@@ -1,11 +1,13 @@
 // The whole stack for one failover test, as a user runs it: the shared Temporal dev server, a main worker
 // (in this process, or `geofailover worker` spawned as a process), one probe worker per application region,
-// the emulator (official Azure SDK over HTTPS) with its redis-servers, a configuration file in a temp dir,
-// and the two command lines people answer gates with (ours, and the plain Temporal CLI).
+// the emulator (official Azure SDK over HTTPS) with its redis-servers, a configuration file in a temp dir
+// (people with the tests' public keys, commanders and approvers), everyone's private key file, and the two
+// command lines people answer gates with (ours, signing with --key, and the plain Temporal CLI).
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,20 +19,26 @@ import type { z } from 'zod';
 import { createActivities, createProbeActivities, type ActivityDependencies } from '../../src/activities';
 import { createArmClients } from '../../src/azure/clients';
 import { buildFailoverInput, loadCliConfig, resolveGroup } from '../../src/cli/resolve';
-import type { groupSchema } from '../../src/config/schema';
+import { loadConfig } from '../../src/config/load';
+import type { configSchema, groupSchema } from '../../src/config/schema';
+import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
+import type { Proof } from '../../src/contract/policy';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
 import { defaultScenario, type Emulator } from '../../src/emulator';
 import { DRILL_SDK_RETRIES, DRILL_TUNING } from '../../src/drill/settings';
+import { createCertificateAuthority, issueServerCertificate } from '../../src/emulator/certificates';
 import { configForEmulator } from '../../src/emulator/config';
+import { policyFromConfig } from '../../src/policy/from-config';
+import { startRequest } from '../../src/signing/payloads';
 import { startFailover } from '../../src/starter';
-import { createProbeWorker, createWorker } from '../../src/worker';
+import { activityDependenciesFromConfig, createProbeWorker, createWorker } from '../../src/worker';
 import type { failoverRunbook } from '../../src/workflows';
 import { startTestEmulator } from './emulator';
-import { APPROVERS } from './runbook-fakes';
+import { APPROVERS, COMMANDERS, OUTSIDER, peopleConfig, personKey, writeKeyFiles } from './people';
 import { getWorkflowBundle, uniqueName, uniqueTaskQueue } from './temporal';
 
-/** Who starts every incident in these tests; never an approver of it (four-eyes). */
-export const REQUESTER = 'sre-lead';
+/** Who starts every incident in these tests (the group's commander); never an approver of it (four-eyes). */
+export const REQUESTER = COMMANDERS[0]!;
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'geofailover.js');
@@ -49,13 +57,19 @@ export const REAL_STACK_TUNING: RunbookTuning = DRILL_TUNING;
 const SDK_RETRIES = { ...DRILL_SDK_RETRIES };
 
 type GroupConfigInput = z.input<typeof groupSchema>;
+type ConfigInput = z.input<typeof configSchema>;
 export type RunbookHandle = WorkflowHandle<typeof failoverRunbook>;
 
 export interface RealStackOptions {
   /** replication metadata each survivor accumulates per second while a member is down; default 2 MiB/s */
   metadataBytesPerSecond?: number;
-  /** changes to the configuration's group (durations, quorum, webhook, ...) before it is written */
+  /** changes to the configuration's group (durations, quorum, ...) before it is written */
   group?: (group: GroupConfigInput) => void;
+  /**
+   * The group escalates to this receiver: the configuration names an environment variable of the workers
+   * (`{ env: NAME }`) that holds its https: URL, and the workers trust its CA (azure.caFile bundles it).
+   */
+  webhook?: WebhookReceiver;
   /** run the main worker in this process (default); false leaves it to `spawnWorker()` */
   mainWorker?: boolean;
 }
@@ -87,17 +101,21 @@ export async function waitUntil(predicate: () => boolean, what: string, timeoutM
   }
 }
 
-/** The same environment a user's shell gives the CLIs: the test server, no Temporal profile of the user. */
-function cliEnv(dir: string): NodeJS.ProcessEnv {
+/**
+ * The same environment a user's shell gives the CLIs: the test server, no Temporal profile of the user, no key
+ * of the user (each command names its --key), plus `extra` (a worker's webhook variable).
+ */
+function cliEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (!k.startsWith('TEMPORAL_') && k !== 'GEOFAILOVER_CONFIG') env[k] = v;
+    if (!k.startsWith('TEMPORAL_') && !k.startsWith('GEOFAILOVER_')) env[k] = v;
   }
   return {
     ...env,
     TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_CONFIG_FILE: path.join(dir, 'no-temporal-profile.toml'),
+    ...extra,
   };
 }
 
@@ -123,12 +141,18 @@ function temporalCliPath(): Promise<string> {
   return temporalCli;
 }
 
+/** name → public key lines of the people with a role (the keys are this test process's own). */
+function peopleKeys(): Record<string, string[]> {
+  return Object.fromEntries(APPROVERS.map((n) => [n, [personKey(n).publicKeyLine]]));
+}
+
 /** The configuration file's group for the emulator's default scenario, at the emulator's dynamic addresses. */
 function groupFromEmulator(emulator: Emulator): GroupConfigInput {
-  const group = configForEmulator(emulator.state(), emulator.caPath).groups.leaderboard;
+  const group = configForEmulator(emulator.state(), emulator.caPath, peopleKeys()).groups.leaderboard;
   assert.ok(group, 'the default scenario has the group leaderboard');
   return {
     ...group,
+    commanders: [...COMMANDERS],
     approvers: [...APPROVERS],
     quorum: { unlink: 1, rejoin: 1, intervention: 1 },
     // With the default build-up (2 MiB/s into 64 MiB) critical is ~25 s away; with FAST_METADATA_BUILDUP ~3 s.
@@ -156,16 +180,22 @@ export class RealStack {
   private readonly workers: RunningWorker[] = [];
   private readonly handles: WorkflowHandle[] = [];
   private readonly children: ChildProcess[] = [];
+  /** environment variables every worker of this stack has (the webhook's URL); set in this process too */
+  private readonly workerEnv: Record<string, string> = {};
+  /** private key file of each person (the people of the configuration, and OUTSIDER) */
+  private readonly keyFiles: Record<string, string>;
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
     readonly emulator: Emulator,
-    /** temp dir holding the configuration file */
+    /** temp dir holding the configuration file and the key files */
     readonly dir: string,
     readonly configFile: string,
     /** the group exactly as the CLI resolves it from the configuration file */
     readonly group: GroupDefinition,
-  ) {}
+  ) {
+    this.keyFiles = writeKeyFiles(path.join(dir, 'keys'), [...APPROVERS, OUTSIDER]);
+  }
 
   /**
    * Starts an emulator (default scenario), writes the configuration for it, resolves the group as the CLI
@@ -182,11 +212,25 @@ export class RealStack {
     try {
       const name = uniqueName('leaderboard');
       const group = groupFromEmulator(emulator);
+      let caFile = emulator.caPath;
+      let webhookVariable: string | undefined;
+      if (options.webhook) {
+        // The URL stays out of the configuration: the workers read it from this variable.
+        webhookVariable = `GEOFAILOVER_WEBHOOK_${randomBytes(6).toString('hex').toUpperCase()}`;
+        group.escalationWebhook = { env: webhookVariable };
+        caFile = path.join(dir, 'ca-bundle.pem');
+        writeFileSync(caFile, `${emulator.caPem.trim()}\n${options.webhook.caPem.trim()}\n`);
+      }
       options.group?.(group);
       const configFile = path.join(dir, 'geofailover.config.json');
-      const config = { azure: { endpoint: emulator.arm, caFile: emulator.caPath }, groups: { [name]: group } };
+      const config: ConfigInput = {
+        people: peopleConfig(),
+        azure: { endpoint: emulator.arm, caFile },
+        groups: { [name]: group },
+      };
       writeFileSync(configFile, JSON.stringify(config, null, 2));
       stack = new RealStack(env, emulator, dir, configFile, resolveGroup(loadCliConfig(configFile), name));
+      if (webhookVariable && options.webhook) stack.setWorkerEnv(webhookVariable, options.webhook.url);
       await stack.startWorkers(options.mainWorker ?? true);
       return stack;
     } catch (e) {
@@ -203,15 +247,52 @@ export class RealStack {
     return this.env.client;
   }
 
+  /** Sets a variable of every worker's environment: spawned workers get it, and so does this process. */
+  private setWorkerEnv(name: string, value: string): void {
+    this.workerEnv[name] = value;
+    process.env[name] = value;
+  }
+
+  /**
+   * What `geofailover worker --config FILE` builds from the configuration (its policy, its webhook, the CAs it
+   * trusts), with ARM clients that keep no connection alive and second-scale data-plane bounds.
+   */
   private activityDependencies(): ActivityDependencies {
+    const fromConfig = activityDependenciesFromConfig(loadConfig(this.configFile), { configDir: this.dir });
     const arm = createArmClients({
       subscriptionId: this.emulator.state().subscriptionId,
       endpoint: this.emulator.arm,
-      caPem: this.emulator.caPem,
+      ...(fromConfig.caPem !== undefined ? { caPem: fromConfig.caPem } : {}),
       keepAlive: false,
       retryOptions: SDK_RETRIES,
     });
-    return { arm, caPem: this.emulator.caPem, redisTimeoutMs: 3000, verifyTimeoutMs: 10_000 };
+    return {
+      arm,
+      ...(fromConfig.caPem !== undefined ? { caPem: fromConfig.caPem } : {}),
+      redisTimeoutMs: 3000,
+      verifyTimeoutMs: 10_000,
+      ...(fromConfig.escalationWebhooks ? { escalationWebhooks: fromConfig.escalationWebhooks } : {}),
+      ...(fromConfig.policies ? { policies: fromConfig.policies } : {}),
+    };
+  }
+
+  /** The policy the workers hold for this stack's group (its digest is what a start may be signed against). */
+  policyDigest(): string {
+    const lookup = policyFromConfig(loadConfig(this.configFile), this.group.name);
+    assert.ok(lookup.found, lookup.found ? '' : lookup.reason);
+    return lookup.policy.digest;
+  }
+
+  /** `signer`'s signed start of this group's failover, as `geofailover start --key` makes it. */
+  signedStart(failedRegion: string, reason: string, signer: string = REQUESTER): Proof {
+    return startRequest(personKey(signer), {
+      actor: signer,
+      workflowId: workflowIds.failover(this.group.name),
+      databaseId: this.group.members[failedRegion] ?? '',
+      region: failedRegion,
+      reason,
+      policyDigest: this.policyDigest(),
+    });
   }
 
   private async startWorkers(withMain: boolean): Promise<void> {
@@ -239,22 +320,39 @@ export class RealStack {
     for (const worker of workers) this.workers.push({ worker, running: worker.run() });
   }
 
-  /** Starts failoverRunbook as `geofailover start` does (same input), plus second-scale tuning. */
-  async startFailover(failedRegion: string): Promise<RunbookHandle> {
+  /**
+   * Starts failoverRunbook as `geofailover start --key` does (same input: names and the commander's signed start,
+   * bound to the workers' policy digest), plus second-scale tuning. `signer` signs the start (default REQUESTER).
+   */
+  async startFailover(failedRegion: string, signer: string = REQUESTER): Promise<RunbookHandle> {
+    const reason = `${failedRegion} outage (real-stack test)`;
     const input: FailoverRunbookInput = {
       ...buildFailoverInput({
         group: this.group,
         failedRegion,
-        reason: `${failedRegion} outage (real-stack test)`,
-        requestedBy: REQUESTER,
+        reason,
+        requestedBy: signer,
+        request: this.signedStart(failedRegion, reason, signer),
       }),
       tuning: REAL_STACK_TUNING,
     };
-    const started = await startFailover(this.client, input, { taskQueue: this.taskQueue });
-    const handle = this.client.workflow.getHandle<typeof failoverRunbook>(
-      started.workflowId,
-      started.firstExecutionRunId,
-    );
+    const started = await startFailover(this.client, input, { taskQueue: this.taskQueue, requestedBy: signer });
+    return this.track(started.workflowId, started.firstExecutionRunId);
+  }
+
+  /** Starts failoverRunbook (id failover/GROUP) on this stack's queue with any input at all, as anyone could. */
+  async startFailoverWithInput(input: unknown): Promise<RunbookHandle> {
+    const started = await this.client.workflow.start(WORKFLOW_TYPES.failoverRunbook, {
+      taskQueue: this.taskQueue,
+      workflowId: workflowIds.failover(this.group.name),
+      args: [input],
+    });
+    return this.track(started.workflowId, started.firstExecutionRunId);
+  }
+
+  /** A handle of a runbook of this stack, terminated by close() if still open. */
+  track(workflowId: string, runId?: string): RunbookHandle {
+    const handle = this.client.workflow.getHandle<typeof failoverRunbook>(workflowId, runId);
     this.handles.push(handle);
     return handle;
   }
@@ -310,9 +408,41 @@ export class RealStack {
 
   // ---- people at their terminals ---------------------------------------------------------------
 
-  /** `geofailover ARGS --config FILE` as a process, against the test server. */
+  /**
+   * `geofailover ARGS --config FILE` as a process, against the test server. Acting commands sign: pass
+   * `--key`, stack.keyFile(NAME) among the args.
+   */
   cli(args: string[]): Promise<CliRun> {
     return run(process.execPath, [BIN, ...args, '--config', this.configFile], cliEnv(this.dir));
+  }
+
+  /** The private key file of a person (one of the configuration's people, or OUTSIDER), for `--key`. */
+  keyFile(name: string): string {
+    const file = this.keyFiles[name];
+    assert.ok(file, `no key file for ${name}`);
+    return file;
+  }
+
+  /** `geofailover ARGS --key <name's key file>`: what `name` types at their terminal. */
+  cliAs(name: string, args: string[]): Promise<CliRun> {
+    return this.cli([...args, '--key', this.keyFile(name)]);
+  }
+
+  /**
+   * `name` runs `geofailover ARGS --key <their key> --print-payload` and saves what it prints, for the plain
+   * Temporal CLI's `--input-file`; returns the file.
+   */
+  async signedPayloadFile(name: string, args: string[]): Promise<string> {
+    const printed = await this.cliAs(name, [...args, '--print-payload']);
+    assert.equal(printed.code, 0, showRun(printed));
+    const file = path.join(this.dir, `${name}-${args[0]}-${randomBytes(4).toString('hex')}.json`);
+    writeFileSync(file, printed.stdout);
+    return file;
+  }
+
+  /** Every accepted mutating ARM call the emulator counted, of any operation. */
+  armWrites(): number {
+    return this.emulator.counters().reduce((n, c) => n + c.count, 0);
   }
 
   /** The plain Temporal CLI against the test server, ignoring any profile of the user. */
@@ -334,7 +464,7 @@ export class RealStack {
       process.execPath,
       [BIN, 'worker', '--config', this.configFile, '--task-queue', this.taskQueue],
       {
-        env: cliEnv(this.dir),
+        env: cliEnv(this.dir, this.workerEnv),
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
@@ -381,22 +511,28 @@ export class RealStack {
     for (const { worker } of this.workers) if (worker.getState() === 'RUNNING') worker.shutdown();
     const results = await Promise.allSettled(this.workers.splice(0).map((w) => w.running));
     await this.emulator.close();
+    for (const name of Object.keys(this.workerEnv)) delete process.env[name];
     rmSync(this.dir, { recursive: true, force: true });
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
   }
 }
 
-/** A local HTTP server that records every POST, as an escalation webhook receiver. */
+/** A local HTTPS server that records every POST, as an escalation webhook receiver (https: only). */
 export interface WebhookReceiver {
   url: string;
+  /** the CA its certificate is signed by (workers must trust it) */
+  caPem: string;
   received: Record<string, unknown>[];
   close(): Promise<void>;
 }
 
+/** Starts a webhook receiver on 127.0.0.1 with a certificate from its own throwaway CA. */
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const ca = await createCertificateAuthority('geofailover test webhook CA');
+  const certificate = await issueServerCertificate(ca, { ips: ['127.0.0.1'] });
   const received: Record<string, unknown>[] = [];
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer({ cert: certificate.cert, key: certificate.key }, (req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
     req.on('end', () => {
@@ -410,7 +546,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/escalations`,
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}/escalations/${randomBytes(8).toString('hex')}`,
+    caPem: ca.cert,
     received,
     close: async () => {
       server.closeAllConnections();

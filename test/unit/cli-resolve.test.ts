@@ -13,6 +13,8 @@ import {
   planFailover,
   planWarnings,
   resolveGroup,
+  UNSIGNED_REQUEST,
+  type FailoverRequest,
 } from '../../src/cli/resolve';
 import { STEP_NAMES } from '../../src/contract/names';
 import type { GroupDefinition } from '../../src/contract/runbook';
@@ -38,6 +40,18 @@ describe('CLI: from the configuration to the runbook input', () => {
     assert.deepEqual(Object.keys(group.members), ['eastus', 'westeurope', 'southeastasia']);
     assert.deepEqual(group.trafficManager.endpoints.eastus, { type: 'ExternalEndpoints', name: 'eastus' });
     assert.equal(group.durations.approvalTimeout, '30 minutes');
+    assert.deepEqual(group.commanders, ['sre-lead']);
+    assert.deepEqual(group.approvers, ['sre-lead', 'sre-manager', 'data-owner']);
+  });
+
+  it('builds a workflow input of names and the signed start only: no definition, approvers or quorum', () => {
+    const input = buildFailoverInput({ group, failedRegion: 'eastus', reason: 'drill', requestedBy: 'alice' });
+    assert.deepEqual(input, {
+      group: 'leaderboard',
+      failedRegion: 'eastus',
+      reason: 'drill',
+      request: UNSIGNED_REQUEST,
+    });
   });
 
   it('refuses an unknown group, listing the known ones', () => {
@@ -58,8 +72,8 @@ describe('CLI: from the configuration to the runbook input', () => {
   });
 
   it('plans every step in order, probing only from application regions that did not fail', () => {
-    const input = buildFailoverInput({ group, failedRegion: 'eastus', reason: 'drill', requestedBy: 'alice' });
-    const plan = planFailover(input, 'geofailover');
+    const request: FailoverRequest = { group, failedRegion: 'eastus', reason: 'drill', requestedBy: 'alice' };
+    const plan = planFailover(request, 'geofailover');
     assert.deepEqual(
       plan.steps.map((s) => s.step),
       [...STEP_NAMES],
@@ -68,13 +82,17 @@ describe('CLI: from the configuration to the runbook input', () => {
     assert.equal(firewall.targets.length, 4, '2 application regions × 2 survivors');
     assert.ok(firewall.targets.every((t) => !t.startsWith('from eastus')));
     assert.deepEqual(plan.warnings, []);
-    assert.equal(plan.input, input);
+    assert.deepEqual(plan.input, buildFailoverInput(request));
   });
 
   it('warns when the approvers other than the requester cannot reach a quorum', () => {
     const strict: GroupDefinition = { ...group, quorum: { unlink: 3, rejoin: 1, intervention: 1 } };
-    const input = buildFailoverInput({ group: strict, failedRegion: 'eastus', reason: 'r', requestedBy: 'sre-lead' });
-    const [warning, ...rest] = planWarnings(input);
+    const [warning, ...rest] = planWarnings({
+      group: strict,
+      failedRegion: 'eastus',
+      reason: 'r',
+      requestedBy: 'sre-lead',
+    });
     assert.deepEqual(rest, []);
     assert.match(warning ?? '', /approval-unlink gate needs 3 approver\(s\) other than sre-lead, but only 2/);
   });

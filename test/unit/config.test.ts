@@ -30,8 +30,64 @@ describe('configuration file', () => {
     const config = loadConfig(examplePath);
     const group = config.groups.leaderboard!;
     assert.deepEqual(Object.keys(group.members), ['eastus', 'westeurope', 'southeastasia']);
+    assert.deepEqual(group.commanders, ['sre-lead']);
     assert.deepEqual(group.approvers, ['sre-lead', 'sre-manager', 'data-owner']);
+    assert.deepEqual(Object.keys(config.people).sort(), ['data-owner', 'sre-lead', 'sre-manager']);
     assert.equal(group.quorum.unlink, 1);
+  });
+
+  it('names everyone who may act in `people`, with their public keys; roles name people by that name', () => {
+    const config = parseConfig(JSON.stringify(example()), 'x.json');
+    for (const person of Object.values(config.people)) {
+      assert.ok(person.keys.length >= 1);
+      assert.ok(person.keys.every((k) => k.startsWith('ssh-ed25519 ')));
+    }
+    const group = config.groups.leaderboard!;
+    for (const name of [...group.commanders, ...group.approvers]) assert.ok(Object.hasOwn(config.people, name), name);
+  });
+
+  it('refuses a commander or approver who is not in `people`, saying to add them with their key', () => {
+    const e = refusal((c) => {
+      c.groups.leaderboard.commanders = ['sre-lead', 'incident-cmdr'];
+      c.groups.leaderboard.approvers = ['sre-manager', 'mallory'];
+    });
+    assert.deepEqual(e.issues.map((i) => i.path).sort(), [
+      'groups.leaderboard.approvers.1',
+      'groups.leaderboard.commanders.1',
+    ]);
+    assert.match(e.message, /incident-cmdr is not in `people`: add them with their public key\(s\)/);
+    assert.match(e.message, /mallory is not in `people`/);
+  });
+
+  it('requires people, commanders and approvers: nobody may act on a group by default', () => {
+    const e = refusal((c) => {
+      delete c.people;
+      delete c.groups.leaderboard.commanders;
+      c.groups.leaderboard.approvers = [];
+    });
+    const paths = e.issues.map((i) => i.path);
+    for (const p of ['people', 'groups.leaderboard.commanders', 'groups.leaderboard.approvers']) {
+      assert.ok(paths.includes(p), `${p} in ${paths.join(', ')}`);
+    }
+  });
+
+  it('refuses a key that is not an OpenSSH ed25519 public key line, and a name that is not lower case', () => {
+    const e = refusal((c) => {
+      c.people['sre-manager'].keys = ['ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 sre-manager@example'];
+    });
+    assert.deepEqual(
+      e.issues.map((i) => i.path),
+      ['people.sre-manager.keys.0'],
+    );
+    assert.match(e.message, /only ssh-ed25519 keys are supported.*expected an OpenSSH ed25519 public key line/);
+    // One spelling per person: statements name them exactly as the configuration does.
+    const upper = refusal((c) => (c.people['Data-Owner'] = c.people['data-owner']));
+    assert.deepEqual(
+      upper.issues.map((i) => i.path),
+      ['people.Data-Owner'],
+    );
+    const role = refusal((c) => c.groups.leaderboard.approvers.push('Data-Owner'));
+    assert.match(role.message, /approvers\.3: expected a person's name in lower case/);
   });
 
   it('fills production defaults for what a group leaves out', () => {

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { parseConfig } from '../../src/config/load';
 import type { GeofailoverConfig } from '../../src/config/schema';
 import { activityDependenciesFromConfig, applicationRegionsOf, runWorker, WorkerSetupError } from '../../src/worker';
+import { peopleConfig, personKey } from '../helpers/people';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const dbId = (region: string): string =>
@@ -21,9 +22,12 @@ function config(azure: Record<string, unknown>): GeofailoverConfig {
       eastus: { eastus: '127.0.0.1:1', westeurope: '127.0.0.1:2' },
       brazilsouth: { eastus: '127.0.0.1:3', westeurope: '127.0.0.1:4' },
     },
-    approvers: ['sre-lead'],
+    commanders: ['sre-lead'],
+    approvers: ['sre-lead', 'sre-manager'],
   };
-  return parseConfig(JSON.stringify({ azure, groups: { g: group } }), 'test.json');
+  // data-owner is one of the people but holds no role in g.
+  const people = peopleConfig(['sre-lead', 'sre-manager', 'data-owner']);
+  return parseConfig(JSON.stringify({ people, azure, groups: { g: group } }), 'test.json');
 }
 
 describe('worker wiring from the configuration', () => {
@@ -44,6 +48,26 @@ describe('worker wiring from the configuration', () => {
     const explicit = activityDependenciesFromConfig(config({ subscriptionId: 'other-sub' }));
     assert.equal(explicit.arm.subscriptionId, 'other-sub');
     assert.equal(explicit.arm.endpoint, 'https://management.azure.com');
+  });
+
+  it("holds the configuration's policy per group: its definition and the keys of the people with a role in it", () => {
+    const { policies } = activityDependenciesFromConfig(config({}));
+    assert.ok(policies, 'a worker built from a configuration holds a policy');
+    const lookup = policies('g');
+    assert.ok(lookup.found);
+    assert.equal(lookup.policy.group.name, 'g');
+    assert.deepEqual(lookup.policy.group.commanders, ['sre-lead']);
+    assert.deepEqual(lookup.policy.group.approvers, ['sre-lead', 'sre-manager']);
+    assert.deepEqual(lookup.policy.people, {
+      'sre-lead': [personKey('sre-lead').publicKeyLine],
+      'sre-manager': [personKey('sre-manager').publicKeyLine],
+    });
+    assert.match(lookup.policy.digest, /^sha256:[0-9a-f]{64}$/);
+    const again = policies('g');
+    assert.equal(again.found ? again.policy.digest : '', lookup.policy.digest, 'the same digest each time');
+    const other = policies('payments');
+    assert.equal(other.found, false);
+    assert.match(other.found ? '' : other.reason, /no group "payments" \(groups: g\)/);
   });
 
   it('trusts azure.caFile, relative to the configuration directory, for ARM and the data plane', async () => {
