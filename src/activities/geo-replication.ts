@@ -131,7 +131,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
   return {
     async forceUnlink(input) {
       const failed = input.failedDatabaseId;
-      requireAuthorization(deps, input, `force-unlink of ${shortName(String(failed))}`, {
+      await requireAuthorization(deps, input, `force-unlink of ${shortName(String(failed))}`, {
         target: failed,
         gate: { name: 'approval-unlink', quorum: quorumOf(deps, input.group, 'unlink') },
       });
@@ -256,7 +256,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
 
     async rejoinMember(input) {
       const { databaseId, groupNickname, method } = input;
-      requireAuthorization(deps, input, `rejoin of ${shortName(String(databaseId))}`, {
+      await requireAuthorization(deps, input, `rejoin of ${shortName(String(databaseId))}`, {
         target: databaseId,
         gate: { name: 'approval-rejoin', quorum: quorumOf(deps, input.group, 'rejoin') },
       });

@@ -4,6 +4,7 @@ import { createDataPlaneActivities } from './data-plane';
 import { createGeoReplicationActivities } from './geo-replication';
 import { createMembershipActivities } from './membership';
 import { createNotificationActivities } from './notification';
+import type { CallerCheck } from './caller';
 import { createPolicyActivities, type PolicySource } from './policy';
 import { createProbeActivities as createProbes } from './probe';
 import { createTrafficActivities } from './traffic';
@@ -31,6 +32,11 @@ export interface ActivityDependencies {
    * destructive activities check signed statements against. Without it they refuse to act.
    */
   policies?: PolicySource;
+  /**
+   * How destructive activities check the run that called them; default: ask the Temporal server (caller.ts).
+   * Only tests that run activities outside a workflow replace it.
+   */
+  callerCheck?: CallerCheck;
 }
 
 /** Every activity the main worker (task queue `geofailover`) registers, built from injected clients. */

@@ -2,6 +2,7 @@ import { activityInfo, ApplicationFailure, log } from '@temporalio/activity';
 import { FAILURE_TYPES } from '../contract/failures';
 import type { PolicyLookup } from '../contract/policy';
 import { destructiveRefusal, type DestructiveRequest } from '../policy/authorize';
+import { temporalCallerCheck, type CallerCheck } from './caller';
 import type { PolicyActivities } from './types';
 
 /** Looks a group's policy up in the worker's own configuration. */
@@ -10,6 +11,11 @@ export type PolicySource = (group: string) => PolicyLookup;
 export interface PolicyDependencies {
   /** the worker's configuration, as policies; absent: every lookup is refused and nothing destructive runs */
   policies?: PolicySource;
+  /**
+   * How a destructive activity checks the run that called it (default: ask the Temporal server, see caller.ts).
+   * Tests that run activities outside any workflow replace it.
+   */
+  callerCheck?: CallerCheck;
 }
 
 const NO_POLICY: PolicyLookup = {
@@ -35,16 +41,16 @@ export function createPolicyActivities(deps: PolicyDependencies): PolicyActiviti
  * policy requires of the run that scheduled it. The workflow execution is read from the activity's info, never
  * from its input.
  */
-export function requireAuthorization(
+export async function requireAuthorization(
   deps: PolicyDependencies,
   input: { group: unknown; authorization: unknown },
   what: string,
   check: Omit<DestructiveRequest, 'policy' | 'workflowId' | 'runId' | 'authorization'>,
-): void {
+): Promise<void> {
   // Activities run only for workflows; an activity with no workflow execution is refused like any other.
   const workflowExecution = activityInfo().workflowExecution ?? { workflowId: '(none)', runId: '(none)' };
   const lookup = lookupPolicy(deps, input.group);
-  const refusal = lookup.found
+  let refusal = lookup.found
     ? destructiveRefusal({
         ...check,
         policy: lookup.policy,
@@ -53,6 +59,21 @@ export function requireAuthorization(
         authorization: input.authorization,
       })
     : lookup.reason;
+  if (!refusal) {
+    const callerCheck = deps.callerCheck ?? temporalCallerCheck;
+    try {
+      refusal = await callerCheck({
+        ...workflowExecution,
+        request: (input.authorization as { request?: unknown }).request,
+      });
+    } catch (e) {
+      // Not knowing who called is not authorization: retried, since the server may be back in a moment.
+      throw ApplicationFailure.retryable(
+        `${what}: could not check the calling run with the Temporal server: ${(e as Error)?.message ?? String(e)}`,
+        FAILURE_TYPES.azureTransient,
+      );
+    }
+  }
   if (refusal) {
     const message = `${what} refused, nothing was called in Azure: ${refusal}`;
     log.warn(message, { workflowId: workflowExecution.workflowId, runId: workflowExecution.runId });

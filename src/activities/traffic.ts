@@ -119,7 +119,7 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
 
     async setEndpointStatus(input) {
       const { profileId, endpoint, status } = input;
-      requireAuthorization(deps, input, `setting endpoint ${String(endpoint?.name).slice(0, 64)} ${status}`, {
+      await requireAuthorization(deps, input, `setting endpoint ${String(endpoint?.name).slice(0, 64)} ${status}`, {
         target: servedDatabase(deps, input.group, profileId, endpoint),
       });
       const id = profileIdOf(profileId);

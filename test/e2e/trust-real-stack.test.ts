@@ -270,7 +270,7 @@ describe('trust on the real stack: only signatures the workers’ own policy acc
   // the run has ended) on a task queue of its own can replay the start from the old run's history and have the
   // real worker switch the failed region's endpoint back on while the region is still down. Verified by hand on
   // this stack: the call succeeds and the emulator counts the PATCH. Enable this test once it is refused.
-  it.skip('KNOWN GAP: a start replayed from an ended run does not authorize setEndpointStatus for another run', async () => {
+  it('a start replayed from an ended run does not authorize setEndpointStatus for another run', async () => {
     stack = await RealStack.start(env);
     const s = stack;
     await s.emulator.faults.outage(FAILED);

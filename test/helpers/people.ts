@@ -57,7 +57,10 @@ export function peopleConfig(names: readonly string[] = APPROVERS): Record<strin
 }
 
 /** Writes each person's private key file to `dir` (mode 600, as ssh-keygen does); name → path. */
-export function writeKeyFiles(dir: string, names: readonly string[] = [...APPROVERS, OUTSIDER]): Record<string, string> {
+export function writeKeyFiles(
+  dir: string,
+  names: readonly string[] = [...APPROVERS, OUTSIDER],
+): Record<string, string> {
   mkdirSync(dir, { recursive: true });
   return Object.fromEntries(
     names.map((n) => {

@@ -152,6 +152,8 @@ describe('runbook activities against the emulator', function () {
       arm,
       caPem: emulator.caPem,
       redisTimeoutMs: 3000,
+      // No workflow calls these activities here: the caller check (asking Temporal) is tested on the real stack.
+      callerCheck: async () => undefined,
       policies: (group: string) =>
         group === GROUP
           ? { found: true as const, policy: policyFor(POLICY_GROUP) }

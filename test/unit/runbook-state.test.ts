@@ -158,7 +158,8 @@ describe('runbook state behind the handlers (pure)', () => {
     fresh.abort({ by: 'sre-lead', reason: 'x', proof: abortPayload(as('sre-lead'), 'x').proof });
     assert.equal(fresh.abortRequest, undefined, 'nothing applies before the policy is known');
     fresh.setPolicy(policyFor(group));
-    assert.equal(fresh.abortRequest?.by, 'sre-lead');
+    const abortRequest = (s: RunbookState): RunbookState['abortRequest'] => s.abortRequest;
+    assert.equal(abortRequest(fresh)?.by, 'sre-lead');
     const refused = fresh.steps.get(fresh.steps.latest).refusedAttempts ?? [];
     assert.match(refused[0]?.reason ?? '', /not a commander/);
   });
