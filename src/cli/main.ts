@@ -307,13 +307,14 @@ export function buildProgram(
 const TOP_HELP = `
 Exit codes: 0 success, 1 refused or failed, 2 bad usage. Read commands take --json (one JSON document on
 stdout; errors too). Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a
-TEMPORAL_PROFILE from the envconfig file (default localhost:7233, namespace default).
+TEMPORAL_PROFILE from the envconfig file (default localhost:7233, namespace default). Every action is signed
+with your ed25519 key: --key FILE or GEOFAILOVER_KEY=FILE (its public key is in the configuration's people).
 
 An incident:
   geofailover start --group leaderboard --failed-region eastus --reason "eastus outage" --dry-run
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage"
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage" --key ~/.ssh/geofailover
   geofailover status leaderboard --watch
-  geofailover approve leaderboard --by sre-lead
+  geofailover approve leaderboard --key ~/.ssh/geofailover
 `;
 
 function defaultEnvironment(): CliEnvironment {

@@ -86,11 +86,11 @@ export function renderGate(gate: OpenGate, workflowId: string): string[] {
   if (gate.escalatedAt) lines.push(`  escalated ${gate.escalatedAt}; stops safely ${gate.expiresAt ?? 'later'}`);
   else if (gate.escalatesAt) lines.push(`  escalates ${gate.escalatesAt}`);
   if (isInterventionGate(gate)) {
-    lines.push(`  answer:   geofailover intervene ${ref} --action retry|skip|abort --by NAME [--comment TEXT]`);
-    lines.push(`  a skip needs approval: geofailover approve ${ref} --by NAME`);
+    lines.push(`  answer:   geofailover intervene ${ref} --action retry|skip|abort --key FILE [--comment TEXT]`);
+    lines.push(`  a skip needs approval by someone else: geofailover approve ${ref} --key FILE`);
   } else {
-    lines.push(`  approve:  geofailover approve ${ref} --by NAME [--comment TEXT]`);
-    lines.push(`  reject:   geofailover reject ${ref} --by NAME [--comment TEXT]`);
+    lines.push(`  approve:  geofailover approve ${ref} --key FILE [--comment TEXT]`);
+    lines.push(`  reject:   geofailover reject ${ref} --key FILE [--comment TEXT]`);
   }
   return lines;
 }

@@ -1,4 +1,4 @@
-/** `geofailover intervene G --action retry|skip|abort --by NAME [--comment TEXT]`: answer an intervention gate. */
+/** `geofailover intervene G --action retry|skip|abort --key FILE [--comment TEXT]`: answer an intervention gate. */
 import { Option, type Command } from 'commander';
 import type { InterventionAction } from '../../contract/types';
 import { interventionPayload } from '../../signing/payloads';

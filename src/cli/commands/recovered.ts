@@ -1,4 +1,4 @@
-/** `geofailover recovered G --by NAME [--comment TEXT]`: the failed region is back; proceed to rejoin. */
+/** `geofailover recovered G --key FILE [--comment TEXT]`: the failed region is back; proceed to rejoin. */
 import type { Command } from 'commander';
 import { regionRecoveredPayload } from '../../signing/payloads';
 import type { CliContext } from '../context';

@@ -1,4 +1,4 @@
-/** `geofailover reject G|WORKFLOW_ID --by NAME [--comment TEXT] [--json]` */
+/** `geofailover reject G|WORKFLOW_ID --key FILE [--comment TEXT] [--json]` */
 import type { Command } from 'commander';
 import type { CliContext } from '../context';
 import { registerDecision } from './decide';

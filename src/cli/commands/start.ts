@@ -1,5 +1,5 @@
 /**
- * `geofailover start --group G --failed-region R --reason TEXT [--by NAME] [--accept-settings-mismatch]
+ * `geofailover start --group G --failed-region R --reason TEXT [--key FILE] [--accept-settings-mismatch]
  * [--dry-run] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
  */
 import type { Client } from '@temporalio/client';

@@ -21,8 +21,8 @@ export type FollowEvent =
 function gateCommand(gate: OpenGate, workflowId: string): string {
   const ref = runbookRef(workflowId);
   return isInterventionGate(gate)
-    ? `geofailover intervene ${ref} --action retry|skip|abort --by NAME`
-    : `geofailover approve ${ref} --by NAME`;
+    ? `geofailover intervene ${ref} --action retry|skip|abort --key FILE`
+    : `geofailover approve ${ref} --key FILE`;
 }
 
 function gateKey(gate: OpenGate | undefined): string {
