@@ -5,11 +5,12 @@
 import type { Duration } from '@temporalio/common';
 import { parseDatabaseId, parseTrafficManagerProfileId, ResourceIdParseError } from '../azure/resource-ids';
 import { loadConfig, resolveConfigPath } from '../config/load';
-import type { GeofailoverConfig, GroupConfig } from '../config/schema';
+import type { GeofailoverConfig } from '../config/schema';
 import { probeTaskQueue, STEP_NAMES, WORKFLOW_TYPES, workflowIds, type StepName } from '../contract/names';
 import type { GroupMember } from '../contract/readiness';
 import type { Proof } from '../contract/policy';
 import type { EndpointRef, FailoverRunbookInput, GroupDefinition } from '../contract/runbook';
+import { toGroupDefinition } from '../policy/group-definition';
 import { RefusedError } from './errors';
 
 export interface LoadedConfig {
@@ -46,36 +47,7 @@ export function resolveGroup(loaded: LoadedConfig, name: string): GroupDefinitio
   return definition;
 }
 
-/** The configuration's group in the contract's shape (durations as Temporal durations). */
-export function toGroupDefinition(name: string, group: GroupConfig): GroupDefinition {
-  const d = group.durations;
-  return {
-    name,
-    members: { ...group.members },
-    trafficManager: {
-      profileId: group.trafficManager.profileId,
-      endpoints: Object.fromEntries(
-        Object.entries(group.trafficManager.endpoints).map(([r, e]) => [r, { type: e.type, name: e.name }]),
-      ),
-    },
-    applicationRegions: Object.fromEntries(
-      Object.entries(group.applicationRegions).map(([app, addresses]) => [app, { ...addresses }]),
-    ),
-    commanders: [...group.commanders],
-    approvers: [...group.approvers],
-    quorum: { ...group.quorum },
-    memoryThresholds: { ...group.memoryThresholds },
-    rejoinMethod: group.rejoinMethod,
-    durations: {
-      approvalTimeout: d.approvalTimeout as Duration,
-      escalationTimeout: d.escalationTimeout as Duration,
-      recoveryPollInterval: d.recoveryPollInterval as Duration,
-      maxOutageBeforeUnlink: d.maxOutageBeforeUnlink as Duration,
-      resyncTimeout: d.resyncTimeout as Duration,
-      probeTimeout: d.probeTimeout as Duration,
-    },
-  };
-}
+export { toGroupDefinition } from '../policy/group-definition';
 
 function checkResourceIds(group: GroupDefinition, file: string): void {
   const check = (field: string, parse: () => unknown): void => {

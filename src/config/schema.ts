@@ -248,7 +248,8 @@ export const configSchema = strict({
   $schema: z.string().optional(),
   people: z
     .record(
-      personName,
+      // Checked below, so that a badly spelled name gets the message about spelling, not zod's generic one.
+      z.string(),
       strict({
         keys: z
           .array(publicKeyLine)
@@ -270,6 +271,16 @@ export const configSchema = strict({
     )
     .refine((g) => Object.keys(g).length >= 1, { message: 'define at least one group' }),
 }).superRefine((config, ctx) => {
+  for (const name of Object.keys(config.people)) {
+    const spelled = personName.safeParse(name);
+    if (!spelled.success) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['people', name],
+        message: `${spelled.error.issues[0]?.message ?? 'not a name'}${name.toLowerCase() !== name ? ` (write it "${name.toLowerCase()}")` : ''}`,
+      });
+    }
+  }
   for (const [name, group] of Object.entries(config.groups)) {
     for (const role of ['commanders', 'approvers'] as const) {
       group[role].forEach((person, i) => {

@@ -1,6 +1,6 @@
 import type { GeofailoverConfig } from '../config/schema';
 import type { PolicyLookup, RunbookPolicy } from '../contract/policy';
-import { toGroupDefinition } from '../cli/resolve';
+import { toGroupDefinition } from './group-definition';
 import { policyDigest } from './digest';
 
 /**
