@@ -4,7 +4,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
-import { MAX_START_VALIDITY_MS } from '../contract/policy';
+import { MAX_START_VALIDITY_MS, type Proof } from '../contract/policy';
+import type { GroupDefinition } from '../contract/runbook';
+import { policyFromConfig } from '../policy/from-config';
+import { startRequest } from '../signing/payloads';
 import { readPrivateKey, type PrivateKey } from '../signing/node-keys';
 import { parsePublicKey } from '../signing/ssh-key';
 import { durationMs } from '../workflows/runbook/durations';
@@ -111,4 +114,25 @@ export function tryLoadConfig(load: () => LoadedConfig): LoadedConfig | undefine
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The signer's start of a runbook for the member of `region`, bound to the digest of this configuration's policy of
+ * the group (a worker with another policy refuses it, saying so).
+ */
+export function signStart(
+  signer: CliSigner,
+  loaded: LoadedConfig,
+  start: { workflowId: string; group: GroupDefinition; region: string; reason: string },
+): Proof {
+  const lookup = policyFromConfig(loaded.config, start.group.name);
+  return startRequest(signer.key, {
+    actor: signer.actor,
+    workflowId: start.workflowId,
+    databaseId: start.group.members[start.region] ?? '',
+    region: start.region,
+    reason: start.reason,
+    ...(lookup.found ? { policyDigest: lookup.policy.digest } : {}),
+    ...(signer.validForMs !== undefined ? { validForMs: signer.validForMs } : {}),
+  });
 }

@@ -11,10 +11,8 @@ import { FailoverOpenError, startRejoin } from '../../starter';
 import type { CliContext } from '../context';
 import { RefusedError } from '../errors';
 import type { Output } from '../output';
-import { policyFromConfig } from '../../policy/from-config';
-import { startRequest } from '../../signing/payloads';
 import { loadCliConfig, resolveGroup } from '../resolve';
-import { loadSigner, refuseLongStart, signerOptions, type SignerOptions } from '../signer';
+import { loadSigner, refuseLongStart, signStart, signerOptions, type SignerOptions } from '../signer';
 import { globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -55,16 +53,8 @@ async function rejoin(ctx: CliContext, out: Output, command: Command, opts: Rejo
       { group: group.name, region: opts.region, members },
     );
   }
-  const lookup = policyFromConfig(loaded.config, group.name);
-  const request = startRequest(signer.key, {
-    actor: signer.actor,
-    workflowId: workflowIds.rejoin(group.name),
-    databaseId: group.members[opts.region] ?? '',
-    region: opts.region,
-    reason: opts.reason,
-    ...(lookup.found ? { policyDigest: lookup.policy.digest } : {}),
-    ...(signer.validForMs !== undefined ? { validForMs: signer.validForMs } : {}),
-  });
+  const workflowId = workflowIds.rejoin(group.name);
+  const request = signStart(signer, loaded, { workflowId, group, region: opts.region, reason: opts.reason });
   const input: RejoinRunbookInput = { group: group.name, region: opts.region, reason: opts.reason, request };
 
   const client = await ctx.temporal(requestedBy);

@@ -12,8 +12,6 @@ import type { CliContext } from '../context';
 import { EXIT_OK, RefusedError, UsageError } from '../errors';
 import type { Output } from '../output';
 import { renderPlan } from '../render';
-import { policyFromConfig } from '../../policy/from-config';
-import { startRequest } from '../../signing/payloads';
 import {
   buildFailoverInput,
   checkFailedRegion,
@@ -23,7 +21,7 @@ import {
   resolveGroup,
   type FailoverRequest,
 } from '../resolve';
-import { KEY_ENV, loadSigner, refuseLongStart, signerOptions, type SignerOptions } from '../signer';
+import { KEY_ENV, loadSigner, refuseLongStart, signStart, signerOptions, type SignerOptions } from '../signer';
 import { actor, globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -114,16 +112,8 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
     acceptSettingsMismatch: opts.acceptSettingsMismatch,
   };
   if (signer) {
-    const lookup = policyFromConfig(loaded.config, group.name);
-    request.request = startRequest(signer.key, {
-      actor: signer.actor,
-      workflowId: workflowIds.failover(group.name),
-      databaseId: group.members[opts.failedRegion] ?? '',
-      region: opts.failedRegion,
-      reason: opts.reason,
-      ...(lookup.found ? { policyDigest: lookup.policy.digest } : {}),
-      ...(signer.validForMs !== undefined ? { validForMs: signer.validForMs } : {}),
-    });
+    const workflowId = workflowIds.failover(group.name);
+    request.request = signStart(signer, loaded, { workflowId, group, region: opts.failedRegion, reason: opts.reason });
   }
   const input: FailoverRunbookInput = buildFailoverInput(request);
 
