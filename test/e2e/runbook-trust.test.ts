@@ -6,20 +6,19 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { approveSignal, decideUpdate, statusQuery, type DecideResult } from '../../src/contract/messages';
-import { probeTaskQueue, WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
+import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { RunbookResult } from '../../src/contract/runbook';
 import type { ApprovalPayload, DecidePayload, RunbookStatus, StepRecord } from '../../src/contract/types';
 import { decisionPayload } from '../../src/signing/payloads';
 import { signAction } from '../../src/signing/sign-action';
-import { createWorker } from '../../src/worker';
 import type { failoverRunbook } from '../../src/workflows';
 import { abortAs, decideAs, interveneAs, OUTSIDER, personKey, recoveredAs, unlinkNowAs } from '../helpers/people';
 import { FakeGroup, TEST_TUNING, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle, uniqueName, uniqueTaskQueue } from '../helpers/temporal';
+import { withFakeWorkers } from '../helpers/fake-workers';
+import { getTestEnv, getWorkflowBundle, uniqueName } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof failoverRunbook>;
 
@@ -49,37 +48,19 @@ describe('failoverRunbook trusts no caller (mocked activities)', function () {
     fake: FakeGroup,
     body: (taskQueue: string, loadPolicyCalls: () => number) => Promise<T>,
   ): Promise<T> {
-    const taskQueue = uniqueTaskQueue('trust');
     const activities = fake.activities();
     let loads = 0;
-    const main = await createWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace,
-      taskQueue,
-      activities: {
-        ...activities,
-        loadPolicy: async (input) => {
-          loads += 1;
-          return activities.loadPolicy(input);
-        },
+    const counting = {
+      ...activities,
+      loadPolicy: async (input: { group: string }) => {
+        loads += 1;
+        return activities.loadPolicy(input);
       },
-      workflowBundle: bundle,
-    });
-    const probes = await Promise.all(
-      Object.keys(fake.group.applicationRegions).map((region) =>
-        Worker.create({
-          connection: env.nativeConnection,
-          namespace: env.namespace,
-          taskQueue: probeTaskQueue(region),
-          activities: fake.probeActivities(),
-        }),
-      ),
-    );
-    const nest = (workers: Worker[]): Promise<T> => {
-      const [first, ...rest] = workers;
-      return first ? first.runUntil(() => nest(rest)) : body(taskQueue, () => loads);
     };
-    return nest([main, ...probes]);
+    return withFakeWorkers(env, bundle, fake, (taskQueue) => body(taskQueue, () => loads), {
+      activities: counting,
+      queue: 'trust',
+    });
   }
 
   /** Starts a failoverRunbook with any input at all, as `temporal workflow start --input` could. */

@@ -26,6 +26,7 @@ import {
 } from '../helpers/people';
 import { FakeGroup, TEST_TUNING, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, stepStatuses, waitForStatus } from '../helpers/runbook-status';
+import { withFakeWorkers } from '../helpers/fake-workers';
 import { getTestEnv, getWorkflowBundle, uniqueTaskQueue } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof failoverRunbook>;
@@ -52,37 +53,12 @@ describe('failoverRunbook workflow (mocked activities)', function () {
    * Runs `body` with a main worker (mocked activities) and a probe worker per application region
    * (except `withoutProbeWorker`), then shuts them all down.
    */
-  async function withWorkers<T>(
+  function withWorkers<T>(
     fake: FakeGroup,
     body: (taskQueue: string) => Promise<T>,
     options: { withoutProbeWorker?: string[] } = {},
   ): Promise<T> {
-    const taskQueue = uniqueTaskQueue('runbook');
-    const main = await createWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace,
-      taskQueue,
-      activities: fake.activities(),
-      workflowBundle: bundle,
-    });
-    const probeRegions = Object.keys(fake.group.applicationRegions).filter(
-      (r) => !options.withoutProbeWorker?.includes(r),
-    );
-    const probes = await Promise.all(
-      probeRegions.map((region) =>
-        Worker.create({
-          connection: env.nativeConnection,
-          namespace: env.namespace,
-          taskQueue: probeTaskQueue(region),
-          activities: fake.probeActivities(),
-        }),
-      ),
-    );
-    const nest = (workers: Worker[]): Promise<T> => {
-      const [first, ...rest] = workers;
-      return first ? first.runUntil(() => nest(rest)) : body(taskQueue);
-    };
-    return nest([main, ...probes]);
+    return withFakeWorkers(env, bundle, fake, body, options);
   }
 
   async function start(taskQueue: string, input: FailoverRunbookInput): Promise<Handle> {
