@@ -56,6 +56,8 @@ Fault injection into a running emulator (--control URL, or env ${CONTROL_ENV}):
                            [--duration-ms T] [--times N | --sticky]
   geofailover emulator latency --operation OP|'*' --ms N
   geofailover emulator firewall --app-region R --database ID|REGION --mode open|refuse|blackhole
+  geofailover emulator degrade ENDPOINT [--clear]
+                                              Traffic Manager probes of the endpoint fail: Degraded while enabled
   geofailover emulator counters [--json]      accepted mutating ARM calls per resource and operation
   geofailover emulator state                  state dump (JSON)
   geofailover emulator reset                  clear every fault
@@ -67,6 +69,7 @@ Control API (plain HTTP + JSON on 127.0.0.1):
   POST /faults/lro      {operation, resource?, fail?:{code,message}, cancel?, durationMs?, times?|sticky?}
   POST /faults/latency  {operation|"*", ms}
   POST /faults/firewall {applicationRegion, database (id or region), mode}
+  POST /faults/degrade  {endpoint (name or id), degraded?}
   POST /faults/reset
 
 Operations: ${OPERATION_NAMES.join(', ')}.
@@ -283,6 +286,18 @@ export function buildProgram(
       });
       if (opts.json) printJson(io, rules);
       else for (const r of rules) io.stdout(`${r.applicationRegion} → ${r.databaseId}: ${r.mode}\n`);
+    });
+
+  sub('degrade', "make a Traffic Manager endpoint's health probes fail (Degraded while enabled)")
+    .argument('<endpoint>', 'an endpoint name (e.g. eastus) or resource id')
+    .option('--clear', 'probes succeed again')
+    .action(async (endpoint: string, opts: ControlOptions & Record<string, unknown>) => {
+      const answer = await controlClient(opts).request<{ degradedEndpoints: string[] }>('POST', '/faults/degrade', {
+        endpoint,
+        degraded: opts.clear !== true,
+      });
+      if (opts.json) printJson(io, answer);
+      else io.stdout(`degraded endpoints: ${answer.degradedEndpoints.join(', ') || 'none'}\n`);
     });
 
   sub('counters', 'accepted mutating ARM calls per resource and operation').action(async (opts: ControlOptions) => {

@@ -17,6 +17,8 @@
  *                                   times?=1 | sticky?}   the next matching LRO(s) fail / cancel / take durationMs
  *   POST /faults/latency           {operation | "*", ms}         add ms before answering (0 removes)
  *   POST /faults/firewall          {applicationRegion, database (id or region), mode: open|refuse|blackhole}
+ *   POST /faults/degrade           {endpoint (name or id), degraded?=true}  Traffic Manager health probes of the
+ *                                  endpoint fail: Degraded while enabled (false clears it)
  *   POST /faults/reset             clear every fault (ends outages, opens firewalls)
  *
  * Operation names: see OPERATION_NAMES in operations.ts. Bad input answers 400
@@ -76,6 +78,7 @@ function routes(target: ControlTarget): Record<string, Record<string, Handler>> 
     '/faults/lro': { POST: (b) => faults.lro(b as never) },
     '/faults/latency': { POST: (b) => faults.latency(b as never) },
     '/faults/firewall': { POST: (b) => faults.firewall(b as never) },
+    '/faults/degrade': { POST: (b) => ({ degradedEndpoints: faults.degrade(b as never) }) },
     '/faults/reset': { POST: () => faults.reset() },
   };
 }

@@ -73,10 +73,18 @@ export const firewallInputSchema = z
   })
   .strict();
 
+export const degradeInputSchema = z
+  .object({
+    endpoint: z.string().min(1, 'expected a Traffic Manager endpoint name (such as eastus) or resource id'),
+    degraded: z.boolean().default(true).describe('false clears it'),
+  })
+  .strict();
+
 export type ThrottleInput = z.input<typeof throttleInputSchema>;
 export type LroFaultInput = z.input<typeof lroFaultInputSchema>;
 export type LatencyInput = z.input<typeof latencyInputSchema>;
 export type FirewallInput = z.input<typeof firewallInputSchema>;
+export type DegradeInput = z.input<typeof degradeInputSchema>;
 
 export interface ThrottleFault {
   id: number;
@@ -115,6 +123,8 @@ export interface FaultState {
   lroFaults: LroFault[];
   latencies: LatencyFault[];
   firewall: FirewallRule[];
+  /** Traffic Manager endpoint ids whose health probes fail (monitor status Degraded while enabled) */
+  degradedEndpoints: string[];
 }
 
 /** What an LRO fault does to one operation. */
@@ -137,6 +147,8 @@ export interface FaultHost {
   /** Database ids named by an id (any casing) or by the region they are in; undefined when none. */
   resolveDatabases(ref: string): string[] | undefined;
   setFirewall(applicationRegion: string, databaseId: string, mode: FirewallMode): void;
+  /** Traffic Manager endpoint ids named by a name or id (any casing); empty when none. */
+  resolveEndpoints?(ref: string): string[];
 }
 
 function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.output<T> {
@@ -156,6 +168,7 @@ export class Faults {
   private lroFaults: LroFault[] = [];
   private readonly latencies = new Map<string, number>();
   private readonly firewallRules = new Map<string, FirewallRule>();
+  private readonly degraded = new Map<string, string>();
   private nextId = 1;
   private regionQueue: Promise<unknown> = Promise.resolve();
 
@@ -256,6 +269,24 @@ export class Faults {
     return rules;
   }
 
+  /**
+   * Makes the health probes of Traffic Manager endpoint(s) fail (`degraded: false` clears it): while enabled
+   * they show `endpointMonitorStatus: Degraded` once their CheckingEndpoint time is over.
+   * @throws FaultInputError for an endpoint no profile has.
+   */
+  degrade(input: DegradeInput): string[] {
+    const d = parse(degradeInputSchema, input, 'degrade');
+    const ids = this.host.resolveEndpoints?.(d.endpoint) ?? [d.endpoint];
+    if (ids.length === 0) {
+      throw new FaultInputError(`no Traffic Manager endpoint matches ${d.endpoint}: give an endpoint name or id`);
+    }
+    for (const id of ids) {
+      if (d.degraded) this.degraded.set(id.toLowerCase(), id);
+      else this.degraded.delete(id.toLowerCase());
+    }
+    return [...this.degraded.values()];
+  }
+
   /** Clears every fault: ends outages (restarting redis-servers), throttles, LRO faults, latency, firewall blocks. */
   async reset(): Promise<FaultState> {
     this.throttles = [];
@@ -265,6 +296,7 @@ export class Faults {
       this.host.setFirewall(rule.applicationRegion, rule.databaseId, 'open');
     }
     this.firewallRules.clear();
+    this.degraded.clear();
     for (const r of [...this.outages]) await this.restore(r);
     return this.list();
   }
@@ -276,6 +308,7 @@ export class Faults {
       lroFaults: this.lroFaults.filter((f) => f.remaining === null || f.remaining > 0).map((f) => ({ ...f })),
       latencies: [...this.latencies].map(([op, ms]) => ({ operation: op as OperationName | '*', ms })),
       firewall: [...this.firewallRules.values()].map((r) => ({ ...r })),
+      degradedEndpoints: [...this.degraded.values()],
     };
   }
 
@@ -283,6 +316,11 @@ export class Faults {
 
   isRegionDown(region: string | undefined): boolean {
     return region !== undefined && this.outages.has(region.replace(/\s+/g, '').toLowerCase());
+  }
+
+  /** The `degrade` fault holds for this Traffic Manager endpoint (id, any casing). */
+  isEndpointDegraded(endpointId: string): boolean {
+    return this.degraded.has(endpointId.toLowerCase());
   }
 
   regionsInOutage(): string[] {

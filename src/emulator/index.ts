@@ -22,6 +22,7 @@ import { storeFromScenario, type AccessKeys, type Store } from './store';
 export type { Scenario } from './scenario';
 export type { MutationCount } from './counters';
 export type {
+  DegradeInput,
   Faults,
   FaultState,
   FirewallInput,
@@ -51,6 +52,8 @@ export interface EmulatorOptions {
   lro?: { durationMs?: number; retryAfterSeconds?: number };
   /** metadata build-up tick; default 1000 ms */
   metadataTickMs?: number;
+  /** Traffic Manager: how long an endpoint shows CheckingEndpoint after it was enabled; default 1000 ms */
+  trafficManagerCheckingMs?: number;
   /** diagnostics (lifecycle, operations, faults, errors); default silent */
   log?: (line: string) => void;
   /** one line per ARM request to `log`; default false */
@@ -170,6 +173,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     await writeFile(caPath, ca.cert, { mode: 0o644 });
 
     const store = storeFromScenario(scenario, { keysFor: () => newKeys(), hostName: LOOPBACK });
+    if (options.trafficManagerCheckingMs !== undefined)
+      store.trafficManagerCheckingMs = options.trafficManagerCheckingMs;
     const dataPlane = await startDataPlane(store, scenario, { ca, workDir, redisServerPath: options.redisServerPath });
     cleanups.push(() => dataPlane.close());
     for (const db of store.databases()) db.port = dataPlane.endpoint(db.id).port;
@@ -343,6 +348,12 @@ function faultHost(
       const slot = store.slot(ref);
       return slot ? [slot.id] : undefined;
     },
+    resolveEndpoints: (ref) =>
+      store
+        .profiles()
+        .flatMap((p) => p.endpoints)
+        .filter((e) => e.id.toLowerCase() === ref.toLowerCase() || e.name.toLowerCase() === ref.toLowerCase())
+        .map((e) => e.id),
     setFirewall: (applicationRegion: string, databaseId: string, mode: FirewallMode) => {
       dataPlane.setFirewall(applicationRegion, databaseId, mode);
       log(`firewall: ${applicationRegion} → ${databaseId}: ${mode}`);
@@ -405,7 +416,7 @@ function dumpState(ctx: {
       accruingMetadata: accruing.has(d.id.toLowerCase()),
       memory: memory[d.id],
     })),
-    trafficManagerProfiles: store.profiles().map(renderProfile),
+    trafficManagerProfiles: store.profiles().map((p) => renderProfile(p, { faults })),
     operations: ctx.operations.list().map((o) => ({
       id: o.id,
       name: o.name,

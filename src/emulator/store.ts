@@ -104,6 +104,11 @@ export interface EndpointRecord {
   name: string;
   type: EndpointType;
   properties: EndpointProperties;
+  /**
+   * Until when (epoch ms) the endpoint shows `CheckingEndpoint` after it was enabled or created enabled: Azure
+   * reports that until the first health probe answers. Undefined: probed long ago.
+   */
+  checkingUntilMs?: number;
 }
 
 export interface ProfileRecord {
@@ -184,6 +189,9 @@ export function isValidResourceName(name: string): boolean {
 
 const key = (id: string): string => id.toLowerCase();
 
+/** Default time an enabled endpoint shows CheckingEndpoint (short, for tests and drills; Azure: 10–30 s). */
+export const DEFAULT_TRAFFIC_MANAGER_CHECKING_MS = 1000;
+
 export interface StoreInit {
   subscriptionId: string;
   resourceGroups: string[];
@@ -200,6 +208,8 @@ export class Store {
   private readonly databaseMap = new Map<string, DatabaseRecord>();
   private readonly slotMap = new Map<string, DatabaseSlot>();
   private readonly profileMap = new Map<string, ProfileRecord>();
+  /** how long an endpoint shows CheckingEndpoint after it was enabled (Azure: about one probing interval) */
+  trafficManagerCheckingMs = DEFAULT_TRAFFIC_MANAGER_CHECKING_MS;
 
   constructor(init: StoreInit) {
     this.subscriptionId = init.subscriptionId;

@@ -525,7 +525,8 @@ describe('ARM emulator', function () {
       const profile = await call(emu, 'GET', `${profilePath}?api-version=${TM}`);
       assert.equal(profile.body.properties.monitorConfig.profileMonitorStatus, 'Online');
       const enabled = await call(emu, 'PATCH', endpoint, { properties: { endpointStatus: 'Enabled' } });
-      assert.equal(enabled.body.properties.endpointMonitorStatus, 'Online');
+      // Checked first, then Online (emulator-traffic-manager.test.ts).
+      assert.equal(enabled.body.properties.endpointMonitorStatus, 'CheckingEndpoint');
     });
 
     it('control API over HTTP: faults, bad input as 400, counters and state', async () => {

@@ -1,10 +1,14 @@
 /**
  * Microsoft.Network/trafficmanagerprofiles (api-version 2022-04-01, all synchronous): profile list
  * and GET with endpoints; endpoint GET, PUT (200 replace / 201 create), PATCH (merge, 200 with the
- * full endpoint) and DELETE. Monitor status is computed, not probed (see endpointMonitorStatus).
+ * full endpoint) and DELETE. Monitor status is computed, not probed (see endpointMonitorStatus): an endpoint
+ * enabled by PUT or PATCH shows CheckingEndpoint for the store's `trafficManagerCheckingMs` (Azure: until the
+ * first probe answers, about one probing interval), then Online, or Degraded while its region is in an
+ * outage or the `degrade` fault names it (azure/README.md §5).
  */
 import { z } from 'zod';
 import { ArmError } from '../errors';
+import type { Faults } from '../faults';
 import {
   ENDPOINT_TYPES,
   PROFILE_TYPE,
@@ -82,33 +86,53 @@ const endpointBody = z.object({
 
 // ---- rendering -------------------------------------------------------------------------------
 
-/** Disabled endpoints show Disabled, endpoints of a disabled profile Inactive, everything else Online. */
-function endpointMonitorStatus(profile: ProfileRecord, e: EndpointRecord): string {
+/** What monitor status depends on besides the records: the time, and the faults (outages, `degrade`). */
+export interface MonitorContext {
+  /** epoch ms; default Date.now() */
+  now?: number;
+  faults?: Pick<Faults, 'isRegionDown' | 'isEndpointDegraded'>;
+}
+
+/**
+ * Disabled endpoints show Disabled, endpoints of a disabled profile Inactive; an enabled endpoint
+ * CheckingEndpoint right after it was enabled, then Degraded while its region is down or a `degrade` fault
+ * names it, otherwise Online.
+ */
+function endpointMonitorStatus(profile: ProfileRecord, e: EndpointRecord, ctx: MonitorContext = {}): string {
   if (e.properties.endpointStatus === 'Disabled') return 'Disabled';
   if (profile.profileStatus === 'Disabled') return 'Inactive';
+  if (e.checkingUntilMs !== undefined && (ctx.now ?? Date.now()) < e.checkingUntilMs) return 'CheckingEndpoint';
+  if (ctx.faults?.isEndpointDegraded(e.id) || ctx.faults?.isRegionDown(e.properties.endpointLocation)) {
+    return 'Degraded';
+  }
   return 'Online';
 }
 
 /** Roll-up of the endpoints' monitor status (azure/README.md §5). */
-function profileMonitorStatus(profile: ProfileRecord): string {
+function profileMonitorStatus(profile: ProfileRecord, ctx: MonitorContext): string {
   if (profile.profileStatus === 'Disabled') return 'Disabled';
-  const statuses = profile.endpoints.map((e) => endpointMonitorStatus(profile, e));
+  const statuses = profile.endpoints.map((e) => endpointMonitorStatus(profile, e, ctx));
   if (statuses.includes('Degraded')) return 'Degraded';
   if (statuses.includes('Online')) return 'Online';
   if (statuses.includes('CheckingEndpoint')) return 'CheckingEndpoints';
   return 'Inactive';
 }
 
-export function renderEndpoint(profile: ProfileRecord, e: EndpointRecord): Record<string, unknown> {
+export function renderEndpoint(
+  profile: ProfileRecord,
+  e: EndpointRecord,
+  ctx: MonitorContext = {},
+): Record<string, unknown> {
   return {
     id: e.id,
     name: e.name,
     type: `${PROFILE_TYPE}/${endpointTypeSegment(e.type)}`,
-    properties: compact({ ...e.properties, endpointMonitorStatus: endpointMonitorStatus(profile, e) }),
+    properties: compact({ ...e.properties, endpointMonitorStatus: endpointMonitorStatus(profile, e, ctx) }),
   };
 }
 
-export function renderProfile(p: ProfileRecord): Record<string, unknown> {
+export function renderProfile(p: ProfileRecord, ctx: MonitorContext = {}): Record<string, unknown> {
+  const now = { ...ctx, now: ctx.now ?? Date.now() };
   return {
     id: p.id,
     name: p.name,
@@ -124,7 +148,7 @@ export function renderProfile(p: ProfileRecord): Record<string, unknown> {
         ttl: p.dnsConfig.ttl,
       },
       monitorConfig: compact({
-        profileMonitorStatus: profileMonitorStatus(p),
+        profileMonitorStatus: profileMonitorStatus(p, now),
         protocol: p.monitorConfig.protocol,
         port: p.monitorConfig.port,
         path: p.monitorConfig.path,
@@ -134,7 +158,7 @@ export function renderProfile(p: ProfileRecord): Record<string, unknown> {
         customHeaders: [],
         expectedStatusCodeRanges: [],
       }),
-      endpoints: p.endpoints.map((e) => renderEndpoint(p, e)),
+      endpoints: p.endpoints.map((e) => renderEndpoint(p, e, now)),
       trafficViewEnrollmentStatus: 'Disabled',
       allowedEndpointRecordTypes: ['DomainName'],
     },
@@ -142,6 +166,20 @@ export function renderProfile(p: ProfileRecord): Record<string, unknown> {
 }
 
 // ---- routes ----------------------------------------------------------------------------------
+
+function monitor(services: ArmServices): MonitorContext {
+  return { now: Date.now(), faults: services.faults };
+}
+
+/**
+ * An endpoint that goes from not enabled (or not existing) to Enabled is checked first: CheckingEndpoint
+ * until the store's checking time is over. One that stays enabled keeps its clock; a disabled one has none.
+ */
+function checkingClock(services: ArmServices, before: EndpointRecord | undefined, after: EndpointRecord): void {
+  if (after.properties.endpointStatus !== 'Enabled') delete after.checkingUntilMs;
+  else if (before?.properties.endpointStatus === 'Enabled') after.checkingUntilMs = before.checkingUntilMs;
+  else after.checkingUntilMs = Date.now() + services.store.trafficManagerCheckingMs;
+}
 
 function requireProfile(services: ArmServices, params: Record<string, string>): ProfileRecord {
   const rg = checkScope(services, params.subscriptionId ?? '', params.resourceGroupName ?? '') ?? '';
@@ -178,7 +216,7 @@ export const trafficManagerRoutes: RouteResolver = (method, segments, services):
         const profiles = services.store
           .profiles()
           .filter((x) => rg === undefined || x.resourceGroup.toLowerCase() === rg.toLowerCase());
-        return { status: 200, body: { value: profiles.map(renderProfile) } };
+        return { status: 200, body: { value: profiles.map((x) => renderProfile(x, monitor(services))) } };
       },
     };
   }
@@ -190,7 +228,7 @@ export const trafficManagerRoutes: RouteResolver = (method, segments, services):
       ...base,
       operation: 'getProfile',
       resourceId: profileResourceId(p.subscriptionId ?? '', p.resourceGroupName ?? '', p.profileName ?? ''),
-      handle: () => ({ status: 200, body: renderProfile(requireProfile(services, p)) }),
+      handle: () => ({ status: 200, body: renderProfile(requireProfile(services, p), monitor(services)) }),
     };
   }
   params = matchPath(segments, ENDPOINT_PATH);
@@ -210,7 +248,7 @@ export const trafficManagerRoutes: RouteResolver = (method, segments, services):
           const profile = requireProfile(services, p);
           const e = findEndpoint(profile, type, p.endpointName ?? '');
           if (!e) throw endpointNotFound(profile, type, p.endpointName ?? '');
-          return { status: 200, body: renderEndpoint(profile, e) };
+          return { status: 200, body: renderEndpoint(profile, e, monitor(services)) };
         },
       };
     case 'PUT':
@@ -289,10 +327,11 @@ function putEndpoint(
     properties: { ...props, endpointStatus: props.endpointStatus ?? 'Enabled', weight: props.weight ?? 1, priority },
   };
   validateEndpoint(profile, endpoint);
+  checkingClock(services, findEndpoint(profile, type, name), endpoint);
   const { created } = services.store.replaceEndpoint(profile.id, endpoint);
   services.counters.increment(endpoint.id, 'createOrUpdateEndpoint');
   services.log(`traffic manager: ${created ? 'created' : 'replaced'} ${endpoint.id}`);
-  return { status: created ? 201 : 200, body: renderEndpoint(profile, endpoint) };
+  return { status: created ? 201 : 200, body: renderEndpoint(profile, endpoint, monitor(services)) };
 }
 
 function patchEndpoint(
@@ -311,8 +350,9 @@ function patchEndpoint(
   delete patch.endpointMonitorStatus;
   const merged: EndpointRecord = { ...current, properties: { ...current.properties, ...patch } };
   validateEndpoint(profile, merged);
+  checkingClock(services, current, merged);
   services.store.replaceEndpoint(profile.id, merged);
   services.counters.increment(merged.id, 'updateEndpoint');
   services.log(`traffic manager: updated ${merged.id} ${JSON.stringify(patch)}`);
-  return { status: 200, body: renderEndpoint(profile, merged) };
+  return { status: 200, body: renderEndpoint(profile, merged, monitor(services)) };
 }
