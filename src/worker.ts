@@ -5,6 +5,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createProbeActivities, type ActivityDependencies } from './activities';
 import type { GeofailoverActivities, ProbeActivities } from './activities/types';
+import { createAzureMonitorMetrics } from './azure/metrics';
 import { createArmClients, type CreateArmClientsOptions } from './azure/clients';
 import { parseDatabaseId } from './azure/resource-ids';
 import { policyFromConfig } from './policy/from-config';
@@ -119,9 +120,19 @@ export function activityDependenciesFromConfig(
     if (e instanceof WebhookReferenceError) throw new WorkerSetupError(e.message);
     throw e;
   }
+  // Memory pressure from Azure Monitor (the default) through the same kind of credential as ARM; redis-info: INFO.
+  const metrics =
+    config.azure.memorySource === 'azure-monitor'
+      ? createAzureMonitorMetrics({
+          endpoint: config.azure.metricsEndpoint,
+          ...(caPem !== undefined ? { caPem } : {}),
+          ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
+        })
+      : undefined;
   return {
     arm,
     ...(caPem !== undefined ? { caPem } : {}),
+    ...(metrics ? { metrics } : {}),
     escalationWebhooks: escalationWebhookResolver(config, configDir),
     // The worker's own configuration is the only policy: groups, people, roles, quorums, durations.
     policies: (group) => policyFromConfig(config, group),

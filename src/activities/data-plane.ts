@@ -2,10 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { createClient } from 'redis';
 import type { ArmClients } from '../azure/clients';
+import type { AzureMonitorMetrics } from '../azure/metrics';
 import { FAILURE_TYPES } from '../contract/failures';
 import { memoryUsage } from '../redis/info';
+import { azureFailure } from './azure-failure';
 import { readDataPlaneAccess, type DataPlaneAccess } from './database-access';
-import type { DataPlaneActivities } from './types';
+import type { DataPlaneActivities, MemoryReading } from './types';
 
 export interface DataPlaneDependencies {
   arm: ArmClients;
@@ -13,6 +15,8 @@ export interface DataPlaneDependencies {
   caPem?: string;
   /** bound of one data-plane session (connect, TLS, AUTH, commands); default 10 s */
   redisTimeoutMs?: number;
+  /** Azure Monitor: readMemory's source when set; without it readMemory falls back to INFO memory */
+  metrics?: AzureMonitorMetrics;
 }
 
 const DEFAULT_REDIS_TIMEOUT_MS = 10_000;
@@ -89,8 +93,10 @@ export function createDataPlaneActivities(deps: DataPlaneDependencies): DataPlan
   const session = <T>(access: DataPlaneAccess, what: string, fn: (client: Client) => Promise<T>): Promise<T> =>
     withRedis(access, { caPem: deps.caPem, timeoutMs, what }, fn);
 
+  const metrics = deps.metrics;
   return {
     async readMemory(member) {
+      if (metrics) return readMemoryFromAzureMonitor(metrics, member);
       const what = `reading memory of ${member.region}`;
       const signal = Context.current().cancellationSignal;
       const access = await readDataPlaneAccess(deps.arm, member.databaseId, what, signal);
@@ -112,6 +118,7 @@ export function createDataPlaneActivities(deps: DataPlaneDependencies): DataPlan
         // A database without a memory limit (never the case on Azure Managed Redis) reads as 0 %.
         percent: usage.percent ?? 0,
         readAt: new Date().toISOString(),
+        source: 'redis-info',
       };
     },
 
@@ -138,5 +145,46 @@ export function createDataPlaneActivities(deps: DataPlaneDependencies): DataPlan
         return { region: member.region, latencyMs };
       });
     },
+  };
+}
+
+/**
+ * readMemory from Azure Monitor: one batch call (`metrics:getBatch`) to the member's regional metrics endpoint
+ * for this one database; the newest PT1M Maximum of usedmemorypercentage, usedmemory and geoReplicationHealthy.
+ * One call per member (the activity reads one member); survivors in different regions go to their own
+ * region's endpoint, so a failed region's endpoint never blocks the others.
+ */
+async function readMemoryFromAzureMonitor(
+  metrics: AzureMonitorMetrics,
+  member: { region: string; databaseId: string },
+): Promise<MemoryReading> {
+  const what = `reading memory of ${member.region} from Azure Monitor (${metrics.endpointFor(member.region)})`;
+  const signal = Context.current().cancellationSignal;
+  let figures;
+  try {
+    [figures] = await metrics.readDatabaseMemory(member.region, [member.databaseId], { abortSignal: signal });
+  } catch (e) {
+    if (signal.aborted) throw signal.reason ?? e;
+    throw azureFailure(e, what);
+  }
+  if (figures?.usedPercent === undefined) {
+    // Retryable: a minute's point is published a little late, and a stopped database has none.
+    throw ApplicationFailure.create({
+      message: `${what}: no usedmemorypercentage point in the last minutes`,
+      type: FAILURE_TYPES.probeFailed,
+    });
+  }
+  const percent = Math.round(figures.usedPercent * 10) / 10;
+  const usedBytes = figures.usedBytes ?? 0;
+  return {
+    region: member.region,
+    databaseId: member.databaseId,
+    usedBytes,
+    maxBytes: figures.usedPercent > 0 && usedBytes > 0 ? Math.round((usedBytes * 100) / figures.usedPercent) : 0,
+    percent,
+    readAt: new Date().toISOString(),
+    source: 'azure-monitor',
+    ...(figures.geoReplicationHealthy !== undefined ? { geoReplicationHealthy: figures.geoReplicationHealthy } : {}),
+    ...(figures.at !== undefined ? { sampledAt: figures.at } : {}),
   };
 }

@@ -1,4 +1,5 @@
 import type { ArmClients } from '../azure/clients';
+import type { AzureMonitorMetrics } from '../azure/metrics';
 import type { ResolvedWebhook } from '../config/webhook';
 import { createDataPlaneActivities } from './data-plane';
 import { createGeoReplicationActivities } from './geo-replication';
@@ -17,6 +18,11 @@ import type { GeofailoverActivities, ProbeActivities } from './types';
 export interface ActivityDependencies {
   /** ARM clients for real Azure or the emulator (createArmClients) */
   arm: ArmClients;
+  /**
+   * Azure Monitor (createAzureMonitorMetrics): readMemory reads usedmemorypercentage there. Absent → INFO memory
+   * over the data plane (`azure.memorySource: "redis-info"`, and tests that build dependencies by hand).
+   */
+  metrics?: AzureMonitorMetrics;
   /** extra CA to trust for the Redis data plane's TLS, PEM (the emulator's); real Azure needs none */
   caPem?: string;
   /** bound of one data-plane session (memory read, canary); default 10 s */

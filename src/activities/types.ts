@@ -26,15 +26,28 @@ export interface MemoryReading {
   region: string;
   databaseId: string;
   usedBytes: number;
+  /** the memory limit; from Azure Monitor it is derived (usedmemory / usedmemorypercentage), 0 when unknown */
   maxBytes: number;
-  /** used / max, percent (one decimal) */
+  /** used / max, percent (one decimal): Azure Monitor's usedmemorypercentage, or INFO used_memory / maxmemory */
   percent: number;
   readAt: string;
+  /** where the figures come from; absent in readings recorded before Azure Monitor (they are redis-info) */
+  source?: MemorySource;
+  /** Azure Monitor's geoReplicationHealthy (Maximum of its newest minute); absent from INFO or without a point */
+  geoReplicationHealthy?: boolean;
+  /** Azure Monitor: the start of the minute whose point was read */
+  sampledAt?: string;
 }
+
+/** `azure-monitor`: usedmemorypercentage, usedmemory, geoReplicationHealthy; `redis-info`: INFO memory. */
+export type MemorySource = 'azure-monitor' | 'redis-info';
 
 /** Data-plane reads and the canary, from the main worker (at the hostName:port ARM reports). */
 export interface DataPlaneActivities {
-  /** INFO memory of one member's database. */
+  /**
+   * One member's memory pressure: Azure Monitor's usedmemorypercentage (the default), or INFO memory over the
+   * data plane when the worker is configured with `azure.memorySource: "redis-info"`.
+   */
   readMemory(member: GroupMember): Promise<MemoryReading>;
   /** Writes a canary key with a TTL and reads it back; throws ProbeFailed when it does not come back. */
   canaryWriteRead(input: { member: GroupMember; ttlSeconds: number }): Promise<{ region: string; latencyMs: number }>;

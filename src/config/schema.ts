@@ -263,6 +263,28 @@ export const configSchema = strict({
     endpoint: z.url().default('https://management.azure.com'),
     caFile: z.string().optional().describe('extra CA to trust (the emulator prints its own)'),
     redisApiVersion: z.string().default('2026-08-01'),
+    memorySource: z
+      .enum(['azure-monitor', 'redis-info'])
+      .default('azure-monitor')
+      .describe(
+        "where memory pressure is read: Azure Monitor's usedmemorypercentage (Monitoring Reader), or INFO memory over the data plane (fallback)",
+      ),
+    metricsEndpoint: z
+      .string()
+      .default('https://{region}.metrics.monitor.azure.com')
+      .refine(
+        (v) => {
+          try {
+            return new URL(v.replaceAll('{region}', 'region')).protocol === 'https:';
+          } catch {
+            return false;
+          }
+        },
+        { message: "expected an https URL; {region} stands for the databases' region" },
+      )
+      .describe(
+        "Azure Monitor metrics endpoint, {region} replaced by the member's region (the emulator's arm URL for drills)",
+      ),
   }).prefault({}),
   groups: z
     .record(

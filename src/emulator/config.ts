@@ -60,7 +60,8 @@ export function configForEmulator(
     };
   }
   return {
-    azure: { subscriptionId: state.subscriptionId, endpoint: state.arm, caFile: caPath },
+    // The emulator answers Azure Monitor's batch API on its ARM port: memory pressure from its metrics.
+    azure: { subscriptionId: state.subscriptionId, endpoint: state.arm, caFile: caPath, metricsEndpoint: state.arm },
     people: Object.fromEntries(Object.entries(people).map(([name, keys]) => [name, { keys: [...keys] }])),
     groups,
   };

@@ -17,6 +17,9 @@ export const OPERATION_NAMES = [
   'regenerateKey',
   'getOperationStatus',
   'getOperationResult',
+  // Microsoft.Insights metrics (Azure Monitor): per resource on ARM, and the regional batch API
+  'listMetrics',
+  'getMetricsBatch',
   // Microsoft.Network/trafficmanagerprofiles
   'listProfiles',
   'getProfile',

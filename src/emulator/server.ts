@@ -5,7 +5,7 @@
  *   2. access log        one line per request when it finishes (method, path, status, ms, operation)
  *   3. route             which operation on which resource; 404 unknown path, 405 unknown method
  *   4. api-version       400 when missing or not one the resource type supports
- *   5. strict query      400 for query parameters other than api-version
+ *   5. strict query      400 for query parameters other than api-version (and those the route declares)
  *   6. authentication    401 unless `Authorization: Bearer <non-empty token>`
  *   7. faults            injected latency, then throttling (429), then region outage (503)
  *   8. body              read and parse JSON; 400 InvalidRequestContent when it is not JSON
@@ -101,7 +101,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ArmSer
 
     // 5. strict query
     for (const name of url.searchParams.keys()) {
-      if (!ALLOWED_QUERY.has(name.toLowerCase())) throw ArmError.invalidQueryParameter(name);
+      const lower = name.toLowerCase();
+      if (!ALLOWED_QUERY.has(lower) && !route.query?.includes(lower)) throw ArmError.invalidQueryParameter(name);
     }
 
     // 6. authentication

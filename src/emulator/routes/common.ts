@@ -48,6 +48,8 @@ export interface Route {
   resourceId: string;
   /** the region whose outage makes this request answer 503 */
   region?: string;
+  /** query parameters it accepts besides api-version, lower case (Azure Monitor's metricnames, interval, …) */
+  query?: readonly string[];
   handle(request: ArmRequest): ArmResponse | Promise<ArmResponse>;
 }
 
@@ -59,6 +61,8 @@ export interface RouteDataPlane {
   stopDatabase(databaseId: string): Promise<void>;
   flush(databaseId: string): Promise<void>;
   setPassword(databaseId: string, password: string): Promise<void>;
+  /** INFO memory used_memory and maxmemory of a running database (Azure Monitor's figures come from it) */
+  memory(databaseId: string): Promise<{ usedBytes: number; maxBytes: number }>;
 }
 
 export interface ArmServices {

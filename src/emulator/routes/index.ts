@@ -2,6 +2,7 @@
 import { ArmError } from '../errors';
 import type { ArmServices, Route, RouteResolver } from './common';
 import { databaseRoutes } from './databases';
+import { metricsRoutes } from './metrics';
 import { operationStatusRoutes } from './operation-status';
 import { clusterRoutes } from './redis-enterprise';
 import { trafficManagerRoutes } from './traffic-manager';
@@ -9,6 +10,7 @@ import { trafficManagerRoutes } from './traffic-manager';
 const RESOLVERS: readonly RouteResolver[] = [
   clusterRoutes,
   databaseRoutes,
+  metricsRoutes,
   operationStatusRoutes,
   trafficManagerRoutes,
 ];
