@@ -77,7 +77,9 @@ export interface ActivityDependenciesFromConfigOptions {
 /**
  * The activities' dependencies from the configuration's `azure` section: ARM clients for `azure.endpoint` (real
  * Azure with DefaultAzureCredential, or the emulator with a static test token), trusting `azure.caFile` when set,
- * for `azure.subscriptionId` or else the subscription of the first member's resource id.
+ * for `azure.subscriptionId` or else the subscription of the first member's resource id — only the default: every
+ * activity uses the clients of the subscription in the resource id it acts on. Each request is bounded by
+ * `azure.requestTimeoutMs`.
  * @throws WorkerSetupError naming the field when the CA file cannot be read or no subscription can be found.
  */
 export function activityDependenciesFromConfig(
@@ -105,10 +107,13 @@ export function activityDependenciesFromConfig(
       throw new WorkerSetupError(`azure.caFile: cannot read ${file} (${(e as Error).message})`);
     }
   }
+  // Clients for the default subscription; activities take those of each resource id's own subscription from
+  // its registry (forSubscription), so a group may span subscriptions.
   const arm = createArmClients({
     subscriptionId,
     endpoint: config.azure.endpoint,
     redisApiVersion: config.azure.redisApiVersion,
+    requestTimeoutMs: config.azure.requestTimeoutMs,
     ...(caPem !== undefined ? { caPem } : {}),
     ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
   });

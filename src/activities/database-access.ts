@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ArmClients } from '../azure/clients';
+import { type ArmClients, armClientsFor } from '../azure/clients';
 import { parseDatabaseId, type DatabaseResourceId } from '../azure/resource-ids';
 import { FAILURE_TYPES } from '../contract/failures';
 import { azureFailure } from './azure-failure';
@@ -38,6 +38,8 @@ export async function readDataPlaneAccess(
   abortSignal?: AbortSignal,
 ): Promise<DataPlaneAccess> {
   const id = databaseIdOf(databaseId, what);
+  // The clients of the database's own subscription (any of `arm`'s registry).
+  const { redis } = armClientsFor(arm, databaseId);
   const options = abortSignal ? { abortSignal } : {};
   let hostName: string | undefined;
   let port: number | undefined;
@@ -45,9 +47,9 @@ export async function readDataPlaneAccess(
   let password: string | undefined;
   try {
     const [cluster, database, keys] = await Promise.all([
-      arm.redis.redisEnterprise.get(id.resourceGroupName, id.clusterName, options),
-      arm.redis.databases.get(id.resourceGroupName, id.clusterName, id.databaseName, options),
-      arm.redis.databases.listKeys(id.resourceGroupName, id.clusterName, id.databaseName, options),
+      redis.redisEnterprise.get(id.resourceGroupName, id.clusterName, options),
+      redis.databases.get(id.resourceGroupName, id.clusterName, id.databaseName, options),
+      redis.databases.listKeys(id.resourceGroupName, id.clusterName, id.databaseName, options),
     ]);
     hostName = cluster.hostName;
     port = database.port;

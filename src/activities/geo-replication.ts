@@ -1,6 +1,6 @@
 import type { Database } from '@azure/arm-redisenterprisecache';
 import { activityInfo, ApplicationFailure, Context, log } from '@temporalio/activity';
-import type { ArmClients } from '../azure/clients';
+import { type ArmClients, armClientsFor } from '../azure/clients';
 import { classifyAzureError } from '../azure/errors';
 import { beginForceLinkToReplicationGroup } from '../azure/operation-specs';
 import { sameResourceId, type DatabaseResourceId } from '../azure/resource-ids';
@@ -74,7 +74,8 @@ function verificationFailed(message: string, details: unknown): ApplicationFailu
  * an operation it finds in flight rather than calling again.
  */
 export function createGeoReplicationActivities(deps: GeoReplicationDependencies): GeoReplicationActivities {
-  const { redis } = deps.arm;
+  /** The Redis client of the subscription `databaseId` is in (a group may span subscriptions). */
+  const redisFor = (databaseId: string): ArmClients['redis'] => armClientsFor(deps.arm, databaseId).redis;
   const verifyTimeoutMs = deps.verifyTimeoutMs ?? DEFAULT_VERIFY_TIMEOUT_MS;
   const abort = (): { abortSignal: AbortSignal } => ({ abortSignal: Context.current().cancellationSignal });
 
@@ -82,7 +83,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
   async function readDatabase(databaseId: string, allowMissing = false): Promise<Database | undefined> {
     const id = databaseIdOf(databaseId, 'geo-replication');
     try {
-      return await redis.databases.get(id.resourceGroupName, id.clusterName, id.databaseName, abort());
+      return await redisFor(databaseId).databases.get(id.resourceGroupName, id.clusterName, id.databaseName, abort());
     } catch (e) {
       if (allowMissing && classifyAzureError(e).type === FAILURE_TYPES.azureNotFound) return undefined;
       throw azureFailure(e, `reading ${databaseId}`);
@@ -184,7 +185,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
         const resumeTarget = databaseIdOf(earlier.calledOn, 'force-unlink: the checkpoint');
         let resumed = false;
         try {
-          const poller = await redis.databases.beginForceUnlink(
+          const poller = await redisFor(earlier.calledOn).databases.beginForceUnlink(
             resumeTarget.resourceGroupName,
             resumeTarget.clusterName,
             resumeTarget.databaseName,
@@ -232,7 +233,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
       // 4. Act, once.
       let operationId: string | undefined;
       try {
-        const poller = await redis.databases.beginForceUnlink(
+        const poller = await redisFor(calledOn).databases.beginForceUnlink(
           target.resourceGroupName,
           target.clusterName,
           target.databaseName,
@@ -321,7 +322,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
         const parameters = { geoReplication: { groupNickname, linkedDatabases: others.map((id) => ({ id })) } };
         const begin = (resumeFrom?: string) =>
           beginForceLinkToReplicationGroup(
-            redis,
+            redisFor(databaseId),
             target.resourceGroupName,
             target.clusterName,
             target.databaseName,
@@ -399,7 +400,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
           );
         }
         if (view) {
-          const poller = await redis.databases.beginDelete(
+          const poller = await redisFor(databaseId).databases.beginDelete(
             target.resourceGroupName,
             target.clusterName,
             target.databaseName,
@@ -408,7 +409,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
           log.info(`recreate: deleting ${shortName(databaseId)}`);
           await waitForPoller(poller, (pollerState) => ({ phase: 'delete', subject: databaseId, pollerState }));
         }
-        const poller = await redis.databases.beginCreate(
+        const poller = await redisFor(databaseId).databases.beginCreate(
           target.resourceGroupName,
           target.clusterName,
           target.databaseName,

@@ -1,6 +1,6 @@
 import type { Cluster, Database } from '@azure/arm-redisenterprisecache';
 import { ApplicationFailure } from '@temporalio/activity';
-import type { ArmClients } from '../azure/clients';
+import { type ArmClients, armClientsFor } from '../azure/clients';
 import { classifyAzureError } from '../azure/errors';
 import { parseDatabaseId } from '../azure/resource-ids';
 import type { GroupMember } from '../contract/readiness';
@@ -55,12 +55,14 @@ export function createMembershipActivities(deps: MembershipDependencies): Member
           FAILURE_TYPES.invalidInput,
         );
       }
+      // The clients of the member's own subscription: a group may span subscriptions.
+      const { redis } = armClientsFor(deps.arm, member.databaseId);
       try {
         // SDK 2.2.0's mappers predate properties.highAvailability and drop it (also from
         // parsedBody): read it from the raw text.
         let highAvailability: string | undefined;
         const [cluster, database] = await Promise.all([
-          deps.arm.redis.redisEnterprise.get(id.resourceGroupName, id.clusterName, {
+          redis.redisEnterprise.get(id.resourceGroupName, id.clusterName, {
             onResponse: (raw) => {
               try {
                 highAvailability = JSON.parse(raw.bodyAsText ?? '{}')?.properties?.highAvailability;
@@ -69,7 +71,7 @@ export function createMembershipActivities(deps: MembershipDependencies): Member
               }
             },
           }),
-          deps.arm.redis.databases.get(id.resourceGroupName, id.clusterName, id.databaseName),
+          redis.databases.get(id.resourceGroupName, id.clusterName, id.databaseName),
         ]);
         return snapshot(member, cluster, database, highAvailability);
       } catch (e) {

@@ -101,12 +101,14 @@ function verify(snapshot: ProfileSnapshot, profileName: string, ref: EndpointRef
 
 /** Traffic Manager reads and the endpoint switch; the switch reads first and acts only when needed. */
 export function createTrafficActivities(deps: TrafficDependencies): TrafficActivities {
-  const tm = deps.arm.trafficManager;
+  /** The Traffic Manager client of the profile's own subscription. */
+  const tmFor = (id: TrafficManagerProfileResourceId): ArmClients['trafficManager'] =>
+    deps.arm.forSubscription(id.subscriptionId).trafficManager;
 
   async function read(profileId: string, id: TrafficManagerProfileResourceId): Promise<ProfileSnapshot> {
     const abortSignal = Context.current().cancellationSignal;
     try {
-      return snapshotOf(profileId, await tm.profiles.get(id.resourceGroupName, id.profileName, { abortSignal }));
+      return snapshotOf(profileId, await tmFor(id).profiles.get(id.resourceGroupName, id.profileName, { abortSignal }));
     } catch (e) {
       throw azureFailure(e, `reading Traffic Manager profile ${id.profileName}`);
     }
@@ -145,7 +147,7 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
         );
       }
       try {
-        await tm.endpoints.update(
+        await tmFor(id).endpoints.update(
           id.resourceGroupName,
           id.profileName,
           endpoint.type,

@@ -2,8 +2,10 @@ import { RedisEnterpriseManagementClient } from '@azure/arm-redisenterprisecache
 import { TrafficManagerManagementClient } from '@azure/arm-trafficmanager';
 import type { TokenCredential } from '@azure/core-auth';
 import type { AdditionalPolicyConfig, CommonClientOptions } from '@azure/core-client';
-import type { HttpClient, PipelinePolicy, PipelineRetryOptions } from '@azure/core-rest-pipeline';
+import type { HttpClient, PipelinePolicy, PipelineRequest, PipelineRetryOptions } from '@azure/core-rest-pipeline';
+import { Context } from '@temporalio/activity';
 import { createAzureCredential, createStaticTokenCredential } from './credentials';
+import { ArmRequestTimeoutError, ArmSubscriptionMismatchError } from './errors';
 
 /** The public-cloud ARM endpoint. */
 export const AZURE_RESOURCE_MANAGER_ENDPOINT = 'https://management.azure.com';
@@ -30,7 +32,147 @@ export function disableKeepAlivePolicy(): PipelinePolicy {
   };
 }
 
+/** How long one ARM HTTP request (each retry separately, LRO polls included) may take by default. */
+export const DEFAULT_ARM_REQUEST_TIMEOUT_MS = 10_000;
+
+export const requestTimeoutPolicyName = 'geofailoverRequestTimeoutPolicy';
+export const activitySignalPolicyName = 'geofailoverActivitySignalPolicy';
+export const subscriptionGuardPolicyName = 'geofailoverSubscriptionGuardPolicy';
+
+/** Before the activity's own deadline, so that its result (a finding) still reaches the server in time. */
+function deadlineMarginMs(budgetMs: number): number {
+  return Math.min(1000, Math.floor(budgetMs / 10));
+}
+
+/**
+ * The abort signal of the Temporal activity this request is made in, if any: the activity's cancellation, and its
+ * own deadline (schedule-to-close, or start-to-close of this attempt, less a margin) — a request never outlives
+ * the activity that made it, even when the server's cancellation cannot reach the worker (no heartbeats).
+ * `undefined` outside an activity (CLI, drill, tests).
+ */
+export function activityAbortSignal(now: number = Date.now()): AbortSignal | undefined {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return undefined;
+  }
+  const signals: AbortSignal[] = [context.cancellationSignal];
+  const { info } = context;
+  const deadlines: number[] = [];
+  // Server timestamps a day off this clock are not real ones (MockActivityEnvironment's are 1970): no deadline then.
+  const plausible = Math.abs(now - info.currentAttemptScheduledTimestampMs) < 24 * 3600_000;
+  if (plausible && info.scheduleToCloseTimeoutMs > 0) {
+    deadlines.push(
+      info.scheduledTimestampMs + info.scheduleToCloseTimeoutMs - deadlineMarginMs(info.scheduleToCloseTimeoutMs),
+    );
+  }
+  if (plausible && info.startToCloseTimeoutMs > 0) {
+    deadlines.push(
+      info.currentAttemptScheduledTimestampMs +
+        info.startToCloseTimeoutMs -
+        deadlineMarginMs(info.startToCloseTimeoutMs),
+    );
+  }
+  if (deadlines.length > 0) {
+    signals.push(AbortSignal.timeout(Math.max(1, Math.min(...deadlines) - now)));
+  }
+  return signals.length === 1 ? signals[0] : AbortSignal.any(signals);
+}
+
+type AbortSignalLike = NonNullable<PipelineRequest['abortSignal']>;
+
+/** Aborts when either aborts. */
+function eitherSignal(a: AbortSignalLike | undefined, b: AbortSignal): AbortSignalLike {
+  if (!a) return b;
+  if (a instanceof AbortSignal) return AbortSignal.any([a, b]);
+  const controller = new AbortController();
+  const abort = (): void => controller.abort();
+  if (a.aborted) abort();
+  else a.addEventListener('abort', abort, { once: true });
+  b.addEventListener('abort', abort, { once: true });
+  return controller.signal;
+}
+
+/**
+ * Adds the activity's cancellation and deadline ({@link activityAbortSignal}) to every call made inside an
+ * activity, whether or not the caller passed an `abortSignal`; retries and their delays stop with it.
+ */
+export function activitySignalPolicy(): PipelinePolicy {
+  return {
+    name: activitySignalPolicyName,
+    async sendRequest(request, next) {
+      const activity = activityAbortSignal();
+      if (!activity) return next(request);
+      const original = request.abortSignal;
+      request.abortSignal = eitherSignal(original, activity);
+      try {
+        return await next(request);
+      } finally {
+        request.abortSignal = original;
+      }
+    },
+  };
+}
+
+/**
+ * Bounds each HTTP request (each retry on its own) to `timeoutMs`: a region that accepts a request and never
+ * answers fails it with {@link ArmRequestTimeoutError} (transient) instead of holding the caller.
+ */
+export function requestTimeoutPolicy(timeoutMs: number): PipelinePolicy {
+  return {
+    name: requestTimeoutPolicyName,
+    async sendRequest(request, next) {
+      const original = request.abortSignal;
+      const timer = new AbortController();
+      const handle = setTimeout(() => timer.abort(), timeoutMs);
+      request.abortSignal = eitherSignal(original, timer.signal);
+      try {
+        return await next(request);
+      } catch (e) {
+        if (timer.signal.aborted && !original?.aborted) {
+          throw new ArmRequestTimeoutError(request.method, request.url, timeoutMs);
+        }
+        throw e;
+      } finally {
+        clearTimeout(handle);
+        request.abortSignal = original;
+      }
+    },
+  };
+}
+
+/** The subscription a request URL's path names (`/subscriptions/{id}/…`), if any. */
+export function subscriptionOfUrl(url: string): string | undefined {
+  let pathname: string;
+  try {
+    pathname = new URL(url).pathname;
+  } catch {
+    return undefined;
+  }
+  const match = /^\/subscriptions\/([^/]+)/i.exec(pathname);
+  return match ? decodeURIComponent(match[1] as string) : undefined;
+}
+
+/**
+ * Refuses, before it is sent, any request whose path names another subscription than the one the clients were
+ * built for: with the same names in two subscriptions, the wrong client would act on the wrong database.
+ */
+export function subscriptionGuardPolicy(subscriptionId: string): PipelinePolicy {
+  return {
+    name: subscriptionGuardPolicyName,
+    sendRequest(request, next) {
+      const named = subscriptionOfUrl(request.url);
+      if (named !== undefined && named.toLowerCase() !== subscriptionId.toLowerCase()) {
+        throw new ArmSubscriptionMismatchError(request.method, request.url, subscriptionId, named);
+      }
+      return next(request);
+    },
+  };
+}
+
 export interface CreateArmClientsOptions {
+  /** The subscription these clients act in; {@link ArmClients.forSubscription} gives the clients of any other. */
   subscriptionId: string;
   /** ARM endpoint, e.g. the emulator's `https://127.0.0.1:PORT`. Default {@link AZURE_RESOURCE_MANAGER_ENDPOINT}. */
   endpoint?: string;
@@ -50,6 +192,11 @@ export interface CreateArmClientsOptions {
   trafficManagerApiVersion?: string;
   /** The pipeline's retry policy (429/503 with Retry-After, other 5xx, network errors). Default 3 retries. */
   retryOptions?: PipelineRetryOptions;
+  /**
+   * How long one HTTP request (each retry, each LRO poll) may take; default {@link DEFAULT_ARM_REQUEST_TIMEOUT_MS}.
+   * Inside a Temporal activity every request is also bounded by the activity's cancellation and deadline.
+   */
+  requestTimeoutMs?: number;
   /** Default true. Tests turn it off. */
   keepAlive?: boolean;
   /** Extra pipeline policies, added to both clients. */
@@ -69,6 +216,24 @@ export interface ArmClients {
   redisApiVersion: string;
   redis: RedisEnterpriseManagementClient;
   trafficManager: TrafficManagerManagementClient;
+  /**
+   * The clients for `subscriptionId` (this object when it is ours), built with the same endpoint, credential, CA,
+   * api-versions, retry options and timeouts on first use and kept: one registry per `createArmClients` call.
+   */
+  forSubscription(subscriptionId: string): ArmClients;
+}
+
+/**
+ * The clients for the subscription of `resourceId` (any `/subscriptions/{id}/…` id): activities pick their client
+ * per resource, so a group may span subscriptions.
+ * @throws TypeError when the id names no subscription.
+ */
+export function armClientsFor(arm: ArmClients, resourceId: string): ArmClients {
+  const match = /^\/subscriptions\/([^/]+)\//i.exec(resourceId);
+  if (!match) {
+    throw new TypeError(`resource id ${JSON.stringify(resourceId)} names no subscription`);
+  }
+  return arm.forSubscription(match[1] as string);
 }
 
 function isLoopbackEndpoint(endpoint: string): boolean {
@@ -88,8 +253,32 @@ function isLoopbackEndpoint(endpoint: string): boolean {
  * @throws TypeError when `subscriptionId` is empty or `endpoint` is not an https URL.
  */
 export function createArmClients(options: CreateArmClientsOptions): ArmClients {
+  const registry = new Map<string, ArmClients>();
+  const build = (subscriptionId: string): ArmClients => {
+    const key = subscriptionId.toLowerCase();
+    let clients = registry.get(key);
+    if (!clients) {
+      clients = buildArmClients({ ...options, subscriptionId }, (other) => build(other));
+      registry.set(key, clients);
+    }
+    return clients;
+  };
   if (!options.subscriptionId) {
     throw new TypeError('createArmClients: subscriptionId is required');
+  }
+  return build(options.subscriptionId);
+}
+
+function buildArmClients(
+  options: CreateArmClientsOptions,
+  forSubscription: (subscriptionId: string) => ArmClients,
+): ArmClients {
+  if (!options.subscriptionId) {
+    throw new TypeError('createArmClients: subscriptionId is required');
+  }
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_ARM_REQUEST_TIMEOUT_MS;
+  if (!Number.isFinite(requestTimeoutMs) || requestTimeoutMs <= 0) {
+    throw new TypeError(`createArmClients: requestTimeoutMs must be a positive number, got ${requestTimeoutMs}`);
   }
   const endpoint = (options.endpoint ?? AZURE_RESOURCE_MANAGER_ENDPOINT).replace(/\/+$/, '');
   let protocol: string;
@@ -106,7 +295,12 @@ export function createArmClients(options: CreateArmClientsOptions): ArmClients {
   const credential =
     options.credential ?? (isLoopbackEndpoint(endpoint) ? createStaticTokenCredential() : createAzureCredential());
 
-  const additionalPolicies: AdditionalPolicyConfig[] = [...(options.additionalPolicies ?? [])];
+  const additionalPolicies: AdditionalPolicyConfig[] = [
+    { policy: subscriptionGuardPolicy(options.subscriptionId), position: 'perCall' },
+    { policy: activitySignalPolicy(), position: 'perCall' },
+    { policy: requestTimeoutPolicy(requestTimeoutMs), position: 'perRetry' },
+    ...(options.additionalPolicies ?? []),
+  ];
   if (options.keepAlive === false) {
     additionalPolicies.push({ policy: disableKeepAlivePolicy(), position: 'perCall' });
   }
@@ -131,11 +325,14 @@ export function createArmClients(options: CreateArmClientsOptions): ArmClients {
     ...common,
     ...(options.trafficManagerApiVersion !== undefined ? { apiVersion: options.trafficManagerApiVersion } : {}),
   });
-  return {
+  const clients: ArmClients = {
     subscriptionId: options.subscriptionId,
     endpoint,
     redisApiVersion: redis.apiVersion,
     redis,
     trafficManager,
+    forSubscription: (subscriptionId) =>
+      subscriptionId.toLowerCase() === options.subscriptionId.toLowerCase() ? clients : forSubscription(subscriptionId),
   };
+  return clients;
 }

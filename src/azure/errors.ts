@@ -1,6 +1,54 @@
 import { isRestError, RestError } from '@azure/core-rest-pipeline';
 import { FAILURE_TYPES, type FailureType } from '../contract/failures';
 
+/** Strips the query (api-version, tokens never, but keep it short) from a URL for messages. */
+function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.origin}${u.pathname}`;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * One ARM HTTP request got no (complete) answer within the per-request timeout: the region accepted it and hangs.
+ * Transient: another attempt may reach a healthy front end.
+ */
+export class ArmRequestTimeoutError extends Error {
+  override readonly name = 'ArmRequestTimeoutError';
+  readonly code = 'RequestTimeout';
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${method} ${shownUrl(url)} got no answer within ${timeoutMs} ms (per-request timeout)`);
+  }
+}
+
+/**
+ * A request named another subscription than the one its client was built for (refused before it was sent):
+ * a programming or configuration error, never retried.
+ */
+export class ArmSubscriptionMismatchError extends Error {
+  override readonly name = 'ArmSubscriptionMismatchError';
+  readonly code = 'SubscriptionMismatch';
+
+  constructor(
+    readonly method: string,
+    readonly url: string,
+    readonly clientSubscriptionId: string,
+    readonly requestSubscriptionId: string,
+  ) {
+    super(
+      `refused to send ${method} ${shownUrl(url)}: it names subscription ${requestSubscriptionId}, ` +
+        `but the client acts in subscription ${clientSubscriptionId}`,
+    );
+  }
+}
+
 /** What the runbook needs to know about an error from an Azure SDK call. */
 export interface ClassifiedAzureError {
   /** Failure type from the contract; becomes `ApplicationFailure.type`. */
@@ -204,6 +252,10 @@ export function classifyAzureError(e: unknown, options: { now?: number } = {}): 
     return { type: FAILURE_TYPES.azureOperationFailed, retryable: false, ...lro };
   }
   switch (name) {
+    case 'ArmRequestTimeoutError':
+      return { type: FAILURE_TYPES.azureTransient, retryable: true, code: 'RequestTimeout', message };
+    case 'ArmSubscriptionMismatchError':
+      return { type: FAILURE_TYPES.invalidInput, retryable: false, code: 'SubscriptionMismatch', message };
     case 'PollerCancelledError':
       return { type: FAILURE_TYPES.azureOperationFailed, retryable: false, code: 'Canceled', message };
     case 'AbortError':

@@ -263,6 +263,15 @@ export const configSchema = strict({
     endpoint: z.url().default('https://management.azure.com'),
     caFile: z.string().optional().describe('extra CA to trust (the emulator prints its own)'),
     redisApiVersion: z.string().default('2026-08-01'),
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(600_000)
+      .default(10_000)
+      .describe(
+        'how long one ARM request (each retry, each long-running-operation poll) may take before it is abandoned',
+      ),
     memorySource: z
       .enum(['azure-monitor', 'redis-info'])
       .default('azure-monitor')

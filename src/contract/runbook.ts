@@ -72,6 +72,12 @@ export interface RunbookTuning {
   lroPollIntervalMs?: number;
   /** heartbeat timeout of long-running operations; default 60 s */
   heartbeatTimeout?: Duration;
+  /**
+   * failover's membership step: the whole budget (schedule-to-close) of the failed region's member read; default
+   * 5 s. The step does not wait for it past the survivors' reads: a failed member that has not answered by then is
+   * recorded as not answering (a finding, never a wait on the RTO path).
+   */
+  failedMemberRead?: Duration;
 }
 
 export interface RejoinRunbookInput {

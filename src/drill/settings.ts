@@ -41,6 +41,7 @@ export const DRILL_TUNING: RunbookTuning = {
   probeScheduleToStart: '5s',
   lroPollIntervalMs: 100,
   heartbeatTimeout: '3s',
+  failedMemberRead: '3s',
 };
 
 /**

@@ -21,6 +21,28 @@ export function readActivityOptions(timeouts: ReadActivityTimeouts = {}): Activi
   };
 }
 
+/** The failed region's member read in failover's membership step, when `tuning.failedMemberRead` is not set. */
+export const DEFAULT_FAILED_MEMBER_READ = '5 seconds';
+
+/**
+ * Options for the failed region's member read in failover's membership step: its whole budget, all attempts
+ * included, is `tuning.failedMemberRead` (default {@link DEFAULT_FAILED_MEMBER_READ}); the activity aborts its
+ * ARM requests before that deadline and reports the member as not answering. Survivors keep
+ * {@link readActivityOptions}.
+ */
+export function failedMemberReadActivityOptions(tuning: RunbookTuning = {}): ActivityOptions {
+  const budget = tuning.failedMemberRead ?? DEFAULT_FAILED_MEMBER_READ;
+  return {
+    startToCloseTimeout: budget,
+    scheduleToCloseTimeout: budget,
+    retry: {
+      initialInterval: tuning.reads?.initialRetryInterval ?? '1 second',
+      backoffCoefficient: 2,
+      nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
+    },
+  };
+}
+
 /** How long a probe waits for its region's probe worker when `tuning.probeScheduleToStart` is not set. */
 export const DEFAULT_PROBE_SCHEDULE_TO_START = '2 minutes';
 

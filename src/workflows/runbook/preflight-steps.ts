@@ -1,5 +1,5 @@
 // The checks before anything changes: validate-input, membership, and memory ∥ firewall.
-import { isCancellation } from '@temporalio/workflow';
+import { isCancellation, patched } from '@temporalio/workflow';
 import type { MemoryReading } from '../../activities/types';
 import { MAX_START_VALIDITY_MS, type PolicyLookup, type Proof, type RunbookPolicy } from '../../contract/policy';
 import type { RunbookTuning } from '../../contract/runbook';
@@ -98,6 +98,9 @@ function regionProblems(policy: RunbookPolicy, region: string): string[] {
   return [`region ${region} is not a member of group ${policy.group.name} (members: ${members.join(', ')})`];
 }
 
+/** Patch id: failover's membership step no longer waits for the failed region's member read (short budget). */
+export const FAILED_MEMBER_READ_OFF_RTO_PATH = 'failed-member-read-off-rto-path';
+
 const sameId = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
 
 function refuse(rb: Runbook, problems: string[], evidence: Record<string, unknown>): never {
@@ -117,7 +120,11 @@ export async function membershipStep(
 ): Promise<void> {
   rb.checkAbort();
   rb.steps.start('membership', `reading ${Object.keys(rb.group.members).length} members`);
-  const before = await rb.describeMembers(rb.allMembers);
+  // Runs started before this change waited for the failed member's read with the survivors' budget.
+  const before =
+    mode === 'failover' && patched(FAILED_MEMBER_READ_OFF_RTO_PATH)
+      ? await rb.describeMembersFailedOffPath(rb.allMembers, rb.region)
+      : await rb.describeMembers(rb.allMembers);
   const others = before.filter((m) => m.region !== rb.region);
   const reachable = others.filter((m) => m.reachable);
   const self = before.find((m) => m.region === rb.region) as MemberSnapshot;

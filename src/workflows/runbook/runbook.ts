@@ -1,13 +1,22 @@
 // The runbook's main flow helpers: phases and search attributes, steps with intervention, gates with
 // escalation, member reads, and how a run ends. The step functions (preflight, traffic, recovery,
 // rejoin) are written against this class.
-import { condition, isCancellation, log, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  isCancellation,
+  log,
+  proxyActivities,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { MembershipActivities } from '../../activities/types';
 import type { Authorization, Proof } from '../../contract/policy';
 import type { GroupMember } from '../../contract/readiness';
 import type { RunbookOutcome, RunbookResult, RunbookTuning } from '../../contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes';
 import type { RunbookPhase, StepName } from '../../contract/names';
 import type { MemberSnapshot } from '../../contract/types';
+import { failedMemberReadActivityOptions } from './activity-options';
 import { runbookActivities, type RunbookActivities } from './activity-proxies';
 import { durationMs, formatMs } from './durations';
 import { escalationNotice, type ApprovalGate } from './gate';
@@ -69,6 +78,7 @@ export class Runbook {
   /** test and drill tuning, set by validate-input once it is checked */
   tuning: RunbookTuning = {};
   private proxies?: RunbookActivities;
+  private failedReadProxy?: MembershipActivities;
   private readonly gateLock = new Mutex();
   private shownPhase?: RunbookPhase;
 
@@ -262,17 +272,54 @@ export class Runbook {
 
   /** Reads members in parallel; a member whose read still fails after retries counts as unreachable. */
   async describeMembers(members: readonly GroupMember[]): Promise<MemberSnapshot[]> {
-    return Promise.all(
-      members.map(async (member) => {
-        try {
-          return await this.acts.describeMember(member);
-        } catch (err) {
-          if (isCancellation(err)) throw err;
-          const failure = describeFailure(err);
-          return { ...member, reachable: false, error: { code: failure.type, message: failure.message } };
-        }
-      }),
+    return Promise.all(members.map((member) => this.describeOne(member, this.acts.describeMember)));
+  }
+
+  /**
+   * failover's membership read: every member in parallel (scheduled in the members' order, as
+   * {@link describeMembers} does), the failed region's with its own short budget (`tuning.failedMemberRead`). It
+   * returns as soon as the survivors are read: a failed member that has not answered by then is recorded as not
+   * answering — a finding, never a wait on the RTO path — while its read runs out its budget on its own.
+   */
+  async describeMembersFailedOffPath(members: readonly GroupMember[], failedRegion: string): Promise<MemberSnapshot[]> {
+    this.failedReadProxy ??= proxyActivities<MembershipActivities>(failedMemberReadActivityOptions(this.tuning));
+    const failedRead = this.failedReadProxy;
+    let failed: MemberSnapshot | undefined;
+    const reads = members.map((member) => {
+      if (member.region !== failedRegion) return this.describeOne(member, this.acts.describeMember);
+      const read = this.describeOne(member, failedRead.describeMember).then((s) => (failed = s));
+      // Nobody awaits it: a cancellation of the run must not surface as an unhandled rejection.
+      read.catch(() => undefined);
+      return undefined;
+    });
+    const survivors = await Promise.all(reads);
+    return members.map(
+      (member, i): MemberSnapshot =>
+        survivors[i] ??
+        failed ?? {
+          ...member,
+          reachable: false,
+          error: {
+            code: 'NoAnswer',
+            message:
+              `${member.region} had not answered when the survivors had; its read goes on for at most ` +
+              `${formatMs(safeMs(this.tuning.failedMemberRead, 5000))}, off the RTO path`,
+          },
+        },
     );
+  }
+
+  private async describeOne(
+    member: GroupMember,
+    describe: MembershipActivities['describeMember'],
+  ): Promise<MemberSnapshot> {
+    try {
+      return await describe(member);
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const failure = describeFailure(err);
+      return { ...member, reachable: false, error: { code: failure.type, message: failure.message } };
+    }
   }
 
   /** Records the end: every unfinished step skipped with the reason, `complete`, phase, result. */

@@ -31,7 +31,12 @@ function shown(value: unknown): string {
 
 const FAILOVER_FIELDS = ['group', 'failedRegion', 'reason', 'request', 'acceptSettingsMismatch', 'tuning'];
 const REJOIN_FIELDS = ['group', 'region', 'reason', 'request', 'tuning'];
-const TUNING_DURATIONS = ['mutationInitialRetryInterval', 'probeScheduleToStart', 'heartbeatTimeout'];
+const TUNING_DURATIONS = [
+  'mutationInitialRetryInterval',
+  'probeScheduleToStart',
+  'heartbeatTimeout',
+  'failedMemberRead',
+];
 const READ_DURATIONS = ['startToClose', 'scheduleToClose', 'initialRetryInterval'];
 
 function durationProblem(value: unknown, field: string): string | undefined {
