@@ -50,7 +50,9 @@ logs on stderr, and runs until SIGINT/SIGTERM.
 
 Fault injection into a running emulator (--control URL, or env ${CONTROL_ENV}):
   geofailover emulator outage REGION          ARM answers 503 for the region; its redis-servers stop
-  geofailover emulator restore REGION         end the outage; redis-servers restart with their data
+  geofailover emulator restore REGION         end the outage (and a hang); redis-servers restart with their data
+  geofailover emulator hang REGION [--operation OP]
+                                              the region's ARM requests are accepted and never answered
   geofailover emulator throttle --count N [--retry-after S] [--method M] [--operation OP] [--resource TEXT]
   geofailover emulator lro --operation OP [--resource TEXT] [--fail CODE:MESSAGE | --cancel]
                            [--duration-ms T] [--times N | --sticky]
@@ -65,6 +67,7 @@ Fault injection into a running emulator (--control URL, or env ${CONTROL_ENV}):
 Control API (plain HTTP + JSON on 127.0.0.1):
   GET  /health, /state, /counters, /faults       POST /counters/reset
   POST /faults/outage   {region}                 POST /faults/restore {region}
+  POST /faults/hang     {region, operation?="*"}
   POST /faults/throttle {count, retryAfterSeconds?, method?, operation?, resource?}
   POST /faults/lro      {operation, resource?, fail?:{code,message}, cancel?, durationMs?, times?|sticky?}
   POST /faults/latency  {operation|"*", ms}
@@ -194,6 +197,24 @@ export function buildProgram(
       const state = await controlClient(opts).restore(region);
       if (opts.json) printJson(io, state);
       else io.stdout(`${region} restored; regions in outage: ${state.regionsInOutage.join(', ') || 'none'}\n`);
+    });
+
+  sub('hang', "hang a region's ARM front end: requests are accepted and never answered (restore ends it)")
+    .argument('<region>', 'a region of the scenario, e.g. eastus')
+    .addOption(
+      new Option('--operation <op>', "only this operation (default: every one, '*')").choices([
+        ...OPERATION_NAMES,
+        '*',
+      ]),
+    )
+    .action(async (region: string, opts: ControlOptions & Record<string, unknown>) => {
+      const answer = await controlClient(opts).request<{ hangs: { region: string; operation: string }[] }>(
+        'POST',
+        '/faults/hang',
+        { region, ...(opts.operation !== undefined ? { operation: opts.operation } : {}) },
+      );
+      if (opts.json) printJson(io, answer);
+      else io.stdout(`hung: ${answer.hangs.map((h) => `${h.region} (${h.operation})`).join(', ')}\n`);
     });
 
   sub('throttle', 'answer the next N matching ARM requests with 429 and Retry-After')

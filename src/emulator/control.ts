@@ -10,7 +10,9 @@
  *   POST /counters/reset           zero the counters
  *   GET  /faults                   the active faults
  *   POST /faults/outage            {region}                      region outage: ARM 503, redis-servers stop
- *   POST /faults/restore           {region}                      end the outage; redis-servers restart with data
+ *   POST /faults/restore           {region}                      end the outage and a hang; redis-servers restart with data
+ *   POST /faults/hang              {region, operation?="*"}      the region's ARM requests (of that operation) are
+ *                                  accepted and never answered, until restore or reset
  *   POST /faults/throttle          {count, retryAfterSeconds?=1, method?, operation?, resource?}
  *                                  the next `count` matching ARM requests answer 429 + Retry-After
  *   POST /faults/lro               {operation, resource?, fail?:{code,message}, cancel?, durationMs?,
@@ -74,6 +76,7 @@ function routes(target: ControlTarget): Record<string, Record<string, Handler>> 
     '/faults': { GET: () => faults.list() },
     '/faults/outage': { POST: (b) => faults.outage(region(b)) },
     '/faults/restore': { POST: (b) => faults.restore(region(b)) },
+    '/faults/hang': { POST: (b) => ({ hangs: faults.hang(b as never) }) },
     '/faults/throttle': { POST: (b) => faults.throttle(b as never) },
     '/faults/lro': { POST: (b) => faults.lro(b as never) },
     '/faults/latency': { POST: (b) => faults.latency(b as never) },

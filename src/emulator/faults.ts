@@ -1,5 +1,5 @@
 /**
- * Fault injection: region outages, throttling, slow or failing long-running operations, latency
+ * Fault injection: region outages, hung regions, throttling, slow or failing long-running operations, latency
  * per operation and firewall blocks per (application region, database). The control API
  * (control.ts), the CLI (`geofailover emulator <fault>`) and in-process tests (`emulator.faults`)
  * all go through this class, with the same input schemas.
@@ -80,6 +80,14 @@ export const degradeInputSchema = z
   })
   .strict();
 
+export const hangInputSchema = z
+  .object({
+    region,
+    operation: z.union([operation, z.literal('*')]).default('*'),
+  })
+  .strict();
+
+export type HangInput = z.input<typeof hangInputSchema>;
 export type ThrottleInput = z.input<typeof throttleInputSchema>;
 export type LroFaultInput = z.input<typeof lroFaultInputSchema>;
 export type LatencyInput = z.input<typeof latencyInputSchema>;
@@ -117,8 +125,18 @@ export interface FirewallRule {
   mode: FirewallMode;
 }
 
+/** ARM requests for the region's resources (of `operation`, or all) are accepted and never answered. */
+export interface HangFault {
+  region: string;
+  operation: OperationName | '*';
+}
+
 export interface FaultState {
   regionsInOutage: string[];
+  /** hung regions (per operation); `restore` or `reset` ends them */
+  hangs: HangFault[];
+  /** requests accepted under a hang and not answered (their connections still open) */
+  requestsHeld: number;
   throttles: ThrottleFault[];
   lroFaults: LroFault[];
   latencies: LatencyFault[];
@@ -169,6 +187,10 @@ export class Faults {
   private readonly latencies = new Map<string, number>();
   private readonly firewallRules = new Map<string, FirewallRule>();
   private readonly degraded = new Map<string, string>();
+  /** region (lower case) → hung operations */
+  private readonly hangs = new Map<string, Set<OperationName | '*'>>();
+  /** requests held under a hang: region (lower case) and how to drop the connection */
+  private readonly held = new Set<{ region: string; drop: () => void }>();
   private nextId = 1;
   private regionQueue: Promise<unknown> = Promise.resolve();
 
@@ -190,9 +212,61 @@ export class Faults {
     });
   }
 
-  /** Ends an outage: the region's redis-servers start again with their data, then ARM answers again. Idempotent. */
+  /**
+   * Hangs the region's ARM front end: requests for its clusters, databases and operations (`operation`, default
+   * every one) are accepted and never answered, until `restore` (which also drops the held connections) or
+   * `reset`. Redis-servers keep running. Takes precedence over an outage of the same region. Idempotent.
+   * @throws FaultInputError for a region the scenario does not have.
+   */
+  hang(input: HangInput): HangFault[] {
+    const h = parse(hangInputSchema, input, 'hang');
+    const r = this.knownRegion(h.region).toLowerCase();
+    const ops = this.hangs.get(r) ?? new Set<OperationName | '*'>();
+    ops.add(h.operation);
+    this.hangs.set(r, ops);
+    return this.hangList();
+  }
+
+  /** The `hang` fault holds for this request: its region (a location, any casing or spacing) and operation. */
+  isHanging(region: string | undefined, operation: OperationName): boolean {
+    if (region === undefined) return false;
+    const ops = this.hangs.get(region.replace(/\s+/g, '').toLowerCase());
+    return ops !== undefined && (ops.has('*') || ops.has(operation));
+  }
+
+  /**
+   * Holds a hung request until its client gives up or the hang ends (then `drop` is called: close the
+   * connection without an answer). Returns the release to call when the client went away.
+   */
+  hold(region: string, drop: () => void): () => void {
+    const entry = { region: region.replace(/\s+/g, '').toLowerCase(), drop };
+    this.held.add(entry);
+    return () => {
+      this.held.delete(entry);
+    };
+  }
+
+  private endHang(region: string): void {
+    const r = region.toLowerCase();
+    this.hangs.delete(r);
+    for (const entry of [...this.held]) {
+      if (entry.region !== r) continue;
+      this.held.delete(entry);
+      entry.drop();
+    }
+  }
+
+  private hangList(): HangFault[] {
+    return [...this.hangs].flatMap(([region, ops]) => [...ops].map((operation) => ({ region, operation })));
+  }
+
+  /**
+   * Ends an outage and a hang: held requests of the region are dropped (connection closed, no answer); the region's
+   * redis-servers start again with their data, then ARM answers again. Idempotent.
+   */
   async restore(region: string): Promise<FaultState> {
     const r = this.knownRegion(parse(regionInputSchema, { region }, 'restore').region);
+    this.endHang(r);
     return this.serialRegion(async () => {
       if (!this.outages.has(r)) return;
       await this.host.startRegion(r);
@@ -297,6 +371,7 @@ export class Faults {
     }
     this.firewallRules.clear();
     this.degraded.clear();
+    for (const r of [...this.hangs.keys()]) this.endHang(r);
     for (const r of [...this.outages]) await this.restore(r);
     return this.list();
   }
@@ -304,6 +379,8 @@ export class Faults {
   list(): FaultState {
     return {
       regionsInOutage: [...this.outages],
+      hangs: this.hangList(),
+      requestsHeld: this.held.size,
       throttles: this.throttles.filter((t) => t.remaining > 0).map((t) => ({ ...t })),
       lroFaults: this.lroFaults.filter((f) => f.remaining === null || f.remaining > 0).map((f) => ({ ...f })),
       latencies: [...this.latencies].map(([op, ms]) => ({ operation: op as OperationName | '*', ms })),

@@ -54,6 +54,9 @@ const databaseSchema = z.strictObject({
 
 const clusterSchema = z.strictObject({
   name: resourceName,
+  subscriptionId: uuidLike
+    .optional()
+    .describe('defaults to the scenario subscriptionId; another one puts the cluster in a second subscription'),
   resourceGroup: resourceGroup.optional().describe('defaults to the scenario resourceGroup'),
   location: region,
   sku: z.strictObject({ name: z.string().min(1), capacity: z.number().int().positive().optional() }),
@@ -77,6 +80,7 @@ const endpointSchema = z.strictObject({
 
 const profileSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,62}$/, 'expected a Traffic Manager profile name'),
+  subscriptionId: uuidLike.optional().describe('defaults to the scenario subscriptionId'),
   resourceGroup: resourceGroup.optional().describe('defaults to the scenario resourceGroup'),
   routingMethod: z.enum(['Performance', 'Priority', 'Weighted', 'Geographic', 'MultiValue', 'Subnet']),
   profileStatus: z.enum(['Enabled', 'Disabled']).default('Enabled'),
@@ -135,7 +139,9 @@ export const scenarioSchema = z
           message: `location ${c.location} is not one of the scenario regions (${s.regions.join(', ')})`,
         });
       }
-      const key = `${(c.resourceGroup ?? s.resourceGroup).toLowerCase()}/${c.name.toLowerCase()}`;
+      const key = [c.subscriptionId ?? s.subscriptionId, c.resourceGroup ?? s.resourceGroup, c.name]
+        .join('/')
+        .toLowerCase();
       if (clusterKeys.has(key)) {
         ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster name ${c.name}` });
       }

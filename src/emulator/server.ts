@@ -7,7 +7,8 @@
  *   4. api-version       400 when missing or not one the resource type supports
  *   5. strict query      400 for query parameters other than api-version (and those the route declares)
  *   6. authentication    401 unless `Authorization: Bearer <non-empty token>`
- *   7. faults            injected latency, then throttling (429), then region outage (503)
+ *   7. faults            injected latency, then a hung region (accepted, never answered), then throttling
+ *                        (429), then region outage (503)
  *   8. body              read and parse JSON; 400 InvalidRequestContent when it is not JSON
  *   9. handler           the route module validates the body's shape and answers
  *  10. error writer      ArmError → its status and `{ error: { code, message } }`; anything else → 500
@@ -111,6 +112,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ArmSer
     // 7. faults
     const latencyMs = services.faults.latencyFor(route.operation);
     if (latencyMs > 0) await delay(latencyMs);
+    if (route.region !== undefined && services.faults.isHanging(route.region, route.operation)) {
+      await holdRequest(res, services, route.region);
+      return;
+    }
     const throttle = services.faults.takeThrottle({ method, operation: route.operation, path });
     if (throttle) throw ArmError.tooManyRequests(throttle.retryAfterSeconds);
     if (route.region !== undefined && services.faults.isRegionDown(route.region)) {
@@ -141,6 +146,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ArmSer
     const error = isArmError(e) ? e : ArmError.internal(ctx.requestId);
     writeResponse(res, { status: error.status, body: error.toBody(), headers: error.headers });
   }
+}
+
+/**
+ * A hung region: the request stays unanswered until the client gives up (its connection closes) or the hang ends
+ * (`restore`/`reset`: the connection is dropped without an answer).
+ */
+function holdRequest(res: ServerResponse, services: ArmServices, region: string): Promise<void> {
+  return new Promise((resolve) => {
+    const release = services.faults.hold(region, () => res.destroy());
+    res.on('close', () => {
+      release();
+      resolve();
+    });
+  });
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

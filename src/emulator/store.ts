@@ -193,8 +193,10 @@ const key = (id: string): string => id.toLowerCase();
 export const DEFAULT_TRAFFIC_MANAGER_CHECKING_MS = 1000;
 
 export interface StoreInit {
+  /** the scenario's (default) subscription */
   subscriptionId: string;
-  resourceGroups: string[];
+  /** resource groups: a name (in the default subscription) or `{ subscriptionId, name }` */
+  resourceGroups: (string | { subscriptionId: string; name: string })[];
   clusters: ClusterRecord[];
   databases: DatabaseRecord[];
   slots: DatabaseSlot[];
@@ -202,7 +204,10 @@ export interface StoreInit {
 }
 
 export class Store {
+  /** the scenario's (default) subscription; {@link subscriptionIds} lists every one */
   readonly subscriptionId: string;
+  private readonly subscriptions = new Map<string, string>();
+  /** `subscription/resource group` (lower case) → the group's casing */
   private readonly resourceGroups = new Map<string, string>();
   private readonly clusterMap = new Map<string, ClusterRecord>();
   private readonly databaseMap = new Map<string, DatabaseRecord>();
@@ -213,7 +218,12 @@ export class Store {
 
   constructor(init: StoreInit) {
     this.subscriptionId = init.subscriptionId;
-    for (const rg of init.resourceGroups) this.resourceGroups.set(key(rg), rg);
+    this.subscriptions.set(key(init.subscriptionId), init.subscriptionId);
+    for (const rg of init.resourceGroups) {
+      const { subscriptionId, name } = typeof rg === 'string' ? { subscriptionId: init.subscriptionId, name: rg } : rg;
+      this.subscriptions.set(key(subscriptionId), subscriptionId);
+      this.resourceGroups.set(key(`${subscriptionId}/${name}`), name);
+    }
     for (const c of init.clusters) this.clusterMap.set(key(c.id), c);
     for (const d of init.databases) this.databaseMap.set(key(d.id), d);
     for (const s of init.slots) this.slotMap.set(key(s.id), s);
@@ -223,12 +233,26 @@ export class Store {
   // ---- lookups -------------------------------------------------------------------------------
 
   hasSubscription(subscriptionId: string): boolean {
-    return key(subscriptionId) === key(this.subscriptionId);
+    return this.subscriptions.has(key(subscriptionId));
   }
 
-  /** The resource group's stored casing, or undefined when it does not exist. */
-  resourceGroup(name: string): string | undefined {
-    return this.resourceGroups.get(key(name));
+  /** Every subscription the scenario has resources in, the default one first. */
+  subscriptionIds(): string[] {
+    return [...this.subscriptions.values()];
+  }
+
+  /** The subscription a resource id names (`/subscriptions/{id}/…`); the default one when it names none. */
+  subscriptionOf(resourceId: string): string {
+    const named = /^\/subscriptions\/([^/]+)/i.exec(resourceId)?.[1];
+    return (named && this.subscriptions.get(key(named))) ?? named ?? this.subscriptionId;
+  }
+
+  /**
+   * The resource group's stored casing, or undefined when it does not exist in `subscriptionId` (default: the
+   * scenario's subscription).
+   */
+  resourceGroup(name: string, subscriptionId: string = this.subscriptionId): string | undefined {
+    return this.resourceGroups.get(key(`${subscriptionId}/${name}`));
   }
 
   clusters(): ClusterRecord[] {
@@ -397,14 +421,18 @@ export function storeFromScenario(
   scenario: Scenario,
   options: { keysFor: (databaseId: string) => AccessKeys; hostName: string },
 ): Store {
-  const sub = scenario.subscriptionId;
-  const resourceGroups = new Set<string>([scenario.resourceGroup]);
+  const resourceGroups = new Map<string, { subscriptionId: string; name: string }>();
+  const addGroup = (subscriptionId: string, name: string): void => {
+    resourceGroups.set(key(`${subscriptionId}/${name}`), { subscriptionId, name });
+  };
+  addGroup(scenario.subscriptionId, scenario.resourceGroup);
   const clusters: ClusterRecord[] = [];
   const databases: DatabaseRecord[] = [];
   const slots: DatabaseSlot[] = [];
   for (const c of scenario.clusters) {
     const rg = c.resourceGroup ?? scenario.resourceGroup;
-    resourceGroups.add(rg);
+    const sub = c.subscriptionId ?? scenario.subscriptionId;
+    addGroup(sub, rg);
     const id = clusterResourceId(sub, rg, c.name);
     clusters.push({
       id,
@@ -469,7 +497,8 @@ export function storeFromScenario(
   }
   const profiles: ProfileRecord[] = scenario.trafficManagerProfiles.map((p) => {
     const rg = p.resourceGroup ?? scenario.resourceGroup;
-    resourceGroups.add(rg);
+    const sub = p.subscriptionId ?? scenario.subscriptionId;
+    addGroup(sub, rg);
     const id = profileResourceId(sub, rg, p.name);
     return {
       id,
@@ -497,8 +526,8 @@ export function storeFromScenario(
     };
   });
   return new Store({
-    subscriptionId: sub,
-    resourceGroups: [...resourceGroups],
+    subscriptionId: scenario.subscriptionId,
+    resourceGroups: [...resourceGroups.values()],
     clusters,
     databases,
     slots,

@@ -129,7 +129,7 @@ export function parseBody<T extends z.ZodType>(
 export function checkScope(services: ArmServices, subscriptionId: string, resourceGroup?: string): string | undefined {
   if (!services.store.hasSubscription(subscriptionId)) throw ArmError.subscriptionNotFound(subscriptionId);
   if (resourceGroup === undefined) return undefined;
-  const rg = services.store.resourceGroup(resourceGroup);
+  const rg = services.store.resourceGroup(resourceGroup, subscriptionId);
   if (!rg) throw ArmError.resourceGroupNotFound(resourceGroup);
   return rg;
 }

@@ -146,7 +146,7 @@ export function startLro(req: ArmRequest, services: ArmServices, spec: LroSpec):
   const op = services.operations.start({
     name: spec.name,
     resourceId: id,
-    subscriptionId: store.subscriptionId,
+    subscriptionId: store.subscriptionOf(id),
     location: spec.target.location,
     apiVersion: req.apiVersion,
     durationMs: fault?.durationMs ?? services.lro.durationMs,
