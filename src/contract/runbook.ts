@@ -73,6 +73,11 @@ export interface RunbookTuning {
   /** heartbeat timeout of long-running operations; default 60 s */
   heartbeatTimeout?: Duration;
   /**
+   * traffic-failback: how long it waits, after enabling the endpoint, for Traffic Manager to report it Online
+   * (CheckingEndpoint until the first health probe answers); default 5 minutes. Degraded fails at once.
+   */
+  failbackOnlineTimeout?: Duration;
+  /**
    * failover's membership step: the whole budget (schedule-to-close) of the failed region's member read; default
    * 5 s. The step does not wait for it past the survivors' reads: a failed member that has not answered by then is
    * recorded as not answering (a finding, never a wait on the RTO path).

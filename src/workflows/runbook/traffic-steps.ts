@@ -1,14 +1,28 @@
 // Traffic: traffic-reroute (after the firewall passed), verify (canary on survivors), traffic-failback
-// (after the recovered endpoint passes the same probes).
+// (after the recovered endpoint passes the same probes, and until Traffic Manager reports it Online).
+import { patched, proxyActivities, sleep } from '@temporalio/workflow';
+import type { ProfileSnapshot, TrafficActivities } from '../../activities/types';
 import type { EndpointRef } from '../../contract/runbook';
 import { FAILURE_TYPES } from '../../contract/failures';
-import { formatMs } from './durations';
+import { readActivityOptions } from './activity-options';
+import { durationMs, formatMs } from './durations';
 import { StepFailure } from './intervention';
 import { probeFrom, requireProbesPassed } from './probes';
-import { profileProblems, servingEndpoints } from './profile-checks';
+import { enabledEndpointVerdict, profileProblems, servingEndpoints } from './profile-checks';
 import type { Runbook } from './runbook';
 
 const CANARY_TTL_SECONDS = 60;
+
+/**
+ * Patch id: traffic-failback re-reads the profile after enabling until the endpoint is Online. Runs started
+ * before it took the old path (done as soon as the endpoint read Enabled); see README "Replay tests".
+ */
+export const FAILBACK_WAITS_ONLINE_PATCH = 'tm-failback-waits-online';
+/** How long failback waits for Online when `tuning.failbackOnlineTimeout` is not set. */
+export const DEFAULT_FAILBACK_ONLINE_TIMEOUT_MS = 5 * 60_000;
+// Re-reads after 1 s, 2 s, 4 s, … at most 15 s apart (Azure probes every 10 or 30 s).
+const FIRST_REREAD_MS = 1000;
+const MAX_REREAD_MS = 15_000;
 
 function endpointOf(rb: Runbook): EndpointRef {
   return rb.group.trafficManager.endpoints[rb.region] as EndpointRef;
@@ -69,7 +83,75 @@ export async function verifyStep(rb: Runbook): Promise<void> {
   });
 }
 
-/** traffic-failback: the recovered member must pass the probes from every application region first. */
+function onlineTimeoutMs(rb: Runbook): number {
+  try {
+    return rb.tuning.failbackOnlineTimeout !== undefined
+      ? durationMs(rb.tuning.failbackOnlineTimeout)
+      : DEFAULT_FAILBACK_ONLINE_TIMEOUT_MS;
+  } catch {
+    return DEFAULT_FAILBACK_ONLINE_TIMEOUT_MS;
+  }
+}
+
+interface OnlineWait {
+  /** the last profile read: the endpoint Online in it */
+  profile: ProfileSnapshot;
+  monitorStatus: string;
+  waitedMs: number;
+  /** readProfile calls after the switch */
+  reads: number;
+  /** monitor statuses seen, in order, repeats folded */
+  seen: string[];
+}
+
+/**
+ * After enabling: re-reads the profile (readProfile) until Traffic Manager reports the endpoint Online. Enabled
+ * is not serving yet: CheckingEndpoint already gets traffic but nobody has probed it, and Degraded means the
+ * probes fail (Azure drops it from DNS answers).
+ * @throws StepFailure (VerificationFailed) when it is Degraded or otherwise not serving, or still being checked
+ * after `tuning.failbackOnlineTimeout` (default 5 minutes).
+ */
+async function awaitOnline(rb: Runbook, endpoint: EndpointRef, first: ProfileSnapshot): Promise<OnlineWait> {
+  const { readProfile } = proxyActivities<Pick<TrafficActivities, 'readProfile'>>(readActivityOptions(rb.tuning.reads));
+  const timeoutMs = onlineTimeoutMs(rb);
+  const startedAt = Date.now();
+  const seen: string[] = [];
+  let profile = first;
+  let reads = 0;
+  let delayMs = FIRST_REREAD_MS;
+  const next =
+    'fix it (the region, the endpoint, its health probe), then intervene retry; or skip with approval; or abort';
+  for (;;) {
+    const verdict = enabledEndpointVerdict(profile, endpoint.name);
+    if (seen[seen.length - 1] !== verdict.monitorStatus) seen.push(verdict.monitorStatus);
+    const waitedMs = Date.now() - startedAt;
+    if (verdict.kind === 'online') return { profile, monitorStatus: verdict.monitorStatus, waitedMs, reads, seen };
+    if (verdict.kind === 'unhealthy') {
+      throw new StepFailure(
+        `failback is not done: ${verdict.problem} (it was enabled; monitor status seen: ${seen.join(' → ')}); ${next}`,
+        FAILURE_TYPES.verificationFailed,
+        { profile, seen, waitedMs },
+      );
+    }
+    if (waitedMs >= timeoutMs) {
+      throw new StepFailure(
+        `failback is not done: endpoint ${endpoint.name} is still ${verdict.monitorStatus} ${formatMs(waitedMs)} ` +
+          `after it was enabled (bound ${formatMs(timeoutMs)}): Traffic Manager has not reported it Online; ${next}`,
+        FAILURE_TYPES.verificationFailed,
+        { profile, seen, waitedMs },
+      );
+    }
+    await sleep(Math.min(delayMs, timeoutMs - waitedMs));
+    delayMs = Math.min(delayMs * 2, MAX_REREAD_MS);
+    profile = await readProfile({ profileId: rb.group.trafficManager.profileId });
+    reads += 1;
+  }
+}
+
+/**
+ * traffic-failback: the recovered member must pass the probes from every application region first; after
+ * enabling its endpoint, Traffic Manager must report it Online (runs from before the patch: Enabled is enough).
+ */
 export async function failbackStep(rb: Runbook): Promise<void> {
   rb.setPhase('failing-back');
   const endpoint = endpointOf(rb);
@@ -84,6 +166,29 @@ export async function failbackStep(rb: Runbook): Promise<void> {
         `endpoint ${endpoint.name} stays disabled until every application region reaches ${rb.region}`,
       );
       const change = await setEndpoint(rb, 'Enabled');
+      if (patched(FAILBACK_WAITS_ONLINE_PATCH)) {
+        const online = await awaitOnline(rb, endpoint, change.after);
+        return {
+          summary:
+            `${report.probes.length} probes of ${rb.region} passed; ${endpoint.name} ` +
+            `${change.changed ? 'enabled' : 'was already enabled'} and ${online.monitorStatus} after ` +
+            `${formatMs(online.waitedMs)} (${online.seen.join(' → ')}); serving: ${servingEndpoints(online.profile).join(', ')}`,
+          evidence: {
+            probes: report.probes,
+            before: change.before,
+            after: change.after,
+            changed: change.changed,
+            online: {
+              monitorStatus: online.monitorStatus,
+              waitedMs: online.waitedMs,
+              reads: online.reads,
+              seen: online.seen,
+              profile: online.profile,
+            },
+          },
+          value: undefined,
+        };
+      }
       return {
         summary:
           `${report.probes.length} probes of ${rb.region} passed; ${endpoint.name} ` +

@@ -36,6 +36,7 @@ const TUNING_DURATIONS = [
   'probeScheduleToStart',
   'heartbeatTimeout',
   'failedMemberRead',
+  'failbackOnlineTimeout',
 ];
 const READ_DURATIONS = ['startToClose', 'scheduleToClose', 'initialRetryInterval'];
 
