@@ -72,6 +72,8 @@ export interface RealStackOptions {
   webhook?: WebhookReceiver;
   /** run the main worker in this process (default); false leaves it to `spawnWorker()` */
   mainWorker?: boolean;
+  /** the in-process workers' per-request ARM timeout (createArmClients `requestTimeoutMs`); default the SDK glue's */
+  requestTimeoutMs?: number;
 }
 
 export interface CliRun {
@@ -184,6 +186,8 @@ export class RealStack {
   private readonly workerEnv: Record<string, string> = {};
   /** private key file of each person (the people of the configuration, and OUTSIDER) */
   private readonly keyFiles: Record<string, string>;
+  /** RealStackOptions.requestTimeoutMs */
+  private requestTimeoutMs?: number;
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
@@ -231,6 +235,7 @@ export class RealStack {
       writeFileSync(configFile, JSON.stringify(config, null, 2));
       stack = new RealStack(env, emulator, dir, configFile, resolveGroup(loadCliConfig(configFile), name));
       if (webhookVariable && options.webhook) stack.setWorkerEnv(webhookVariable, options.webhook.url);
+      stack.requestTimeoutMs = options.requestTimeoutMs;
       await stack.startWorkers(options.mainWorker ?? true);
       return stack;
     } catch (e) {
@@ -265,6 +270,7 @@ export class RealStack {
       ...(fromConfig.caPem !== undefined ? { caPem: fromConfig.caPem } : {}),
       keepAlive: false,
       retryOptions: SDK_RETRIES,
+      ...(this.requestTimeoutMs !== undefined ? { requestTimeoutMs: this.requestTimeoutMs } : {}),
     });
     return {
       arm,
