@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import type { Emulator } from '../../src/emulator';
 import { ControlApiError, ControlClient } from '../../src/emulator/main';
 import { createArmHttpClient, type ArmHttpClient } from '../helpers/arm-http';
@@ -17,6 +20,7 @@ const TM = '2022-04-01';
 const PROFILE = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/trafficManagerProfiles/tm-leaderboard`;
 const endpointUrl = (name: string): string => `${PROFILE}/externalEndpoints/${name}?api-version=${TM}`;
 const CHECKING_MS = 400;
+const BIN = path.resolve(__dirname, '../../bin/geofailover.js');
 
 interface EndpointBody {
   properties: { endpointStatus: string; endpointMonitorStatus: string };
@@ -108,5 +112,16 @@ describe('emulator: Traffic Manager monitor states', function () {
       control.request('POST', '/faults/degrade', { endpoint: 'mars' }),
       (e: unknown) => e instanceof ControlApiError && e.status === 400 && /mars/.test(e.message),
     );
+  });
+
+  it('geofailover emulator degrade ENDPOINT [--clear] drives the same fault', async () => {
+    const cli = (args: string[]) =>
+      promisify(execFile)(process.execPath, [BIN, 'emulator', 'degrade', ...args, '--control', emu.control]);
+    const on = await cli(['westeurope']);
+    assert.match(on.stdout, /degraded endpoints: .*externalEndpoints\/westeurope/);
+    assert.equal(await monitorStatus('westeurope'), 'Degraded');
+    const off = await cli(['westeurope', '--clear']);
+    assert.match(off.stdout, /degraded endpoints: none/);
+    assert.equal(await monitorStatus('westeurope'), 'Online');
   });
 });
