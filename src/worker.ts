@@ -5,7 +5,7 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createProbeActivities, type ActivityDependencies } from './activities';
 import type { GeofailoverActivities, ProbeActivities } from './activities/types';
-import { createAzureMonitorMetrics } from './azure/metrics';
+import { createAzureMonitorMetrics, defaultMetricsEndpoint } from './azure/metrics';
 import { createArmClients, type CreateArmClientsOptions } from './azure/clients';
 import { parseDatabaseId } from './azure/resource-ids';
 import { policyFromConfig } from './policy/from-config';
@@ -129,7 +129,7 @@ export function activityDependenciesFromConfig(
   const metrics =
     config.azure.memorySource === 'azure-monitor'
       ? createAzureMonitorMetrics({
-          endpoint: config.azure.metricsEndpoint,
+          endpoint: config.azure.metricsEndpoint ?? defaultMetricsEndpoint(config.azure.endpoint),
           ...(caPem !== undefined ? { caPem } : {}),
           ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
         })

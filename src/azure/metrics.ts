@@ -60,6 +60,14 @@ export interface CreateAzureMonitorMetricsOptions {
   keepAlive?: boolean;
 }
 
+/**
+ * The metrics endpoint when the configuration names none: the public regional host, or the ARM endpoint itself
+ * when that is a loopback address (the emulator serves Azure Monitor's batch API on its ARM port).
+ */
+export function defaultMetricsEndpoint(armEndpoint: string | undefined): string {
+  return armEndpoint !== undefined && isLoopback(armEndpoint) ? armEndpoint : DEFAULT_METRICS_ENDPOINT;
+}
+
 function isLoopback(endpoint: string): boolean {
   let host: string;
   try {

@@ -280,7 +280,6 @@ export const configSchema = strict({
       ),
     metricsEndpoint: z
       .string()
-      .default('https://{region}.metrics.monitor.azure.com')
       .refine(
         (v) => {
           try {
@@ -292,8 +291,9 @@ export const configSchema = strict({
         { message: "expected an https URL; {region} stands for the databases' region" },
       )
       .describe(
-        "Azure Monitor metrics endpoint, {region} replaced by the member's region (the emulator's arm URL for drills)",
-      ),
+        "Azure Monitor metrics endpoint, {region} replaced by the member's region; default https://{region}.metrics.monitor.azure.com, or azure.endpoint when that is a loopback address (the emulator serves both)",
+      )
+      .optional(),
   }).prefault({}),
   groups: z
     .record(

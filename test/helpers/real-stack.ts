@@ -279,6 +279,8 @@ export class RealStack {
       verifyTimeoutMs: 10_000,
       ...(fromConfig.escalationWebhooks ? { escalationWebhooks: fromConfig.escalationWebhooks } : {}),
       ...(fromConfig.policies ? { policies: fromConfig.policies } : {}),
+      // memory pressure from the emulator's Azure Monitor metrics, as the configuration says
+      ...(fromConfig.metrics ? { metrics: fromConfig.metrics } : {}),
     };
   }
 

@@ -37,7 +37,13 @@ class RecoveryWatch {
       Promise.all(
         rb.survivors.map(async (m) => {
           try {
-            return { region: m.region, percent: (await rb.acts.readMemory(m)).percent };
+            const reading = await rb.acts.readMemory(m);
+            return {
+              region: m.region,
+              percent: reading.percent,
+              source: reading.source,
+              healthy: reading.geoReplicationHealthy,
+            };
           } catch (err) {
             if (isCancellation(err)) throw err;
             return { region: m.region, error: describeFailure(err).message };
@@ -48,9 +54,13 @@ class RecoveryWatch {
     ]);
     const percents: Record<string, number> = {};
     const errors: Record<string, string> = {};
+    const sources: NonNullable<MemorySample['sources']> = {};
+    const healthy: Record<string, boolean> = {};
     for (const r of readings) {
       if (r.percent !== undefined) percents[r.region] = r.percent;
       else errors[r.region] = r.error ?? 'unreadable';
+      if ('source' in r && r.source !== undefined) sources[r.region] = r.source;
+      if ('healthy' in r && r.healthy !== undefined) healthy[r.region] = r.healthy;
     }
     const grade = worstGrade(Object.values(percents).map((p) => gradePressure(p, rb.group.memoryThresholds)));
     const sample: MemorySample = {
@@ -58,6 +68,8 @@ class RecoveryWatch {
       percents,
       ...(grade ? { grade } : {}),
       ...(Object.keys(errors).length ? { errors } : {}),
+      ...(Object.keys(sources).length ? { sources } : {}),
+      ...(Object.keys(healthy).length ? { geoReplicationHealthy: healthy } : {}),
     };
     this.samples.push(sample);
     if (this.samples.length > KEPT_SAMPLES) this.samples.shift();

@@ -1,6 +1,6 @@
 // When await-recovery asks people to force-unlink the failed member. Pure: no Temporal calls, so the
 // rule is unit-tested and the workflow only feeds it observations.
-import type { PressureGrade } from '../../activities/types';
+import type { MemorySource, PressureGrade } from '../../activities/types';
 import type { GroupDefinition } from '../../contract/runbook';
 import { formatMs } from './durations';
 
@@ -31,6 +31,10 @@ export interface MemorySample {
   percents: Record<string, number>;
   /** survivor region → why its memory could not be read */
   errors?: Record<string, string>;
+  /** survivor region → where its percent comes from (Azure Monitor's usedmemorypercentage, or INFO memory) */
+  sources?: Record<string, MemorySource>;
+  /** survivor region → Azure Monitor's geoReplicationHealthy, when it was read */
+  geoReplicationHealthy?: Record<string, boolean>;
 }
 
 export interface MemoryTrend {
