@@ -5,6 +5,8 @@
  *     and peak RSS — GNU time's maximum resident set size, which is that of the largest single process
  *     among the drill and its children (the drill process holds the workers, emulator and CLI; the
  *     Temporal dev server and the redis-servers are its children);
+ *   - the RTO with production SDK retry settings: the short-outage drill with the Azure SDK's own retry options
+ *     (GEOFAILOVER_DRILL_SDK_RETRIES=production) instead of the drill's shortened ones;
  *   - `geofailover --help` start-up time and peak RSS (every CLI command pays it).
  * Prints a Markdown table (paste it into BENCHMARKS.md with the command and the machine). Peak RSS needs
  * GNU time at /usr/bin/time; without it that column says n/a.
@@ -14,6 +16,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DrillSummary } from '../src/drill/events';
+import { DRILL_SDK_RETRIES_ENV } from '../src/drill/settings';
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = path.join(ROOT, 'bin', 'geofailover.js');
@@ -70,9 +73,9 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): { sample: Sa
   return { sample, stdout: child.stdout };
 }
 
-function drill(shortOutage: boolean): Sample {
+function drill(shortOutage: boolean, extraEnv: NodeJS.ProcessEnv = {}): Sample {
   const out = mkdtempSync(path.join(os.tmpdir(), 'geofailover-bench-evidence-'));
-  const env = { ...process.env };
+  const env = { ...process.env, ...extraEnv };
   delete env.TEMPORAL_ADDRESS; // the drill as a newcomer runs it: its own dev server
   try {
     const { sample, stdout } = run(['drill', '--json', '--out', out, ...(shortOutage ? ['--short-outage'] : [])], env);
@@ -117,13 +120,18 @@ function main(): void {
     '| what | runs | wall time, median (min–max) | measured RTO | history events | evidence package | peak RSS |',
     '|---|---|---|---|---|---|---|',
   ];
-  for (const [label, short] of [
-    ['drill, long outage (unlink + rejoin)', false],
-    ['drill, short outage (`--short-outage`)', true],
+  for (const [label, short, extraEnv] of [
+    ['drill, long outage (unlink + rejoin)', false, {}],
+    ['drill, short outage (`--short-outage`)', true, {}],
+    [
+      'RTO with production SDK retry settings (`GEOFAILOVER_DRILL_SDK_RETRIES=production`, `--short-outage`)',
+      true,
+      { [DRILL_SDK_RETRIES_ENV]: 'production' },
+    ],
   ] as const) {
     const samples: Sample[] = [];
     for (let r = 0; r < runs; r++) {
-      samples.push(drill(short));
+      samples.push(drill(short, extraEnv));
       process.stderr.write(`${label}: run ${r + 1}/${runs} in ${ms(samples[r]!.wallMs)}\n`);
     }
     rows.push(

@@ -10,7 +10,7 @@ import type { LoadedConfig } from '../cli/resolve';
 import { probeTaskQueue } from '../contract/names';
 import type { GroupDefinition } from '../contract/runbook';
 import { activityDependenciesFromConfig, createProbeWorker, createWorker } from '../worker';
-import { DRILL_SDK_RETRIES } from './settings';
+import { drillSdkRetries } from './settings';
 
 export interface DrillWorkers {
   taskQueue: string;
@@ -36,7 +36,7 @@ export async function startDrillWorkers(options: StartWorkersOptions): Promise<D
   const { connection, namespace, taskQueue, group } = options;
   const deps = activityDependenciesFromConfig(options.config.config, {
     configDir: path.dirname(options.config.file),
-    retryOptions: { ...DRILL_SDK_RETRIES },
+    retryOptions: drillSdkRetries(),
   });
   const regions = Object.keys(group.applicationRegions);
   const created = await Promise.allSettled([
