@@ -9,6 +9,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { GeofailoverActivities, MemoryReading } from '../../src/activities/types';
+import { createArmClients } from '../../src/azure/clients';
 import { createStaticTokenCredential } from '../../src/azure/credentials';
 import { MEMORY_METRIC_NAMES, REDIS_METRIC_NAMESPACE } from '../../src/azure/metrics';
 import { parseConfig } from '../../src/config/load';
@@ -254,6 +255,31 @@ describe('memory pressure from Azure Monitor (emulator metrics, MetricsClient, r
       const after = await run(() => monitor.readMemory(member('eastus')));
       assert.equal(after.geoReplicationHealthy, true);
       assert.ok(after.percent < during.percent, `metadata discarded after the member came back: ${after.percent} %`);
+    });
+
+    it('geoReplicationHealthy: survivors read 1 again once the failed member is force-unlinked; it reads 0 when back', async () => {
+      const arm = createArmClients({
+        subscriptionId: SUB,
+        endpoint: emulator.arm,
+        caPem: emulator.caPem,
+        keepAlive: false,
+        retryOptions: { maxRetries: 0 },
+      });
+      await emulator.faults.outage('eastus');
+      try {
+        assert.equal((await run(() => monitor.readMemory(member('westeurope')))).geoReplicationHealthy, false);
+        await arm.redis.databases.beginForceUnlinkAndWait(RG, 'redis-leaderboard-westeurope', 'default', {
+          ids: [dbId('eastus')],
+        });
+        for (const r of ['westeurope', 'southeastasia']) {
+          assert.equal((await run(() => monitor.readMemory(member(r)))).geoReplicationHealthy, true, r);
+        }
+      } finally {
+        await emulator.faults.restore('eastus');
+      }
+      // eastus still lists the others, but nobody lists it back: it was unlinked.
+      assert.equal((await run(() => monitor.readMemory(member('eastus')))).geoReplicationHealthy, false);
+      assert.equal((await run(() => monitor.readMemory(member('westeurope')))).geoReplicationHealthy, true);
     });
 
     it('is about as fast as INFO memory (printed)', async () => {
