@@ -282,6 +282,20 @@ describe('memory pressure from Azure Monitor (emulator metrics, MetricsClient, r
       assert.equal((await run(() => monitor.readMemory(member('westeurope')))).geoReplicationHealthy, true);
     });
 
+    it("a throttled Azure Monitor answer is a retryable AzureThrottled with the service's Retry-After", async () => {
+      emulator.faults.throttle({ count: 1, retryAfterSeconds: 7, operation: 'getMetricsBatch' });
+      await assert.rejects(
+        run(() => monitor.readMemory(member('westeurope'))),
+        (e: unknown) => {
+          assert.ok(e instanceof ApplicationFailure, String(e));
+          assert.equal(e.type, 'AzureThrottled', e.message);
+          assert.equal(e.nonRetryable, false);
+          return true;
+        },
+      );
+      assert.equal((await run(() => monitor.readMemory(member('westeurope')))).source, 'azure-monitor');
+    });
+
     it('is about as fast as INFO memory (printed)', async () => {
       const time = async (acts: GeofailoverActivities): Promise<number> => {
         const samples: number[] = [];
