@@ -39,6 +39,9 @@ export const requestTimeoutPolicyName = 'geofailoverRequestTimeoutPolicy';
 export const activitySignalPolicyName = 'geofailoverActivitySignalPolicy';
 export const subscriptionGuardPolicyName = 'geofailoverSubscriptionGuardPolicy';
 
+/** When this worker made the first ARM call of an activity attempt (keyed by the attempt's cancellation signal). */
+const attemptStartedMs = new WeakMap<AbortSignal, number>();
+
 /** Before the activity's own deadline, so that its result (a finding) still reaches the server in time. */
 function deadlineMarginMs(budgetMs: number): number {
   return Math.min(1000, Math.floor(budgetMs / 10));
@@ -68,11 +71,14 @@ export function activityAbortSignal(now: number = Date.now()): AbortSignal | und
     );
   }
   if (plausible && info.startToCloseTimeoutMs > 0) {
-    deadlines.push(
-      info.currentAttemptScheduledTimestampMs +
-        info.startToCloseTimeoutMs -
-        deadlineMarginMs(info.startToCloseTimeoutMs),
-    );
+    // Start-to-close counts from when this worker started the attempt, not from when it was scheduled (it may
+    // have waited in the task queue): the first ARM call of the attempt stands for its start.
+    let startedMs = attemptStartedMs.get(context.cancellationSignal);
+    if (startedMs === undefined) {
+      startedMs = now;
+      attemptStartedMs.set(context.cancellationSignal, startedMs);
+    }
+    deadlines.push(startedMs + info.startToCloseTimeoutMs - deadlineMarginMs(info.startToCloseTimeoutMs));
   }
   if (deadlines.length > 0) {
     signals.push(AbortSignal.timeout(Math.max(1, Math.min(...deadlines) - now)));

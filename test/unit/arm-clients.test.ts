@@ -3,6 +3,8 @@ import { createPipelineRequest, type HttpClient, type PipelineRequest } from '@a
 import { armClientsFor, createArmClients, subscriptionGuardPolicy, subscriptionOfUrl } from '../../src/azure/clients';
 import { ArmRequestTimeoutError, ArmSubscriptionMismatchError, classifyAzureError } from '../../src/azure/errors';
 import { FAILURE_TYPES } from '../../src/contract/failures';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
 import { FakeHttpClient } from '../helpers/azure-fake-http';
 
 const SUB_A = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
@@ -98,6 +100,45 @@ describe('ARM clients keyed by subscription', () => {
         (e: unknown) => e,
       );
     assert.equal((error as Error).name, 'AbortError');
+  });
+
+  it("inside an activity, a request ends at the activity's own deadline and on its cancellation", async () => {
+    const hanging: HttpClient = {
+      sendRequest: (request) =>
+        new Promise((_, reject) => {
+          request.abortSignal?.addEventListener('abort', () =>
+            reject(Object.assign(new Error('The operation was aborted.'), { name: 'AbortError' })),
+          );
+        }),
+    };
+    const arm = createArmClients({ subscriptionId: SUB_A, endpoint: 'https://127.0.0.1:9', httpClient: hanging });
+    const now = Date.now();
+    const quiet = { logger: new DefaultLogger('ERROR') };
+    const deadlineEnv = new MockActivityEnvironment(
+      {
+        scheduledTimestampMs: now,
+        currentAttemptScheduledTimestampMs: now,
+        scheduleToCloseTimeoutMs: 400,
+        startToCloseTimeoutMs: 400,
+      },
+      quiet,
+    );
+    const started = Date.now();
+    const error = await deadlineEnv
+      .run(() => arm.redis.databases.get(RG, 'redis-a', 'default'))
+      .then(
+        () => assert.fail('expected an abort'),
+        (e: unknown) => e,
+      );
+    const elapsed = Date.now() - started;
+    assert.equal((error as Error).name, 'AbortError');
+    assert.ok(elapsed >= 300 && elapsed < 2000, `ended at the deadline less its margin: ${elapsed} ms`);
+
+    const cancelEnv = new MockActivityEnvironment(undefined, quiet);
+    const pending = cancelEnv.run(() => arm.redis.databases.get(RG, 'redis-a', 'default'));
+    pending.catch(() => undefined);
+    setTimeout(() => cancelEnv.cancel(), 50);
+    await assert.rejects(pending, (e: unknown) => (e as Error).name === 'AbortError');
   });
 
   it('refuses a non-positive requestTimeoutMs', () => {
