@@ -7,6 +7,8 @@ import { createActivities, createProbeActivities, type ActivityDependencies } fr
 import type { GeofailoverActivities, ProbeActivities } from './activities/types';
 import { createAzureMonitorMetrics, defaultMetricsEndpoint } from './azure/metrics';
 import { createArmClients, type CreateArmClientsOptions } from './azure/clients';
+import { credentialFromConfig, IdentitySecretError } from './azure/credentials';
+import type { TokenCredential } from '@azure/core-auth';
 import { parseDatabaseId } from './azure/resource-ids';
 import { policyFromConfig } from './policy/from-config';
 import type { GeofailoverConfig } from './config/schema';
@@ -107,6 +109,19 @@ export function activityDependenciesFromConfig(
       throw new WorkerSetupError(`azure.caFile: cannot read ${file} (${(e as Error).message})`);
     }
   }
+  // azure.identity: a service principal (the emulator's tenant); otherwise DefaultAzureCredential for real Azure.
+  let credential: TokenCredential | undefined;
+  if (config.azure.identity) {
+    try {
+      credential = credentialFromConfig(config.azure.identity, {
+        configDir: options.configDir ?? process.cwd(),
+        ...(caPem !== undefined ? { caPem } : {}),
+      });
+    } catch (e) {
+      if (e instanceof IdentitySecretError) throw new WorkerSetupError(e.message);
+      throw e;
+    }
+  }
   // Clients for the default subscription; activities take those of each resource id's own subscription from
   // its registry (forSubscription), so a group may span subscriptions.
   const arm = createArmClients({
@@ -114,6 +129,7 @@ export function activityDependenciesFromConfig(
     endpoint: config.azure.endpoint,
     redisApiVersion: config.azure.redisApiVersion,
     requestTimeoutMs: config.azure.requestTimeoutMs,
+    ...(credential !== undefined ? { credential } : {}),
     ...(caPem !== undefined ? { caPem } : {}),
     ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
   });
@@ -130,6 +146,7 @@ export function activityDependenciesFromConfig(
     config.azure.memorySource === 'azure-monitor'
       ? createAzureMonitorMetrics({
           endpoint: config.azure.metricsEndpoint ?? defaultMetricsEndpoint(config.azure.endpoint),
+          ...(credential !== undefined ? { credential } : {}),
           ...(caPem !== undefined ? { caPem } : {}),
           ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
         })

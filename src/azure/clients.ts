@@ -183,8 +183,8 @@ export interface CreateArmClientsOptions {
   /** ARM endpoint, e.g. the emulator's `https://127.0.0.1:PORT`. Default {@link AZURE_RESOURCE_MANAGER_ENDPOINT}. */
   endpoint?: string;
   /**
-   * Default: a static test token when `endpoint` is a loopback address (the emulator), otherwise
-   * `DefaultAzureCredential`.
+   * Default: `DefaultAzureCredential`, or for a loopback `endpoint` an unsigned static token (fake HTTP clients in
+   * unit tests only: the emulator accepts only tokens its tenant issued — pass `createClientSecretCredential`).
    */
   credential?: TokenCredential;
   /** Extra CA certificate(s) to trust, PEM (the emulator's CA). Replaces the default trust store for these clients. */
@@ -209,7 +209,7 @@ export interface CreateArmClientsOptions {
   additionalPolicies?: AdditionalPolicyConfig[];
   /** Prepended to the SDK's User-Agent. */
   userAgentPrefix?: string;
-  /** Token scopes. Default `${endpoint}/.default`. */
+  /** Token scopes. Default `${endpoint}/.default`; for a loopback endpoint (the emulator) ARM's, `https://management.azure.com/.default`. */
   credentialScopes?: string | string[];
   /** Replaces the HTTP client (tests). */
   httpClient?: HttpClient;
@@ -318,7 +318,12 @@ function buildArmClients(
     ...(options.userAgentPrefix !== undefined
       ? { userAgentOptions: { userAgentPrefix: options.userAgentPrefix } }
       : {}),
-    ...(options.credentialScopes !== undefined ? { credentialScopes: options.credentialScopes } : {}),
+    // The emulator stands for the public cloud: its tenant issues ARM tokens for https://management.azure.com.
+    ...(options.credentialScopes !== undefined
+      ? { credentialScopes: options.credentialScopes }
+      : isLoopbackEndpoint(endpoint)
+        ? { credentialScopes: `${AZURE_RESOURCE_MANAGER_ENDPOINT}/.default` }
+        : {}),
     ...(options.httpClient !== undefined ? { httpClient: options.httpClient } : {}),
   };
 

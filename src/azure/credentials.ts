@@ -1,5 +1,7 @@
 import type { AccessToken, GetTokenOptions, TokenCredential } from '@azure/core-auth';
-import { DefaultAzureCredential, type DefaultAzureCredentialOptions } from '@azure/identity';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { ClientSecretCredential, DefaultAzureCredential, type DefaultAzureCredentialOptions } from '@azure/identity';
 
 const ONE_HOUR_MS = 60 * 60 * 1000;
 
@@ -71,4 +73,97 @@ export function createStaticTokenCredential(options: StaticTokenCredentialOption
  */
 export function createAzureCredential(options: DefaultAzureCredentialOptions = {}): TokenCredential {
   return new DefaultAzureCredential(options);
+}
+
+/** A service principal with a client secret (the emulator's tenant, or an app registration in Entra ID). */
+export interface ClientSecretIdentity {
+  /** e.g. the emulator's `https://127.0.0.1:PORT`; default Entra ID's public cloud */
+  authorityHost?: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  /** extra CA to trust for the token endpoint, PEM (the emulator's) */
+  caPem?: string | string[];
+}
+
+function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * `@azure/identity`'s `ClientSecretCredential`, unchanged. For a loopback authority (the emulator) instance
+ * discovery is off (there is no Entra ID to ask whether the authority is known) and the emulator's CA is trusted.
+ */
+export function createClientSecretCredential(identity: ClientSecretIdentity): TokenCredential {
+  const local = identity.authorityHost !== undefined && isLoopbackUrl(identity.authorityHost);
+  return new ClientSecretCredential(identity.tenantId, identity.clientId, identity.clientSecret, {
+    ...(identity.authorityHost !== undefined ? { authorityHost: identity.authorityHost } : {}),
+    ...(local ? { disableInstanceDiscovery: true } : {}),
+    ...(identity.caPem !== undefined ? { tlsOptions: { ca: identity.caPem } } : {}),
+  });
+}
+
+/** The configuration's `azure.identity`: where the client secret is read from, never the secret itself. */
+export interface IdentityConfig {
+  authorityHost?: string | undefined;
+  tenantId: string;
+  clientId: string;
+  clientSecret: { env: string } | { file: string };
+}
+
+/** The secret an `azure.identity` names could not be read. */
+export class IdentitySecretError extends Error {
+  override name = 'IdentitySecretError';
+}
+
+/**
+ * Reads the client secret `azure.identity.clientSecret` names: an environment variable, or a file (relative to
+ * `configDir`), trimmed.
+ * @throws IdentitySecretError when the variable is unset/empty or the file is missing/empty
+ */
+export function readClientSecret(
+  secret: IdentityConfig['clientSecret'],
+  configDir: string = process.cwd(),
+  env: NodeJS.ProcessEnv = process.env,
+): string {
+  if ('env' in secret) {
+    const value = env[secret.env]?.trim();
+    if (!value)
+      throw new IdentitySecretError(`azure.identity.clientSecret: environment variable ${secret.env} is not set`);
+    return value;
+  }
+  const file = path.resolve(configDir, secret.file);
+  let value: string;
+  try {
+    value = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new IdentitySecretError(`azure.identity.clientSecret: cannot read ${file}: ${(e as Error).message}`);
+  }
+  if (!value) throw new IdentitySecretError(`azure.identity.clientSecret: ${file} is empty`);
+  return value;
+}
+
+/**
+ * The credential a configuration asks for: `ClientSecretCredential` when `azure.identity` is set (the emulator, or
+ * a service principal), `DefaultAzureCredential` otherwise (real Azure: workload or managed identity, CLI, ...).
+ * @throws IdentitySecretError when the secret cannot be read
+ */
+export function credentialFromConfig(
+  identity: IdentityConfig | undefined,
+  options: { configDir?: string; caPem?: string | string[]; env?: NodeJS.ProcessEnv } = {},
+): TokenCredential {
+  if (!identity) return createAzureCredential();
+  return createClientSecretCredential({
+    ...(identity.authorityHost !== undefined ? { authorityHost: identity.authorityHost } : {}),
+    tenantId: identity.tenantId,
+    clientId: identity.clientId,
+    clientSecret: readClientSecret(identity.clientSecret, options.configDir, options.env),
+    ...(options.caPem !== undefined ? { caPem: options.caPem } : {}),
+  });
 }

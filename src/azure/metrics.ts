@@ -51,7 +51,10 @@ export interface CreateAzureMonitorMetricsOptions {
    * the emulator's ARM URL (no placeholder) for drills.
    */
   endpoint?: string;
-  /** Default: a static test token for a loopback endpoint (the emulator), otherwise `DefaultAzureCredential`. */
+  /**
+   * Default: `DefaultAzureCredential`, or an unsigned static token for a loopback endpoint (fake HTTP only: the
+   * emulator accepts only its tenant's tokens — pass `createClientSecretCredential`).
+   */
   credential?: TokenCredential;
   /** extra CA to trust, PEM (the emulator's) */
   caPem?: string | string[];
@@ -99,8 +102,7 @@ export function createAzureMonitorMetrics(options: CreateAzureMonitorMetricsOpti
     let client = clients.get(endpoint);
     if (!client) {
       const clientOptions: MetricsClientOptions = {
-        // Tokens for Azure Monitor carry the ARM audience (the SDK's default); the emulator takes any token.
-        ...(loopback ? { audience: url.origin } : {}),
+        // Tokens for Azure Monitor carry the ARM audience (the SDK's default), from the emulator's tenant too.
         ...(options.caPem !== undefined ? { tlsOptions: { ca: options.caPem } } : {}),
         ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),
         ...(options.keepAlive === false

@@ -262,6 +262,25 @@ export const configSchema = strict({
     subscriptionId: z.string().min(1).optional().describe('defaults to the subscription in the resource ids'),
     endpoint: z.url().default('https://management.azure.com'),
     caFile: z.string().optional().describe('extra CA to trust (the emulator prints its own)'),
+    identity: strict({
+      authorityHost: z
+        .url()
+        .refine((v) => v.startsWith('https://'), { message: 'expected an https URL' })
+        .optional()
+        .describe("the token issuer; default Entra ID's public cloud. The emulator prints its own"),
+      tenantId: z.string().min(1),
+      clientId: z.string().min(1).describe('the service principal (app registration)'),
+      clientSecret: z
+        .union([
+          strict({ env: z.string().min(1).describe('environment variable holding the client secret') }),
+          strict({
+            file: z.string().min(1).describe('file holding the client secret (relative to the configuration)'),
+          }),
+        ])
+        .describe('where the client secret is read from: never the secret itself'),
+    })
+      .optional()
+      .describe('a service principal with a client secret (ClientSecretCredential); absent: DefaultAzureCredential'),
     redisApiVersion: z.string().default('2026-08-01'),
     requestTimeoutMs: z
       .number()

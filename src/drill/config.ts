@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkFailedRegion, loadCliConfig, resolveGroup, type LoadedConfig } from '../cli/resolve';
 import type { GroupDefinition } from '../contract/runbook';
-import { configForEmulator, DEFAULT_APPROVERS } from '../emulator/config';
+import { configForEmulator, DEFAULT_APPROVERS, writeIdentitySecret } from '../emulator/config';
 import { peopleKeys, writePeopleKeys, type PersonKeyFile } from '../signing/key-files';
 import type { Emulator } from '../emulator/index';
 import type { DrillPlan } from './scenario';
@@ -38,7 +38,10 @@ export function writeDrillConfig(
 ): DrillConfig {
   // The drill's people get keys in the run's work dir: every decision of the drill is signed with them.
   const keys = writePeopleKeys(path.join(dir, 'keys'), DEFAULT_APPROVERS);
-  const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys));
+  const file = path.join(dir, DRILL_CONFIG_FILE);
+  // The drill's workers authenticate as the emulator's principal: its secret beside the configuration (mode 600).
+  const identity = writeIdentitySecret(emulator.identity, file);
+  const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys), identity);
   const group = config.groups[plan.group];
   if (!group) {
     throw new Error(
@@ -46,7 +49,6 @@ export function writeDrillConfig(
         'so traffic cannot be moved; add one to the scenario (see src/emulator/scenarios/default.json)',
     );
   }
-  const file = path.join(dir, DRILL_CONFIG_FILE);
   const written = { ...config, groups: { [plan.group]: drillGroup(group, options) } };
   writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
   const loaded = loadCliConfig(file);

@@ -1,5 +1,8 @@
+import { chmodSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { z } from 'zod';
 import type { configSchema, groupSchema } from '../config/schema';
+import type { IdentityEndpoint } from './identity';
 import type { EmulatorState } from './index';
 
 type ConfigInput = z.input<typeof configSchema>;
@@ -27,6 +30,8 @@ export function configForEmulator(
   caPath: string,
   /** person → OpenSSH public key lines, for every default person */
   people: Record<string, string[]>,
+  /** the emulator's tenant and the file its client secret was written to ({@link writeIdentitySecret}) */
+  identity?: { endpoint: IdentityEndpoint; secretFile: string },
 ): ConfigInput {
   const groups: Record<string, GroupInput> = {};
   const profiles = state.trafficManagerProfiles as ProfileView[];
@@ -61,7 +66,23 @@ export function configForEmulator(
   }
   return {
     // The emulator answers Azure Monitor's batch API on its ARM port: memory pressure from its metrics.
-    azure: { subscriptionId: state.subscriptionId, endpoint: state.arm, caFile: caPath, metricsEndpoint: state.arm },
+    azure: {
+      subscriptionId: state.subscriptionId,
+      endpoint: state.arm,
+      caFile: caPath,
+      metricsEndpoint: state.arm,
+      // The worker authenticates as the emulator's principal; the secret stays in its own file.
+      ...(identity
+        ? {
+            identity: {
+              authorityHost: identity.endpoint.authorityHost,
+              tenantId: identity.endpoint.tenantId,
+              clientId: identity.endpoint.clientId,
+              clientSecret: { file: identity.secretFile },
+            },
+          }
+        : {}),
+    },
     people: Object.fromEntries(Object.entries(people).map(([name, keys]) => [name, { keys: [...keys] }])),
     groups,
   };
@@ -72,4 +93,24 @@ function endpointType(type: string): 'ExternalEndpoints' | 'AzureEndpoints' | 'N
   if (last === 'azureendpoints') return 'AzureEndpoints';
   if (last === 'nestedendpoints') return 'NestedEndpoints';
   return 'ExternalEndpoints';
+}
+
+/** The file name of the client secret beside a configuration file. */
+export function identitySecretFileFor(configFile: string): string {
+  const resolved = path.resolve(configFile);
+  return path.join(path.dirname(resolved), `${path.basename(resolved, '.json')}.client-secret`);
+}
+
+/**
+ * Writes the emulator's (test-only) client secret beside `configFile`, readable by its owner only (mode 600),
+ * and returns what {@link configForEmulator} takes as `identity`.
+ */
+export function writeIdentitySecret(
+  endpoint: IdentityEndpoint,
+  configFile: string,
+): { endpoint: IdentityEndpoint; secretFile: string } {
+  const secretFile = identitySecretFileFor(configFile);
+  writeFileSync(secretFile, `${endpoint.clientSecret}\n`, { mode: 0o600 });
+  chmodSync(secretFile, 0o600);
+  return { endpoint, secretFile };
 }

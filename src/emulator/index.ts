@@ -12,6 +12,7 @@ import { createControlServer } from './control';
 import { Counters, type MutationCount } from './counters';
 import { DataPlane, type PrivateEndpoint } from './data-plane';
 import { Faults, type FaultHost, type FaultState, type FirewallMode } from './faults';
+import { createIdentityServer, TokenIssuer, type IdentityEndpoint, type IdentityOptions } from './identity';
 import { Operations } from './lro';
 import { MetadataBuildup, type MemorySample } from './metadata';
 import { renderProfile, type ArmServices } from './routes';
@@ -36,6 +37,14 @@ export type {
 export { FaultInputError } from './faults';
 export { LRO_OPERATIONS, OPERATION_NAMES, type LroOperationName, type OperationName } from './operations';
 export { defaultScenario, loadScenario, parseScenario, ScenarioError } from './scenario';
+export {
+  ARM_AUDIENCE,
+  REDIS_AUDIENCE,
+  TokenIssuer,
+  type IdentityEndpoint,
+  type IdentityOptions,
+  type Principal,
+} from './identity';
 
 export interface EmulatorOptions {
   /** default: the default scenario (DESIGN.md "The default scenario") */
@@ -58,6 +67,11 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
   /** one line per ARM request to `log`; default false */
   accessLog?: boolean;
+  /**
+   * The emulated tenant (its own HTTPS port): principals it grants (default one worker principal) and the
+   * lifetime of the tokens it issues (default one hour; short in tests to prove refresh).
+   */
+  identity?: IdentityOptions;
 }
 
 export interface EmulatorState {
@@ -119,6 +133,13 @@ export interface Emulator {
   caPem: string;
   /** http://127.0.0.1:PORT */
   control: string;
+  /**
+   * How to get a token from the emulated tenant (the first principal's test-only credentials): the ready line's
+   * `identity`. ARM accepts only tokens this tenant issued.
+   */
+  identity: IdentityEndpoint;
+  /** the tenant itself, in-process: every principal, minting tokens, counting issued ones (tests) */
+  issuer: TokenIssuer;
   scenario: Scenario;
   /** in-process fault injection: the same operations as the control API */
   faults: Faults;
@@ -218,10 +239,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       newKeys,
       log,
     };
+    const issuer = new TokenIssuer(options.identity);
+    const identityServer = createIdentityServer({
+      cert: serverCert.cert,
+      key: serverCert.key,
+      issuer,
+      log,
+      accessLog: options.accessLog ? log : undefined,
+    });
+    const identityPort = await listen(identityServer, 0);
+    cleanups.push(() => closeServer(identityServer));
+    issuer.authorityHost = `https://${LOOPBACK}:${identityPort}`;
+
     const armServer = createArmServer({
       cert: serverCert.cert,
       key: serverCert.key,
       services,
+      identity: issuer,
       log,
       accessLog: options.accessLog ? log : undefined,
     });
@@ -249,7 +283,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     metadata.start();
     await metadata.refreshMemory();
-    log(`emulator ready: arm ${arm}, control ${control}, ca ${caPath}`);
+    log(`emulator ready: arm ${arm}, control ${control}, ca ${caPath}, identity ${issuer.authorityHost}`);
 
     let closing: Promise<void> | undefined;
     const emulator: Emulator = {
@@ -257,6 +291,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       caPath,
       caPem: ca.cert,
       control,
+      identity: issuer.endpoint(),
+      issuer,
       scenario,
       faults: activeFaults,
       counters: () => counters.list(),

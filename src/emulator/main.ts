@@ -20,7 +20,8 @@ import type { EmulatorState, startEmulator as StartEmulatorFn } from './index';
 type StartEmulator = typeof StartEmulatorFn;
 import { peopleKeys, writePeopleKeys } from '../signing/key-files';
 import path from 'node:path';
-import { configForEmulator, DEFAULT_APPROVERS } from './config';
+import { configForEmulator, DEFAULT_APPROVERS, writeIdentitySecret } from './config';
+import type { IdentityEndpoint } from './identity';
 import { defaultScenario, loadScenario } from './scenario';
 
 export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
@@ -49,6 +50,11 @@ export interface ReadyLine {
   arm: string;
   ca: string;
   control: string;
+  /**
+   * How to get a token from the emulated tenant (`ClientSecretCredential` with this authority host): test-only
+   * credentials, valid for this emulator's lifetime only.
+   */
+  identity: IdentityEndpoint;
 }
 
 /**
@@ -77,12 +83,19 @@ export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): P
     // The default people get fresh keys beside the configuration: decisions are signed, even in a demo.
     const keyDir = path.join(path.dirname(path.resolve(options.writeConfig)), 'geofailover-keys');
     const keys = writePeopleKeys(keyDir, DEFAULT_APPROVERS);
-    const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys));
+    const identity = writeIdentitySecret(emulator.identity, options.writeConfig);
+    const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys), identity);
     writeFileSync(options.writeConfig, `${JSON.stringify(config, null, 2)}\n`);
     log(`wrote ${options.writeConfig} (groups: ${Object.keys(config.groups).join(', ')})`);
+    log(`wrote the emulator's test-only client secret to ${identity.secretFile} (mode 600)`);
     log(`wrote signing keys for ${DEFAULT_APPROVERS.join(', ')} to ${keyDir}: sign with --key ${keyDir}/NAME.key`);
   }
-  const ready: ReadyLine = { arm: emulator.arm, ca: emulator.caPath, control: emulator.control };
+  const ready: ReadyLine = {
+    arm: emulator.arm,
+    ca: emulator.caPath,
+    control: emulator.control,
+    identity: emulator.identity,
+  };
   io.stdout(`${JSON.stringify(ready)}\n`);
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     const onSignal = (s: NodeJS.Signals): void => {

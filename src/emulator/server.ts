@@ -6,7 +6,9 @@
  *   3. route             which operation on which resource; 404 unknown path, 405 unknown method
  *   4. api-version       400 when missing or not one the resource type supports
  *   5. strict query      400 for query parameters other than api-version (and those the route declares)
- *   6. authentication    401 unless `Authorization: Bearer <non-empty token>`
+ *   6. authentication    401 unless `Authorization: Bearer <token>` with a token the emulated tenant issued
+ *                        (identity.ts): its signature, audience ARM's (metrics routes: also Azure Monitor's), not
+ *                        expired; codes as ARM's (InvalidAuthenticationToken, ExpiredAuthenticationToken, …)
  *   7. faults            injected latency, then a hung region (accepted, never answered), then throttling
  *                        (429), then region outage (503)
  *   8. body              read and parse JSON; 400 InvalidRequestContent when it is not JSON
@@ -20,6 +22,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
 import { ArmError, isArmError } from './errors';
+import { ARM_AUDIENCE, METRICS_AUDIENCE, TokenRejection, type TokenIssuer } from './identity';
 import { resolveRoute, type ArmRequest, type ArmResponse, type ArmServices, type Route } from './routes';
 
 const MAX_BODY_BYTES = 1024 * 1024;
@@ -29,6 +32,8 @@ export interface ArmServerOptions {
   cert: string;
   key: string;
   services: ArmServices;
+  /** the emulated tenant: only its tokens are accepted. Absent: any non-empty bearer token (unit tests only). */
+  identity?: TokenIssuer;
   /** one line per request */
   accessLog?: (line: string) => void;
   /** errors and other diagnostics */
@@ -107,7 +112,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ArmSer
     }
 
     // 6. authentication
-    authenticate(req);
+    authenticate(req, options.identity, route.operation);
 
     // 7. faults
     const latencyMs = services.faults.latencyFor(route.operation);
@@ -168,16 +173,40 @@ function headerValue(req: IncomingMessage, name: string): string | undefined {
   return s && s.trim() ? s.trim() : undefined;
 }
 
-function authenticate(req: IncomingMessage): void {
+/** ARM's audiences (with and without the trailing slash, and the classic one); the metrics routes add Monitor's. */
+const ARM_AUDIENCES = [ARM_AUDIENCE, `${ARM_AUDIENCE}/`, 'https://management.core.windows.net/'];
+const METRICS_OPERATIONS = new Set(['listMetrics', 'getMetricsBatch']);
+
+function authenticate(req: IncomingMessage, identity: TokenIssuer | undefined, operation: string): void {
+  const authorizationUri = identity
+    ? `${identity.authorityHost}/${identity.tenantId}`
+    : 'https://login.microsoftonline.com/common';
+  const refuse = (code: string, message: string): ArmError => {
+    const description = message.replace(/"/g, "'");
+    return new ArmError(401, code, message, {
+      headers: {
+        'WWW-Authenticate': `Bearer authorization_uri="${authorizationUri}", error="invalid_token", error_description="${description}"`,
+      },
+    });
+  };
   const header = headerValue(req, 'authorization');
   if (!header) {
-    throw ArmError.authenticationFailed("Authentication failed. The 'Authorization' header is missing.");
+    throw refuse('AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.");
   }
   const m = /^Bearer\s+(\S.*)$/i.exec(header);
   if (!m || !m[1]?.trim()) {
-    throw ArmError.authenticationFailed(
+    throw refuse(
+      'AuthenticationFailed',
       "Authentication failed. The 'Authorization' header is provided in an invalid format: expected 'Bearer <token>'.",
     );
+  }
+  if (!identity) return;
+  const audiences = METRICS_OPERATIONS.has(operation) ? [...ARM_AUDIENCES, METRICS_AUDIENCE] : ARM_AUDIENCES;
+  try {
+    identity.verify(m[1].trim(), audiences);
+  } catch (e) {
+    if (e instanceof TokenRejection) throw refuse(e.code, e.message);
+    throw e;
   }
 }
 

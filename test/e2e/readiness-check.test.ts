@@ -9,7 +9,7 @@ import type { ReadinessCheckInput, ReadinessReport } from '../../src/contract/re
 import type { Emulator } from '../../src/emulator';
 import { startReadinessCheck } from '../../src/starter';
 import { createWorker } from '../../src/worker';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 import { getTestEnv, getWorkflowBundle, uniqueName, uniqueTaskQueue } from '../helpers/temporal';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
@@ -36,6 +36,7 @@ describe('readinessCheck end to end against the emulator', function () {
       subscriptionId: SUB,
       endpoint: emulator.arm,
       caPem: emulator.caPem,
+      credential: emulatorCredential(emulator),
       retryOptions: { maxRetries: 0 },
     });
     const worker = await createWorker({

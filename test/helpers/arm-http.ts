@@ -1,5 +1,5 @@
 import https from 'node:https';
-import { StaticTokenCredential } from '../../src/azure/credentials';
+import type { TokenCredential } from '@azure/core-auth';
 
 /** A raw ARM response: status, lower-cased headers, parsed JSON body (undefined when empty). */
 export interface ArmHttpResponse {
@@ -18,15 +18,16 @@ export interface ArmHttpClient {
  * Plain HTTPS requests to the emulator, for tests that need the exact wire response (the SDK's mappers drop
  * properties they do not know). TLS is verified against `caPem`; no keep-alive.
  */
-export function createArmHttpClient(baseUrl: string, caPem: string): ArmHttpClient {
-  const credential = new StaticTokenCredential();
+export function createArmHttpClient(baseUrl: string, caPem: string, credential: TokenCredential): ArmHttpClient {
   return {
     async request(method, pathOrUrl, body) {
       const url = new URL(pathOrUrl, baseUrl);
       if (url.origin !== new URL(baseUrl).origin) {
         throw new Error(`refusing to send the emulator's token to ${url.origin}`);
       }
-      const token = await credential.getToken(`${baseUrl}/.default`);
+      // ARM's audience: the emulator's tenant issues it (test/helpers/emulator.ts emulatorCredential)
+      const token = await credential.getToken('https://management.azure.com/.default');
+      if (!token) throw new Error('the credential gave no token');
       const payload = body === undefined ? undefined : JSON.stringify(body);
       return new Promise<ArmHttpResponse>((resolve, reject) => {
         const req = https.request(

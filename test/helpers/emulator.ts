@@ -1,4 +1,6 @@
-import { startEmulator, type Emulator, type EmulatorOptions } from '../../src/emulator';
+import type { TokenCredential } from '@azure/core-auth';
+import { createClientSecretCredential } from '../../src/azure/credentials';
+import { startEmulator, type Emulator, type EmulatorOptions, type Principal } from '../../src/emulator';
 
 /** LRO timing for tests: fast operations and no Retry-After, so pollers use their own short interval. */
 export const TEST_LRO = { durationMs: 200, retryAfterSeconds: 0 } as const;
@@ -19,4 +21,15 @@ export function startTestEmulator(options: EmulatorOptions = {}): Promise<Emulat
     ...options,
     lro: { ...TEST_LRO, ...options.lro },
   });
+}
+
+/**
+ * A credential for the emulator's tenant, as a client of real Azure would build one: `ClientSecretCredential`
+ * with the emulator as authority host (its CA trusted). ARM accepts only the tokens it obtains.
+ */
+export function emulatorCredential(emulator: Emulator, principal?: Principal): TokenCredential {
+  const identity = principal
+    ? { ...emulator.identity, clientId: principal.clientId, clientSecret: principal.clientSecret }
+    : emulator.identity;
+  return createClientSecretCredential({ ...identity, caPem: emulator.caPem });
 }

@@ -27,13 +27,13 @@ import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../..
 import { defaultScenario, type Emulator } from '../../src/emulator';
 import { DRILL_SDK_RETRIES, DRILL_TUNING } from '../../src/drill/settings';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/emulator/certificates';
-import { configForEmulator } from '../../src/emulator/config';
+import { configForEmulator, writeIdentitySecret } from '../../src/emulator/config';
 import { policyFromConfig } from '../../src/policy/from-config';
 import { startRequest } from '../../src/signing/payloads';
 import { startFailover } from '../../src/starter';
 import { activityDependenciesFromConfig, createProbeWorker, createWorker } from '../../src/worker';
 import type { failoverRunbook } from '../../src/workflows';
-import { startTestEmulator } from './emulator';
+import { emulatorCredential, startTestEmulator } from './emulator';
 import { APPROVERS, COMMANDERS, OUTSIDER, peopleConfig, personKey, writeKeyFiles } from './people';
 import { getWorkflowBundle, uniqueName, uniqueTaskQueue } from './temporal';
 
@@ -227,9 +227,20 @@ export class RealStack {
       }
       options.group?.(group);
       const configFile = path.join(dir, 'geofailover.config.json');
+      // The workers authenticate as the emulator's principal (ClientSecretCredential), its secret in a file.
+      const { endpoint: identity, secretFile } = writeIdentitySecret(emulator.identity, configFile);
       const config: ConfigInput = {
         people: peopleConfig(),
-        azure: { endpoint: emulator.arm, caFile },
+        azure: {
+          endpoint: emulator.arm,
+          caFile,
+          identity: {
+            authorityHost: identity.authorityHost,
+            tenantId: identity.tenantId,
+            clientId: identity.clientId,
+            clientSecret: { file: secretFile },
+          },
+        },
         groups: { [name]: group },
       };
       writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -267,6 +278,7 @@ export class RealStack {
     const arm = createArmClients({
       subscriptionId: this.emulator.state().subscriptionId,
       endpoint: this.emulator.arm,
+      credential: emulatorCredential(this.emulator),
       ...(fromConfig.caPem !== undefined ? { caPem: fromConfig.caPem } : {}),
       keepAlive: false,
       retryOptions: SDK_RETRIES,

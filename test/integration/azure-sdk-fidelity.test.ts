@@ -7,7 +7,7 @@ import { beginFlush, beginForceLinkToReplicationGroupAndWait } from '../../src/a
 import { formatDatabaseId, parseDatabaseId } from '../../src/azure/resource-ids';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import type { Emulator } from '../../src/emulator';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 
 /*
  * The official SDK clients (@azure/arm-redisenterprisecache 2.2.0, @azure/arm-trafficmanager 6.1.0), unchanged but
@@ -69,6 +69,7 @@ function clientsFor(
     subscriptionId: SUB,
     endpoint: emulator.arm,
     caPem: emulator.caPem,
+    credential: emulatorCredential(emulator),
     redisApiVersion,
     keepAlive: false,
     ...extra,

@@ -5,7 +5,7 @@ import { createArmClients, type ArmClients } from '../../src/azure/clients';
 import { parseDatabaseId } from '../../src/azure/resource-ids';
 import type { Emulator } from '../../src/emulator';
 import { createCertificateAuthority } from '../../src/emulator/certificates';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 
 /*
  * Every private endpoint (application region × database) of the emulator's state, reached the way a probe
@@ -88,6 +88,7 @@ describe('data plane through the private-endpoint forwarders', function () {
       subscriptionId: SUB,
       endpoint: emulator.arm,
       caPem: emulator.caPem,
+      credential: emulatorCredential(emulator),
       keepAlive: false,
     });
     targets = emulator.state().privateEndpoints.map((pe) => ({

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import type { Emulator } from '../../src/emulator';
 import { ControlApiError, ControlClient } from '../../src/emulator/main';
 import { createArmHttpClient, type ArmHttpClient } from '../helpers/arm-http';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 
 /*
  * Traffic Manager endpoint monitor states in the emulator (azure/README.md §5): enabling an endpoint shows
@@ -34,7 +34,7 @@ describe('emulator: Traffic Manager monitor states', function () {
 
   before(async () => {
     emu = await startTestEmulator({ trafficManagerCheckingMs: CHECKING_MS });
-    arm = createArmHttpClient(emu.arm, emu.caPem);
+    arm = createArmHttpClient(emu.arm, emu.caPem, emulatorCredential(emu));
     control = new ControlClient(emu.control);
   });
   after(async () => emu?.close());

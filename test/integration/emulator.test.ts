@@ -7,11 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisEnterpriseManagementClient } from '@azure/arm-redisenterprisecache';
-import type { TokenCredential } from '@azure/core-auth';
 import { createClient } from 'redis';
-import type { Emulator, EmulatorState } from '../../src/emulator';
+import { createClientSecretCredential } from '../../src/azure/credentials';
+import { ARM_AUDIENCE, type Emulator, type EmulatorState, type TokenIssuer } from '../../src/emulator';
+import type { ReadyLine } from '../../src/emulator/main';
 import { parseScenario, ScenarioError } from '../../src/emulator/scenario';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 
 /*
  * Emulator semantics over the wire: plain HTTPS (trusting the emulator's CA) for exact status codes,
@@ -43,11 +44,12 @@ interface Reply {
 
 /** One HTTPS request to the emulator, trusting its CA; `body` is sent as is when it is a string. */
 function call(
-  emu: { arm: string; caPem: string },
+  emu: { arm: string; caPem: string; issuer?: TokenIssuer; token?: string },
   method: string,
   pathOrUrl: string,
   body?: unknown,
-  headers: Record<string, string> = { Authorization: 'Bearer test-token' },
+  // a token of the emulator's tenant for ARM (minted in-process, or one a credential obtained)
+  headers: Record<string, string> = { Authorization: `Bearer ${emu.token ?? emu.issuer?.mint(ARM_AUDIENCE) ?? ''}` },
 ): Promise<Reply> {
   const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
   return new Promise((resolve, reject) => {
@@ -147,12 +149,9 @@ async function forceLinkBack(emu: Emulator, r: Region): Promise<void> {
   assert.equal(done.body.status, 'Succeeded', JSON.stringify(done.body));
 }
 
-const credential: TokenCredential = {
-  getToken: async () => ({ token: 'test', expiresOnTimestamp: Date.now() + 3600e3 }),
-};
-
 function sdk(emu: Emulator): RedisEnterpriseManagementClient {
-  return new RedisEnterpriseManagementClient(credential, SUB, {
+  return new RedisEnterpriseManagementClient(emulatorCredential(emu), SUB, {
+    credentialScopes: `${ARM_AUDIENCE}/.default`,
     endpoint: emu.arm,
     apiVersion: REDIS,
     tlsOptions: { ca: emu.caPem },
@@ -612,13 +611,23 @@ describe('geofailover emulator (CLI)', function () {
         assert.equal(child.exitCode, null, `exited early; stderr: ${stderr}`);
         await sleep(50);
       }
-      const ready = JSON.parse(stdout.split('\n')[0] as string) as { arm: string; ca: string; control: string };
-      assert.deepEqual(Object.keys(ready).sort(), ['arm', 'ca', 'control']);
+      const ready = JSON.parse(stdout.split('\n')[0] as string) as ReadyLine;
+      assert.deepEqual(Object.keys(ready).sort(), ['arm', 'ca', 'control', 'identity']);
       assert.match(ready.arm, /^https:\/\/127\.0\.0\.1:\d+$/);
       assert.match(ready.control, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.match(ready.identity.authorityHost, /^https:\/\/127\.0\.0\.1:\d+$/);
       const caPem = await readFile(ready.ca, 'utf8');
-      const r = await call({ arm: ready.arm, caPem }, 'GET', `${dbId('eastus')}?api-version=${REDIS}`);
+      // The ready line is all a client needs: ClientSecretCredential against the emulated tenant.
+      const { token } = (await createClientSecretCredential({ ...ready.identity, caPem }).getToken(
+        `${ARM_AUDIENCE}/.default`,
+      )) ?? { token: '' };
+      const r = await call({ arm: ready.arm, caPem, token }, 'GET', `${dbId('eastus')}?api-version=${REDIS}`);
       assert.equal(r.status, 200);
+      assert.equal(
+        (await call({ arm: ready.arm, caPem, token: 'not-a-token' }, 'GET', `${dbId('eastus')}?api-version=${REDIS}`))
+          .status,
+        401,
+      );
       const state = (await control(ready, 'GET', '/state')).body as EmulatorState;
       const ports = state.databases.map((d) => d.port);
       assert.equal(ports.length, 3);

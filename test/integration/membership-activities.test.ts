@@ -6,7 +6,7 @@ import { createMembershipActivities } from '../../src/activities/membership';
 import { createArmClients } from '../../src/azure/clients';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import type { Emulator } from '../../src/emulator';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const dbId = (region: string): string =>
@@ -25,6 +25,7 @@ describe('membership activities against the emulator', function () {
       subscriptionId: SUB,
       endpoint: emulator.arm,
       caPem: emulator.caPem,
+      credential: emulatorCredential(emulator),
       keepAlive: false,
       retryOptions: { maxRetries: 0 },
     });

@@ -3,6 +3,7 @@
 // (activityDependenciesFromConfig on the configuration configForEmulator writes), against INFO memory.
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import path from 'node:path';
 import { MetricsClient } from '@azure/monitor-query-metrics';
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
@@ -10,13 +11,12 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createActivities } from '../../src/activities';
 import type { GeofailoverActivities, MemoryReading } from '../../src/activities/types';
 import { createArmClients } from '../../src/azure/clients';
-import { createStaticTokenCredential } from '../../src/azure/credentials';
 import { MEMORY_METRIC_NAMES, REDIS_METRIC_NAMESPACE } from '../../src/azure/metrics';
 import { parseConfig } from '../../src/config/load';
-import type { Emulator } from '../../src/emulator';
-import { configForEmulator } from '../../src/emulator/config';
+import { ARM_AUDIENCE, type Emulator } from '../../src/emulator';
+import { configForEmulator, writeIdentitySecret } from '../../src/emulator/config';
 import { activityDependenciesFromConfig } from '../../src/worker';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 import { APPROVERS, peopleConfig } from '../helpers/people';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
@@ -41,7 +41,12 @@ describe('memory pressure from Azure Monitor (emulator metrics, MetricsClient, r
 
   const run = <T>(fn: () => Promise<T>): Promise<T> => new MockActivityEnvironment({}, { logger: quietLogger }).run(fn);
 
-  function request(method: string, path: string, body?: unknown, token: string | null = 'test'): Promise<Answer> {
+  function request(
+    method: string,
+    path: string,
+    body?: unknown,
+    token: string | null = emulator.issuer.mint(ARM_AUDIENCE),
+  ): Promise<Answer> {
     const url = new URL(path, emulator.arm);
     const text = body === undefined ? undefined : JSON.stringify(body);
     return new Promise((resolve, reject) => {
@@ -78,7 +83,12 @@ describe('memory pressure from Azure Monitor (emulator metrics, MetricsClient, r
   }
 
   function activities(memorySource?: 'azure-monitor' | 'redis-info'): GeofailoverActivities {
-    const written = configForEmulator(emulator.state(), emulator.caPath, {});
+    // the worker's principal, its secret in a file beside a configuration in the emulator's work dir
+    const identity = writeIdentitySecret(
+      emulator.identity,
+      path.join(path.dirname(emulator.caPath), 'test.config.json'),
+    );
+    const written = configForEmulator(emulator.state(), emulator.caPath, {}, identity);
     const input = {
       ...written,
       azure: { ...written.azure, ...(memorySource ? { memorySource } : {}) },
@@ -145,7 +155,7 @@ describe('memory pressure from Azure Monitor (emulator metrics, MetricsClient, r
     });
 
     it('answers the batch API so that MetricsClient (the official SDK) parses it unchanged', async () => {
-      const client = new MetricsClient(emulator.arm, createStaticTokenCredential(), {
+      const client = new MetricsClient(emulator.arm, emulatorCredential(emulator), {
         tlsOptions: { ca: emulator.caPem },
         retryOptions: { maxRetries: 0 },
       });
@@ -262,6 +272,7 @@ describe('memory pressure from Azure Monitor (emulator metrics, MetricsClient, r
         subscriptionId: SUB,
         endpoint: emulator.arm,
         caPem: emulator.caPem,
+        credential: emulatorCredential(emulator),
         keepAlive: false,
         retryOptions: { maxRetries: 0 },
       });

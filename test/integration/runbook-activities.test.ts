@@ -14,7 +14,7 @@ import { parseDatabaseId } from '../../src/azure/resource-ids';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import type { EndpointRef, GroupDefinition } from '../../src/contract/runbook';
 import type { Emulator } from '../../src/emulator';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 import { personKey, policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
 import type { Authorization } from '../../src/contract/policy';
@@ -145,6 +145,7 @@ describe('runbook activities against the emulator', function () {
       subscriptionId: SUB,
       endpoint: emulator.arm,
       caPem: emulator.caPem,
+      credential: emulatorCredential(emulator),
       keepAlive: false,
       retryOptions: { maxRetries: 0 },
     });
@@ -379,7 +380,13 @@ describe('runbook activities against the emulator', function () {
     it('surfaces a 429 storm longer than the SDK retries as retryable AzureThrottled, honouring Retry-After', async () => {
       // The default pipeline: 3 retries of its own, each after Retry-After.
       const retrying = createActivities({
-        arm: createArmClients({ subscriptionId: SUB, endpoint: emulator.arm, caPem: emulator.caPem, keepAlive: false }),
+        arm: createArmClients({
+          subscriptionId: SUB,
+          endpoint: emulator.arm,
+          caPem: emulator.caPem,
+          credential: emulatorCredential(emulator),
+          keepAlive: false,
+        }),
       });
       emulator.faults.throttle({ count: 4, retryAfterSeconds: 1, operation: 'getProfile' });
       try {

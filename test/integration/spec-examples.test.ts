@@ -7,7 +7,7 @@ import { formatDatabaseId, parseDatabaseId } from '../../src/azure/resource-ids'
 import type { Emulator } from '../../src/emulator';
 import { createArmHttpClient, type ArmHttpClient, type ArmHttpResponse } from '../helpers/arm-http';
 import { listExamples, loadSpec, type SpecExample } from '../helpers/azure-fixtures';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 import { SwaggerValidator } from '../helpers/swagger-validator';
 
 /*
@@ -147,11 +147,12 @@ describe('spec examples replayed against the emulator', function () {
 
   before(async () => {
     emulator = await startTestEmulator();
-    http = createArmHttpClient(emulator.arm, emulator.caPem);
+    http = createArmHttpClient(emulator.arm, emulator.caPem, emulatorCredential(emulator));
     clients = createArmClients({
       subscriptionId: SUB,
       endpoint: emulator.arm,
       caPem: emulator.caPem,
+      credential: emulatorCredential(emulator),
       keepAlive: false,
     });
     redis = clients.redis;

@@ -16,7 +16,7 @@ import type { Authorization } from '../../src/contract/policy';
 import type { GroupDefinition } from '../../src/contract/runbook';
 import { defaultScenario, type Emulator } from '../../src/emulator';
 import { signAction } from '../../src/signing/sign-action';
-import { startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 import { personKey, policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
 
@@ -93,6 +93,7 @@ describe('ARM calls per subscription, and a hung region', function () {
       subscriptionId: SUB_A,
       endpoint: emulator.arm,
       caPem: emulator.caPem,
+      credential: emulatorCredential(emulator),
       keepAlive: false,
       retryOptions: { maxRetries: 0 },
       requestTimeoutMs: 500,
@@ -181,6 +182,7 @@ describe('ARM calls per subscription, and a hung region', function () {
         subscriptionId: SUB_A,
         endpoint: emulator.arm,
         caPem: emulator.caPem,
+        credential: emulatorCredential(emulator),
         keepAlive: false,
         retryOptions: { maxRetries: 0 },
         requestTimeoutMs: 60_000,

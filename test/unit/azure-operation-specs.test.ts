@@ -74,7 +74,7 @@ describe('azure operation specs (forceLinkToReplicationGroup, flush)', () => {
     }
   });
 
-  it('the static credential sends a JWT whose audience is the ARM endpoint', async () => {
+  it('the static credential sends a JWT whose audience is ARM (management.azure.com, also for the emulator)', async () => {
     const http = new FakeHttpClient().enqueue(
       { status: 202, headers: { 'Azure-AsyncOperation': statusUrl('a', '2026-08-01') } },
       { status: 200, body: { id: 'a', status: 'Succeeded' } },
@@ -92,7 +92,7 @@ describe('azure operation specs (forceLinkToReplicationGroup, flush)', () => {
       aud: string;
       exp: number;
     };
-    assert.equal(payload.aud, HOST);
+    assert.equal(payload.aud, 'https://management.azure.com'); // a loopback endpoint stands for the public cloud
     assert.ok(payload.exp * 1000 > Date.now());
   });
 
