@@ -3,7 +3,7 @@ import { activityInfo, ApplicationFailure, Context, log } from '@temporalio/acti
 import { type ArmClients, armClientsFor } from '../azure/clients';
 import { classifyAzureError } from '../azure/errors';
 import { beginForceLinkToReplicationGroup } from '../azure/operation-specs';
-import { sameResourceId, type DatabaseResourceId } from '../azure/resource-ids';
+import { sameLinkedId, sameResourceId, type DatabaseResourceId } from '../azure/resource-ids';
 import { FAILURE_TYPES } from '../contract/failures';
 import { azureFailure } from './azure-failure';
 import { databaseIdOf } from './database-access';
@@ -13,6 +13,7 @@ import {
   operationIdOf,
   pollUntil,
   waitForPoller,
+  waitOutThrottling,
   type LroCheckpoint,
 } from './lro-wait';
 import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
@@ -31,6 +32,8 @@ export interface GeoReplicationDependencies extends PolicyDependencies {
    * default 60 s.
    */
   verifyTimeoutMs?: number;
+  /** How long one ARM call may stay throttled (429) before the activity fails; default 10 minutes. */
+  throttleWaitMs?: number;
 }
 
 const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
@@ -49,8 +52,9 @@ function uniqueIds(ids: readonly string[]): string[] {
   return out;
 }
 
+/** How `db` lists `id`: Azure compares linked ids case-sensitively (see sameLinkedId). */
 function linkState(db: Database | undefined, id: string): string | undefined {
-  return db?.geoReplication?.linkedDatabases?.find((l) => l.id !== undefined && sameResourceId(l.id, id))?.state;
+  return db?.geoReplication?.linkedDatabases?.find((l) => l.id !== undefined && sameLinkedId(l.id, id))?.state;
 }
 
 const isBusy = (db: Database | undefined): boolean => BUSY_STATES.has((db?.provisioningState ?? '').toLowerCase());
@@ -83,7 +87,11 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
   async function readDatabase(databaseId: string, allowMissing = false): Promise<Database | undefined> {
     const id = databaseIdOf(databaseId, 'geo-replication');
     try {
-      return await redisFor(databaseId).databases.get(id.resourceGroupName, id.clusterName, id.databaseName, abort());
+      return await waitOutThrottling(
+        () => redisFor(databaseId).databases.get(id.resourceGroupName, id.clusterName, id.databaseName, abort()),
+        `reading ${shortName(databaseId)}`,
+        deps.throttleWaitMs,
+      );
     } catch (e) {
       if (allowMissing && classifyAzureError(e).type === FAILURE_TYPES.azureNotFound) return undefined;
       throw azureFailure(e, `reading ${databaseId}`);
@@ -233,12 +241,18 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
       // 4. Act, once.
       let operationId: string | undefined;
       try {
-        const poller = await redisFor(calledOn).databases.beginForceUnlink(
-          target.resourceGroupName,
-          target.clusterName,
-          target.databaseName,
-          { ids: [failed] },
-          { ...lroOptions, ...abort() },
+        // One id per call (Azure's observed behaviour); a 429 is waited out, never a second operation.
+        const poller = await waitOutThrottling(
+          () =>
+            redisFor(calledOn).databases.beginForceUnlink(
+              target.resourceGroupName,
+              target.clusterName,
+              target.databaseName,
+              { ids: [failed] },
+              { ...lroOptions, ...abort() },
+            ),
+          `force-unlink of ${shortName(failed)} on ${shortName(calledOn)}`,
+          deps.throttleWaitMs,
         );
         operationId = operationIdOf(poller.toString());
         log.info(`force-unlink of ${shortName(failed)} called on ${shortName(calledOn)}`, { operationId });
@@ -319,7 +333,8 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
             operationId: operationIdOf(pollerState),
             pollerState,
           });
-        const parameters = { geoReplication: { groupNickname, linkedDatabases: others.map((id) => ({ id })) } };
+        // Azure's force-link lists every member of the group, the rejoining database itself included.
+        const parameters = { geoReplication: { groupNickname, linkedDatabases: all.map((id) => ({ id })) } };
         const begin = (resumeFrom?: string) =>
           beginForceLinkToReplicationGroup(
             redisFor(databaseId),
@@ -357,8 +372,12 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
                 );
               }
             }
-            // 4. Act, once.
-            poller = await begin();
+            // 4. Act, once (a 429 is waited out: ARM did not act on it).
+            poller = await waitOutThrottling(
+              () => begin(),
+              `force-link of ${shortName(databaseId)}`,
+              deps.throttleWaitMs,
+            );
             log.info(`force-link of ${shortName(databaseId)} to ${groupNickname} started`, {
               operationId: operationIdOf(poller.toString()),
             });

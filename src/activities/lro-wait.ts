@@ -1,11 +1,65 @@
 import type { PollerLike, PollOperationState } from '@azure/core-lro';
-import { Context } from '@temporalio/activity';
+import { Context, log } from '@temporalio/activity';
+import { classifyAzureError } from '../azure/errors';
+import { FAILURE_TYPES } from '../contract/failures';
 
 /** How often a waiting activity heartbeats (the SDK throttles what it sends to the server). */
 const HEARTBEAT_EVERY_MS = 1000;
 
 /** Default delay between state re-reads while waiting for something another operation is doing. */
 export const DEFAULT_REREAD_INTERVAL_MS = 2000;
+
+/** How long one ARM call may stay throttled (429) before the activity gives up and fails AzureThrottled. */
+export const DEFAULT_THROTTLE_WAIT_MS = 10 * 60_000;
+
+/** The details this activity execution heartbeated last, so a wait can keep them (a checkpoint must survive). */
+const lastDetails = new WeakMap<Context, { details: unknown }>();
+
+/** Heartbeats `details` and remembers them for {@link keepAlive}. */
+export function beat(details: unknown): void {
+  const ctx = Context.current();
+  lastDetails.set(ctx, { details });
+  ctx.heartbeat(details);
+}
+
+/** Heartbeats again what was heartbeated last (by this attempt, else by the previous attempt). */
+function keepAlive(): void {
+  const ctx = Context.current();
+  const last = lastDetails.get(ctx);
+  ctx.heartbeat(last ? last.details : ctx.info.heartbeatDetails);
+}
+
+/**
+ * Runs one ARM call and waits out throttling: a 429 (after the SDK's own retries) is retried after the service's
+ * Retry-After plus up to 20 % jitter (1 s when it gave none), heartbeating meanwhile, for at most `boundMs` in
+ * all; then the AzureThrottled error is thrown, and the activity's retry policy takes over. A 429 means ARM did
+ * not act on the request, so sending it again repeats nothing. Other errors are thrown at once.
+ */
+export async function waitOutThrottling<T>(
+  call: () => Promise<T>,
+  what: string,
+  boundMs: number = DEFAULT_THROTTLE_WAIT_MS,
+): Promise<T> {
+  const ctx = Context.current();
+  const deadline = Date.now() + boundMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (e) {
+      const c = classifyAzureError(e);
+      if (c.type !== FAILURE_TYPES.azureThrottled || ctx.cancellationSignal.aborted) throw e;
+      const base = c.retryAfterMs ?? 1000;
+      const waitMs = Math.round(base + Math.random() * 0.2 * Math.max(base, 100));
+      if (Date.now() + waitMs > deadline) throw e;
+      log.warn(`${what}: throttled by ARM (429); waiting ${waitMs} ms before sending it again`, { attempt });
+      const until = Date.now() + waitMs;
+      while (Date.now() < until) {
+        keepAlive();
+        await ctx.sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()));
+      }
+    }
+  }
+}
 
 /**
  * What a long-running Azure operation leaves in the activity's heartbeat, so that a retry after a worker crash
@@ -68,15 +122,15 @@ export async function waitForPoller<T>(
   checkpoint: (pollerState: string) => unknown,
 ): Promise<T> {
   const ctx = Context.current();
-  const beat = (): void => ctx.heartbeat(checkpoint(poller.toString()));
-  beat();
-  const stopProgress = poller.onProgress(beat);
-  const keepAlive = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const beatCheckpoint = (): void => beat(checkpoint(poller.toString()));
+  beatCheckpoint();
+  const stopProgress = poller.onProgress(beatCheckpoint);
+  const timer = setInterval(beatCheckpoint, HEARTBEAT_EVERY_MS);
   try {
     return await Promise.race([poller.pollUntilDone({ abortSignal: ctx.cancellationSignal }), ctx.cancelled]);
   } finally {
     stopProgress();
-    clearInterval(keepAlive);
+    clearInterval(timer);
     if (!poller.isDone()) poller.stopPolling();
   }
 }
@@ -88,7 +142,7 @@ export async function waitForPoller<T>(
 export async function pollUntil(done: () => Promise<boolean>, intervalMs: number, details: unknown): Promise<void> {
   const ctx = Context.current();
   for (;;) {
-    ctx.heartbeat(details);
+    beat(details);
     if (await done()) return;
     await ctx.sleep(intervalMs);
   }

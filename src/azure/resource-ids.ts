@@ -259,8 +259,36 @@ export function clusterIdOfDatabase(id: DatabaseResourceId): ClusterResourceId {
   return { subscriptionId: id.subscriptionId, resourceGroupName: id.resourceGroupName, clusterName: id.clusterName };
 }
 
-/** ARM ids compare case-insensitively (trailing slashes ignored). */
+/**
+ * Which comparison to use for resource ids (trailing slashes ignored by both):
+ * - {@link sameResourceId}, case-insensitive: "is this the same ARM resource" (a request path, a configured
+ *   member vs a database read from ARM, de-duplicating ids). ARM itself resolves paths case-insensitively.
+ * - {@link sameLinkedId}, Azure's comparison of geo-replication linked database ids, which is case-sensitive
+ *   (MicrosoftDocs/azure-docs PR #128105): the resource names (cluster, database) must match exactly; only the
+ *   segments ARM treats case-insensitively — the path keywords (`subscriptions`, `resourceGroups`, `providers`,
+ *   resource types), the subscription id, the resource group name and the provider namespace — may differ in
+ *   case. Use it wherever the question is "does this member's linkedDatabases list that id".
+ */
 export function sameResourceId(a: string, b: string): boolean {
   const norm = (s: string): string => s.replace(/\/+$/, '').toLowerCase();
   return norm(a) === norm(b);
+}
+
+/** Azure's linked-database-id comparison: resource names exact, ARM's case-insensitive segments in any case. */
+export function sameLinkedId(a: string, b: string): boolean {
+  const split = (s: string): string[] => s.split('/').filter((x) => x.length > 0);
+  const x = split(a);
+  const y = split(b);
+  if (x.length !== y.length) return false;
+  const providers = x.findIndex((seg) => seg.toLowerCase() === 'providers');
+  if (providers < 0) return x.join('/') === y.join('/');
+  for (let i = 0; i < x.length; i++) {
+    const offset = i - providers;
+    // After `providers/{namespace}`: type, name, type, name, … — names sit at odd offsets from 3 on.
+    const isName = offset >= 3 && offset % 2 === 1;
+    const p = x[i] as string;
+    const q = y[i] as string;
+    if (isName ? p !== q : p.toLowerCase() !== q.toLowerCase()) return false;
+  }
+  return true;
 }

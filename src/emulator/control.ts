@@ -21,7 +21,12 @@
  *   POST /faults/firewall          {applicationRegion, database (id or region), mode: open|refuse|blackhole}
  *   POST /faults/degrade           {endpoint (name or id), degraded?=true}  Traffic Manager health probes of the
  *                                  endpoint fail: Degraded while enabled (false clears it)
- *   POST /faults/reset             clear every fault (ends outages, opens firewalls)
+ *   POST /faults/rate-limits       {enabled?=true, reads?, writes?, deletes?: {burst, perSecond}}  ARM's token-bucket
+ *                                  throttling per subscription + principal + region (sizes not given: Azure's)
+ *   POST /faults/quirks            {forceUnlinkOneIdPerCall?, unlinkListedForMs?, operationStatus?}  observed Azure
+ *                                  behaviours (see faults.ts quirksInputSchema)
+ *   POST /faults/reset             clear every fault (ends outages, opens firewalls; rate limits and quirks back to
+ *                                  the start-up options)
  *
  * Operation names: see OPERATION_NAMES in operations.ts. Bad input answers 400
  * `{ "error": { "code": "BadRequest", "message": … } }`; unknown paths 404; wrong methods 405.
@@ -82,6 +87,8 @@ function routes(target: ControlTarget): Record<string, Record<string, Handler>> 
     '/faults/latency': { POST: (b) => faults.latency(b as never) },
     '/faults/firewall': { POST: (b) => faults.firewall(b as never) },
     '/faults/degrade': { POST: (b) => ({ degradedEndpoints: faults.degrade(b as never) }) },
+    '/faults/rate-limits': { POST: (b) => faults.rateLimits((b ?? {}) as never) },
+    '/faults/quirks': { POST: (b) => faults.quirks((b ?? {}) as never) },
     '/faults/reset': { POST: () => faults.reset() },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { LRO_OPERATIONS, OPERATION_NAMES, type LroOperationName, type OperationName } from './operations';
+import { RateLimiter, type RateLimitAnswer, type RateLimitConfig, type RateLimitState } from './rate-limits';
 
 export type FirewallMode = 'open' | 'refuse' | 'blackhole';
 
@@ -87,6 +88,50 @@ export const hangInputSchema = z
   })
   .strict();
 
+/**
+ * Observed Azure behaviours the emulator can follow (azure REALITY §1–2); `reset` returns them to the
+ * emulator's start-up options.
+ */
+export const quirksInputSchema = z
+  .object({
+    forceUnlinkOneIdPerCall: z
+      .boolean()
+      .optional()
+      .describe('forceUnlink refuses ids with more than one entry (400); default true'),
+    unlinkListedForMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_MS)
+      .optional()
+      .describe('after a force-unlink succeeded, survivors keep listing the member this long; default 0'),
+    operationStatus: z
+      .boolean()
+      .optional()
+      .describe('LRO status quirks: location display name in the status URL, +05:30 offsets, endTime while InProgress'),
+  })
+  .strict();
+
+export type QuirksInput = z.input<typeof quirksInputSchema>;
+export interface Quirks {
+  forceUnlinkOneIdPerCall: boolean;
+  unlinkListedForMs: number;
+  operationStatus: boolean;
+}
+export const DEFAULT_QUIRKS: Quirks = { forceUnlinkOneIdPerCall: true, unlinkListedForMs: 0, operationStatus: false };
+
+/** ARM token buckets (per subscription, principal and region): burst size and refill per second, per kind. */
+const bucket = z.object({ burst: z.number().int().min(1).max(1_000_000), perSecond: z.number().min(0).max(1_000_000) });
+export const rateLimitInputSchema = z
+  .object({
+    enabled: z.boolean().default(true).describe('false turns the throttling model off'),
+    reads: bucket.optional(),
+    writes: bucket.optional(),
+    deletes: bucket.optional(),
+  })
+  .strict();
+export type RateLimitInput = z.input<typeof rateLimitInputSchema>;
+
 export type HangInput = z.input<typeof hangInputSchema>;
 export type ThrottleInput = z.input<typeof throttleInputSchema>;
 export type LroFaultInput = z.input<typeof lroFaultInputSchema>;
@@ -143,6 +188,12 @@ export interface FaultState {
   firewall: FirewallRule[];
   /** Traffic Manager endpoint ids whose health probes fail (monitor status Degraded while enabled) */
   degradedEndpoints: string[];
+  /** observed Azure behaviours in effect */
+  quirks: Quirks;
+  /** ARM's token-bucket throttling model and the 429s it answered */
+  rateLimits: RateLimitState;
+  /** 429s answered by the `throttle` fault */
+  throttledByFault: number;
 }
 
 /** What an LRO fault does to one operation. */
@@ -193,8 +244,54 @@ export class Faults {
   private readonly held = new Set<{ region: string; drop: () => void }>();
   private nextId = 1;
   private regionQueue: Promise<unknown> = Promise.resolve();
+  private readonly initialQuirks: Quirks;
+  private currentQuirks: Quirks;
+  private readonly limiter: RateLimiter;
+  private throttledByFault = 0;
 
-  constructor(private readonly host: FaultHost) {}
+  constructor(
+    private readonly host: FaultHost,
+    options: { quirks?: Partial<Quirks>; rateLimits?: RateLimitConfig } = {},
+  ) {
+    this.initialQuirks = { ...DEFAULT_QUIRKS, ...options.quirks };
+    this.currentQuirks = { ...this.initialQuirks };
+    this.limiter = new RateLimiter(options.rateLimits);
+  }
+
+  /**
+   * Turns ARM's token-bucket throttling on (sizes not given: Azure's 250/25 reads, 200/10 writes and deletes) or
+   * off; buckets start full. `reset` returns to the start-up configuration.
+   */
+  rateLimits(input: RateLimitInput): RateLimitState {
+    const r = parse(rateLimitInputSchema, input, 'rate limits');
+    return this.limiter.configure(r);
+  }
+
+  /** Takes a token for an ARM request under the throttling model; undefined when it is off. */
+  takeRateLimit(request: {
+    method: string;
+    path: string;
+    region?: string;
+    authorization?: string;
+  }): RateLimitAnswer | undefined {
+    return this.limiter.take(request);
+  }
+
+  /** Sets observed Azure behaviours (fields not given stay as they are); returns those in effect. */
+  quirks(input: QuirksInput = {}): Quirks {
+    const q = parse(quirksInputSchema, input, 'quirks');
+    this.currentQuirks = {
+      forceUnlinkOneIdPerCall: q.forceUnlinkOneIdPerCall ?? this.currentQuirks.forceUnlinkOneIdPerCall,
+      unlinkListedForMs: q.unlinkListedForMs ?? this.currentQuirks.unlinkListedForMs,
+      operationStatus: q.operationStatus ?? this.currentQuirks.operationStatus,
+    };
+    return { ...this.currentQuirks };
+  }
+
+  /** The observed behaviours in effect (read by the routes). */
+  activeQuirks(): Quirks {
+    return { ...this.currentQuirks };
+  }
 
   // ---- the fault operations (control API, CLI and in-process) -----------------------------------
 
@@ -364,6 +461,9 @@ export class Faults {
   /** Clears every fault: ends outages (restarting redis-servers), throttles, LRO faults, latency, firewall blocks. */
   async reset(): Promise<FaultState> {
     this.throttles = [];
+    this.currentQuirks = { ...this.initialQuirks };
+    this.limiter.reset();
+    this.throttledByFault = 0;
     this.lroFaults = [];
     this.latencies.clear();
     for (const rule of this.firewallRules.values()) {
@@ -386,6 +486,9 @@ export class Faults {
       latencies: [...this.latencies].map(([op, ms]) => ({ operation: op as OperationName | '*', ms })),
       firewall: [...this.firewallRules.values()].map((r) => ({ ...r })),
       degradedEndpoints: [...this.degraded.values()],
+      quirks: { ...this.currentQuirks },
+      rateLimits: this.limiter.state(),
+      throttledByFault: this.throttledByFault,
     };
   }
 
@@ -416,6 +519,7 @@ export class Faults {
     );
     if (!t) return undefined;
     t.remaining -= 1;
+    this.throttledByFault += 1;
     this.throttles = this.throttles.filter((f) => f.remaining > 0);
     return { ...t };
   }

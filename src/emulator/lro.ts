@@ -41,6 +41,12 @@ export interface OperationRecord {
   durationMs: number;
   error?: OperationError;
   result: OperationResult;
+  /**
+   * Observed quirks (Azure SDK for .NET recordings): the status URL names the location by its display name
+   * (`locations/West%20US/operationsStatus/…`), times carry a non-UTC offset (`+05:30`) and `endTime` is
+   * present while the operation is still InProgress.
+   */
+  statusQuirks?: boolean;
 }
 
 export interface StartOperation {
@@ -54,6 +60,8 @@ export interface StartOperation {
   outcome?: { fail?: OperationError; cancel?: boolean };
   result?: OperationResult;
   effects: OperationEffects;
+  /** answer its status with the observed quirks (see OperationRecord.statusQuirks) */
+  statusQuirks?: boolean;
 }
 
 /** Region names as they appear in operation URLs: lower case, no spaces ("West US" → "westus"). */
@@ -61,12 +69,48 @@ export function normalizeLocation(location: string): string {
   return location.replace(/\s+/g, '').toLowerCase();
 }
 
-export function operationStatusPath(op: Pick<OperationRecord, 'subscriptionId' | 'location' | 'id'>): string {
-  return `/subscriptions/${op.subscriptionId}/providers/Microsoft.Cache/locations/${normalizeLocation(op.location)}/operationsStatus/${op.id}`;
+const DISPLAY_NAMES: Record<string, string> = {
+  eastus: 'East US',
+  eastus2: 'East US 2',
+  westus: 'West US',
+  westus2: 'West US 2',
+  westus3: 'West US 3',
+  centralus: 'Central US',
+  northeurope: 'North Europe',
+  westeurope: 'West Europe',
+  uksouth: 'UK South',
+  southeastasia: 'Southeast Asia',
+  eastasia: 'East Asia',
+  japaneast: 'Japan East',
+  australiaeast: 'Australia East',
+};
+
+/** A region's display name ("westus" → "West US"); the name itself when not known. */
+export function locationDisplayName(location: string): string {
+  return DISPLAY_NAMES[normalizeLocation(location)] ?? location;
 }
 
-export function operationResultPath(op: Pick<OperationRecord, 'subscriptionId' | 'location' | 'id'>): string {
-  return `/subscriptions/${op.subscriptionId}/providers/Microsoft.Cache/locations/${normalizeLocation(op.location)}/operationResults/${op.id}`;
+/** The location segment of an operation's URLs: the name, or (quirk) the display name, escaped. */
+function locationSegment(op: Pick<OperationRecord, 'location' | 'statusQuirks'>): string {
+  return op.statusQuirks ? encodeURIComponent(locationDisplayName(op.location)) : normalizeLocation(op.location);
+}
+
+export function operationStatusPath(
+  op: Pick<OperationRecord, 'subscriptionId' | 'location' | 'id' | 'statusQuirks'>,
+): string {
+  return `/subscriptions/${op.subscriptionId}/providers/Microsoft.Cache/locations/${locationSegment(op)}/operationsStatus/${op.id}`;
+}
+
+/** ISO 8601 with a +05:30 offset, as observed in Azure's answers (the same instant). */
+export function withIndiaOffset(date: Date): string {
+  const shifted = new Date(date.getTime() + 330 * 60_000).toISOString();
+  return `${shifted.slice(0, -1)}+05:30`;
+}
+
+export function operationResultPath(
+  op: Pick<OperationRecord, 'subscriptionId' | 'location' | 'id' | 'statusQuirks'>,
+): string {
+  return `/subscriptions/${op.subscriptionId}/providers/Microsoft.Cache/locations/${locationSegment(op)}/operationResults/${op.id}`;
 }
 
 /** Headers of an initial 201/202 response. `Location` is left out for PUT, as the spec does. */
@@ -86,13 +130,15 @@ export function lroHeaders(
 
 /** The OperationStatus body; `error` is flat `{ code, message }`, which is what core-lro reads. */
 export function operationStatusBody(op: OperationRecord, now = Date.now()): Record<string, unknown> {
+  const time = (d: Date): string => (op.statusQuirks ? withIndiaOffset(d) : d.toISOString());
   const body: Record<string, unknown> = {
     id: operationStatusPath(op),
     name: op.id,
     status: op.status,
-    startTime: op.startTime.toISOString(),
+    startTime: time(op.startTime),
   };
-  if (op.endTime) body.endTime = op.endTime.toISOString();
+  if (op.endTime) body.endTime = time(op.endTime);
+  else if (op.statusQuirks) body.endTime = time(new Date(op.startTime.getTime() + op.durationMs));
   if (op.status === 'InProgress') {
     const elapsed = now - op.startTime.getTime();
     body.percentComplete = op.durationMs <= 0 ? 99 : Math.min(99, Math.floor((elapsed / op.durationMs) * 100));
@@ -124,6 +170,7 @@ export class Operations {
       startTime: new Date(),
       durationMs: Math.max(0, input.durationMs),
       result: input.result ?? { kind: 'none' },
+      ...(input.statusQuirks ? { statusQuirks: true } : {}),
     };
     this.records.set(op.id, op);
     const timer = setTimeout(() => {

@@ -10,7 +10,8 @@
  *                        (identity.ts): its signature, audience ARM's (metrics routes: also Azure Monitor's), not
  *                        expired; codes as ARM's (InvalidAuthenticationToken, ExpiredAuthenticationToken, …)
  *   7. faults            injected latency, then a hung region (accepted, never answered), then throttling
- *                        (429), then region outage (503)
+ *                        (429: the throttle fault, then the token-bucket model with its
+ *                        x-ms-ratelimit-remaining-subscription-* header), then region outage (503)
  *   8. body              read and parse JSON; 400 InvalidRequestContent when it is not JSON
  *   9. handler           the route module validates the body's shape and answers
  *  10. error writer      ArmError → its status and `{ error: { code, message } }`; anything else → 500
@@ -123,6 +124,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ArmSer
     }
     const throttle = services.faults.takeThrottle({ method, operation: route.operation, path });
     if (throttle) throw ArmError.tooManyRequests(throttle.retryAfterSeconds);
+    const limit = services.faults.takeRateLimit({
+      method,
+      path,
+      region: route.region,
+      authorization: headerValue(req, 'authorization'),
+    });
+    if (limit) res.setHeader(limit.header, String(limit.remaining));
+    if (limit?.throttled) throw ArmError.tooManyRequests(limit.retryAfterSeconds ?? 1);
     if (route.region !== undefined && services.faults.isRegionDown(route.region)) {
       throw ArmError.regionUnavailable(route.region);
     }

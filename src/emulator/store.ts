@@ -371,16 +371,23 @@ export class Store {
   link(targetId: string, groupNickname: string, memberIds: readonly string[]): void {
     const target = this.database(targetId);
     if (!target) return;
-    const members = memberIds.map((id) => this.database(id)?.id ?? id).filter((id) => key(id) !== key(target.id));
+    // Linked ids are listed in the exact case they were given (Azure compares them case-sensitively).
+    const self = key(targetId) === key(target.id) ? targetId : target.id;
+    const members = memberIds.filter((id) => key(id) !== key(target.id));
     target.geoReplication = {
       groupNickname,
-      linkedDatabases: [target.id, ...members].map((id) => ({ id, state: 'Linked' as const })),
+      linkedDatabases: [self, ...members].map((id) => ({ id, state: 'Linked' as const })),
     };
     for (const id of members) {
       const m = this.database(id);
       if (!m?.geoReplication) continue;
-      if (!this.lists(m, target.id)) m.geoReplication.linkedDatabases.push({ id: target.id, state: 'Linked' });
+      if (!this.lists(m, target.id)) m.geoReplication.linkedDatabases.push({ id: self, state: 'Linked' });
     }
+  }
+
+  /** The id as `db` lists it (its exact case), or undefined when it does not list it in any case. */
+  listedAs(db: DatabaseRecord, id: string): string | undefined {
+    return (db.geoReplication?.linkedDatabases ?? []).find((l) => key(l.id) === key(id))?.id;
   }
 
   setStates(id: string, provisioningState: ProvisioningState, resourceState: ResourceState): void {

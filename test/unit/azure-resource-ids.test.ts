@@ -11,6 +11,7 @@ import {
   parseTrafficManagerEndpointId,
   parseTrafficManagerProfileId,
   ResourceIdParseError,
+  sameLinkedId,
   sameResourceId,
 } from '../../src/azure/resource-ids';
 
@@ -163,5 +164,24 @@ describe('azure resource ids', () => {
     assert.ok(sameResourceId(DB_ID, DB_ID.toUpperCase()));
     assert.ok(sameResourceId(DB_ID, `${DB_ID}/`));
     assert.ok(!sameResourceId(DB_ID, DB_ID.replace('eastus', 'westeurope')));
+  });
+
+  it('compares linked ids the way Azure does: resource names exactly, ARM keywords and groups in any case', () => {
+    assert.ok(sameLinkedId(DB_ID, DB_ID));
+    assert.ok(sameLinkedId(DB_ID, `${DB_ID}/`));
+    // ARM's case-insensitive segments: keywords, subscription, resource group, provider namespace, types.
+    const armCase = DB_ID.replace('resourceGroups', 'resourcegroups')
+      .replace(RG, RG.toUpperCase())
+      .replace('Microsoft.Cache', 'microsoft.cache')
+      .replace('redisEnterprise', 'RedisEnterprise')
+      .replace('/databases/', '/Databases/')
+      .replace(SUB, SUB.toUpperCase());
+    assert.ok(sameLinkedId(DB_ID, armCase));
+    // Resource names are case-sensitive in a linked id.
+    assert.ok(!sameLinkedId(DB_ID, DB_ID.replace('redis-leaderboard-eastus', 'Redis-Leaderboard-EastUS')));
+    assert.ok(!sameLinkedId(DB_ID, DB_ID.replace('/databases/default', '/databases/Default')));
+    assert.ok(!sameLinkedId(DB_ID, DB_ID.toUpperCase()));
+    assert.ok(sameResourceId(DB_ID, DB_ID.toUpperCase()), 'the same ARM resource all the same');
+    assert.ok(!sameLinkedId(DB_ID, DB_ID.replace('eastus', 'westeurope')));
   });
 });

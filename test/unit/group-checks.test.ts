@@ -145,4 +145,41 @@ describe('group checks', () => {
     const problems = findGroupProblems([east, { ...east }]);
     assert.ok(problems.includes('eastus: configured more than once'), problems.join('\n'));
   });
+
+  it('checks the TLS setting (clientProtocol) and high availability across the group', () => {
+    const members = group((ms) => {
+      const sea = member(ms, 'southeastasia');
+      assert.ok(sea.settings);
+      sea.settings.clientProtocol = 'Plaintext';
+      const west = member(ms, 'westeurope');
+      assert.ok(west.settings);
+      west.settings.highAvailability = 'Disabled';
+    });
+    assert.deepEqual(settingsProblems(members), [
+      'clientProtocol differs: eastus=Encrypted, westeurope=Encrypted, southeastasia=Plaintext',
+      'highAvailability differs: eastus=Enabled, westeurope=Disabled, southeastasia=Enabled',
+    ]);
+  });
+
+  it('compares linked ids case-sensitively, as Azure does (resource names exactly)', () => {
+    const renamed = (id: string): string => id.replace('redis-leaderboard-eastus', 'REDIS-LEADERBOARD-EASTUS');
+    const members = group((ms) => {
+      const west = member(ms, 'westeurope');
+      west.linkedDatabases = (west.linkedDatabases ?? []).map((l) => ({ ...l, id: renamed(l.id) }));
+    });
+    const problems = linkProblems(members);
+    assert.ok(
+      problems.some((p) => p.startsWith('westeurope: linkedDatabases does not list eastus')),
+      problems.join('\n'),
+    );
+    // ARM's own case-insensitive segments still match.
+    const armCase = group((ms) => {
+      const west = member(ms, 'westeurope');
+      west.linkedDatabases = (west.linkedDatabases ?? []).map((l) => ({
+        ...l,
+        id: l.id.replace('resourceGroups', 'resourcegroups').replace('Microsoft.Cache', 'microsoft.cache'),
+      }));
+    });
+    assert.deepEqual(linkProblems(armCase), []);
+  });
 });

@@ -14,11 +14,12 @@ import {
   requireIdle,
   requireRunning,
   sameId,
+  sameLinkedId,
   startLro,
   unique,
   type DatabaseScope,
 } from './database-shared';
-import { groupPartToJoin } from './geo-replication';
+import { givenCase, givenCaseAll, groupPartToJoin } from './geo-replication';
 
 const forceUnlinkBody = z.object({ ids: z.array(idRef) });
 const forceLinkBody = z.object({
@@ -30,16 +31,34 @@ const regenerateKeyBody = z.object({ keyType: z.enum(['Primary', 'Secondary']) }
 export function forceUnlink(req: ArmRequest, scope: DatabaseScope, services: ArmServices): ArmResponse {
   const db = requireDatabase(scope, services);
   const body = parseBody(forceUnlinkBody, req.body, { required: true });
-  const ids = unique(parseIds(body?.ids ?? [], 'ids'));
-  if (ids.length === 0) throw ArmError.badRequest('ids must name at least one database to unlink.', 'ids');
+  const given = unique(parseIds(body?.ids ?? [], 'ids'));
+  if (given.length === 0) throw ArmError.badRequest('ids must name at least one database to unlink.', 'ids');
+  const quirks = services.faults.activeQuirks();
+  // Observed (Terraform force_unlink_invocations.go): one id per call.
+  if (quirks.forceUnlinkOneIdPerCall && given.length > 1) {
+    throw ArmError.badRequest(
+      `ids names ${given.length} databases; force-unlink one database per call (observed Azure behaviour).`,
+      'ids',
+    );
+  }
   if (!db.geoReplication) {
     throw ArmError.badRequest(`The database '${db.id}' is not geo-replicated.`, 'ids');
   }
-  for (const id of ids) {
+  const ids: string[] = [];
+  for (const id of given) {
     if (sameId(id, db.id)) throw ArmError.badRequest('A database cannot force-unlink itself.', 'ids');
-    if (!services.store.lists(db, id)) {
+    const listed = services.store.listedAs(db, id);
+    if (listed === undefined) {
       throw ArmError.badRequest(`The database '${id}' is not linked to '${db.id}'.`, 'ids');
     }
+    // Linked ids compare case-sensitively in Azure: a different case names no linked database.
+    if (!sameLinkedId(listed, id)) {
+      throw ArmError.badRequest(
+        `The database '${id}' is not linked to '${db.id}' (linked ids are case-sensitive; it lists '${listed}').`,
+        'ids',
+      );
+    }
+    ids.push(listed);
   }
   requireIdle(db);
   const geoView = {
@@ -56,6 +75,17 @@ export function forceUnlink(req: ArmRequest, scope: DatabaseScope, services: Arm
     failed: ['Failed', 'UpdateFailed'],
     geoView,
     apply: async () => {
+      // Observed race: the operation reports Succeeded while a GET still lists the member for a while.
+      const lingerMs = quirks.unlinkListedForMs;
+      if (lingerMs > 0) {
+        setTimeout(() => {
+          services.store.unlink(ids);
+          services.log(`force-unlink of ${ids.join(', ')}: no longer listed (${lingerMs} ms after it succeeded)`);
+          void services.metadata.reconcile().catch(() => undefined);
+        }, lingerMs).unref();
+        services.log(`force-unlinked ${ids.join(', ')} (called on ${db.id}); still listed for ${lingerMs} ms`);
+        return;
+      }
       services.store.unlink(ids);
       services.log(`force-unlinked ${ids.join(', ')} (called on ${db.id})`);
     },
@@ -81,6 +111,13 @@ export function forceLink(req: ArmRequest, scope: DatabaseScope, services: ArmSe
     );
   }
   const listed = geo.linkedDatabases ?? [];
+  // Azure: force-link lists every member of the group, the database being linked included.
+  if (listed.length > 0 && !listed.some((id) => sameId(id, db.id))) {
+    throw ArmError.badRequest(
+      `geoReplication.linkedDatabases must list every member of the group, '${db.id}' itself included.`,
+      'geoReplication.linkedDatabases',
+    );
+  }
   if (listed.filter((id) => !sameId(id, db.id)).length === 0) {
     throw ArmError.badRequest(
       'geoReplication.linkedDatabases must list the members of the group to link to.',
@@ -107,7 +144,7 @@ export function forceLink(req: ArmRequest, scope: DatabaseScope, services: ArmSe
       // Force-link recreates the database in place: its data is discarded.
       requireRunning(services, id);
       await services.dataPlane.flush(id);
-      services.store.link(id, nickname, part);
+      services.store.link(givenCase(listed, id), nickname, givenCaseAll(listed, part));
       services.log(`force-linked ${id} to ${nickname} (${part.length} member(s)); its data was flushed`);
     },
   });

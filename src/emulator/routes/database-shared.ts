@@ -116,6 +116,23 @@ export function sameId(a: string, b: string): boolean {
   return a.toLowerCase() === b.toLowerCase();
 }
 
+/**
+ * Azure's comparison of linked database ids: case-sensitive for the resource names (cluster, database); the
+ * segments ARM resolves case-insensitively (keywords, subscription, resource group, provider namespace, types)
+ * may differ in case.
+ */
+export function sameLinkedId(a: string, b: string): boolean {
+  const x = a.split('/').filter(Boolean);
+  const y = b.split('/').filter(Boolean);
+  if (x.length !== y.length) return false;
+  const providers = x.findIndex((seg) => seg.toLowerCase() === 'providers');
+  return x.every((p, i) => {
+    const q = y[i] as string;
+    const offset = providers < 0 ? -1 : i - providers;
+    return offset >= 3 && offset % 2 === 1 ? p === q : p.toLowerCase() === q.toLowerCase();
+  });
+}
+
 export function unique(ids: readonly string[]): string[] {
   const seen = new Set<string>();
   return ids.filter((id) => {
@@ -152,6 +169,7 @@ export function startLro(req: ArmRequest, services: ArmServices, spec: LroSpec):
     durationMs: fault?.durationMs ?? services.lro.durationMs,
     outcome: fault && (fault.fail || fault.cancel) ? { fail: fault.fail, cancel: fault.cancel } : undefined,
     result: spec.result,
+    statusQuirks: services.faults.activeQuirks().operationStatus,
     effects: {
       succeed: async () => {
         await spec.apply();

@@ -40,7 +40,7 @@ import {
   startLro,
   type DatabaseScope,
 } from './database-shared';
-import { groupPartToJoin } from './geo-replication';
+import { givenCase, givenCaseAll, groupPartToJoin } from './geo-replication';
 import { CLUSTER_PATH, clusterScope, requireCluster } from './redis-enterprise';
 
 export { renderDatabase } from './database-shared';
@@ -241,10 +241,12 @@ async function putDatabase(req: ArmRequest, scope: DatabaseScope, services: ArmS
   }
   const id = slot.id;
   let part: string[] = [];
+  let listedIds: string[] = [];
   let geo: DatabaseRecord['geoReplication'];
   if (props.geoReplication) {
     const nickname = props.geoReplication.groupNickname;
     const listed = props.geoReplication.linkedDatabases ?? [];
+    listedIds = listed;
     if (listed.length > 0 && !listed.some((l) => sameId(l, id))) {
       throw ArmError.badRequest(
         `geoReplication.linkedDatabases must list the database being created ('${id}') and every existing member.`,
@@ -290,7 +292,7 @@ async function putDatabase(req: ArmRequest, scope: DatabaseScope, services: ArmS
       // A new database starts empty, with its own key.
       await dataPlane.flush(id);
       await dataPlane.setPassword(id, record.keys.primaryKey);
-      if (geo) services.store.link(id, geo.groupNickname, part);
+      if (geo) services.store.link(givenCase(listedIds, id), geo.groupNickname, givenCaseAll(listedIds, part));
     },
     onFail: () => {
       const db = services.store.database(id);

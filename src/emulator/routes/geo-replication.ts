@@ -10,6 +10,15 @@ import { isDown, parseIds, sameId, unique } from './database-shared';
 
 const MAX_GROUP_SIZE = 5;
 
+/** `id` in the case the request listed it (Azure lists linked ids exactly as given); `id` when not listed. */
+export function givenCase(listed: readonly string[], id: string): string {
+  return listed.find((l) => sameId(l, id)) ?? id;
+}
+
+export function givenCaseAll(listed: readonly string[], ids: readonly string[]): string[] {
+  return ids.map((id) => givenCase(listed, id));
+}
+
 /**
  * Validates joining `targetId` to the group `groupNickname` with the listed ids (create with
  * geoReplication, force-link) and returns the ids of the group part it joins. The listed ids must

@@ -1,5 +1,6 @@
 // Pure checks over member snapshots of one geo-replication group. Runs inside the workflow sandbox:
 // no Node built-ins, no I/O, no locale-dependent functions.
+import { sameLinkedId } from '../../azure/resource-ids';
 import type { MemberSnapshot } from '../../contract/types';
 
 type MemberSettings = NonNullable<MemberSnapshot['settings']>;
@@ -58,10 +59,9 @@ export function memberStateProblems(member: MemberSnapshot): string[] {
   return problems;
 }
 
-// ARM ids are case-insensitive (Azure itself returns `resourcegroups` and `resourceGroups`).
-function sameId(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
+// Linked ids are compared the way Azure does, case-sensitively for the resource names (see sameLinkedId);
+// `resourcegroups` vs `resourceGroups` and other case-insensitive ARM segments still match.
+const sameId = sameLinkedId;
 
 /**
  * Each reachable member must list every other configured member as `Linked`, and nothing else

@@ -1,6 +1,7 @@
 // The checks before anything changes: validate-input, membership, and memory ∥ firewall.
 import { isCancellation, patched } from '@temporalio/workflow';
 import type { MemoryReading } from '../../activities/types';
+import { sameLinkedId } from '../../azure/resource-ids';
 import { MAX_START_VALIDITY_MS, type PolicyLookup, type Proof, type RunbookPolicy } from '../../contract/policy';
 import type { RunbookTuning } from '../../contract/runbook';
 import type { MemberSnapshot } from '../../contract/types';
@@ -101,7 +102,8 @@ function regionProblems(policy: RunbookPolicy, region: string): string[] {
 /** Patch id: failover's membership step no longer waits for the failed region's member read (short budget). */
 export const FAILED_MEMBER_READ_OFF_RTO_PATH = 'failed-member-read-off-rto-path';
 
-const sameId = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+// Whether a member's linkedDatabases lists an id: Azure's comparison, case-sensitive (see sameLinkedId).
+const sameId = sameLinkedId;
 
 function refuse(rb: Runbook, problems: string[], evidence: Record<string, unknown>): never {
   rb.steps.fail('membership', `refused: ${problems.join('; ')}`, { ...evidence, problems });

@@ -1,6 +1,7 @@
 // await-recovery: a durable watch over the survivors' memory and the failed member, with the unlink
 // trigger, approval-unlink and force-unlink.
 import { condition, isCancellation } from '@temporalio/workflow';
+import { sameLinkedId } from '../../azure/resource-ids';
 import { FAILURE_TYPES } from '../../contract/failures';
 import { formatMs } from './durations';
 import { ApprovalGate } from './gate';
@@ -9,7 +10,8 @@ import { now, type Runbook } from './runbook';
 import { gradePressure, memoryTrend, worstGrade, type MemorySample, type TriggerFiring } from './unlink-trigger';
 
 const KEPT_SAMPLES = 30;
-const sameId = (a: string, b: string): boolean => a.toLowerCase() === b.toLowerCase();
+// Whether a member's linkedDatabases lists an id: Azure's comparison, case-sensitive (see sameLinkedId).
+const sameId = sameLinkedId;
 
 /** The polling half of await-recovery; runs beside the main flow so it goes on while a gate is open. */
 class RecoveryWatch {
