@@ -45,8 +45,10 @@ function integer(name: string, min: number, max: number): (value: string) => num
 const EMULATOR_HELP = `
 Runs the ARM emulator: Microsoft.Cache/redisEnterprise and Microsoft.Network/trafficmanagerprofiles over
 HTTPS, one redis-server per database, a private endpoint per (application region, database). Once ready it
-prints one line of JSON on stdout, {"arm":"https://127.0.0.1:PORT","ca":"CA.pem","control":"http://127.0.0.1:PORT"},
-logs on stderr, and runs until SIGINT/SIGTERM.
+prints one line of JSON on stdout, {"arm":"https://127.0.0.1:PORT","ca":"CA.pem","control":"http://127.0.0.1:PORT",
+"identity":{"authorityHost":"https://127.0.0.1:PORT","tenantId":…,"clientId":…,"clientSecret":…}} (ARM accepts only
+tokens its tenant issues: get one with ClientSecretCredential and those test-only credentials), logs on stderr, and
+runs until SIGINT/SIGTERM.
 
 Fault injection into a running emulator (--control URL, or env ${CONTROL_ENV}):
   geofailover emulator outage REGION          ARM answers 503 for the region; its redis-servers stop
