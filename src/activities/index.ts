@@ -33,6 +33,8 @@ export interface ActivityDependencies {
   escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
   /** how long links may take to read as expected after force-unlink or rejoin; default 60 s */
   verifyTimeoutMs?: number;
+  /** how long a throttled (429) ARM call is waited out, following Retry-After, before it fails; default 10 min */
+  throttleWaitMs?: number;
   /**
    * The worker's own policy per group (from its configuration): what the runbook acts under, and what the
    * destructive activities check signed statements against. Without it they refuse to act.

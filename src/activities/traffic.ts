@@ -9,11 +9,14 @@ import {
 import { FAILURE_TYPES } from '../contract/failures';
 import type { EndpointRef } from '../contract/runbook';
 import { azureFailure } from './azure-failure';
+import { waitOutThrottling } from './lro-wait';
 import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
 import type { EndpointState, ProfileSnapshot, TrafficActivities } from './types';
 
 export interface TrafficDependencies extends PolicyDependencies {
   arm: ArmClients;
+  /** how long a throttled (429) call is waited out before the activity fails; default 10 minutes */
+  throttleWaitMs?: number;
 }
 
 /**
@@ -108,7 +111,12 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
   async function read(profileId: string, id: TrafficManagerProfileResourceId): Promise<ProfileSnapshot> {
     const abortSignal = Context.current().cancellationSignal;
     try {
-      return snapshotOf(profileId, await tmFor(id).profiles.get(id.resourceGroupName, id.profileName, { abortSignal }));
+      const profile = await waitOutThrottling(
+        () => tmFor(id).profiles.get(id.resourceGroupName, id.profileName, { abortSignal }),
+        `reading Traffic Manager profile ${id.profileName}`,
+        deps.throttleWaitMs,
+      );
+      return snapshotOf(profileId, profile);
     } catch (e) {
       throw azureFailure(e, `reading Traffic Manager profile ${id.profileName}`);
     }
@@ -147,13 +155,19 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
         );
       }
       try {
-        await tmFor(id).endpoints.update(
-          id.resourceGroupName,
-          id.profileName,
-          endpoint.type,
-          current.name,
-          { endpointStatus: status },
-          { abortSignal: Context.current().cancellationSignal },
+        // ARM throttles Traffic Manager writes too: a 429 is waited out (Retry-After), not turned into a gate.
+        await waitOutThrottling(
+          () =>
+            tmFor(id).endpoints.update(
+              id.resourceGroupName,
+              id.profileName,
+              endpoint.type,
+              current.name,
+              { endpointStatus: status },
+              { abortSignal: Context.current().cancellationSignal },
+            ),
+          `setting endpoint ${endpoint.name} of ${id.profileName} to ${status}`,
+          deps.throttleWaitMs,
         );
       } catch (e) {
         throw azureFailure(e, `setting endpoint ${endpoint.name} of ${id.profileName} to ${status}`);

@@ -68,6 +68,14 @@ function authorization(gate?: 'approval-unlink' | 'approval-rejoin'): Authorizat
   return { request, approvals: [approval] };
 }
 const signed = (gate?: 'approval-unlink' | 'approval-rejoin') => ({ group: GROUP, authorization: authorization(gate) });
+/** The worker's policy, and no caller check: no workflow calls these activities here (the check is tested on the real stack). */
+const signedDeps = {
+  callerCheck: async (): Promise<undefined> => undefined,
+  policies: (group: string) =>
+    group === GROUP
+      ? { found: true as const, policy: policyFor(POLICY_GROUP) }
+      : { found: false as const, reason: `no group ${group}` },
+};
 
 /** An ApplicationFailure of this contract type and retryability. */
 function failure(type: string, nonRetryable: boolean, message?: RegExp): (e: unknown) => boolean {
@@ -149,17 +157,7 @@ describe('runbook activities against the emulator', function () {
       keepAlive: false,
       retryOptions: { maxRetries: 0 },
     });
-    const deps = {
-      arm,
-      caPem: emulator.caPem,
-      redisTimeoutMs: 3000,
-      // No workflow calls these activities here: the caller check (asking Temporal) is tested on the real stack.
-      callerCheck: async () => undefined,
-      policies: (group: string) =>
-        group === GROUP
-          ? { found: true as const, policy: policyFor(POLICY_GROUP) }
-          : { found: false as const, reason: `no group ${group}` },
-    };
+    const deps = { arm, caPem: emulator.caPem, redisTimeoutMs: 3000, ...signedDeps };
     acts = createActivities(deps);
     probes = createProbeActivities(deps);
   });
@@ -377,8 +375,46 @@ describe('runbook activities against the emulator', function () {
       );
     });
 
-    it('surfaces a 429 storm longer than the SDK retries as retryable AzureThrottled, honouring Retry-After', async () => {
-      // The default pipeline: 3 retries of its own, each after Retry-After.
+    it('waits out a 429 storm on an endpoint switch (Retry-After), then switches it once', async () => {
+      // The default pipeline: 3 retries of its own, each after Retry-After; the activity then waits out the rest.
+      const patient = createActivities({
+        arm: createArmClients({
+          subscriptionId: SUB,
+          endpoint: emulator.arm,
+          caPem: emulator.caPem,
+          credential: emulatorCredential(emulator),
+          keepAlive: false,
+        }),
+        ...signedDeps,
+      });
+      const patches = count('updateEndpoint', '/westeurope');
+      emulator.faults.throttle({ count: 5, retryAfterSeconds: 1, operation: 'updateEndpoint' });
+      try {
+        const off = await run(() =>
+          patient.setEndpointStatus({
+            ...signed(),
+            profileId: PROFILE_ID,
+            endpoint: endpoint('westeurope'),
+            status: 'Disabled',
+          }),
+        );
+        assert.equal(off.changed, true);
+        assert.equal(count('updateEndpoint', '/westeurope'), patches + 1, 'one PATCH, after the 429s');
+      } finally {
+        await emulator.faults.reset();
+        await run(() =>
+          patient.setEndpointStatus({
+            ...signed(),
+            profileId: PROFILE_ID,
+            endpoint: endpoint('westeurope'),
+            status: 'Enabled',
+          }),
+        );
+      }
+    });
+
+    it('surfaces a 429 storm longer than the SDK retries and its wait bound as retryable AzureThrottled, honouring Retry-After', async () => {
+      // The default pipeline: 3 retries of its own, each after Retry-After; no waiting beyond them (bound 0).
       const retrying = createActivities({
         arm: createArmClients({
           subscriptionId: SUB,
@@ -387,6 +423,7 @@ describe('runbook activities against the emulator', function () {
           credential: emulatorCredential(emulator),
           keepAlive: false,
         }),
+        throttleWaitMs: 0,
       });
       emulator.faults.throttle({ count: 4, retryAfterSeconds: 1, operation: 'getProfile' });
       try {

@@ -76,7 +76,10 @@ export function probeActivityOptions(
  */
 export function mutationActivityOptions(tuning: RunbookTuning = {}): ActivityOptions {
   return {
-    startToCloseTimeout: '1 minute',
+    // Long enough to wait out ARM throttling inside the attempt (it heartbeats while it waits); a crashed worker's
+    // attempt is retried after the heartbeat timeout, not the start-to-close.
+    startToCloseTimeout: '15 minutes',
+    heartbeatTimeout: '60 seconds',
     retry: {
       initialInterval: tuning.mutationInitialRetryInterval ?? '1 second',
       backoffCoefficient: 2,
