@@ -29,14 +29,16 @@ export interface GeoReplicationDependencies extends PolicyDependencies {
   arm: ArmClients;
   /**
    * After an operation succeeded, how long the links may take to read as expected before verification fails;
-   * default 60 s.
+   * default 5 minutes.
    */
   verifyTimeoutMs?: number;
   /** How long one ARM call may stay throttled (429) before the activity fails; default 10 minutes. */
   throttleWaitMs?: number;
 }
 
-const DEFAULT_VERIFY_TIMEOUT_MS = 60_000;
+// Azure can report a force-unlink Succeeded while a survivor still lists the member; that has been seen to last
+// minutes (an Azure SDK test waits up to 5), so verification waits as long before it calls the step failed.
+const DEFAULT_VERIFY_TIMEOUT_MS = 5 * 60_000;
 
 /** States of a database while an operation changes it. */
 const BUSY_STATES = new Set(['creating', 'updating', 'deleting']);
