@@ -42,6 +42,7 @@ async function withRedis<T>(
     reconnectStrategy: false as const,
   };
   const client = createClient({
+    ...(access.username !== undefined ? { username: access.username } : {}),
     password: access.password,
     maintNotifications: 'disabled',
     socket: access.tls ? { ...socket, tls: true, ...(options.caPem ? { ca: options.caPem } : {}) } : socket,

@@ -37,7 +37,8 @@ export function createProbeActivities(deps: ProbeDependencies): ProbeActivities 
       const signal = Context.current().cancellationSignal;
       const records = await Promise.all(
         targets.map(async (t): Promise<ProbeOutcomeRecord> => {
-          // The TLS host name, clientProtocol and key come from ARM; the address from the configuration.
+          // The TLS host name, clientProtocol and secret (Entra token or key) come from ARM and the credential; the
+          // address from the configuration.
           const access = await readDataPlaneAccess(
             deps.arm,
             t.databaseId,
@@ -48,6 +49,7 @@ export function createProbeActivities(deps: ProbeDependencies): ProbeActivities 
             address: t.address,
             hostName: access.hostName,
             tls: access.tls,
+            ...(access.username !== undefined ? { username: access.username } : {}),
             password: access.password,
             ...(deps.caPem ? { caPem: deps.caPem } : {}),
             timeoutMs,

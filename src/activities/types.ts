@@ -6,7 +6,8 @@ import type { MemberSnapshot } from '../contract/types';
 /*
  * Activity interfaces. Workflows proxy these by type only; implementations live beside this file and
  * are built by createActivities(deps). Inputs and results carry resource ids, never keys or tokens:
- * an activity that needs an access key fetches it (listKeys) and uses it without returning it.
+ * an activity that talks to Redis gets a Microsoft Entra token (or, where access keys are Enabled, the access
+ * key via listKeys) and uses it without returning it (src/activities/database-access.ts).
  * Every activity throws ApplicationFailure with a contract failure type (src/contract/failures.ts).
  */
 

@@ -222,6 +222,8 @@ export interface ArmClients {
   redisApiVersion: string;
   redis: RedisEnterpriseManagementClient;
   trafficManager: TrafficManagerManagementClient;
+  /** The credential both clients use; the data plane's Entra ID tokens come from it too. */
+  credential: TokenCredential;
   /**
    * The clients for `subscriptionId` (this object when it is ours), built with the same endpoint, credential, CA,
    * api-versions, retry options and timeouts on first use and kept: one registry per `createArmClients` call.
@@ -342,6 +344,7 @@ function buildArmClients(
     redisApiVersion: redis.apiVersion,
     redis,
     trafficManager,
+    credential,
     forSubscription: (subscriptionId) =>
       subscriptionId.toLowerCase() === options.subscriptionId.toLowerCase() ? clients : forSubscription(subscriptionId),
   };

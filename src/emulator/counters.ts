@@ -20,11 +20,26 @@ export class Counters {
     else this.rows.set(k, { resourceId, operation, count: 1 });
   }
 
+  /** listKeys asks, per database: every call, also those refused (a keys-Disabled database), none of them a write. */
+  readonly listKeys = new Map<string, MutationCount>();
+
+  countListKeys(resourceId: string): void {
+    const k = resourceId.toLowerCase();
+    const row = this.listKeys.get(k);
+    if (row) row.count += 1;
+    else this.listKeys.set(k, { resourceId, operation: 'listKeys', count: 1 });
+  }
+
+  listKeysCalls(): MutationCount[] {
+    return [...this.listKeys.values()].map((r) => ({ ...r }));
+  }
+
   list(): MutationCount[] {
     return [...this.rows.values()].map((r) => ({ ...r }));
   }
 
   reset(): void {
     this.rows.clear();
+    this.listKeys.clear();
   }
 }

@@ -43,6 +43,11 @@ export interface IdentityOptions {
   principals?: string[];
   /** lifetime of issued tokens; default {@link DEFAULT_TOKEN_LIFETIME_SECONDS}. Short in tests to prove refresh. */
   tokenLifetimeSeconds?: number;
+  /**
+   * The principals (by name) granted a Redis data access policy (Data Owner) on every database; default all of
+   * them. A token for https://redis.azure.com issued to any other principal is refused by every redis-server.
+   */
+  redisDataAccess?: string[];
 }
 
 /** An app registration with a client secret (test-only: valid for one emulator lifetime). */
@@ -113,6 +118,13 @@ export class TokenIssuer {
   authorityHost = '';
   /** tokens issued through the token endpoint (tests prove refresh with it) */
   issuedCount = 0;
+  /** object ids granted Redis data access */
+  readonly redisDataAccess: ReadonlySet<string>;
+  /**
+   * Called for every https://redis.azure.com token issued to a principal with Redis data access (the emulator
+   * makes it a password of the principal's ACL user on every database); the token endpoint answers after it.
+   */
+  onRedisToken: ((principal: Principal, token: string, expiresAtMs: number) => Promise<void>) | undefined;
 
   constructor(options: IdentityOptions = {}) {
     this.tenantId = options.tenantId ?? randomUUID();
@@ -124,6 +136,11 @@ export class TokenIssuer {
       clientSecret: randomBytes(30).toString('base64url'),
       objectId: randomUUID(),
     }));
+    const granted = options.redisDataAccess ?? names;
+    for (const name of granted) {
+      if (!names.includes(name)) throw new TypeError(`identity: redisDataAccess names an unknown principal ${name}`);
+    }
+    this.redisDataAccess = new Set(this.principals.filter((p) => granted.includes(p.name)).map((p) => p.objectId));
     const lifetime = options.tokenLifetimeSeconds ?? DEFAULT_TOKEN_LIFETIME_SECONDS;
     if (!Number.isInteger(lifetime) || lifetime < 1) {
       throw new TypeError(`identity: tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
@@ -202,7 +219,7 @@ export class TokenIssuer {
   token(
     form: URLSearchParams,
     basicAuth?: { clientId: string; clientSecret: string },
-  ): { status: number; body: unknown } {
+  ): { status: number; body: unknown; granted?: Promise<void> } {
     const grantType = form.get('grant_type');
     if (grantType !== 'client_credentials') {
       return aadError(
@@ -244,14 +261,20 @@ export class TokenIssuer {
       );
     }
     this.issuedCount += 1;
+    const accessToken = this.mint(resource, principal);
+    const granted =
+      resource === REDIS_AUDIENCE && this.onRedisToken && this.redisDataAccess.has(principal.objectId)
+        ? this.onRedisToken(principal, accessToken, Date.now() + this.tokenLifetimeSeconds * 1000)
+        : undefined;
     return {
       status: 200,
       body: {
         token_type: 'Bearer',
         expires_in: this.tokenLifetimeSeconds,
         ext_expires_in: this.tokenLifetimeSeconds,
-        access_token: this.mint(resource, principal),
+        access_token: accessToken,
       },
+      ...(granted ? { granted } : {}),
     };
   }
 
@@ -385,6 +408,8 @@ export function createIdentityServer(options: {
     if (method === 'POST' && rest === 'oauth2/v2.0/token') {
       const text = await readBody(req);
       const answer = issuer.token(new URLSearchParams(text), basicCredentials(req));
+      // A Redis token works on every database once the token endpoint has answered.
+      await answer.granted;
       send(res, answer.status, answer.body);
       return;
     }

@@ -145,6 +145,8 @@ export interface Emulator {
   faults: Faults;
   /** accepted mutating ARM calls per resource and operation */
   counters(): MutationCount[];
+  /** listKeys calls per database, refused ones included (reads: not in `counters`); reset with the counters */
+  listKeysCalls(): MutationCount[];
   resetCounters(): void;
   /** the state dump; memory is the last sample (taken every metadata tick) */
   state(): EmulatorState;
@@ -240,6 +242,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log,
     };
     const issuer = new TokenIssuer(options.identity);
+    // Entra ID for Redis: username = the principal's object id, password = any unexpired token it was issued.
+    issuer.onRedisToken = (principal, token, expiresAtMs) =>
+      dataPlane.addEntraPassword(principal.objectId, token, expiresAtMs);
     const identityServer = createIdentityServer({
       cert: serverCert.cert,
       key: serverCert.key,
@@ -296,6 +301,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       scenario,
       faults: activeFaults,
       counters: () => counters.list(),
+      listKeysCalls: () => counters.listKeysCalls(),
       resetCounters: () => counters.reset(),
       state,
       freshState,

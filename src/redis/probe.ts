@@ -11,6 +11,9 @@ export interface ProbeTarget {
   /** Name the TLS certificate must carry (the cluster hostName ARM reports). */
   hostName: string;
   tls: boolean;
+  /** The ACL user (Microsoft Entra ID: the principal's object id); absent: the default user (an access key). */
+  username?: string;
+  /** The access key, or an Entra ID token for https://redis.azure.com. */
   password: string;
   /** Extra CA to trust, PEM (the emulator's); real Azure needs none. */
   caPem?: string;
@@ -94,6 +97,7 @@ export async function probeRedisEndpoint(target: ProbeTarget): Promise<ProbeResu
     reconnectStrategy: false as const,
   };
   const client = createClient({
+    ...(target.username !== undefined ? { username: target.username } : {}),
     password: target.password,
     maintNotifications: 'disabled',
     socket: target.tls

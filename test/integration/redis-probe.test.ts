@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createCertificateAuthority, type CertificateAuthority } from '../../src/emulator/certificates';
 import { DataPlane, type DatabaseSpec } from '../../src/emulator/data-plane';
-import { probeRedisEndpoint, type ProbeTarget } from '../../src/redis/probe';
+import { probeRedisEndpoint, type ProbeResult, type ProbeTarget } from '../../src/redis/probe';
 
 const tlsDb: DatabaseSpec = {
   id: '/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/redisEnterprise/probe-tls/databases/default',
@@ -102,5 +102,30 @@ describe('probing a Redis endpoint from an application region', function () {
     } finally {
       await plane.startDatabase(tlsDb.id);
     }
+  });
+
+  it('accepts an Entra token as a password of the ACL user until it expires, also after a restart', async () => {
+    const user = '0b6f2c1e-entra-object-id';
+    const token = 'entra-token-for-the-probe';
+    const entra = (password: string): Promise<ProbeResult> =>
+      probeRedisEndpoint(target(tlsDb, { username: user, password }));
+    await plane.addEntraPassword(user, token, Date.now() + 2_500);
+    const ok = await entra(token);
+    assert.equal(ok.outcome, 'ok', ok.error);
+    const wrong = await entra('another-token');
+    assert.equal(wrong.outcome, 'auth-error');
+    assert.equal(wrong.failedStage, 'auth');
+    // redis-server keeps no ACL file: the data plane applies the live tokens again at start.
+    await plane.stopDatabase(tlsDb.id);
+    await plane.startDatabase(tlsDb.id);
+    const restarted = await entra(token);
+    assert.equal(restarted.outcome, 'ok', restarted.error);
+    // The access key still works for the default user.
+    assert.equal((await probeRedisEndpoint(target(tlsDb))).outcome, 'ok');
+    await new Promise((r) => setTimeout(r, 2_800));
+    const expired = await entra(token);
+    assert.equal(expired.outcome, 'auth-error', 'removed at expiry');
+    assert.equal(expired.failedStage, 'auth');
+    assert.match(expired.error ?? '', /WRONGPASS/);
   });
 });

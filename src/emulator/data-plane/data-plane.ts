@@ -149,6 +149,14 @@ export class DataPlane {
   }
 
   /**
+   * Entra ID: every database accepts `token` as a password of the ACL user `username` (the principal's object id)
+   * until `expiresAtMs`, also after restarts (see RedisDatabase.addEntraPassword).
+   */
+  async addEntraPassword(username: string, token: string, expiresAtMs: number): Promise<void> {
+    await Promise.all([...this.#databases.values()].map((d) => d.addEntraPassword(username, token, expiresAtMs)));
+  }
+
+  /**
    * Applies a firewall mode to one private endpoint at once (the listener is closed or re-bound within this
    * tick); connections made under the previous mode are destroyed. Throws PrivateEndpointNotFound.
    */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -56,6 +56,8 @@ export class RedisDatabase {
   // Clients see FLUSHALL as an unknown command, as on a geo-replicated cache; the data plane knows this name.
   readonly #flushCommand = `FLUSHALL_${randomBytes(16).toString('hex')}`;
   #password: string;
+  /** Entra ID principals' live tokens: ACL user (object id) → sha256 of each token → its expiry (epoch ms). */
+  readonly #entraPasswords = new Map<string, Map<string, number>>();
   #port = 0;
   #process: SupervisedProcess | undefined;
   #admin: AdminClient | undefined;
@@ -139,6 +141,42 @@ export class RedisDatabase {
       this.#password = password;
       await this.#writeConfig();
     });
+  }
+
+  /**
+   * Entra ID: the ACL user `username` (a principal's object id) accepts `token` as a password until `expiresAtMs`
+   * (then it is removed), now and after every restart. Stored as a SHA-256 hash, never in clear.
+   */
+  addEntraPassword(username: string, token: string, expiresAtMs: number): Promise<void> {
+    const hash = createHash('sha256').update(token).digest('hex');
+    return this.#queue.run(async () => {
+      this.#assertOpen();
+      const delayMs = expiresAtMs - Date.now();
+      if (delayMs <= 0) return;
+      const hashes = this.#entraPasswords.get(username) ?? new Map<string, number>();
+      this.#entraPasswords.set(username, hashes);
+      hashes.set(hash, expiresAtMs);
+      setTimeout(() => void this.#removeEntraPassword(username, hash).catch(() => undefined), delayMs).unref();
+      if (this.running) await (await this.#adminClient()).sendCommand(['ACL', 'SETUSER', ...aclRule(username, [hash])]);
+    });
+  }
+
+  #removeEntraPassword(username: string, hash: string): Promise<void> {
+    return this.#queue.run(async () => {
+      if (this.#closed) return;
+      const hashes = this.#entraPasswords.get(username);
+      if (!hashes?.delete(hash)) return;
+      if (this.running) await (await this.#adminClient()).sendCommand(['ACL', 'SETUSER', username, `!${hash}`]);
+    });
+  }
+
+  /** After a (re)start: the ACL users of every unexpired Entra token (redis-server keeps no ACL file). */
+  async #applyEntraPasswords(client: AdminClient): Promise<void> {
+    const now = Date.now();
+    for (const [username, hashes] of this.#entraPasswords) {
+      const live = [...hashes].filter(([, expiresAtMs]) => expiresAtMs > now).map(([hash]) => hash);
+      if (live.length > 0) await client.sendCommand(['ACL', 'SETUSER', ...aclRule(username, live)]);
+    }
   }
 
   /** INFO memory; throws DataPlaneError DatabaseStopped when the database is stopped. */
@@ -254,6 +292,7 @@ export class RedisDatabase {
     });
     try {
       this.#admin = await this.#waitUntilReady(child, configFile);
+      await this.#applyEntraPasswords(this.#admin);
     } catch (error) {
       await child.terminate();
       if (this.#process === child) this.#process = undefined;
@@ -351,6 +390,11 @@ export class RedisDatabase {
   #assertOpen(): void {
     if (this.#closed) throw new DataPlaneError('Closed', 'the data plane is closed');
   }
+}
+
+/** An Entra principal's ACL user: every key, channel and command (Data Owner), passwords by SHA-256 hash. */
+function aclRule(username: string, hashes: string[]): string[] {
+  return [username, 'on', ...hashes.map((hash) => `#${hash}`), '~*', '&*', '+@all'];
 }
 
 async function fileSize(path: string): Promise<number> {

@@ -199,3 +199,19 @@ export async function regenerateKey(
   services.counters.increment(db.id, 'regenerateKey');
   return { status: 200, body: { ...db.keys } };
 }
+
+/**
+ * listKeys: the access keys, while `accessKeysAuthentication` is Enabled. On a Disabled database the emulator
+ * refuses with 400 BadRequest (the spec documents no code for it; Azure's exact code is unverified).
+ */
+export function listKeys(scope: DatabaseScope, services: ArmServices): ArmResponse {
+  const db = requireDatabase(scope, services);
+  services.counters.countListKeys(db.id);
+  if (db.settings.accessKeysAuthentication !== 'Enabled') {
+    throw ArmError.badRequest(
+      'Access keys authentication is disabled for this database (accessKeysAuthentication: Disabled); use Microsoft Entra ID.',
+      'accessKeysAuthentication',
+    );
+  }
+  return { status: 200, body: { ...db.keys } };
+}

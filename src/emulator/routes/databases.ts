@@ -27,7 +27,7 @@ import {
   type Route,
   type RouteResolver,
 } from './common';
-import { flush, forceLink, forceUnlink, regenerateKey } from './database-actions';
+import { flush, forceLink, forceUnlink, listKeys, regenerateKey } from './database-actions';
 import {
   NAME_RULE,
   accepted,
@@ -154,7 +154,7 @@ export const databaseRoutes: RouteResolver = (method, segments, services): Route
       forceUnlink: (req) => forceUnlink(req, scope, services),
       forceLinkToReplicationGroup: (req) => forceLink(req, scope, services),
       flush: (req) => flush(req, scope, services),
-      listKeys: () => ({ status: 200, body: { ...requireDatabase(scope, services).keys } }),
+      listKeys: () => listKeys(scope, services),
       regenerateKey: (req) => regenerateKey(req, scope, services),
     };
     const handle = handlers[operation];
