@@ -97,5 +97,22 @@ export function checkFinalState(input: FinalStateInput): DrillCheck[] {
       `${unlinks} force-unlink call(s), expected ${wanted}` +
       (input.unlinkExpected ? '' : ' (the region came back without an unlink)'),
   });
+
+  // Members whose access keys are Disabled are reached with Entra ID tokens: nobody asked ARM for their keys.
+  const disabled = emulator
+    .state()
+    .databases.filter((d) => members.includes(d.location) && d.accessKeysAuthentication === 'Disabled')
+    .map((d) => d.id.toLowerCase());
+  const asked = emulator
+    .listKeysCalls()
+    .filter((c) => disabled.includes(c.resourceId.toLowerCase()))
+    .reduce((n, c) => n + c.count, 0);
+  checks.push({
+    check: 'access-keys',
+    ok: asked === 0,
+    detail:
+      `${asked} listKeys call(s) on the ${disabled.length} member(s) whose access keys are Disabled, expected 0` +
+      (disabled.length > 0 ? ' (the data plane used Microsoft Entra ID)' : ''),
+  });
   return checks;
 }

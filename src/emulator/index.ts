@@ -102,6 +102,8 @@ export interface EmulatorState {
     port: number;
     provisioningState: string;
     resourceState: string;
+    /** Disabled: ARM refuses listKeys, clients use Entra ID */
+    accessKeysAuthentication: 'Enabled' | 'Disabled';
     activeOperation?: { id: string; name: string };
     groupNickname?: string;
     /** the links as this database sees them; `inOutage` marks a member that is down although `state` says Linked */
@@ -443,6 +445,7 @@ function dumpState(ctx: {
       port: d.port,
       provisioningState: d.provisioningState,
       resourceState: d.resourceState,
+      accessKeysAuthentication: d.settings.accessKeysAuthentication,
       activeOperation: d.activeOperation ? { id: d.activeOperation.id, name: d.activeOperation.name } : undefined,
       groupNickname: d.geoReplication?.groupNickname,
       linkedDatabases: (d.geoReplication?.linkedDatabases ?? []).map((l) => {

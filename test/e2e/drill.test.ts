@@ -208,8 +208,14 @@ describe('geofailover drill', function () {
         ['links', true],
         ['endpoint', true],
         ['force-unlink', true],
+        ['access-keys', true],
         ['replay', true],
       ],
+    );
+    // The default scenario's access keys are Disabled: probes and canaries used Entra ID, never listKeys.
+    assert.match(
+      summary.checks.find((c) => c.check === 'access-keys')?.detail ?? '',
+      /^0 listKeys call\(s\) on the [1-9]\d* member\(s\) whose access keys are Disabled/,
     );
     assert.equal(summary.evidenceDir, out);
     for (const file of PACKAGE_FILES) assert.ok(existsSync(path.join(out, file)), `${file} in the evidence package`);

@@ -1,6 +1,13 @@
 import type { TokenCredential } from '@azure/core-auth';
 import { createClientSecretCredential } from '../../src/azure/credentials';
-import { startEmulator, type Emulator, type EmulatorOptions, type Principal } from '../../src/emulator';
+import {
+  defaultScenario,
+  startEmulator,
+  type Emulator,
+  type EmulatorOptions,
+  type Principal,
+  type Scenario,
+} from '../../src/emulator';
 
 /** LRO timing for tests: fast operations and no Retry-After, so pollers use their own short interval. */
 export const TEST_LRO = { durationMs: 200, retryAfterSeconds: 0 } as const;
@@ -32,4 +39,32 @@ export function emulatorCredential(emulator: Emulator, principal?: Principal): T
     ? { ...emulator.identity, clientId: principal.clientId, clientSecret: principal.clientSecret }
     : emulator.identity;
   return createClientSecretCredential({ ...identity, caPem: emulator.caPem });
+}
+
+/**
+ * What a Redis client sends to AUTH on the emulator's databases (access keys Disabled, as in the default
+ * scenario): username = the principal's object id, password = a token the tenant issued for
+ * https://redis.azure.com (the redis-servers accept it from the moment the token endpoint answers).
+ */
+export async function redisEntraAuth(
+  emulator: Emulator,
+  principal?: Principal,
+): Promise<{ username: string; password: string }> {
+  const got = await emulatorCredential(emulator, principal).getToken('https://redis.azure.com/.default');
+  if (!got) throw new Error('the emulator issued no Redis token');
+  const { oid } = JSON.parse(Buffer.from(got.token.split('.')[1] ?? '', 'base64url').toString('utf8')) as {
+    oid: string;
+  };
+  return { username: oid, password: got.token };
+}
+
+/**
+ * `scenario` (default: the default scenario, whose access keys are Disabled) with access keys Enabled on every
+ * database: for tests of listKeys itself, or of ARM behaviour that uses it.
+ */
+export function withAccessKeys(scenario: Scenario = defaultScenario()): Scenario {
+  for (const cluster of scenario.clusters) {
+    for (const database of cluster.databases) database.accessKeysAuthentication = 'Enabled';
+  }
+  return scenario;
 }

@@ -141,7 +141,8 @@ describe('ARM semantics: throttling, operation status, linked ids, force-unlink 
   });
 
   before(async () => {
-    emulator = await emulatorHelpers.startTestEmulator();
+    // listKeys drains the write buckets below: access keys Enabled.
+    emulator = await emulatorHelpers.startTestEmulator({ scenario: emulatorHelpers.withAccessKeys() });
     arm = createArmClients({
       subscriptionId: SUB,
       endpoint: emulator.arm,

@@ -7,7 +7,7 @@ import { beginFlush, beginForceLinkToReplicationGroupAndWait } from '../../src/a
 import { formatDatabaseId, parseDatabaseId } from '../../src/azure/resource-ids';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import type { Emulator } from '../../src/emulator';
-import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator, withAccessKeys } from '../helpers/emulator';
 
 /*
  * The official SDK clients (@azure/arm-redisenterprisecache 2.2.0, @azure/arm-trafficmanager 6.1.0), unchanged but
@@ -87,7 +87,7 @@ describe('Azure SDK fidelity against the emulator', function () {
       let redis: RedisEnterpriseManagementClient;
 
       before(async () => {
-        emulator = await startTestEmulator();
+        emulator = await startTestEmulator({ scenario: withAccessKeys() });
         redis = clientsFor(emulator, apiVersion).redis;
       });
       after(async () => {
@@ -500,7 +500,7 @@ describe('Azure SDK fidelity against the emulator', function () {
     let clients: ArmClients;
 
     before(async () => {
-      emulator = await startTestEmulator();
+      emulator = await startTestEmulator({ scenario: withAccessKeys() });
       clients = clientsFor(emulator, null);
     });
     after(async () => {

@@ -5,12 +5,12 @@ import { createArmClients, type ArmClients } from '../../src/azure/clients';
 import { parseDatabaseId } from '../../src/azure/resource-ids';
 import type { Emulator } from '../../src/emulator';
 import { createCertificateAuthority } from '../../src/emulator/certificates';
-import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, redisEntraAuth, startTestEmulator } from '../helpers/emulator';
 
 /*
  * Every private endpoint (application region × database) of the emulator's state, reached the way a probe
  * would: node-redis over TLS verified against the emulator's CA (server name: the cluster hostName ARM reports,
- * or its IP SAN), the password from the SDK's databases.listKeys, then AUTH + PING + INFO memory.
+ * or its IP SAN), username and password an Entra token of the emulator's tenant (keys are Disabled), then AUTH + PING + INFO memory.
  */
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
@@ -25,18 +25,19 @@ interface Target {
 
 interface Credentials {
   hostName: string;
+  username: string;
   password: string;
 }
 
-async function credentialsFor(clients: ArmClients, databaseId: string): Promise<Credentials> {
+/** The cluster hostName from ARM; AUTH with Entra ID (access keys are Disabled in the default scenario). */
+async function credentialsFor(clients: ArmClients, emulator: Emulator, databaseId: string): Promise<Credentials> {
   const id = parseDatabaseId(databaseId);
-  const [cluster, keys] = await Promise.all([
+  const [cluster, auth] = await Promise.all([
     clients.redis.redisEnterprise.get(id.resourceGroupName, id.clusterName),
-    clients.redis.databases.listKeys(id.resourceGroupName, id.clusterName, id.databaseName),
+    redisEntraAuth(emulator),
   ]);
   assert.ok(cluster.hostName, `${id.clusterName}: ARM reports no hostName`);
-  assert.ok(keys.primaryKey, `${id.clusterName}: listKeys returned no primaryKey`);
-  return { hostName: cluster.hostName, password: keys.primaryKey };
+  return { hostName: cluster.hostName, ...auth };
 }
 
 /** AUTH + PING + INFO memory through one private endpoint; resolves to the INFO memory text. */
@@ -52,6 +53,7 @@ async function probe(target: Target, creds: Credentials, caPem: string): Promise
       connectTimeout: CONNECT_TIMEOUT_MS,
       reconnectStrategy: false,
     },
+    username: creds.username,
     password: creds.password,
   });
   // Connection-level failures reach the 'error' listener; keep the first one as the reason.
@@ -98,7 +100,7 @@ describe('data plane through the private-endpoint forwarders', function () {
       port: pe.address.port,
     }));
     for (const databaseId of new Set(targets.map((t) => t.databaseId))) {
-      creds.set(databaseId.toLowerCase(), await credentialsFor(clients, databaseId));
+      creds.set(databaseId.toLowerCase(), await credentialsFor(clients, emulator, databaseId));
     }
   });
   after(async () => {

@@ -12,7 +12,7 @@ import { createClientSecretCredential } from '../../src/azure/credentials';
 import { ARM_AUDIENCE, type Emulator, type EmulatorState, type TokenIssuer } from '../../src/emulator';
 import type { ReadyLine } from '../../src/emulator/main';
 import { parseScenario, ScenarioError } from '../../src/emulator/scenario';
-import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, redisEntraAuth, startTestEmulator } from '../helpers/emulator';
 
 /*
  * Emulator semantics over the wire: plain HTTPS (trusting the emulator's CA) for exact status codes,
@@ -118,12 +118,12 @@ function usedMemory(state: EmulatorState, r: Region): number {
   return db.memory.usedBytes;
 }
 
-/** A node-redis client on the database as ARM reports it: cluster hostName + database port, TLS, primary key. */
+/** A node-redis client on the database as ARM reports it: cluster hostName + database port, TLS, Entra ID. */
 async function redisOf(emu: Emulator, r: Region): Promise<ReturnType<typeof createClient>> {
-  const [c, d, keys] = await Promise.all([
+  const [c, d, auth] = await Promise.all([
     call(emu, 'GET', `${clusterPath(r)}?api-version=${REDIS}`),
     call(emu, 'GET', `${dbId(r)}?api-version=${REDIS}`),
-    call(emu, 'POST', `${dbId(r)}/listKeys?api-version=${REDIS}`),
+    redisEntraAuth(emu),
   ]);
   const client = createClient({
     socket: {
@@ -133,7 +133,7 @@ async function redisOf(emu: Emulator, r: Region): Promise<ReturnType<typeof crea
       ca: emu.caPem,
       reconnectStrategy: false,
     },
-    password: keys.body.primaryKey,
+    ...auth,
   });
   client.on('error', () => {});
   await client.connect();

@@ -14,7 +14,7 @@ import { parseDatabaseId } from '../../src/azure/resource-ids';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import type { EndpointRef, GroupDefinition } from '../../src/contract/runbook';
 import type { Emulator } from '../../src/emulator';
-import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, redisEntraAuth, startTestEmulator } from '../helpers/emulator';
 import { personKey, policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
 import type { Authorization } from '../../src/contract/policy';
@@ -122,16 +122,16 @@ describe('runbook activities against the emulator', function () {
     REGIONS.map((r) => [r, [...REGIONS].sort().map((o): [string, string] => [o, 'Linked'])]),
   );
 
-  /** A direct node-redis client on one member (as an application would connect), key from listKeys. */
+  /** A direct node-redis client on one member (as an application would connect), with Entra ID (keys Disabled). */
   async function redisOf(region: string): Promise<ReturnType<typeof createClient>> {
     const id = parseDatabaseId(dbId(region));
-    const [cluster, db, keys] = await Promise.all([
+    const [cluster, db, auth] = await Promise.all([
       arm.redis.redisEnterprise.get(RG, id.clusterName),
       arm.redis.databases.get(RG, id.clusterName, 'default'),
-      arm.redis.databases.listKeys(RG, id.clusterName, 'default'),
+      redisEntraAuth(emulator),
     ]);
     const client = createClient({
-      password: keys.primaryKey,
+      ...auth,
       maintNotifications: 'disabled',
       socket: {
         host: cluster.hostName!,
@@ -251,12 +251,8 @@ describe('runbook activities against the emulator', function () {
         records.map((r) => `${r.applicationRegion}>${r.memberRegion}`),
         REGIONS.flatMap((a) => REGIONS.map((m) => `${a}>${m}`)),
       );
-      assert.ok(
-        !JSON.stringify(records).includes(
-          (await arm.redis.databases.listKeys(RG, 'redis-leaderboard-eastus', 'default')).primaryKey!,
-        ),
-        'no access key in the result',
-      );
+      assert.ok(!JSON.stringify(records).includes('eyJ'), 'no token in the result');
+      assert.deepEqual(emulator.listKeysCalls(), [], 'keys Disabled: the probes never asked for a key');
     });
 
     it('names the region and endpoint a firewall refuses or black-holes, within the timeout', async () => {

@@ -7,7 +7,7 @@ import { formatDatabaseId, parseDatabaseId } from '../../src/azure/resource-ids'
 import type { Emulator } from '../../src/emulator';
 import { createArmHttpClient, type ArmHttpClient, type ArmHttpResponse } from '../helpers/arm-http';
 import { listExamples, loadSpec, type SpecExample } from '../helpers/azure-fixtures';
-import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator, withAccessKeys } from '../helpers/emulator';
 import { SwaggerValidator } from '../helpers/swagger-validator';
 
 /*
@@ -146,7 +146,8 @@ describe('spec examples replayed against the emulator', function () {
   let redis: RedisEnterpriseManagementClient;
 
   before(async () => {
-    emulator = await startTestEmulator();
+    // The ListKeys example needs access keys Enabled.
+    emulator = await startTestEmulator({ scenario: withAccessKeys() });
     http = createArmHttpClient(emulator.arm, emulator.caPem, emulatorCredential(emulator));
     clients = createArmClients({
       subscriptionId: SUB,

@@ -16,7 +16,7 @@ import type { Authorization } from '../../src/contract/policy';
 import type { GroupDefinition } from '../../src/contract/runbook';
 import { defaultScenario, type Emulator } from '../../src/emulator';
 import { signAction } from '../../src/signing/sign-action';
-import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
+import { emulatorCredential, startTestEmulator, withAccessKeys } from '../helpers/emulator';
 import { personKey, policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
 
@@ -87,7 +87,8 @@ describe('ARM calls per subscription, and a hung region', function () {
         databases: c.databases.map((d) => ({ ...d, geoReplication: { groupNickname: GROUP_B } })),
       }));
     scenario.clusters.push(...copies);
-    emulator = await startTestEmulator({ scenario });
+    // The per-operation hang below hangs listKeys: access keys Enabled.
+    emulator = await startTestEmulator({ scenario: withAccessKeys(scenario) });
     // The clients' default subscription is A: B's resources are reached only through the registry.
     const arm = createArmClients({
       subscriptionId: SUB_A,
