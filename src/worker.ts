@@ -10,6 +10,7 @@ import { createArmClients, type CreateArmClientsOptions } from './azure/clients'
 import { credentialFromConfig, IdentitySecretError } from './azure/credentials';
 import type { TokenCredential } from '@azure/core-auth';
 import { parseDatabaseId } from './azure/resource-ids';
+import type { PolicyLookup } from './contract/policy';
 import { policyFromConfig } from './policy/from-config';
 import type { GeofailoverConfig } from './config/schema';
 import { checkEscalationWebhooks, escalationWebhookResolver, WebhookReferenceError } from './config/webhook';
@@ -157,7 +158,23 @@ export function activityDependenciesFromConfig(
     ...(metrics ? { metrics } : {}),
     escalationWebhooks: escalationWebhookResolver(config, configDir),
     // The worker's own configuration is the only policy: groups, people, roles, quorums, durations.
-    policies: (group) => policyFromConfig(config, group),
+    policies: policiesOf(config),
+  };
+}
+
+/**
+ * The configuration's policy per group, built (and digested) once per group: the configuration does not change
+ * while the worker runs, and every destructive activity looks its group's policy up.
+ */
+function policiesOf(config: GeofailoverConfig): (group: string) => PolicyLookup {
+  const built = new Map<string, PolicyLookup>();
+  return (group) => {
+    let lookup = built.get(group);
+    if (!lookup) {
+      lookup = policyFromConfig(config, group);
+      if (lookup.found) built.set(group, lookup);
+    }
+    return lookup;
   };
 }
 

@@ -16,14 +16,8 @@ import {
   waitOutThrottling,
   type LroCheckpoint,
 } from './lro-wait';
-import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
+import { requireAuthorization, type PolicyDependencies } from './policy';
 import type { GeoReplicationActivities } from './types';
-
-/** The quorum the worker's policy sets for a gate (at least 1; an unknown group is refused by the check). */
-function quorumOf(deps: PolicyDependencies, group: unknown, gate: 'unlink' | 'rejoin'): number {
-  const lookup = lookupPolicy(deps, group);
-  return lookup.found ? Math.max(1, lookup.policy.group.quorum[gate]) : 1;
-}
 
 export interface GeoReplicationDependencies extends PolicyDependencies {
   arm: ArmClients;
@@ -144,7 +138,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
       const failed = input.failedDatabaseId;
       await requireAuthorization(deps, input, `force-unlink of ${shortName(String(failed))}`, {
         target: failed,
-        gate: { name: 'approval-unlink', quorum: quorumOf(deps, input.group, 'unlink') },
+        gate: 'approval-unlink',
       });
       const calledOn = input.survivorDatabaseId;
       databaseIdOf(failed, 'force-unlink: the failed member');
@@ -275,7 +269,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
       const { databaseId, groupNickname, method } = input;
       await requireAuthorization(deps, input, `rejoin of ${shortName(String(databaseId))}`, {
         target: databaseId,
-        gate: { name: 'approval-rejoin', quorum: quorumOf(deps, input.group, 'rejoin') },
+        gate: 'approval-rejoin',
       });
       const target = databaseIdOf(databaseId, 'rejoin: the rejoining database');
       const others = uniqueIds(input.memberDatabaseIds).filter((id) => !sameResourceId(id, databaseId));

@@ -1,5 +1,5 @@
 /**
- * CLI errors and exit codes (DESIGN.md): 0 success, 1 refused or failed, 2 bad usage. Every message says
+ * CLI errors and exit codes (README: Running an incident): 0 success, 1 refused or failed, 2 bad usage. Every message says
  * what is wrong; `hint` says what to do next.
  */
 import { WorkflowNotFoundError } from '@temporalio/common';

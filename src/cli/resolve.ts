@@ -214,7 +214,7 @@ export function planWarnings(request: FailoverRequest): string[] {
     );
 }
 
-/** The dry-run plan: steps in DESIGN.md order with their targets, and the gates. */
+/** The dry-run plan: steps in the runbook's order with their targets, and the gates. */
 export function planFailover(request: FailoverRequest, taskQueue: string): FailoverPlan {
   const input = { ...buildFailoverInput(request), requestedBy: request.requestedBy };
   const { group, failedRegion } = request;

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
 import { MAX_START_VALIDITY_MS, type Proof } from '../contract/policy';
 import type { GroupDefinition } from '../contract/runbook';
-import { policyFromConfig } from '../policy/from-config';
+import { policyDigestFor } from '../policy/from-config';
 import { startRequest } from '../signing/payloads';
 import { readPrivateKey, type PrivateKey } from '../signing/node-keys';
 import { parsePublicKey } from '../signing/ssh-key';
@@ -125,14 +125,13 @@ export function signStart(
   loaded: LoadedConfig,
   start: { workflowId: string; group: GroupDefinition; region: string; reason: string },
 ): Proof {
-  const lookup = policyFromConfig(loaded.config, start.group.name);
   return startRequest(signer.key, {
     actor: signer.actor,
     workflowId: start.workflowId,
     databaseId: start.group.members[start.region] ?? '',
     region: start.region,
     reason: start.reason,
-    ...(lookup.found ? { policyDigest: lookup.policy.digest } : {}),
+    ...policyDigestFor(loaded.config, start.group.name),
     ...(signer.validForMs !== undefined ? { validForMs: signer.validForMs } : {}),
   });
 }

@@ -1,4 +1,4 @@
-/** Every wire name of the public contract (DESIGN.md), written once. */
+/** Every wire name of the public contract (README: Running an incident), written once. */
 
 export const TASK_QUEUE = 'geofailover';
 

@@ -13,7 +13,7 @@ import type { FailoverRunbookInput, RunbookResult } from '../contract/runbook';
 import type { OpenGate, RunbookStatus } from '../contract/types';
 import type { Emulator } from '../emulator/index';
 import { readFileSync } from 'node:fs';
-import { policyFromConfig } from '../policy/from-config';
+import { policyDigestFor } from '../policy/from-config';
 import { readPrivateKey, type PrivateKey } from '../signing/node-keys';
 import { regionRecoveredPayload, startRequest } from '../signing/payloads';
 import { signalRunbook, startFailover } from '../starter';
@@ -96,7 +96,7 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
         databaseId: config.group.members[failed] ?? '',
         region: failed,
         reason: DRILL_REASON,
-        ...policyDigestOf(config),
+        ...policyDigestFor(config.loaded.config, config.group.name),
       }),
     }),
     tuning: DRILL_TUNING,
@@ -221,11 +221,6 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
   }
   reporter.log(`runbook ${workflowId} ended: ${result.outcome}: ${result.summary}`);
   return { workflowId, runId, result, unlinkApproved };
-}
-
-function policyDigestOf(config: DrillConfig): { policyDigest?: string } {
-  const lookup = policyFromConfig(config.loaded.config, config.group.name);
-  return lookup.found ? { policyDigest: lookup.policy.digest } : {};
 }
 
 async function start(

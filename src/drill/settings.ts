@@ -11,7 +11,7 @@ import type { RunbookTuning } from '../contract/runbook';
 type GroupConfigInput = z.input<typeof groupSchema>;
 
 /**
- * Who starts the drill's incident: an approver of the group (DESIGN.md's default scenario), so that their own
+ * Who starts the drill's incident: an approver of the group (the emulator's default scenario), so that their own
  * approval is refused by the four-eyes rule rather than for not being an approver at all.
  */
 export const DRILL_REQUESTER = 'sre-lead';

@@ -89,7 +89,7 @@ export const hangInputSchema = z
   .strict();
 
 /**
- * Observed Azure behaviours the emulator can follow (azure REALITY §1–2); `reset` returns them to the
+ * Observed Azure behaviours the emulator can follow; `reset` returns them to the
  * emulator's start-up options.
  */
 export const quirksInputSchema = z

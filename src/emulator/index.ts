@@ -47,7 +47,7 @@ export {
 } from './identity';
 
 export interface EmulatorOptions {
-  /** default: the default scenario (DESIGN.md "The default scenario") */
+  /** default: the default scenario (README: The ARM emulator) */
   scenario?: Scenario;
   /** ARM HTTPS port on 127.0.0.1; default 0 (a free port) */
   port?: number;

@@ -1,5 +1,5 @@
 /**
- * Replication-metadata build-up (DESIGN.md "The emulator"; azure/README.md §4): while a linked
+ * Replication-metadata build-up (README: The ARM emulator): while a linked
  * member is missing (its region in outage) and not force-unlinked, every surviving member of its
  * group accumulates metadata, so its used memory grows each tick up to a cap. When nothing is
  * missing any more — the member was force-unlinked, deleted, or came back and resynchronised —

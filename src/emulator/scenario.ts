@@ -276,7 +276,7 @@ export function loadScenario(file: string): Scenario {
   return parseScenarioText(text, resolved);
 }
 
-/** The shared default scenario (DESIGN.md "The default scenario"). */
+/** The shared default scenario (README: The ARM emulator). */
 export function defaultScenario(): Scenario {
   return loadScenario(DEFAULT_SCENARIO_FILE);
 }

@@ -13,8 +13,8 @@ export interface DestructiveRequest {
   authorization: unknown;
   /** the resource id the start must name (the failed or rejoining member's database) */
   target: string;
-  /** the gate whose approvals allow the step; omitted: the signed start alone allows it (traffic) */
-  gate?: { name: 'approval-unlink' | 'approval-rejoin'; quorum: number };
+  /** the gate whose approvals (its quorum from the policy) allow the step; omitted: the signed start alone (traffic) */
+  gate?: 'approval-unlink' | 'approval-rejoin';
 }
 
 const MAX_APPROVALS = 16;
@@ -46,13 +46,15 @@ export function destructiveRefusal(req: DestructiveRequest): string | undefined 
     return `the start names run ${start.statement.runId}, not this run`;
   }
   if (!req.gate) return undefined;
+  const gate = req.gate;
+  const quorum = Math.max(1, policy.group.quorum[gate === 'approval-unlink' ? 'unlink' : 'rejoin']);
   const approvers = new Set<string>();
   for (const proof of req.authorization.approvals ?? []) {
     const approval = verifySigned(proof, policy, {
       actions: ['approve'],
       workflowId,
       runId,
-      gate: req.gate.name,
+      gate,
       targets: [req.target],
       role: 'approver',
     });
@@ -60,8 +62,8 @@ export function destructiveRefusal(req: DestructiveRequest): string | undefined 
     if (approval.signer === start.signer) return `${start.signer} requested the run and cannot approve it (four-eyes)`;
     approvers.add(approval.signer);
   }
-  if (approvers.size < req.gate.quorum) {
-    return `${req.gate.name} needs ${req.gate.quorum} signed approval(s) of this run from distinct approvers; got ${approvers.size}`;
+  if (approvers.size < quorum) {
+    return `${gate} needs ${quorum} signed approval(s) of this run from distinct approvers; got ${approvers.size}`;
   }
   return undefined;
 }

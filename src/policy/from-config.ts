@@ -24,3 +24,9 @@ export function policyFromConfig(config: GeofailoverConfig, groupName: string): 
   policy.digest = policyDigest(policy);
   return { found: true, policy };
 }
+
+/** The digest a start signs for `groupName` (`{}` for a group this configuration lacks: the worker then decides). */
+export function policyDigestFor(config: GeofailoverConfig, groupName: string): { policyDigest?: string } {
+  const lookup = policyFromConfig(config, groupName);
+  return lookup.found ? { policyDigest: lookup.policy.digest } : {};
+}

@@ -4,16 +4,15 @@ import path from 'node:path';
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 
 /**
- * The wire-contract folder: `test/fixtures/azure` (copied, so a clean clone has it), else
- * `$GEOFAILOVER_SHARED_DIR/azure`, else `<repo>/../shared/azure`.
+ * The wire-contract folder: `test/fixtures/azure` (committed, so a clean clone has it), else
+ * `$GEOFAILOVER_AZURE_CONTRACTS` (a folder with the same layout, to test against newer specs).
  *
  * @throws Error naming every place looked at when none has `specs/`.
  */
 export function azureContractDir(): string {
   const candidates = [
     path.join(REPO_ROOT, 'test', 'fixtures', 'azure'),
-    ...(process.env.GEOFAILOVER_SHARED_DIR ? [path.resolve(process.env.GEOFAILOVER_SHARED_DIR, 'azure')] : []),
-    path.resolve(REPO_ROOT, '..', 'shared', 'azure'),
+    ...(process.env.GEOFAILOVER_AZURE_CONTRACTS ? [path.resolve(process.env.GEOFAILOVER_AZURE_CONTRACTS)] : []),
   ];
   const found = candidates.find((dir) => existsSync(path.join(dir, 'specs')));
   if (!found) {

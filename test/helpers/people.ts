@@ -14,11 +14,12 @@ import {
   unlinkNowSignal,
   type DecideResult,
 } from '../../src/contract/messages';
-import type { Proof, RunbookPolicy } from '../../src/contract/policy';
+import type { Authorization, Proof, RunbookPolicy } from '../../src/contract/policy';
 import type { GroupDefinition } from '../../src/contract/runbook';
 import type { InterventionAction, RunbookStatus } from '../../src/contract/types';
 import { policyDigest } from '../../src/policy/digest';
 import { generateKeyPair, readPrivateKey, type PrivateKey } from '../../src/signing/node-keys';
+import { signAction } from '../../src/signing/sign-action';
 import {
   abortPayload,
   decisionPayload,
@@ -142,4 +143,33 @@ export async function unlinkNowAs(handle: WorkflowHandle, actor: string, reason:
 
 export async function abortAs(handle: WorkflowHandle, actor: string, reason: string): Promise<void> {
   await handle.signal(abortSignal, abortPayload(await context(handle, actor), reason));
+}
+
+/**
+ * What a runbook run hands a destructive activity: sre-lead's signed start of `workflowId` naming `targets`, and
+ * (for a gate) sre-manager's approval of gate instance 1 of `runId`. For activity tests that run no workflow.
+ */
+export function activityAuthorization(
+  run: { workflowId: string; runId: string },
+  targets: string[],
+  gate?: 'approval-unlink' | 'approval-rejoin',
+): Authorization {
+  const request = signAction(personKey('sre-lead'), {
+    action: 'start',
+    actor: 'sre-lead',
+    workflowId: run.workflowId,
+    runId: null,
+    targets,
+  });
+  if (!gate) return { request };
+  const approval = signAction(personKey('sre-manager'), {
+    action: 'approve',
+    actor: 'sre-manager',
+    workflowId: run.workflowId,
+    runId: run.runId,
+    gate,
+    gateInstance: 1,
+    targets,
+  });
+  return { request, approvals: [approval] };
 }

@@ -1,4 +1,4 @@
-// Azure's ARM semantics the runbook follows and the emulator emulates (azure REALITY §1–2): token-bucket throttling
+// Azure's ARM semantics the runbook follows and the emulator emulates: token-bucket throttling
 // waited out, the observed operation-status quirks, case-sensitive linked ids, force-unlink one id per call (and
 // the race after it), force-link listing every member with the rejoining database itself. Activities run inside a
 // MockActivityEnvironment against one emulator through the official SDK clients, with no SDK retries of their own.
@@ -15,12 +15,10 @@ import { classifyAzureError } from '../../src/azure/errors';
 import { beginFlush } from '../../src/azure/operation-specs';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import type { GroupDefinition } from '../../src/contract/runbook';
-import type { Authorization } from '../../src/contract/policy';
 import type { Emulator } from '../../src/emulator';
-import * as emulatorHelpers from '../helpers/emulator';
-import { personKey, policyFor } from '../helpers/people';
+import { emulatorCredential, startTestEmulator, withAccessKeys } from '../helpers/emulator';
+import { activityAuthorization, policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
-import { signAction } from '../../src/signing/sign-action';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const RG = 'rg-geofailover-demo';
@@ -39,39 +37,16 @@ const POLICY_GROUP: GroupDefinition = {
   members: Object.fromEntries(REGIONS.map((r) => [r, dbId(r)])),
 };
 
-function authorization(gate: 'approval-unlink' | 'approval-rejoin'): Authorization {
-  const targets = REGIONS.map(dbId);
-  const request = signAction(personKey('sre-lead'), {
-    action: 'start',
-    actor: 'sre-lead',
-    workflowId: RUN.workflowId,
-    runId: null,
-    targets,
-  });
-  const approval = signAction(personKey('sre-manager'), {
-    action: 'approve',
-    actor: 'sre-manager',
-    workflowId: RUN.workflowId,
-    runId: RUN.runId,
-    gate,
-    gateInstance: 1,
-    targets,
-  });
-  return { request, approvals: [approval] };
-}
-const signed = (gate: 'approval-unlink' | 'approval-rejoin') => ({ group: GROUP, authorization: authorization(gate) });
-
-/** The emulator's credential where the helpers have one (a tenant of its own), else the SDK clients' default. */
-function credentialOptions(emulator: Emulator): Partial<CreateArmClientsOptions> {
-  const make = (emulatorHelpers as { emulatorCredential?: (e: Emulator) => unknown }).emulatorCredential;
-  return make ? ({ credential: make(emulator) } as Partial<CreateArmClientsOptions>) : {};
-}
+const signed = (gate: 'approval-unlink' | 'approval-rejoin') => ({
+  group: GROUP,
+  authorization: activityAuthorization(RUN, REGIONS.map(dbId), gate),
+});
 
 /** A bearer token ARM accepts (the same principal as the SDK clients'). */
 async function bearer(emulator: Emulator): Promise<string> {
-  const credential = credentialOptions(emulator).credential as
-    { getToken(scope: string): Promise<{ token: string } | null> } | undefined;
-  return (await credential?.getToken('https://management.azure.com/.default'))?.token ?? 'test-token';
+  const token = await emulatorCredential(emulator).getToken('https://management.azure.com/.default');
+  assert.ok(token, 'the emulated tenant issues a token');
+  return token.token;
 }
 
 interface RawAnswer {
@@ -142,14 +117,14 @@ describe('ARM semantics: throttling, operation status, linked ids, force-unlink 
 
   before(async () => {
     // listKeys drains the write buckets below: access keys Enabled.
-    emulator = await emulatorHelpers.startTestEmulator({ scenario: emulatorHelpers.withAccessKeys() });
+    emulator = await startTestEmulator({ scenario: withAccessKeys() });
     arm = createArmClients({
       subscriptionId: SUB,
       endpoint: emulator.arm,
       caPem: emulator.caPem,
       keepAlive: false,
       retryOptions: { maxRetries: 0 },
-      ...credentialOptions(emulator),
+      credential: emulatorCredential(emulator),
     } as CreateArmClientsOptions);
     acts = createActivities({
       arm,

@@ -15,10 +15,9 @@ import { FAILURE_TYPES } from '../../src/contract/failures';
 import type { EndpointRef, GroupDefinition } from '../../src/contract/runbook';
 import type { Emulator } from '../../src/emulator';
 import { emulatorCredential, redisEntraAuth, startTestEmulator } from '../helpers/emulator';
-import { personKey, policyFor } from '../helpers/people';
+import { activityAuthorization, policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
 import type { Authorization } from '../../src/contract/policy';
-import { signAction } from '../../src/signing/sign-action';
 
 const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const RG = 'rg-geofailover-demo';
@@ -46,27 +45,8 @@ const POLICY_GROUP: GroupDefinition = {
     endpoints: Object.fromEntries(REGIONS.map((r) => [r, endpoint(r)])),
   },
 };
-function authorization(gate?: 'approval-unlink' | 'approval-rejoin'): Authorization {
-  const targets = REGIONS.map(dbId);
-  const request = signAction(personKey('sre-lead'), {
-    action: 'start',
-    actor: 'sre-lead',
-    workflowId: RUN.workflowId,
-    runId: null,
-    targets,
-  });
-  if (!gate) return { request };
-  const approval = signAction(personKey('sre-manager'), {
-    action: 'approve',
-    actor: 'sre-manager',
-    workflowId: RUN.workflowId,
-    runId: RUN.runId,
-    gate,
-    gateInstance: 1,
-    targets,
-  });
-  return { request, approvals: [approval] };
-}
+const authorization = (gate?: 'approval-unlink' | 'approval-rejoin'): Authorization =>
+  activityAuthorization(RUN, REGIONS.map(dbId), gate);
 const signed = (gate?: 'approval-unlink' | 'approval-rejoin') => ({ group: GROUP, authorization: authorization(gate) });
 /** The worker's policy, and no caller check: no workflow calls these activities here (the check is tested on the real stack). */
 const signedDeps = {

@@ -181,3 +181,24 @@ export function activitySummary(
 export function regionLabel(report: EvidenceReport): string {
   return report.request.regionRole === 'failed' ? 'Failed region' : 'Rejoining region';
 }
+
+/** What the decisions table shows and why, the same in every report format. */
+export const DECISIONS_NOTE =
+  'Each signal and accepted update in the history. "Signed by" and "Signature" are this audit\'s own check of ' +
+  "the decision's proof against the recorded policy's keys; a decision whose signature does not verify is " +
+  'refused here, whatever the runbook answered. The Temporal identity is self-declared by the sending client ' +
+  '(anyone can set any identity): it is shown, not trusted. An update its validator rejected leaves no event: ' +
+  'it never reached the runbook.';
+
+export const DECISION_COLUMNS = [
+  'Event',
+  'At',
+  'Kind',
+  'Name',
+  'Signed by',
+  'Key fingerprint',
+  'Signature',
+  'Temporal identity (self-declared)',
+  'Verdict',
+  'Reason or effect',
+];

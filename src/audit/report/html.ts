@@ -4,6 +4,8 @@
  */
 import type { GroupDefinition } from '../../contract/runbook';
 import {
+  DECISION_COLUMNS,
+  DECISIONS_NOTE,
   activitySummary,
   formatClock,
   formatDuration,
@@ -295,27 +297,10 @@ export function renderHtml(report: EvidenceReport): string {
     ) || `<p>${report.partial ? 'Listed with the runbook result; see the decisions below.' : 'None.'}</p>`,
   );
   body.push('<h3>Every decision sent (from history)</h3>');
-  body.push(
-    '<p class="muted">Each signal and accepted update in the history. "Signed by" and "Signature" are this audit\'s own ' +
-      "check of the decision's proof against the recorded policy's keys; a decision whose signature does not verify " +
-      'is refused here, whatever the runbook answered. The Temporal identity is self-declared by the sending client ' +
-      '(anyone can set any identity): it is shown, not trusted. An update its validator rejected leaves no event: it ' +
-      'never reached the runbook.</p>',
-  );
+  body.push(`<p class="muted">${esc(DECISIONS_NOTE)}</p>`);
   body.push(
     table(
-      [
-        'Event',
-        'At',
-        'Kind',
-        'Name',
-        'Signed by',
-        'Key fingerprint',
-        'Signature',
-        'Temporal identity (self-declared)',
-        'Verdict',
-        'Reason or effect',
-      ],
+      DECISION_COLUMNS,
       report.decisions.map((d) => [
         String(d.eventId),
         esc(d.at),

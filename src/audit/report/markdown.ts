@@ -1,6 +1,8 @@
 /** report.md: the evidence report as Markdown, for a person who reads it instead of screenshots. */
 import type { GroupDefinition } from '../../contract/runbook';
 import {
+  DECISION_COLUMNS,
+  DECISIONS_NOTE,
   activitySummary,
   formatClock,
   formatDuration,
@@ -264,28 +266,10 @@ export function renderMarkdown(report: EvidenceReport): string {
   } else
     out.push(report.partial ? 'Refusals are listed with the runbook result; see the decisions below.' : 'None.', '');
   out.push('### Every decision sent (from history)', '');
-  out.push(
-    'Each signal and accepted update in the history. "Signed by" and "Signature" are this audit\'s own check of ' +
-      "the decision's proof against the recorded policy's keys; a decision whose signature does not verify is " +
-      'refused here, whatever the runbook answered. The Temporal identity is self-declared by the sending client ' +
-      '(anyone can set any identity): it is shown, not trusted. (An update its validator rejected leaves no event: ' +
-      'it never reached the runbook.)',
-    '',
-  );
+  out.push(DECISIONS_NOTE, '');
   out.push(
     ...table(
-      [
-        'Event',
-        'At',
-        'Kind',
-        'Name',
-        'Signed by',
-        'Key fingerprint',
-        'Signature',
-        'Temporal identity (self-declared)',
-        'Verdict',
-        'Reason or effect',
-      ],
+      DECISION_COLUMNS,
       report.decisions.map((d) => [
         String(d.eventId),
         md(d.at),

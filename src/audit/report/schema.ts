@@ -12,11 +12,13 @@ const eventRef = z.number().int().positive().describe('id of the history event t
 
 const stepStatus = z
   .enum(['pending', 'running', 'succeeded', 'failed', 'skipped', 'waiting', 'unknown'])
-  .describe("the step's status (DESIGN.md); 'unknown' only in a partial report, when the history does not show it");
+  .describe(
+    "the step's status, as the status query reports it; 'unknown' only in a partial report, when the history does not show it",
+  );
 
 const step = z
   .object({
-    step: z.enum(STEP_NAMES).describe('runbook step, in DESIGN.md order'),
+    step: z.enum(STEP_NAMES).describe("runbook step, in the runbook's order (README: Running an incident)"),
     status: stepStatus,
     startedAt: time.optional(),
     endedAt: time.optional(),

@@ -1,5 +1,5 @@
 /**
- * Azure Monitor metrics of the databases (Microsoft.Insights; azure/REALITY.md §4): the ARM per-resource
+ * Azure Monitor metrics of the databases (Microsoft.Insights): the ARM per-resource
  * API and the regional batch API that `MetricsClient` (@azure/monitor-query-metrics) calls. The emulator
  * serves both on its ARM port; point a MetricsClient's endpoint at it.
  *

@@ -1,4 +1,4 @@
-// The runbook's step log: one StepRecord per DESIGN.md step, the model of the `status` query.
+// The runbook's step log: one StepRecord per runbook step (STEP_NAMES), the model of the `status` query.
 // Pure (a clock is injected; in the workflow it is the deterministic workflow clock).
 import { STEP_NAMES } from '../../contract/names';
 import type { StepName } from '../../contract/names';
