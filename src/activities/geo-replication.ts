@@ -3,6 +3,7 @@ import { activityInfo, ApplicationFailure, Context, log } from '@temporalio/acti
 import { type ArmClients, armClientsFor } from '../azure/clients';
 import { classifyAzureError } from '../azure/errors';
 import { beginForceLinkToReplicationGroup } from '../azure/operation-specs';
+import { rejoinCheck, type MemberView, type RejoinCheck } from '../azure/rejoin-check';
 import { sameLinkedId, sameResourceId, type DatabaseResourceId } from '../azure/resource-ids';
 import { FAILURE_TYPES } from '../contract/failures';
 import { azureFailure } from './azure-failure';
@@ -22,8 +23,8 @@ import type { GeoReplicationActivities } from './types';
 export interface GeoReplicationDependencies extends PolicyDependencies {
   arm: ArmClients;
   /**
-   * After an operation succeeded, how long the links may take to read as expected before verification fails;
-   * default 5 minutes.
+   * After a force-unlink succeeded, how long the survivors may keep listing the member before verification fails;
+   * default 5 minutes. (A rejoin's links are verified by the rejoin step, within the group's resyncTimeout.)
    */
   verifyTimeoutMs?: number;
   /** How long one ARM call may stay throttled (429) before the activity fails; default 10 minutes. */
@@ -284,39 +285,34 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
       const interval = input.pollIntervalMs ?? DEFAULT_REREAD_INTERVAL_MS;
       const lroOptions = input.pollIntervalMs !== undefined ? { updateIntervalInMs: input.pollIntervalMs } : {};
 
-      /** Every pair that does not list the other as Linked ([] = the group is whole). */
-      const missingLinks = async (): Promise<string[]> => {
+      /** Where the rejoining member stands, as it and every other member report it. */
+      const check = async (): Promise<RejoinCheck> => {
         const views = await readAll(all, databaseId);
-        const problems: string[] = [];
-        all.forEach((a, i) => {
-          const view = views[i];
-          if (!view) {
-            problems.push(`${shortName(a)} does not exist`);
-            return;
-          }
-          for (const b of all) {
-            if (a === b) continue;
-            const state = linkState(view, b);
-            if (state !== 'Linked') problems.push(`${shortName(a)} lists ${shortName(b)} as ${state ?? 'nothing'}`);
-          }
+        const view = (id: string, db: Database | undefined): MemberView => ({
+          id,
+          name: shortName(id),
+          reachable: true,
+          exists: db !== undefined,
+          links: (db?.geoReplication?.linkedDatabases ?? []).flatMap((l) =>
+            l.id !== undefined ? [{ id: l.id, ...(l.state !== undefined ? { state: l.state } : {}) }] : [],
+          ),
         });
-        return problems;
-      };
-      const verify = (details: unknown): Promise<void> =>
-        verifyEventually(
-          `rejoin of ${shortName(databaseId)} to ${groupNickname} did not make the group whole`,
-          interval,
-          details,
-          missingLinks,
+        return rejoinCheck(
+          view(databaseId, views[0]),
+          others.map((o, i) => view(o, views[i + 1])),
         );
+      };
+      const nothingCalled = (found: RejoinCheck, why: string): { skipped: true; reason: string } => {
+        const reason = `${why}; nothing was called: ${found.summary}`;
+        log.info(`rejoin of ${shortName(databaseId)}: ${reason}`);
+        return { skipped: true, reason };
+      };
 
-      // 1. Re-read first: nothing to do when every member lists every other as Linked.
-      const before = await missingLinks();
-      if (before.length === 0) {
-        log.info(`rejoin of ${shortName(databaseId)}: every member already lists every other as Linked`);
-        return { skipped: true };
-      }
-      log.info(`rejoin of ${shortName(databaseId)} by ${method}`, { missing: before });
+      // 1. Check before acting: a member already in the group (Linking or Linked, as it and every other member
+      //    report it) needs nothing; the rejoin step waits for Linked.
+      const before = await check();
+      if (before.inGroup) return nothingCalled(before, 'already in the group');
+      log.info(`rejoin of ${shortName(databaseId)} by ${method}`, { problems: before.problems });
 
       if (method === 'force-link') {
         const earlier = checkpointFor(activityInfo().heartbeatDetails, 'forceLinkToReplicationGroup', databaseId);
@@ -341,11 +337,13 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
             { ...lroOptions, ...abort(), ...(resumeFrom ? { resumeFrom } : {}) },
           );
         let poller: Awaited<ReturnType<typeof begin>> | undefined;
+        let resumed = false;
         try {
           if (earlier) {
             // 2. Resume the operation an earlier attempt started.
             try {
               poller = await begin(earlier.pollerState);
+              resumed = true;
             } catch (e) {
               if (classifyAzureError(e).type !== FAILURE_TYPES.azureNotFound) throw e;
               log.warn(`rejoin: cannot resume operation ${earlier.operationId}: ${(e as Error).message}`);
@@ -360,11 +358,11 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
                 waitingFor: 'an operation in progress on the rejoining database',
                 subject: databaseId,
               });
-              const after = await missingLinks();
-              if (after.length === 0) return { skipped: true };
+              const after = await check();
+              if (after.inGroup) return nothingCalled(after, 'the force-link that was in progress completed');
               if (linking) {
                 throw operationFailed(
-                  `a force-link of ${shortName(databaseId)} that was in progress ended without effect: ${after.join('; ')}. Retry at the intervention gate to call it again.`,
+                  `a force-link of ${shortName(databaseId)} that was in progress ended without effect: ${after.problems.join('; ')}. Retry at the intervention gate to call it again.`,
                 );
               }
             }
@@ -384,12 +382,15 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
           if (e instanceof ApplicationFailure) throw e;
           throw azureFailure(e, `force-link of ${shortName(databaseId)} to ${groupNickname}`);
         }
-        await verify(last);
-        return { skipped: false };
+        // Verification (every member lists every other as Linked) is the rejoin step's, apart from this call, so
+        // that retrying a failed verification re-verifies instead of calling force-link again.
+        const operationId = last?.operationId ?? earlier?.operationId;
+        return { skipped: false, ...(operationId ? { operationId } : {}), ...(resumed ? { resumed: true } : {}) };
       }
 
       // method 'recreate': delete the database, then create it again as a member of the group. Each phase is
-      // decided by what ARM shows, so a retry continues where an earlier attempt stopped.
+      // decided by what ARM shows, so a retry continues where an earlier attempt stopped, and a database that is
+      // already a member of the group (recreated into it earlier) is never deleted again.
       const waitWhileBusy = async (phase: string): Promise<Database | undefined> => {
         let view: Database | undefined;
         await pollUntil(
@@ -402,10 +403,22 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
         );
         return view;
       };
+      const createdEarlier = (activityInfo().heartbeatDetails as { phase?: unknown } | undefined)?.phase === 'create';
       try {
         let view = await readDatabase(databaseId, true);
         if (isBusy(view)) view = await waitWhileBusy('an operation in progress');
-        if (view && (await missingLinks()).length === 0) return { skipped: true };
+        const found = await check();
+        if (found.inGroup) return nothingCalled(found, 'already in the group');
+        if (view && (found.listedBy.length > 0 || createdEarlier)) {
+          // Deleting it would discard a member of the group: it was recreated into it (by us, or by hand) and its
+          // links have not settled. The rejoin step's verification says whether they do.
+          const by = found.listedBy.map((l) => `${l.name} (${l.state})`).join(', ');
+          return nothingCalled(
+            found,
+            `not deleted again: ${shortName(databaseId)} is already a member of ${groupNickname} ` +
+              (by ? `(listed by ${by})` : '(an earlier attempt of this activity created it)'),
+          );
+        }
         // Settings come from a member (they must match across the group), so a retry after the delete has them.
         const reference = (await readAll(others)).find((d) => d !== undefined);
         if (!reference) {
@@ -445,7 +458,6 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
         if (e instanceof ApplicationFailure) throw e;
         throw azureFailure(e, `recreating ${shortName(databaseId)} in ${groupNickname}`);
       }
-      await verify({ phase: 'verify', subject: databaseId });
       return { skipped: false };
     },
   };

@@ -31,7 +31,7 @@ export interface ActivityDependencies {
   webhookTimeoutMs?: number;
   /** group → its escalation webhook, read by the worker at each delivery (escalationWebhookResolver) */
   escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
-  /** how long links may take to read as expected after force-unlink or rejoin; default 5 minutes */
+  /** how long survivors may keep listing a force-unlinked member before verification fails; default 5 minutes */
   verifyTimeoutMs?: number;
   /** how long a throttled (429) ARM call is waited out, following Retry-After, before it fails; default 10 min */
   throttleWaitMs?: number;

@@ -142,7 +142,10 @@ export interface GeoReplicationActivities {
   }>;
   /**
    * Rejoins an unlinked database to the group (force-link; or delete + recreate with the group nickname),
-   * discarding its data. Skips when every member already lists it. Heartbeats while it waits.
+   * discarding its data. Checks before acting: a member already in the group (it and every other member list each
+   * other as Linking or Linked) is skipped, and so is one recreate would delete although it is already a member of
+   * the group (recreated into it earlier); `reason` says why. Heartbeats while it waits for the operation; whether
+   * the links reach Linked is verified by the caller (the rejoin step), so that re-verifying never calls again.
    */
   rejoinMember(input: {
     databaseId: string;
@@ -154,7 +157,15 @@ export interface GeoReplicationActivities {
     group: string;
     /** the signed start and a quorum of signed approval-rejoin approvals of the calling run */
     authorization: Authorization;
-  }): Promise<{ skipped: boolean }>;
+  }): Promise<{
+    skipped: boolean;
+    /** why nothing was called (skipped), in words */
+    reason?: string;
+    /** force-link: the operation that was called or resumed */
+    operationId?: string;
+    /** force-link: this attempt resumed the operation an earlier attempt started, instead of calling again */
+    resumed?: boolean;
+  }>;
 }
 
 /**

@@ -1,0 +1,117 @@
+// rejoin calls once, whatever happens after: on the dev server with mocked activities, a rejoin whose verification
+// fails (the survivors keep reading the member as Linking past resyncTimeout) opens its intervention gate, and
+// `intervene retry` re-checks and re-verifies — the member is in the group, so rejoinMember is not called again.
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
+import type { RejoinRunbookInput } from '../../src/contract/runbook';
+import type { MemberSnapshot } from '../../src/contract/types';
+import type { rejoinRunbook } from '../../src/workflows';
+import { withFakeWorkers } from '../helpers/fake-workers';
+import { decideAs, interveneAs, signedStart } from '../helpers/people';
+import { FakeGroup, TEST_TUNING, testGroup, testRegions } from '../helpers/runbook-fakes';
+import { step, waitForStatus } from '../helpers/runbook-status';
+import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
+
+describe('rejoin: a retry after a failed verification re-verifies (mocked activities)', function () {
+  this.timeout(90_000);
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundle;
+
+  before(async () => {
+    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('force-link once; the retry finds the member Linking, calls nothing and waits for Linked', async () => {
+    const regions = testRegions();
+    const [region] = regions;
+    const fake = new FakeGroup(
+      testGroup(regions, (g) => void (g.durations.resyncTimeout = '2s')),
+      region,
+    );
+    fake.unlinked = true;
+    fake.failedAnswers = true;
+    fake.endpointStatus[region] = 'Disabled';
+    const base = fake.activities();
+    // After the force-link, the survivors read the member as Linking until the test lets it settle.
+    let settling = false;
+    const activities: typeof base = {
+      ...base,
+      rejoinMember: async (input) => {
+        const result = await base.rejoinMember(input);
+        settling = true;
+        return result;
+      },
+      describeMember: async (member): Promise<MemberSnapshot> => {
+        const snapshot = await base.describeMember(member);
+        if (!settling || member.region === region) return snapshot;
+        return {
+          ...snapshot,
+          linkedDatabases: snapshot.linkedDatabases?.map((l) =>
+            l.id === fake.group.members[region] ? { ...l, state: 'Linking' } : l,
+          ),
+        };
+      },
+    };
+    await withFakeWorkers(
+      env,
+      bundle,
+      fake,
+      async (taskQueue) => {
+        const input: RejoinRunbookInput = {
+          group: fake.group.name,
+          region,
+          reason: 'the region is back',
+          request: signedStart(fake.group, region, workflowIds.rejoin(fake.group.name)),
+          tuning: TEST_TUNING,
+        };
+        const handle = await env.client.workflow.start<typeof rejoinRunbook>(WORKFLOW_TYPES.rejoinRunbook, {
+          taskQueue,
+          workflowId: workflowIds.rejoin(fake.group.name),
+          args: [input],
+        });
+        try {
+          await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'the rejoin gate');
+          const approved = await decideAs(handle, 'data-owner');
+          assert.equal(approved.accepted, true, approved.reason);
+
+          const gate = await waitForStatus(
+            handle,
+            (s) => s.openGate?.gate === 'intervention:rejoin',
+            'the intervention gate of rejoin',
+            30_000,
+          );
+          const failed = step(gate, 'rejoin');
+          assert.match(failed.summary, /^ResyncTimeout: the group did not resynchronise within 2\.0 s: .*Linking/);
+          assert.equal(fake.calls.rejoinMember, 1, 'one force-link before the gate');
+
+          await interveneAs(handle, 'sre-lead', 'retry', 'links are still settling');
+          const rechecked = await waitForStatus(
+            handle,
+            (s) => /nothing to call, verifying the links/.test(step(s, 'rejoin').summary),
+            'the retry re-checking the group',
+          );
+          assert.match(step(rechecked, 'rejoin').summary, /is in the group/);
+          settling = false;
+
+          const result = await handle.result();
+          assert.equal(result.outcome, 'completed', result.summary);
+          assert.equal(fake.calls.rejoinMember, 1, 'the retry made no second force-link');
+          const rejoin = step(result.status, 'rejoin');
+          assert.equal(rejoin.status, 'succeeded');
+          assert.equal(rejoin.attempts, 2);
+          assert.match(rejoin.summary, /was already in the group, nothing was called/);
+          assert.equal((rejoin.evidence as { called: boolean }).called, false);
+          assert.equal(fake.endpointStatus[region], 'Enabled');
+        } finally {
+          await handle.terminate('test ended').catch(() => undefined);
+        }
+      },
+      { activities, queue: 'rejoin-retry' },
+    );
+  });
+});
