@@ -10,7 +10,10 @@
  *   POST /counters/reset           zero the counters
  *   GET  /faults                   the active faults
  *   POST /faults/outage            {region}                      region outage: ARM 503, redis-servers stop
- *   POST /faults/restore           {region}                      end the outage and a hang; redis-servers restart with data
+ *   POST /faults/data-plane-outage {region}                      data-plane-only outage: ARM answers (databases
+ *                                  Running), the region's private endpoints black-hole, its redis-servers stop
+ *   POST /faults/restore           {region}                      end the outage (ARM or data-plane-only) and a hang;
+ *                                  redis-servers restart with data
  *   POST /faults/hang              {region, operation?="*"}      the region's ARM requests (of that operation) are
  *                                  accepted and never answered, until restore or reset
  *   POST /faults/throttle          {count, retryAfterSeconds?=1, method?, operation?, resource?}
@@ -80,6 +83,7 @@ function routes(target: ControlTarget): Record<string, Record<string, Handler>> 
     },
     '/faults': { GET: () => faults.list() },
     '/faults/outage': { POST: (b) => faults.outage(region(b)) },
+    '/faults/data-plane-outage': { POST: (b) => faults.dataPlaneOutage(region(b)) },
     '/faults/restore': { POST: (b) => faults.restore(region(b)) },
     '/faults/hang': { POST: (b) => ({ hangs: faults.hang(b as never) }) },
     '/faults/throttle': { POST: (b) => faults.throttle(b as never) },

@@ -1,5 +1,5 @@
 /**
- * Fault injection: region outages, hung regions, throttling, slow or failing long-running operations, latency
+ * Fault injection: region outages, data-plane-only outages, hung regions, throttling, slow or failing long-running operations, latency
  * per operation and firewall blocks per (application region, database). The control API
  * (control.ts), the CLI (`geofailover emulator <fault>`) and in-process tests (`emulator.faults`)
  * all go through this class, with the same input schemas.
@@ -178,6 +178,8 @@ export interface HangFault {
 
 export interface FaultState {
   regionsInOutage: string[];
+  /** regions whose data plane is down while ARM answers (`dataPlaneOutage`); `restore` or `reset` ends them */
+  dataPlaneOutages: string[];
   /** hung regions (per operation); `restore` or `reset` ends them */
   hangs: HangFault[];
   /** requests accepted under a hang and not answered (their connections still open) */
@@ -233,6 +235,7 @@ function parse<T extends z.ZodType>(schema: T, input: unknown, what: string): z.
 
 export class Faults {
   private readonly outages = new Set<string>();
+  private readonly dataPlaneOutages = new Set<string>();
   private throttles: ThrottleFault[] = [];
   private lroFaults: LroFault[] = [];
   private readonly latencies = new Map<string, number>();
@@ -310,6 +313,45 @@ export class Faults {
   }
 
   /**
+   * Starts a data-plane-only outage: ARM answers for the region as usual (its databases read `Running`), but every
+   * private endpoint to its databases black-holes — connections are accepted and never answered, which is what a
+   * client behind a private endpoint sees when the region behind it is partitioned: its probes time out — and its
+   * redis-servers stop. `restore` (or `reset`) ends it. Idempotent.
+   * @throws FaultInputError for a region the scenario does not have.
+   */
+  async dataPlaneOutage(region: string): Promise<FaultState> {
+    const r = this.knownRegion(parse(regionInputSchema, { region }, 'data-plane outage').region);
+    return this.serialRegion(async () => {
+      if (this.dataPlaneOutages.has(r)) return;
+      this.dataPlaneOutages.add(r);
+      // Black-holed before the servers stop, so clients hang instead of seeing a reset.
+      this.setRegionEndpoints(r, () => 'blackhole');
+      await this.host.stopRegion(r);
+    });
+  }
+
+  /** The region's data plane is down while ARM answers (a data-plane-only outage). */
+  isDataPlaneDown(region: string | undefined): boolean {
+    return region !== undefined && this.dataPlaneOutages.has(region.replace(/\s+/g, '').toLowerCase());
+  }
+
+  /** Sets every private endpoint (from every application region) of the region's databases. */
+  private setRegionEndpoints(region: string, mode: (applicationRegion: string, databaseId: string) => FirewallMode) {
+    for (const databaseId of this.host.resolveDatabases(region) ?? []) {
+      for (const applicationRegion of this.host.applicationRegions) {
+        this.host.setFirewall(applicationRegion, databaseId, mode(applicationRegion, databaseId));
+      }
+    }
+  }
+
+  /** Database ids (lower case) behind a data-plane-only outage: their endpoints stay black-holed until restore. */
+  private blackholedDatabases(): Set<string> {
+    return new Set(
+      [...this.dataPlaneOutages].flatMap((r) => (this.host.resolveDatabases(r) ?? []).map((id) => id.toLowerCase())),
+    );
+  }
+
+  /**
    * Hangs the region's ARM front end: requests for its clusters, databases and operations (`operation`, default
    * every one) are accepted and never answered, until `restore` (which also drops the held connections) or
    * `reset`. Redis-servers keep running. Takes precedence over an outage of the same region. Idempotent.
@@ -358,16 +400,25 @@ export class Faults {
   }
 
   /**
-   * Ends an outage and a hang: held requests of the region are dropped (connection closed, no answer); the region's
-   * redis-servers start again with their data, then ARM answers again. Idempotent.
+   * Ends an outage, a data-plane-only outage and a hang: held requests of the region are dropped (connection closed,
+   * no answer); the region's redis-servers start again with their data, then its private endpoints forward again
+   * (as the firewall fault last set them) and ARM answers again. Idempotent.
    */
   async restore(region: string): Promise<FaultState> {
     const r = this.knownRegion(parse(regionInputSchema, { region }, 'restore').region);
     this.endHang(r);
     return this.serialRegion(async () => {
-      if (!this.outages.has(r)) return;
+      const dataPlane = this.dataPlaneOutages.has(r);
+      if (!this.outages.has(r) && !dataPlane) return;
       await this.host.startRegion(r);
       this.outages.delete(r);
+      if (dataPlane) {
+        this.dataPlaneOutages.delete(r);
+        this.setRegionEndpoints(
+          r,
+          (app, id) => this.firewallRules.get(`${app}\u0000${id.toLowerCase()}`)?.mode ?? 'open',
+        );
+      }
       await this.host.regionRestored(r);
     });
   }
@@ -429,8 +480,10 @@ export class Faults {
       throw new FaultInputError(`no database matches ${f.database}: give a database resource id or a region`);
     }
     const rules: FirewallRule[] = [];
+    const blackholed = this.blackholedDatabases();
     for (const databaseId of ids) {
-      this.host.setFirewall(appRegion, databaseId, f.mode);
+      // Behind a data-plane-only outage the rule applies once restore ends it.
+      if (!blackholed.has(databaseId.toLowerCase())) this.host.setFirewall(appRegion, databaseId, f.mode);
       const k = `${appRegion}\u0000${databaseId.toLowerCase()}`;
       const rule = { applicationRegion: appRegion, databaseId, mode: f.mode };
       if (f.mode === 'open') this.firewallRules.delete(k);
@@ -458,7 +511,7 @@ export class Faults {
     return [...this.degraded.values()];
   }
 
-  /** Clears every fault: ends outages (restarting redis-servers), throttles, LRO faults, latency, firewall blocks. */
+  /** Clears every fault: ends outages and data-plane-only outages (restarting redis-servers), throttles, LRO faults, latency, firewall blocks. */
   async reset(): Promise<FaultState> {
     this.throttles = [];
     this.currentQuirks = { ...this.initialQuirks };
@@ -472,13 +525,14 @@ export class Faults {
     this.firewallRules.clear();
     this.degraded.clear();
     for (const r of [...this.hangs.keys()]) this.endHang(r);
-    for (const r of [...this.outages]) await this.restore(r);
+    for (const r of new Set([...this.outages, ...this.dataPlaneOutages])) await this.restore(r);
     return this.list();
   }
 
   list(): FaultState {
     return {
       regionsInOutage: [...this.outages],
+      dataPlaneOutages: [...this.dataPlaneOutages],
       hangs: this.hangList(),
       requestsHeld: this.held.size,
       throttles: this.throttles.filter((t) => t.remaining > 0).map((t) => ({ ...t })),

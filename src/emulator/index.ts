@@ -219,7 +219,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       dataPlane,
       isDown: (databaseId: string): boolean => {
         const db = store.database(databaseId);
-        return db !== undefined && faults.isRegionDown(db.location);
+        return db !== undefined && (faults.isRegionDown(db.location) || faults.isDataPlaneDown(db.location));
       },
       bytesPerSecond: scenario.metadataBuildup.bytesPerSecond,
       maxPercentOfMaxMemory: scenario.metadataBuildup.maxPercentOfMaxMemory,

@@ -294,12 +294,13 @@ async function figuresOf(db: DatabaseRecord, services: ArmServices): Promise<Fig
  */
 export function geoReplicationHealthy(db: DatabaseRecord, services: ArmServices): boolean {
   const { store, faults } = services;
-  if (faults.isRegionDown(db.location)) return false;
+  const down = (location: string): boolean => faults.isRegionDown(location) || faults.isDataPlaneDown(location);
+  if (down(db.location)) return false;
   for (const link of db.geoReplication?.linkedDatabases ?? []) {
     if (link.id.toLowerCase() === db.id.toLowerCase()) continue;
     if (link.state !== 'Linked') return false;
     const other = store.database(link.id);
-    if (!other || faults.isRegionDown(other.location) || !store.lists(other, db.id)) return false;
+    if (!other || down(other.location) || !store.lists(other, db.id)) return false;
   }
   return true;
 }
