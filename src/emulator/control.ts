@@ -26,7 +26,7 @@
  *                                  endpoint fail: Degraded while enabled (false clears it)
  *   POST /faults/rate-limits       {enabled?=true, reads?, writes?, deletes?: {burst, perSecond}}  ARM's token-bucket
  *                                  throttling per subscription + principal + region (sizes not given: Azure's)
- *   POST /faults/quirks            {forceUnlinkOneIdPerCall?, unlinkListedForMs?, operationStatus?}  observed Azure
+ *   POST /faults/quirks            {forceUnlinkOneIdPerCall?, unlinkListedForMs?, operationStatus?, holdLinking?}  observed Azure
  *                                  behaviours (see faults.ts quirksInputSchema)
  *   POST /faults/reset             clear every fault (ends outages, opens firewalls; rate limits and quirks back to
  *                                  the start-up options)

@@ -109,6 +109,12 @@ export const quirksInputSchema = z
       .boolean()
       .optional()
       .describe('LRO status quirks: location display name in the status URL, +05:30 offsets, endTime while InProgress'),
+    holdLinking: z
+      .boolean()
+      .optional()
+      .describe(
+        'after a force-link, the new links read Linking (resynchronising) until this is set false; default false',
+      ),
   })
   .strict();
 
@@ -117,8 +123,14 @@ export interface Quirks {
   forceUnlinkOneIdPerCall: boolean;
   unlinkListedForMs: number;
   operationStatus: boolean;
+  holdLinking: boolean;
 }
-export const DEFAULT_QUIRKS: Quirks = { forceUnlinkOneIdPerCall: true, unlinkListedForMs: 0, operationStatus: false };
+export const DEFAULT_QUIRKS: Quirks = {
+  forceUnlinkOneIdPerCall: true,
+  unlinkListedForMs: 0,
+  operationStatus: false,
+  holdLinking: false,
+};
 
 /** ARM token buckets (per subscription, principal and region): burst size and refill per second, per kind. */
 const bucket = z.object({ burst: z.number().int().min(1).max(1_000_000), perSecond: z.number().min(0).max(1_000_000) });
@@ -287,6 +299,7 @@ export class Faults {
       forceUnlinkOneIdPerCall: q.forceUnlinkOneIdPerCall ?? this.currentQuirks.forceUnlinkOneIdPerCall,
       unlinkListedForMs: q.unlinkListedForMs ?? this.currentQuirks.unlinkListedForMs,
       operationStatus: q.operationStatus ?? this.currentQuirks.operationStatus,
+      holdLinking: q.holdLinking ?? this.currentQuirks.holdLinking,
     };
     return { ...this.currentQuirks };
   }

@@ -146,9 +146,33 @@ export function forceLink(req: ArmRequest, scope: DatabaseScope, services: ArmSe
       await services.dataPlane.flush(id);
       services.store.link(givenCase(listed, id), nickname, givenCaseAll(listed, part));
       services.log(`force-linked ${id} to ${nickname} (${part.length} member(s)); its data was flushed`);
+      if (services.faults.activeQuirks().holdLinking) holdLinking(services, id, part);
     },
   });
   return accepted(req, services, op);
+}
+
+/**
+ * Quirk holdLinking: the links a force-link made read Linking (Azure resynchronises the rejoined member for a while)
+ * until the quirk is turned off again, then Linked.
+ */
+function holdLinking(services: ArmServices, id: string, part: readonly string[]): void {
+  const states = (state: 'Linking' | 'Linked'): void => {
+    for (const db of [id, ...part].map((x) => services.store.database(x))) {
+      for (const link of db?.geoReplication?.linkedDatabases ?? []) {
+        const self = db !== undefined && sameId(link.id, db.id);
+        if (!self && (sameId(db?.id ?? '', id) || sameId(link.id, id))) link.state = state;
+      }
+    }
+  };
+  states('Linking');
+  const timer = setInterval(() => {
+    if (services.faults.activeQuirks().holdLinking) return;
+    clearInterval(timer);
+    states('Linked');
+    services.log(`force-link of ${id}: its links read Linked (holdLinking off)`);
+  }, 100);
+  timer.unref();
 }
 
 export function flush(req: ArmRequest, scope: DatabaseScope, services: ArmServices): ArmResponse {
