@@ -194,6 +194,16 @@ export const groupSchema = strict({
       message: 'elevatedPercent must be below criticalPercent',
     }),
   rejoinMethod: z.enum(['force-link', 'recreate']).default('force-link'),
+  recoveryConfirmations: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(3)
+    .describe(
+      'await-recovery counts the failed region as recovered after this many consecutive polls in which ARM answers, ' +
+        'its database is Running and the probes from every application region pass',
+    ),
   escalationWebhook: webhookReferenceSchema.optional(),
   durations: strict({
     approvalTimeout: duration.default('30 minutes'),

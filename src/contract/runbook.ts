@@ -28,6 +28,11 @@ export interface GroupDefinition {
   quorum: { unlink: number; rejoin: number; intervention: number };
   memoryThresholds: { elevatedPercent: number; criticalPercent: number };
   rejoinMethod: 'force-link' | 'recreate';
+  /**
+   * consecutive await-recovery polls that must pass (ARM answers, the database is Running, every application
+   * region's probe passes) before the failed region counts as recovered; default 3
+   */
+  recoveryConfirmations?: number;
   durations: {
     /** how long a gate waits before it escalates */
     approvalTimeout: Duration;

@@ -22,6 +22,7 @@ export function toGroupDefinition(name: string, group: GroupConfig): GroupDefini
     quorum: { ...group.quorum },
     memoryThresholds: { ...group.memoryThresholds },
     rejoinMethod: group.rejoinMethod,
+    recoveryConfirmations: group.recoveryConfirmations,
     durations: {
       approvalTimeout: d.approvalTimeout as Duration,
       escalationTimeout: d.escalationTimeout as Duration,

@@ -1,59 +1,105 @@
-// await-recovery: a durable watch over the survivors' memory and the failed member, with the unlink
-// trigger, approval-unlink and force-unlink.
-import { condition, isCancellation } from '@temporalio/workflow';
+// await-recovery: a durable watch over the survivors' memory and the failed region, with the unlink
+// trigger, approval-unlink and force-unlink. The region counts as recovered only after K consecutive checks
+// passed (ARM answers, its database is Running, the probes from every application region pass); the watch of
+// the survivors' memory and the unlink trigger go on until rejoin has completed.
+import { condition, isCancellation, log } from '@temporalio/workflow';
 import { sameLinkedId } from '../../azure/resource-ids';
 import { FAILURE_TYPES } from '../../contract/failures';
 import { formatMs } from './durations';
 import { ApprovalGate } from './gate';
 import { describeFailure, StepFailure } from './intervention';
+import { probeFrom } from './probes';
+import {
+  armFailures,
+  describeProgress,
+  KEPT_SAMPLES,
+  recordCheck,
+  requiredConfirmations,
+  takeRequests,
+  verificationPending,
+  type RecoveryCheck,
+} from './recovery-progress';
 import { now, type Runbook } from './runbook';
 import { gradePressure, memoryTrend, worstGrade, type MemorySample, type TriggerFiring } from './unlink-trigger';
 
-const KEPT_SAMPLES = 30;
+export {
+  newRecoveryProgress,
+  type RecoveryCheck,
+  type RecoveryProgress,
+  type VerificationRequest,
+} from './recovery-progress';
+
 // Whether a member's linkedDatabases lists an id: Azure's comparison, case-sensitive (see sameLinkedId).
 const sameId = sameLinkedId;
 
-/** The polling half of await-recovery; runs beside the main flow so it goes on while a gate is open. */
-class RecoveryWatch {
-  readonly samples: MemorySample[] = [];
-  polls = 0;
+/** The running recovery watch: stop it once rejoin has completed. */
+export interface RecoveryWatchHandle {
+  /** Stops polling and waits for the poll in flight; never throws. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The polling half of await-recovery; runs beside the main flow so it goes on while a gate is open, and after the
+ * region is confirmed, through approval-rejoin and rejoin (memory samples and the unlink trigger), until stopped.
+ * Everything it remembers is `rb.state.recovery` (RecoveryProgress).
+ */
+class RecoveryWatch implements RecoveryWatchHandle {
   private stopped = false;
+  private readonly running: Promise<void>;
 
-  constructor(private readonly rb: Runbook) {}
+  private readonly unregister: () => void;
 
-  async run(): Promise<void> {
+  constructor(private readonly rb: Runbook) {
+    // Before the run continues as new, the poll in flight settles; the next run starts the watch again.
+    this.unregister = rb.settleBeforeContinue(() => this.stop());
+    this.running = this.run().catch((err: unknown) => {
+      // Cancellation ends the run anyway; anything else must not end the incident: the status says the watch stopped.
+      if (isCancellation(err)) return;
+      const why = describeFailure(err).message;
+      log.error(`the recovery watch stopped: ${why}`);
+      this.rb.steps.addEvidence('await-recovery', { watchStopped: why });
+    });
+  }
+
+  private get required(): number {
+    return requiredConfirmations(this.rb.group.recoveryConfirmations);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unregister();
+    await this.running;
+  }
+
+  private async run(): Promise<void> {
     const { state } = this.rb;
-    while (!this.stopped && !state.recovered) {
+    const progress = state.recovery;
+    const done = (): boolean => this.stopped || !!state.ended;
+    while (!done()) {
       await this.poll();
-      await condition(() => this.stopped || !!state.recovered, this.rb.pollMs);
+      // regionRecovered asks for a check now, not at the next interval.
+      await condition(() => done() || (!state.recovered && verificationPending(progress)), this.rb.pollMs);
     }
   }
 
-  stop(): void {
-    this.stopped = true;
-  }
-
-  private async poll(): Promise<void> {
+  private async readMemory(): Promise<MemorySample> {
     const { rb } = this;
-    const [readings, failed] = await Promise.all([
-      Promise.all(
-        rb.survivors.map(async (m) => {
-          try {
-            const reading = await rb.acts.readMemory(m);
-            return {
-              region: m.region,
-              percent: reading.percent,
-              source: reading.source,
-              healthy: reading.geoReplicationHealthy,
-            };
-          } catch (err) {
-            if (isCancellation(err)) throw err;
-            return { region: m.region, error: describeFailure(err).message };
-          }
-        }),
-      ),
-      rb.describeMembers([rb.member]),
-    ]);
+    const readings = await Promise.all(
+      rb.survivors.map(async (m) => {
+        try {
+          const reading = await rb.actsFor('await-recovery').readMemory(m);
+          return {
+            region: m.region,
+            percent: reading.percent,
+            source: reading.source,
+            healthy: reading.geoReplicationHealthy,
+          };
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          return { region: m.region, error: describeFailure(err).message };
+        }
+      }),
+    );
     const percents: Record<string, number> = {};
     const errors: Record<string, string> = {};
     const sources: NonNullable<MemorySample['sources']> = {};
@@ -65,7 +111,7 @@ class RecoveryWatch {
       if ('healthy' in r && r.healthy !== undefined) healthy[r.region] = r.healthy;
     }
     const grade = worstGrade(Object.values(percents).map((p) => gradePressure(p, rb.group.memoryThresholds)));
-    const sample: MemorySample = {
+    return {
       at: now(),
       percents,
       ...(grade ? { grade } : {}),
@@ -73,60 +119,132 @@ class RecoveryWatch {
       ...(Object.keys(sources).length ? { sources } : {}),
       ...(Object.keys(healthy).length ? { geoReplicationHealthy: healthy } : {}),
     };
-    this.samples.push(sample);
-    if (this.samples.length > KEPT_SAMPLES) this.samples.shift();
-    this.polls += 1;
-    const member = failed[0];
-    if (member?.reachable && !rb.state.recovered) {
-      rb.state.recovered = {
-        by: 'describeMember',
-        at: sample.at,
-        via: 'poll',
-        comment: `${rb.region} answers ARM again`,
-      };
+  }
+
+  /** One check of the failed region: ARM and its database first; the probes only once those pass. */
+  private async checkRegion(): Promise<Omit<RecoveryCheck, 'poll' | 'passed' | 'askedBy'>> {
+    const { rb } = this;
+    const [member] = await rb.describeMembers('await-recovery', [rb.member]);
+    const arm = member?.reachable ? 'answers' : (member?.error?.message ?? 'does not answer');
+    const resourceState = member?.reachable ? { resourceState: member.resourceState ?? 'not reported' } : {};
+    const failures = armFailures(rb.region, member);
+    if (failures.length > 0) return { at: now(), arm, ...resourceState, probes: 'not run', failures };
+    const report = await probeFrom(rb, 'await-recovery', Object.keys(rb.group.applicationRegions), [rb.member]);
+    return {
+      at: now(),
+      arm,
+      ...resourceState,
+      probes: report.failures.length === 0 ? 'passed' : 'failed',
+      failures: report.failures.map((f) => `probe: ${f}`),
+    };
+  }
+
+  private async poll(): Promise<void> {
+    const { rb } = this;
+    const { state } = rb;
+    const progress = state.recovery;
+    const checking = !state.recovered;
+    const askedBy = checking ? takeRequests(progress) : [];
+    const [sample, found] = await Promise.all([this.readMemory(), checking ? this.checkRegion() : undefined]);
+    progress.samples.push(sample);
+    if (progress.samples.length > KEPT_SAMPLES) progress.samples.splice(0, progress.samples.length - KEPT_SAMPLES);
+    progress.polls += 1;
+    const required = this.required;
+    if (found && !state.recovered) {
+      recordCheck(progress, found, askedBy, required);
+      const confirmed = progress.confirmed;
+      if (confirmed) {
+        const asked = confirmed.askedBy ?? [];
+        state.recovered = {
+          by: asked.length > 0 ? asked.join(', ') : 'recovery-check',
+          at: confirmed.at,
+          via: asked.length > 0 ? 'signal' : 'poll',
+          comment: `${confirmed.checks} consecutive checks passed: ${rb.region} answers ARM, its database is Running, every application region's probe passes`,
+        };
+      } else if (!state.ended) {
+        rb.steps.setSummary(
+          'await-recovery',
+          `watching ${rb.region}: ${describeProgress(progress, required, rb.region)}`,
+        );
+      }
     }
-    rb.state.trigger.observe({ atMs: Date.now(), outageMs: rb.elapsedMs, grade });
+    state.trigger.observe({ atMs: Date.now(), outageMs: rb.elapsedMs, grade: sample.grade });
+    const firing = state.trigger.firing;
     rb.steps.addEvidence('await-recovery', {
-      polls: this.polls,
+      polls: progress.polls,
       lastPollAt: sample.at,
-      failedMember: member?.reachable ? 'answers' : (member?.error?.message ?? 'does not answer'),
-      memoryTrend: memoryTrend(this.samples),
-      trigger: rb.state.trigger.describe(),
+      ...(checking
+        ? {
+            failedMember: progress.lastCheck?.arm ?? 'not checked',
+            recovery: {
+              required,
+              consecutivePasses: progress.consecutivePasses,
+              lastCheck: progress.lastCheck,
+              requests: progress.requests,
+              requestsTotal: progress.requestsTotal,
+              ...(progress.confirmed ? { confirmed: progress.confirmed } : {}),
+            },
+          }
+        : {}),
+      memoryTrend: memoryTrend(progress.samples),
+      trigger: { ...state.trigger.describe(), ...(firing && !state.unlinked ? { firing: firing.detail } : {}) },
     });
   }
 }
 
 /**
- * await-recovery: ends when the region is back (`regionRecovered`, or the member answers a poll). When the
- * unlink trigger fires, approval-unlink opens; approved → force-unlink, then the watch goes on; rejected or
- * timed out → the watch goes on and the trigger re-arms by its own rule.
+ * Starts (or, in a continued run, resumes from `rb.state.recovery`) the recovery watch. awaitRecovery starts it;
+ * a run that continues as new during approval-rejoin or rejoin starts it again and stops it after rejoin.
  */
-export async function awaitRecovery(rb: Runbook): Promise<void> {
+export function startRecoveryWatch(rb: Runbook): RecoveryWatchHandle {
+  return new RecoveryWatch(rb);
+}
+
+/**
+ * await-recovery: ends when the region passed `recoveryConfirmations` consecutive checks (ARM answers, its database
+ * is Running, the probes from every application region pass); `regionRecovered` asks for a check at once. When the
+ * unlink trigger fires, approval-unlink opens; approved → force-unlink, then the watch goes on; rejected or timed
+ * out → the watch goes on and the trigger re-arms by its own rule. Returns the watch, still running: stop it once
+ * rejoin has completed.
+ */
+export async function awaitRecovery(rb: Runbook): Promise<RecoveryWatchHandle | 'continue-as-new'> {
   const { state, steps } = rb;
   rb.checkAbort();
   rb.setPhase('awaiting-recovery');
-  steps.start(
-    'await-recovery',
-    `watching ${rb.region} and the survivors' memory every ${formatMs(rb.pollMs)}; ends on regionRecovered or when ${rb.region} answers`,
-  );
-  const watch = new RecoveryWatch(rb);
-  const watching = watch.run();
+  const required = requiredConfirmations(rb.group.recoveryConfirmations);
+  const applicationRegions = Object.keys(rb.group.applicationRegions).join(', ');
+  // A continued run resumes the step its previous run started.
+  if (steps.get('await-recovery').status !== 'running')
+    steps.start(
+      'await-recovery',
+      `watching ${rb.region} and the survivors' memory every ${formatMs(rb.pollMs)}; ${rb.region} counts as recovered ` +
+        `after ${required} consecutive checks in which ARM answers, its database is Running and the probes from ` +
+        `${applicationRegions} pass (regionRecovered asks for a check now)`,
+    );
+  const watch = startRecoveryWatch(rb);
   try {
     for (;;) {
-      await condition(() => !!state.recovered || !!state.abortRequest || (!state.unlinked && !!state.trigger.firing));
+      const firing = (): boolean => !state.unlinked && !!state.trigger.firing;
+      await condition(() => !!state.recovered || !!state.abortRequest || firing() || rb.continueAsNewDue);
       rb.checkAbort();
       if (state.recovered) break;
-      await unlinkGate(rb, watch, state.trigger.firing as TriggerFiring);
+      if (firing()) await unlinkGate(rb, state.trigger.firing as TriggerFiring);
+      // A quiet point (no gate open): a long outage goes on in a new run, which starts the watch again.
+      else if (rb.continueAsNewDue) return 'continue-as-new';
     }
-  } finally {
-    watch.stop();
+  } catch (err) {
+    await watch.stop();
+    throw err;
   }
-  await watching;
   state.recoveryOpen = false;
   const recovered = state.recovered as NonNullable<typeof state.recovered>;
+  const progress = state.recovery;
+  const asked = progress.confirmed?.askedBy;
   steps.succeed(
     'await-recovery',
-    `${rb.region} recovered after ${rb.formatElapsed()} (${recovered.via === 'signal' ? `regionRecovered from ${recovered.by}` : 'the member answers again'})`,
+    `${rb.region} recovered after ${rb.formatElapsed()}: ${progress.confirmed?.checks ?? required} consecutive checks ` +
+      `passed (ARM answers, its database is Running, the probes from ${applicationRegions} pass)` +
+      (asked?.length ? `; verification asked for by ${asked.join(', ')}` : ''),
     { recovered },
     recovered.by,
   );
@@ -139,6 +257,7 @@ export async function awaitRecovery(rb: Runbook): Promise<void> {
     if (steps.get('force-unlink').status === 'pending')
       steps.skip('force-unlink', `${why}: nothing destructive was needed`);
   }
+  return watch;
 }
 
 function blastRadius(rb: Runbook): Record<string, unknown> {
@@ -161,12 +280,12 @@ function blastRadius(rb: Runbook): Record<string, unknown> {
   };
 }
 
-async function unlinkGate(rb: Runbook, watch: RecoveryWatch, firing: TriggerFiring): Promise<void> {
+async function unlinkGate(rb: Runbook, firing: TriggerFiring): Promise<void> {
   const { state, steps } = rb;
   state.trigger.opened();
   const request = {
     trigger: firing,
-    memoryTrend: memoryTrend(watch.samples),
+    memoryTrend: memoryTrend(state.recovery.samples),
     outageMs: rb.elapsedMs,
     blastRadius: blastRadius(rb),
   };
@@ -218,7 +337,7 @@ async function forceUnlinkStep(rb: Runbook, approval: ApprovalGate): Promise<voi
     'force-unlink',
     `force-unlinking ${rb.region}, called on ${survivor.region}`,
     async () => {
-      const result = await rb.acts.forceUnlink({
+      const result = await rb.actsFor('force-unlink').forceUnlink({
         survivorDatabaseId: survivor.databaseId,
         failedDatabaseId: failedId,
         survivorDatabaseIds: rb.survivors.map((m) => m.databaseId),
@@ -226,7 +345,7 @@ async function forceUnlinkStep(rb: Runbook, approval: ApprovalGate): Promise<voi
         authorization: rb.authorization(approval),
         ...(rb.tuning.lroPollIntervalMs !== undefined ? { pollIntervalMs: rb.tuning.lroPollIntervalMs } : {}),
       });
-      const after = await rb.describeMembers(rb.survivors);
+      const after = await rb.describeMembers('force-unlink', rb.survivors);
       const still = after.filter((m) => m.reachable && m.linkedDatabases?.some((l) => sameId(l.id, failedId)));
       if (still.length > 0) {
         throw new StepFailure(

@@ -14,6 +14,7 @@ import { durationMs } from './durations';
 import type { ApprovalGate, GateRules } from './gate';
 import type { InterventionGate } from './intervention';
 import { bounded } from './bounded';
+import { newRecoveryProgress, requestVerification, type RecoveryProgress } from './recovery-progress';
 import { StepLog } from './step-log';
 import { UnlinkTrigger } from './unlink-trigger';
 
@@ -103,6 +104,11 @@ export class RunbookState {
   ended?: RunbookPhase;
   /** the failed region is back: `regionRecovered`, or the member answered a poll */
   recovered?: Request & { via: 'signal' | 'poll' };
+  /**
+   * The recovery watch's memory (samples, polls, consecutive passing checks, regionRecovered requests): one plain
+   * JSON object, carried as it is when the run continues as new.
+   */
+  recovery: RecoveryProgress = newRecoveryProgress();
   abortRequest?: Request & { reason: string };
   /** await-recovery has not ended yet: regionRecovered and unlinkNow still apply */
   recoveryOpen = true;
@@ -343,7 +349,7 @@ export class RunbookState {
     return 'ok' in check ? check : undefined;
   }
 
-  /** regionRecovered signal. */
+  /** regionRecovered signal: asks await-recovery to check the region now; it does not end the watch by itself. */
   regionRecovered(payload: { by: string; comment?: string; proof?: unknown }): void {
     if (this.deferred(() => this.regionRecovered(payload), 'regionRecovered', payload.by)) return;
     const at = now();
@@ -359,7 +365,13 @@ export class RunbookState {
     const check = this.commanderAction(payload, 'regionRecovered', 'await-recovery');
     if (!check) return;
     this.usedNonces.add(check.statement.nonce);
-    this.recovered = { by: check.signer, at, comment: payload.comment, via: 'signal', fingerprint: check.fingerprint };
+    // A request to verify now: the region counts as recovered only once the checks pass (recovery-progress.ts).
+    requestVerification(this.recovery, {
+      by: check.signer,
+      at,
+      ...(payload.comment !== undefined ? { comment: payload.comment } : {}),
+      fingerprint: check.fingerprint,
+    });
   }
 
   /** unlinkNow signal: the trigger fires at the next chance (await-recovery). */
