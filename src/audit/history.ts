@@ -158,6 +158,28 @@ export function decodePayloads(payloads: readonly Payload[] | null | undefined):
   });
 }
 
+/** The event's user metadata summary (e.g. ActivityOptions.summary), decoded; undefined when there is none. */
+export function eventSummary(event: HistoryEvent): string | undefined {
+  const summary = event.userMetadata?.summary;
+  if (!summary) return undefined;
+  const value = decodeFirst({ payloads: [summary] });
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The summary of every ActivityTaskScheduled event that has one, by its event id: the runbook tags each activity
+ * with the step that scheduled it.
+ */
+export function activitySummaries(history: History): Map<number, string> {
+  const summaries = new Map<number, string>();
+  for (const event of history.events ?? []) {
+    if (!event.activityTaskScheduledEventAttributes) continue;
+    const summary = eventSummary(event);
+    if (summary !== undefined) summaries.set(eventId(event), summary);
+  }
+  return summaries;
+}
+
 /** The first payload, decoded; undefined when there is none. */
 export function decodeFirst(payloads: { payloads?: Payload[] | null } | null | undefined): unknown {
   return decodePayloads(payloads?.payloads)[0];

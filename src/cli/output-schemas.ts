@@ -3,7 +3,7 @@
  * scripts/generate-schemas.ts. Nested contract records allow extra properties: the runbook may add
  * evidence and fields without breaking readers.
  */
-import { STEP_NAMES, STEP_STATUSES } from '../contract/names';
+import { RUNBOOK_PHASES, STEP_NAMES, STEP_STATUSES } from '../contract/names';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -140,8 +140,26 @@ export const CLI_OUTPUT_SCHEMAS: Record<string, JsonSchema> = {
             type: 'array',
             items: {
               type: 'object',
-              required: ['step', 'action', 'targets'],
-              properties: { step: { enum: [...STEP_NAMES] }, action: text, targets: texts },
+              required: [
+                'step',
+                'phase',
+                'calls',
+                'gate',
+                'destructive',
+                'mutatesTrafficManager',
+                'action',
+                'targets',
+              ],
+              properties: {
+                step: { enum: [...STEP_NAMES] },
+                phase: { enum: [...RUNBOOK_PHASES] },
+                calls: texts,
+                gate: { enum: ['approval-unlink', 'approval-rejoin', 'none'] },
+                destructive: { type: 'boolean' },
+                mutatesTrafficManager: { type: 'boolean' },
+                action: text,
+                targets: texts,
+              },
               additionalProperties: false,
             },
           },

@@ -6,10 +6,11 @@ import type { Duration } from '@temporalio/common';
 import { parseDatabaseId, parseTrafficManagerProfileId, ResourceIdParseError } from '../azure/resource-ids';
 import { loadConfig, resolveConfigPath } from '../config/load';
 import type { GeofailoverConfig } from '../config/schema';
-import { probeTaskQueue, STEP_NAMES, WORKFLOW_TYPES, workflowIds, type StepName } from '../contract/names';
+import { probeTaskQueue, WORKFLOW_TYPES, workflowIds, type RunbookPhase, type StepName } from '../contract/names';
 import type { GroupMember } from '../contract/readiness';
 import type { Proof } from '../contract/policy';
 import type { EndpointRef, FailoverRunbookInput, GroupDefinition } from '../contract/runbook';
+import { RUNBOOK_STEPS, type ActivityName, type ApprovalGateName } from '../contract/steps';
 import { toGroupDefinition } from '../policy/group-definition';
 import { RefusedError } from './errors';
 
@@ -132,8 +133,19 @@ export function buildFailoverInput(request: FailoverRequest): FailoverRunbookInp
   };
 }
 
+/** One step of the plan: the step table's entry (src/contract/steps.ts) with this group's targets. */
 export interface PlanStep {
   step: StepName;
+  /** the RunbookPhase it runs in */
+  phase: RunbookPhase;
+  /** the activities it calls */
+  calls: ActivityName[];
+  /** the approval gate that must pass before it acts */
+  gate: ApprovalGateName | 'none';
+  /** deletes or discards something in Azure (force-unlink, rejoin) */
+  destructive: boolean;
+  /** changes the Traffic Manager profile */
+  mutatesTrafficManager: boolean;
   /** what the step does */
   action: string;
   /** what it reads, probes or changes */
@@ -229,7 +241,8 @@ export function planFailover(request: FailoverRequest, taskQueue: string): Failo
     `; escalates after ${showDuration(g.approvalTimeout)}, stops safely ${showDuration(g.escalationTimeout)} later`;
   const [unlinkGate, rejoinGate] = gates as [PlanGate, PlanGate, PlanGate];
   const survivorIds = survivors.map((r) => `${r}: ${shortId(group.members[r] ?? '')}`);
-  const targets: Record<StepName, { action: string; targets: string[] }> = {
+  // This group's details per step; a step without details shows the table's description.
+  const details: Partial<Record<StepName, { action?: string; targets: string[] }>> = {
     'validate-input': {
       action:
         "check the input, load the group's policy from the worker's own configuration, verify the commander's signed start",
@@ -258,13 +271,12 @@ export function planFailover(request: FailoverRequest, taskQueue: string): Failo
         ),
     },
     'traffic-reroute': {
-      action: 'disable the failed region’s endpoint, then verify the profile',
       targets: [
         `disable ${endpointName(failedEndpoint)} in ${group.trafficManager.profileId}`,
         ...survivors.map((r) => `keep enabled ${endpointName(group.trafficManager.endpoints[r])}`),
       ],
     },
-    verify: { action: 'canary write and read (with a TTL) on every survivor', targets: survivorIds },
+    verify: { targets: survivorIds },
     'await-recovery': {
       action:
         `re-read the survivors’ memory and the failed member every ${showDuration(d.recoveryPollInterval)}; ` +
@@ -292,7 +304,6 @@ export function planFailover(request: FailoverRequest, taskQueue: string): Failo
         ),
       ],
     },
-    complete: { action: 'record the outcome and the measured RTO', targets: [] },
   };
   return {
     dryRun: true,
@@ -304,7 +315,16 @@ export function planFailover(request: FailoverRequest, taskQueue: string): Failo
     survivors,
     requestedBy: input.requestedBy,
     reason: input.reason,
-    steps: STEP_NAMES.map((step) => ({ step, ...targets[step] })),
+    steps: RUNBOOK_STEPS.map((spec): PlanStep => ({
+      step: spec.name,
+      phase: spec.phase,
+      calls: [...spec.calls],
+      gate: spec.gate,
+      destructive: spec.destructive,
+      mutatesTrafficManager: spec.mutatesTrafficManager,
+      action: details[spec.name]?.action ?? spec.description,
+      targets: details[spec.name]?.targets ?? [],
+    })),
     gates,
     warnings: planWarnings(request),
     input: buildFailoverInput(request),

@@ -1,4 +1,5 @@
 /** Every wire name of the public contract (README: Running an incident), written once. */
+import type { StepName } from './steps';
 
 export const TASK_QUEUE = 'geofailover';
 
@@ -21,23 +22,8 @@ export const workflowIds = {
   evacuation: (region: string): string => `evacuate/${region}`,
 };
 
-/** Runbook steps, in order. */
-export const STEP_NAMES = [
-  'validate-input',
-  'membership',
-  'memory',
-  'firewall',
-  'traffic-reroute',
-  'verify',
-  'await-recovery',
-  'approval-unlink',
-  'force-unlink',
-  'approval-rejoin',
-  'rejoin',
-  'traffic-failback',
-  'complete',
-] as const;
-export type StepName = (typeof STEP_NAMES)[number];
+/** Runbook steps, in order: derived from the step table (./steps), the one place steps are defined. */
+export { STEP_NAMES, type StepName } from './steps';
 
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'waiting'] as const;
 export type StepStatus = (typeof STEP_STATUSES)[number];

@@ -1,5 +1,5 @@
 import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workflow';
-import type { StepName } from '../contract/names';
+import { stepsNotIn } from '../contract/steps';
 import type { RejoinRunbookInput, RunbookResult } from '../contract/runbook';
 import { installRunbookHandlers } from './runbook/handlers';
 import { membershipStep, validateInputStep } from './runbook/preflight-steps';
@@ -8,15 +8,7 @@ import { Runbook } from './runbook/runbook';
 import { RunbookState, stateContext } from './runbook/runbook-state';
 import { failbackStep } from './runbook/traffic-steps';
 
-const FAILOVER_ONLY_STEPS: StepName[] = [
-  'memory',
-  'firewall',
-  'traffic-reroute',
-  'verify',
-  'await-recovery',
-  'approval-unlink',
-  'force-unlink',
-];
+const FAILOVER_ONLY_STEPS = stepsNotIn('rejoin');
 
 /**
  * `rejoinRunbook` (id `rejoin/<group>`): rejoin and failback alone, for a region unlinked earlier (by hand

@@ -17,6 +17,7 @@ import {
   type FailoverRequest,
 } from '../../src/cli/resolve';
 import { STEP_NAMES } from '../../src/contract/names';
+import { stepSpec } from '../../src/contract/steps';
 import type { GroupDefinition } from '../../src/contract/runbook';
 
 const EXAMPLE = path.resolve(__dirname, '../../geofailover.config.example.json');
@@ -81,6 +82,21 @@ describe('CLI: from the configuration to the runbook input', () => {
     const firewall = plan.steps.find((s) => s.step === 'firewall')!;
     assert.equal(firewall.targets.length, 4, '2 application regions × 2 survivors');
     assert.ok(firewall.targets.every((t) => !t.startsWith('from eastus')));
+    // What each step is comes from the runbook's step table: phase, activities, gate, what it changes.
+    const forceUnlink = plan.steps.find((s) => s.step === 'force-unlink')!;
+    assert.deepEqual(
+      [forceUnlink.phase, forceUnlink.calls, forceUnlink.gate, forceUnlink.destructive],
+      ['unlinking', ['forceUnlink', 'describeMember'], 'approval-unlink', true],
+    );
+    assert.deepEqual(
+      plan.steps.filter((s) => s.destructive).map((s) => s.step),
+      ['force-unlink', 'rejoin'],
+    );
+    assert.deepEqual(
+      plan.steps.filter((s) => s.mutatesTrafficManager).map((s) => s.step),
+      ['traffic-reroute', 'traffic-failback'],
+    );
+    assert.equal(plan.steps.find((s) => s.step === 'verify')!.action, stepSpec('verify').description);
     assert.deepEqual(plan.warnings, []);
     assert.deepEqual(plan.input, buildFailoverInput(request));
   });

@@ -10,9 +10,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DecideResult } from '../../contract/messages';
 import { STEP_NAMES, WORKFLOW_TYPES, type StepName } from '../../contract/names';
+import { stepOfSummary } from '../../contract/steps';
 import type { FailoverRunbookInput, GroupDefinition, RejoinRunbookInput, RunbookResult } from '../../contract/runbook';
 import type { GateRecord, RefusedAttempt, StepRecord } from '../../contract/types';
-import type { History } from '../history';
+import { activitySummaries, type History } from '../history';
 import type { ReplayVerdict } from '../replay';
 import { readHistoryFacts, type ActivityEvents, type HistoryFacts } from './events';
 import { activityRows, isRecord, membership, memory, probes, str, traffic } from './observations';
@@ -70,7 +71,20 @@ export function generatorVersion(): string {
 
 // ---- which step an activity served -------------------------------------------------------------------
 
-function activityStep(a: ActivityEvents, failedRegion: string): StepName | undefined {
+/**
+ * The step an activity served: the step the workflow tagged it with (ActivityOptions.summary, recorded as the
+ * ActivityTaskScheduled event's `userMetadata.summary`), else a guess from the phase and the input.
+ */
+export function activityStep(a: ActivityEvents, failedRegion: string, summary?: string): StepName | undefined {
+  return stepOfSummary(summary) ?? guessedActivityStep(a, failedRegion);
+}
+
+/**
+ * For histories recorded before activities were tagged with their step: a guess from the RunbookPhase in force
+ * when the activity was scheduled and its input. It cannot tell apart activities of steps that run side by side
+ * (the recovery watch goes on while later steps run).
+ */
+function guessedActivityStep(a: ActivityEvents, failedRegion: string): StepName | undefined {
   const input = isRecord(a.input) ? a.input : {};
   const phase = a.phase ?? 'validating';
   switch (a.type) {
@@ -85,9 +99,12 @@ function activityStep(a: ActivityEvents, failedRegion: string): StepName | undef
     case 'readMemory':
       return phase === 'validating' ? 'memory' : 'await-recovery';
     case 'probeEndpoints':
-      return phase === 'failing-back' ? 'traffic-failback' : 'firewall';
+      if (phase === 'failing-back') return 'traffic-failback';
+      return phase === 'validating' || phase === 'rerouting' ? 'firewall' : 'await-recovery';
     case 'setEndpointStatus':
       return input.status === 'Enabled' ? 'traffic-failback' : 'traffic-reroute';
+    case 'readProfile':
+      return 'traffic-failback';
     case 'canaryWriteRead':
       return 'verify';
     case 'forceUnlink':
@@ -523,8 +540,9 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
 
   const byActivity = new Map<ActivityEvents, StepName | undefined>();
   const byStep = new Map<StepName, ActivityEvents[]>();
+  const summaries = activitySummaries(history);
   for (const a of facts.activities) {
-    const step = activityStep(a, region);
+    const step = activityStep(a, region, summaries.get(a.scheduledEventId));
     byActivity.set(a, step);
     if (step) byStep.set(step, [...(byStep.get(step) ?? []), a]);
   }

@@ -1,5 +1,6 @@
-// The activities the runbooks call, proxied by type only, each with its option preset.
-import { proxyActivities } from '@temporalio/workflow';
+// The activities the runbooks call, proxied by type only, each with its option preset and tagged with the step
+// that calls it.
+import { proxyActivities, type ActivityOptions } from '@temporalio/workflow';
 import type {
   DataPlaneActivities,
   GeoReplicationActivities,
@@ -10,8 +11,10 @@ import type {
   TrafficActivities,
 } from '../../activities/types';
 import type { RunbookTuning } from '../../contract/runbook';
+import type { StepName } from '../../contract/steps';
 import {
   destructiveActivityOptions,
+  failedMemberReadActivityOptions,
   mutationActivityOptions,
   probeActivityOptions,
   readActivityOptions,
@@ -20,31 +23,49 @@ import {
 export type RunbookActivities = PolicyActivities &
   MembershipActivities &
   DataPlaneActivities &
-  Pick<TrafficActivities, 'setEndpointStatus'> &
+  Pick<TrafficActivities, 'readProfile' | 'setEndpointStatus'> &
   GeoReplicationActivities &
-  NotificationActivities & {
+  Pick<NotificationActivities, 'notifyEscalation'> & {
+    /** describeMember of the failed region in failover's membership step, on its own short budget */
+    describeFailedMember: MembershipActivities['describeMember'];
     /** probeEndpoints on one application region's probe task queue */
     probeIn(applicationRegion: string): ProbeActivities;
   };
 
-/** Proxies for one run: reads, mutations, destructive long-running operations, escalation, probes. */
-export function runbookActivities(tuning: RunbookTuning = {}, probeTimeoutMs: number): RunbookActivities {
-  const reads = proxyActivities<PolicyActivities & MembershipActivities & DataPlaneActivities>(
-    readActivityOptions(tuning.reads),
+/**
+ * Proxies for one step of a run: reads, mutations, destructive long-running operations, escalation, probes.
+ * Every activity they schedule carries the step's name as its summary (ActivityTaskScheduled's
+ * `userMetadata.summary`): the audit reads which step an activity served from the history, not from a guess.
+ */
+export function runbookActivities(
+  step: StepName,
+  tuning: RunbookTuning = {},
+  probeTimeoutMs: number,
+): RunbookActivities {
+  const tagged = (options: ActivityOptions): ActivityOptions => ({ ...options, summary: step });
+  const reads = proxyActivities<
+    PolicyActivities & MembershipActivities & DataPlaneActivities & Pick<TrafficActivities, 'readProfile'>
+  >(tagged(readActivityOptions(tuning.reads)));
+  const failedRead = proxyActivities<MembershipActivities>(tagged(failedMemberReadActivityOptions(tuning)));
+  const mutations = proxyActivities<Pick<TrafficActivities, 'setEndpointStatus'>>(
+    tagged(mutationActivityOptions(tuning)),
   );
-  const mutations = proxyActivities<Pick<TrafficActivities, 'setEndpointStatus'>>(mutationActivityOptions(tuning));
-  const destructive = proxyActivities<GeoReplicationActivities>(destructiveActivityOptions(tuning));
+  const destructive = proxyActivities<GeoReplicationActivities>(tagged(destructiveActivityOptions(tuning)));
   // An escalation that cannot be delivered is logged by the workflow; it must not hold the gate up for long.
-  const notify = proxyActivities<NotificationActivities>({
-    ...mutationActivityOptions({ ...tuning, mutationMaximumAttempts: 3 }),
-    startToCloseTimeout: '30 seconds',
-  });
+  const notify = proxyActivities<Pick<NotificationActivities, 'notifyEscalation'>>(
+    tagged({
+      ...mutationActivityOptions({ ...tuning, mutationMaximumAttempts: 3 }),
+      startToCloseTimeout: '30 seconds',
+    }),
+  );
   const probes = new Map<string, ProbeActivities>();
   return {
     loadPolicy: reads.loadPolicy,
     describeMember: reads.describeMember,
+    describeFailedMember: failedRead.describeMember,
     readMemory: reads.readMemory,
     canaryWriteRead: reads.canaryWriteRead,
+    readProfile: reads.readProfile,
     setEndpointStatus: mutations.setEndpointStatus,
     forceUnlink: destructive.forceUnlink,
     rejoinMember: destructive.rejoinMember,
@@ -52,7 +73,9 @@ export function runbookActivities(tuning: RunbookTuning = {}, probeTimeoutMs: nu
     probeIn(applicationRegion) {
       let proxy = probes.get(applicationRegion);
       if (!proxy) {
-        proxy = proxyActivities<ProbeActivities>(probeActivityOptions(applicationRegion, { probeTimeoutMs, tuning }));
+        proxy = proxyActivities<ProbeActivities>(
+          tagged(probeActivityOptions(applicationRegion, { probeTimeoutMs, tuning })),
+        );
         probes.set(applicationRegion, proxy);
       }
       return proxy;

@@ -32,7 +32,7 @@ export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin'
   rb.tuning = tuning ?? {};
   let lookup: PolicyLookup;
   try {
-    lookup = await rb.acts.loadPolicy({ group });
+    lookup = await rb.actsFor('validate-input').loadPolicy({ group });
   } catch (err) {
     if (isCancellation(err)) throw err;
     return refuse([`the worker's policy could not be read: ${describeFailure(err).message}`]);
@@ -126,7 +126,7 @@ export async function membershipStep(
   const before =
     mode === 'failover' && patched(FAILED_MEMBER_READ_OFF_RTO_PATH)
       ? await rb.describeMembersFailedOffPath(rb.allMembers, rb.region)
-      : await rb.describeMembers(rb.allMembers);
+      : await rb.describeMembers('membership', rb.allMembers);
   const others = before.filter((m) => m.region !== rb.region);
   const reachable = others.filter((m) => m.reachable);
   const self = before.find((m) => m.region === rb.region) as MemberSnapshot;
@@ -175,7 +175,7 @@ export async function membershipStep(
 /** memory: used/max on each survivor, graded by the group's thresholds. */
 export async function memoryStep(rb: Runbook): Promise<void> {
   await rb.runStep('memory', 'reading used/max memory on each survivor', async () => {
-    const readings = await Promise.all(rb.survivors.map((m) => rb.acts.readMemory(m)));
+    const readings = await Promise.all(rb.survivors.map((m) => rb.actsFor('memory').readMemory(m)));
     const graded = readings.map((r: MemoryReading) => ({
       ...r,
       grade: gradePressure(r.percent, rb.group.memoryThresholds),
@@ -199,7 +199,7 @@ export async function firewallStep(rb: Runbook): Promise<void> {
     'firewall',
     `probing ${rb.survivors.map((m) => m.region).join(', ')} from ${applicationRegions.join(', ')}`,
     async () => {
-      const report = await probeFrom(rb, applicationRegions, rb.survivors);
+      const report = await probeFrom(rb, 'firewall', applicationRegions, rb.survivors);
       requireProbesPassed(report, 'traffic stays where it is until every application region reaches every survivor');
       const slowest = Math.max(0, ...report.probes.map((p) => p.latencyMs ?? 0));
       return {

@@ -5,6 +5,7 @@ import type { ProbeOutcomeRecord } from '../../activities/types';
 import { FAILURE_TYPES } from '../../contract/failures';
 import { probeTaskQueue } from '../../contract/names';
 import type { GroupMember } from '../../contract/readiness';
+import type { StepName } from '../../contract/steps';
 import { DEFAULT_PROBE_SCHEDULE_TO_START } from './activity-options';
 import { durationMs, formatMs } from './durations';
 import { describeFailure, StepFailure } from './intervention';
@@ -35,9 +36,10 @@ function outcomeFailure(p: ProbeOutcomeRecord): string {
   return `${p.applicationRegion} cannot reach ${p.memberRegion} at ${p.address}: ${p.outcome}${stage}${p.error ? ` (${p.error})` : ''}`;
 }
 
-/** Probes `targets` from each application region in parallel; never throws for a failed probe. */
+/** Probes `targets` from each application region in parallel, for `step`; never throws for a failed probe. */
 export async function probeFrom(
   rb: Runbook,
+  step: StepName,
   applicationRegions: readonly string[],
   targets: readonly GroupMember[],
 ): Promise<ProbeReport> {
@@ -45,7 +47,8 @@ export async function probeFrom(
     applicationRegions.map(async (applicationRegion) => {
       const addresses = rb.group.applicationRegions[applicationRegion] ?? {};
       try {
-        const probes = await rb.acts.probeIn(applicationRegion).probeEndpoints({
+        const { probeEndpoints } = rb.actsFor(step).probeIn(applicationRegion);
+        const probes = await probeEndpoints({
           applicationRegion,
           targets: targets.map((t) => ({
             memberRegion: t.region,

@@ -5,7 +5,6 @@ import {
   condition,
   isCancellation,
   log,
-  proxyActivities,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -16,7 +15,6 @@ import type { RunbookOutcome, RunbookResult, RunbookTuning } from '../../contrac
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes';
 import type { RunbookPhase, StepName } from '../../contract/names';
 import type { MemberSnapshot } from '../../contract/types';
-import { failedMemberReadActivityOptions } from './activity-options';
 import { runbookActivities, type RunbookActivities } from './activity-proxies';
 import { durationMs, formatMs } from './durations';
 import { escalationNotice, type ApprovalGate } from './gate';
@@ -77,17 +75,23 @@ export class Runbook {
   rtoMs?: number;
   /** test and drill tuning, set by validate-input once it is checked */
   tuning: RunbookTuning = {};
-  private proxies?: RunbookActivities;
-  private failedReadProxy?: MembershipActivities;
+  private readonly stepProxies = new Map<StepName, RunbookActivities>();
   private readonly gateLock = new Mutex();
   private shownPhase?: RunbookPhase;
 
   constructor(readonly state: RunbookState) {}
 
-  /** The activities, proxied with the tuning validate-input accepted and the policy's probe timeout. */
-  get acts(): RunbookActivities {
-    this.proxies ??= runbookActivities(this.tuning, this.probeTimeoutMs);
-    return this.proxies;
+  /**
+   * The activities of one step, each call tagged with the step (the audit reads it from history), proxied with
+   * the tuning validate-input accepted and the policy's probe timeout once the step first calls one.
+   */
+  actsFor(step: StepName): RunbookActivities {
+    let acts = this.stepProxies.get(step);
+    if (!acts) {
+      acts = runbookActivities(step, this.tuning, this.probeTimeoutMs);
+      this.stepProxies.set(step, acts);
+    }
+    return acts;
   }
   get pollMs(): number {
     return safeMs(this.group.durations?.recoveryPollInterval, 60_000);
@@ -254,7 +258,7 @@ export class Runbook {
     log.warn(notice.message, { gate: gate.name });
     // Recorded on the gate either way: the evidence says whether people were actually told.
     try {
-      const sent = await this.acts.notifyEscalation({ group: this.group.name, body: notice.body });
+      const sent = await this.actsFor(gate.step).notifyEscalation({ group: this.group.name, body: notice.body });
       gate.escalation = {
         delivered: sent.delivered,
         attempts: sent.attempts,
@@ -271,8 +275,9 @@ export class Runbook {
   }
 
   /** Reads members in parallel; a member whose read still fails after retries counts as unreachable. */
-  async describeMembers(members: readonly GroupMember[]): Promise<MemberSnapshot[]> {
-    return Promise.all(members.map((member) => this.describeOne(member, this.acts.describeMember)));
+  async describeMembers(step: StepName, members: readonly GroupMember[]): Promise<MemberSnapshot[]> {
+    const { describeMember } = this.actsFor(step);
+    return Promise.all(members.map((member) => this.describeOne(member, describeMember)));
   }
 
   /**
@@ -282,12 +287,11 @@ export class Runbook {
    * answering — a finding, never a wait on the RTO path — while its read runs out its budget on its own.
    */
   async describeMembersFailedOffPath(members: readonly GroupMember[], failedRegion: string): Promise<MemberSnapshot[]> {
-    this.failedReadProxy ??= proxyActivities<MembershipActivities>(failedMemberReadActivityOptions(this.tuning));
-    const failedRead = this.failedReadProxy;
+    const { describeMember, describeFailedMember } = this.actsFor('membership');
     let failed: MemberSnapshot | undefined;
     const reads = members.map((member) => {
-      if (member.region !== failedRegion) return this.describeOne(member, this.acts.describeMember);
-      const read = this.describeOne(member, failedRead.describeMember).then((s) => (failed = s));
+      if (member.region !== failedRegion) return this.describeOne(member, describeMember);
+      const read = this.describeOne(member, describeFailedMember).then((s) => (failed = s));
       // Nobody awaits it: a cancellation of the run must not surface as an unhandled rejection.
       read.catch(() => undefined);
       return undefined;

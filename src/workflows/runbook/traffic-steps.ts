@@ -1,10 +1,9 @@
 // Traffic: traffic-reroute (after the firewall passed), verify (canary on survivors), traffic-failback
 // (after the recovered endpoint passes the same probes, and until Traffic Manager reports it Online).
-import { patched, proxyActivities, sleep } from '@temporalio/workflow';
-import type { ProfileSnapshot, TrafficActivities } from '../../activities/types';
+import { patched, sleep } from '@temporalio/workflow';
+import type { ProfileSnapshot } from '../../activities/types';
 import type { EndpointRef } from '../../contract/runbook';
 import { FAILURE_TYPES } from '../../contract/failures';
-import { readActivityOptions } from './activity-options';
 import { durationMs, formatMs } from './durations';
 import { StepFailure } from './intervention';
 import { probeFrom, requireProbesPassed } from './probes';
@@ -30,7 +29,8 @@ function endpointOf(rb: Runbook): EndpointRef {
 
 async function setEndpoint(rb: Runbook, status: 'Enabled' | 'Disabled') {
   const endpoint = endpointOf(rb);
-  const change = await rb.acts.setEndpointStatus({
+  const step = status === 'Disabled' ? 'traffic-reroute' : 'traffic-failback';
+  const change = await rb.actsFor(step).setEndpointStatus({
     profileId: rb.group.trafficManager.profileId,
     endpoint,
     status,
@@ -73,7 +73,7 @@ export async function rerouteStep(rb: Runbook): Promise<void> {
 export async function verifyStep(rb: Runbook): Promise<void> {
   await rb.runStep('verify', 'canary write/read on every survivor', async () => {
     const canaries = await Promise.all(
-      rb.survivors.map((member) => rb.acts.canaryWriteRead({ member, ttlSeconds: CANARY_TTL_SECONDS })),
+      rb.survivors.map((member) => rb.actsFor('verify').canaryWriteRead({ member, ttlSeconds: CANARY_TTL_SECONDS })),
     );
     return {
       summary: `canary written and read back on ${canaries.map((c) => `${c.region} (${c.latencyMs} ms)`).join(', ')}`,
@@ -112,7 +112,7 @@ interface OnlineWait {
  * after `tuning.failbackOnlineTimeout` (default 5 minutes).
  */
 async function awaitOnline(rb: Runbook, endpoint: EndpointRef, first: ProfileSnapshot): Promise<OnlineWait> {
-  const { readProfile } = proxyActivities<Pick<TrafficActivities, 'readProfile'>>(readActivityOptions(rb.tuning.reads));
+  const { readProfile } = rb.actsFor('traffic-failback');
   const timeoutMs = onlineTimeoutMs(rb);
   const startedAt = Date.now();
   const seen: string[] = [];
@@ -160,7 +160,7 @@ export async function failbackStep(rb: Runbook): Promise<void> {
     'traffic-failback',
     `probing ${rb.region} from ${applicationRegions.join(', ')}, then enabling endpoint ${endpoint.name}`,
     async () => {
-      const report = await probeFrom(rb, applicationRegions, [rb.member]);
+      const report = await probeFrom(rb, 'traffic-failback', applicationRegions, [rb.member]);
       requireProbesPassed(
         report,
         `endpoint ${endpoint.name} stays disabled until every application region reaches ${rb.region}`,
