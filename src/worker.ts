@@ -13,7 +13,13 @@ import { parseDatabaseId } from './azure/resource-ids';
 import type { PolicyLookup } from './contract/policy';
 import { policyFromConfig } from './policy/from-config';
 import type { GeofailoverConfig } from './config/schema';
-import { checkEscalationWebhooks, escalationWebhookResolver, WebhookReferenceError } from './config/webhook';
+import {
+  checkEscalationWebhooks,
+  checkNotificationTargets,
+  escalationWebhookResolver,
+  notificationTargetsResolver,
+  WebhookReferenceError,
+} from './config/webhook';
 import { probeTaskQueue, TASK_QUEUE } from './contract/names';
 
 export interface CreateWorkerOptions {
@@ -138,6 +144,7 @@ export function activityDependenciesFromConfig(
   try {
     // A webhook set to a bad URL fails the start; one not provisioned yet is reported at each delivery.
     checkEscalationWebhooks(config, configDir);
+    checkNotificationTargets(config, configDir);
   } catch (e) {
     if (e instanceof WebhookReferenceError) throw new WorkerSetupError(e.message);
     throw e;
@@ -157,6 +164,7 @@ export function activityDependenciesFromConfig(
     ...(caPem !== undefined ? { caPem } : {}),
     ...(metrics ? { metrics } : {}),
     escalationWebhooks: escalationWebhookResolver(config, configDir),
+    notificationTargets: notificationTargetsResolver(config, configDir),
     // The worker's own configuration is the only policy: groups, people, roles, quorums, durations.
     policies: policiesOf(config),
   };

@@ -1,6 +1,6 @@
 import type { ArmClients } from '../azure/clients';
 import type { AzureMonitorMetrics } from '../azure/metrics';
-import type { ResolvedWebhook } from '../config/webhook';
+import type { GroupNotificationTarget, ResolvedWebhook } from '../config/webhook';
 import { createDataPlaneActivities } from './data-plane';
 import { createGeoReplicationActivities } from './geo-replication';
 import { createMembershipActivities } from './membership';
@@ -31,6 +31,8 @@ export interface ActivityDependencies {
   webhookTimeoutMs?: number;
   /** group → its escalation webhook, read by the worker at each delivery (escalationWebhookResolver) */
   escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
+  /** group → its notification targets and the global ones (notificationTargetsResolver), read at each delivery */
+  notificationTargets?: (group: string) => GroupNotificationTarget[];
   /** how long survivors may keep listing a force-unlinked member before verification fails; default 5 minutes */
   verifyTimeoutMs?: number;
   /** how long a throttled (429) ARM call is waited out, following Retry-After, before it fails; default 10 min */

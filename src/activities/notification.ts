@@ -1,8 +1,14 @@
 import https from 'node:https';
 import { rootCertificates } from 'node:tls';
 import { Context, log } from '@temporalio/activity';
-import { webhookOrigin, WebhookReferenceError, type ResolvedWebhook } from '../config/webhook';
-import type { NotificationActivities } from './types';
+import {
+  webhookOrigin,
+  WebhookReferenceError,
+  type GroupNotificationTarget,
+  type ResolvedWebhook,
+} from '../config/webhook';
+import { payloadFor } from './notification-payloads';
+import type { NotificationActivities, NotificationDelivery } from './types';
 
 export interface NotificationDependencies {
   /** how long one delivery attempt may take; default 10 s */
@@ -11,6 +17,8 @@ export interface NotificationDependencies {
   caPem?: string;
   /** group → its webhook, read by the worker (never from the workflow); throws for an unusable reference */
   escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
+  /** group → its notification targets (and the global ones), resolved by the worker at each delivery */
+  notificationTargets?: (group: string) => GroupNotificationTarget[];
 }
 
 type Delivery = Awaited<ReturnType<NotificationActivities['notifyEscalation']>>;
@@ -89,12 +97,80 @@ function post(url: URL, payload: string, options: { ca?: string[]; timeoutMs: nu
 
 const retryable = (a: Attempt): boolean => !('statusCode' in a) || a.statusCode >= 500 || a.statusCode === 429;
 
+/** How one POST series ended. */
+interface Outcome {
+  delivered: boolean;
+  attempts: number;
+  statusCode?: number;
+  error?: string;
+}
+
+/**
+ * POSTs `payload` to `url` with up to three attempts for network errors, 5xx and 429 (250 ms, then 1 s apart),
+ * every attempt ending before the activity's own deadline so that Temporal never retries (and re-posts) behind it.
+ * @throws the cancellation when the activity is cancelled
+ */
+async function deliver(
+  url: URL,
+  target: string,
+  payload: string,
+  options: { ca?: string[]; timeoutMs: number; what: string },
+): Promise<Outcome> {
+  const ctx = Context.current();
+  const budgetMs = ctx.info.startToCloseTimeoutMs;
+  const deadline = budgetMs > 0 ? Date.now() + budgetMs - Math.min(1000, budgetMs / 10) : Infinity;
+  let attempts = 0;
+  let last: Attempt = { error: 'not attempted' };
+  while (attempts < MAX_ATTEMPTS) {
+    const remaining = deadline - Date.now();
+    if (attempts > 0 && remaining < 500) break;
+    attempts++;
+    last = await post(url, payload, {
+      ca: options.ca,
+      timeoutMs: Math.max(1, Math.min(options.timeoutMs, remaining)),
+      cancel: ctx.cancellationSignal,
+    });
+    if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+    if ('statusCode' in last && last.statusCode >= 200 && last.statusCode < 300) {
+      log.info(`${options.what} delivered to ${target}`, { statusCode: last.statusCode, attempts });
+      return { delivered: true, attempts, statusCode: last.statusCode };
+    }
+    if (!retryable(last) || attempts >= MAX_ATTEMPTS) break;
+    const wait = BACKOFF_MS[attempts - 1] ?? BACKOFF_MS[BACKOFF_MS.length - 1]!;
+    if (Date.now() + wait > deadline - 500) break;
+    log.info(`${options.what}: attempt ${attempts} failed, retrying`, { target });
+    await ctx.sleep(wait);
+  }
+  if ('statusCode' in last) {
+    const status = last.statusCode;
+    const error =
+      status >= 300 && status < 400
+        ? `${target} answered HTTP ${status}: not delivered: redirect refused (configure the final URL)`
+        : `${target} answered HTTP ${status}`;
+    return { delivered: false, attempts, statusCode: status, error };
+  }
+  return { delivered: false, attempts, error: `${target}: ${scrub(last.error, url)}` };
+}
+
+/** Counts deliveries on the worker's metrics (Prometheus when configured), by target kind, event and outcome. */
+function countDelivery(kind: string, event: string, delivered: boolean): void {
+  try {
+    Context.current()
+      .metricMeter.createCounter('geofailover_notifications', 'notifications', 'runbook notifications sent, by outcome')
+      .add(1, { kind, event, delivered: String(delivered) });
+  } catch {
+    // Metrics are best effort: a notification is never held up by them.
+  }
+}
+
 /**
  * Escalation of a gate that timed out: a JSON POST to the group's webhook, which the worker resolves (the URL is
  * a secret and never comes from the workflow). https: only, no redirects, a bounded answer, up to three attempts
  * for network errors, 5xx and 429. An escalation must never stop the runbook, so a webhook that is missing,
  * unusable, unreachable, slow or failing yields `delivered: false` (logged), never an error. Results and logs
  * show the webhook only as its reference and origin (`target`), never its path, query or credentials.
+ *
+ * `notify` does the same for the notification targets (Slack, Teams, generic JSON) and every runbook event.
  */
 export function createNotificationActivities(deps: NotificationDependencies = {}): NotificationActivities {
   const timeoutMs = deps.webhookTimeoutMs ?? DEFAULT_WEBHOOK_TIMEOUT_MS;
@@ -102,7 +178,6 @@ export function createNotificationActivities(deps: NotificationDependencies = {}
   const ca = deps.caPem ? [...rootCertificates, deps.caPem] : undefined;
   return {
     async notifyEscalation({ group, body }) {
-      const ctx = Context.current();
       const notDelivered = (result: Delivery): Delivery => {
         log.warn(`escalation of group ${group} not delivered: ${result.error}`, { escalation: body });
         return result;
@@ -126,41 +201,38 @@ export function createNotificationActivities(deps: NotificationDependencies = {}
         const error = `refused: the escalation webhook must be an https: URL, not ${webhookOrigin(url)}`;
         return notDelivered({ delivered: false, attempts: 0, error, target });
       }
-      // Every attempt ends before the activity's own timeout, so Temporal never retries (and re-posts) behind it.
-      const budgetMs = ctx.info.startToCloseTimeoutMs;
-      const deadline = budgetMs > 0 ? Date.now() + budgetMs - Math.min(1000, budgetMs / 10) : Infinity;
-      const payload = JSON.stringify(body);
-      let attempts = 0;
-      let last: Attempt = { error: 'not attempted' };
-      while (attempts < MAX_ATTEMPTS) {
-        const remaining = deadline - Date.now();
-        if (attempts > 0 && remaining < 500) break;
-        attempts++;
-        last = await post(url, payload, {
-          ca,
-          timeoutMs: Math.max(1, Math.min(timeoutMs, remaining)),
-          cancel: ctx.cancellationSignal,
-        });
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        if ('statusCode' in last && last.statusCode >= 200 && last.statusCode < 300) {
-          log.info(`escalation of group ${group} delivered to ${target}`, { statusCode: last.statusCode, attempts });
-          return { delivered: true, attempts, statusCode: last.statusCode, target };
-        }
-        if (!retryable(last) || attempts >= MAX_ATTEMPTS) break;
-        const wait = BACKOFF_MS[attempts - 1] ?? BACKOFF_MS[BACKOFF_MS.length - 1]!;
-        if (Date.now() + wait > deadline - 500) break;
-        log.info(`escalation of group ${group}: attempt ${attempts} failed, retrying`, { target });
-        await ctx.sleep(wait);
+      const outcome = await deliver(url, target, JSON.stringify(body), {
+        ca,
+        timeoutMs,
+        what: `escalation of group ${group}`,
+      });
+      countDelivery('escalation-webhook', 'escalation', outcome.delivered);
+      return outcome.delivered ? { ...outcome, target } : notDelivered({ ...outcome, target });
+    },
+
+    async notify({ group, notification }) {
+      const targets = (deps.notificationTargets?.(group) ?? []).filter((t) => t.events.includes(notification.event));
+      const what = `${notification.event} notification of group ${group}`;
+      const deliveries = await Promise.all(
+        targets.map(async (t): Promise<NotificationDelivery> => {
+          const base = { event: notification.event, kind: t.kind, target: t.reference };
+          let hook: ResolvedWebhook;
+          try {
+            hook = t.resolve();
+          } catch (e) {
+            const error = e instanceof WebhookReferenceError ? e.message : `${t.reference}: unusable`;
+            return { ...base, delivered: false, attempts: 0, error };
+          }
+          const payload = JSON.stringify(payloadFor(t.kind, notification));
+          const outcome = await deliver(hook.url, hook.target, payload, { ca, timeoutMs, what: `${what} (${t.kind})` });
+          return { ...base, target: hook.target, ...outcome };
+        }),
+      );
+      for (const d of deliveries) {
+        countDelivery(d.kind, d.event, d.delivered);
+        if (!d.delivered) log.warn(`${what} (${d.kind}) not delivered: ${d.error}`, { target: d.target });
       }
-      if ('statusCode' in last) {
-        const status = last.statusCode;
-        const error =
-          status >= 300 && status < 400
-            ? `${target} answered HTTP ${status}: not delivered: redirect refused (configure the final URL)`
-            : `${target} answered HTTP ${status}`;
-        return notDelivered({ delivered: false, attempts, statusCode: status, error, target });
-      }
-      return notDelivered({ delivered: false, attempts, error: `${target}: ${scrub(last.error, url)}`, target });
+      return { deliveries };
     },
   };
 }

@@ -1,7 +1,9 @@
 import type { Authorization, PolicyLookup } from '../contract/policy';
-import type { EndpointRef } from '../contract/runbook';
+import type { EndpointRef, RunbookOutcome } from '../contract/runbook';
 import type { GroupMember } from '../contract/readiness';
-import type { MemberSnapshot } from '../contract/types';
+import type { MemberSnapshot, NotificationDelivery, NotificationEvent } from '../contract/types';
+
+export type { NotificationDelivery, NotificationEvent } from '../contract/types';
 
 /*
  * Activity interfaces. Workflows proxy these by type only; implementations live beside this file and
@@ -185,6 +187,46 @@ export interface NotificationActivities {
     /** the reference and the origin only, e.g. `env:GEOFAILOVER_WEBHOOK_LEADERBOARD → https://hooks.example.com` */
     target?: string;
   }>;
+  /**
+   * Tells people about the runbook: each notification target of the group (and the global ones) that takes this
+   * event gets it in its own shape (Slack Block Kit, Teams Adaptive Card, generic JSON), POSTed with bounded
+   * retries. Never throws for a delivery failure: each target's outcome is in `deliveries`.
+   */
+  notify(input: { group: string; notification: RunbookNotification }): Promise<{ deliveries: NotificationDelivery[] }>;
+}
+
+/** One notification, as the workflow writes it (bounded strings); the activity shapes it for each target. */
+export interface RunbookNotification {
+  event: NotificationEvent;
+  workflowId: string;
+  group: string;
+  /** the failed (or rejoining) region */
+  region: string;
+  /** one line, e.g. `Approval needed: approval-unlink of leaderboard` */
+  title: string;
+  /** what happened and what is asked, in a few sentences */
+  text: string;
+  /** the gate that needs people (absent for run-ended) */
+  gate?: {
+    name: string;
+    kind: 'approval' | 'intervention';
+    step: string;
+    instance: number;
+    requestedAt: string;
+    /** who or what the gate waits for */
+    waitingFor: string;
+    escalatesAt?: string;
+    expiresAt?: string;
+  };
+  /** the evidence behind it, as label → value facts */
+  evidence: { label: string; value: string }[];
+  /** the exact commands that answer the gate (geofailover CLI, then the plain Temporal CLI) */
+  howToAnswer: string[];
+  /** run-ended: how the run ended */
+  outcome?: RunbookOutcome;
+  rtoMs?: number;
+  /** when the workflow wrote it */
+  at: string;
 }
 
 /** The worker's own policy: the runbook's only source of groups, people, roles, quorums and durations. */

@@ -157,6 +157,31 @@ export const webhookReferenceSchema = z
 
 export type WebhookReference = z.output<typeof webhookReferenceSchema>;
 
+/** What the runbook tells people about, as `notifications[].events` names it. */
+export const NOTIFICATION_EVENTS = ['approval-needed', 'intervention-needed', 'escalation', 'run-ended'] as const;
+
+/** One place notifications go: a Slack or Teams incoming webhook, or any receiver of generic JSON. */
+export const notificationTargetSchema = strict({
+  kind: z
+    .enum(['slack', 'teams', 'json'])
+    .describe(
+      'slack: Block Kit message (incoming webhook); teams: Adaptive Card (Teams Workflows or incoming webhook); json: the event as generic JSON',
+    ),
+  url: webhookReferenceSchema.describe('where the worker reads the https: URL to POST to (never the URL itself)'),
+  events: z
+    .array(z.enum(NOTIFICATION_EVENTS))
+    .min(1)
+    .optional()
+    .describe('the events sent there; default all: approval-needed, intervention-needed, escalation, run-ended'),
+});
+
+export type NotificationTarget = z.output<typeof notificationTargetSchema>;
+
+const notificationTargets = z
+  .array(notificationTargetSchema)
+  .max(10)
+  .describe('where the runbook tells people that a gate needs them, that it escalated, and how the run ended');
+
 const endpointRef = strict({
   type: z.enum(['ExternalEndpoints', 'AzureEndpoints', 'NestedEndpoints']).default('ExternalEndpoints'),
   name: z.string().min(1),
@@ -205,6 +230,7 @@ export const groupSchema = strict({
         'its database is Running and the probes from every application region pass',
     ),
   escalationWebhook: webhookReferenceSchema.optional(),
+  notifications: notificationTargets.optional(),
   durations: strict({
     approvalTimeout: duration.default('30 minutes'),
     escalationTimeout: duration.default('15 minutes'),
@@ -244,6 +270,40 @@ export const groupSchema = strict({
     });
   }
 });
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+
+/** The worker's logs, metrics and traces. */
+export const observabilitySchema = strict({
+  logLevel: z.enum(LOG_LEVELS).default('INFO').describe("the worker's lowest log level; --log-level overrides it"),
+  logFormat: z
+    .enum(['text', 'json'])
+    .default('text')
+    .describe('json: one JSON object per line (time, level, message, attributes); --log-format overrides it'),
+  metrics: strict({
+    port: z.number().int().min(0).max(65535).describe('Prometheus scrape port (GET /metrics)'),
+    host: z.string().min(1).default('0.0.0.0').describe('address to listen on'),
+  })
+    .optional()
+    .describe('Prometheus metrics of the worker: SDK metrics and the runbook metrics (geofailover_*); off when absent'),
+  tracing: strict({
+    endpoint: z
+      .url()
+      .optional()
+      .describe(
+        'OTLP/HTTP traces endpoint, e.g. http://collector:4318/v1/traces; default OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT',
+      ),
+    serviceName: z.string().min(1).default('geofailover').describe('service.name of the spans'),
+  })
+    .optional()
+    .describe(
+      'OpenTelemetry traces (client, workflow, activities) exported by OTLP/HTTP; on when this section or OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT is set',
+    ),
+})
+  .prefault({})
+  .describe("the worker's logs, Prometheus metrics and OpenTelemetry traces");
+
+export type ObservabilityConfig = z.output<typeof observabilitySchema>;
 
 const publicKeyLine = z.string().refine((line) => parsePublicKey(line).ok, {
   error: (iss) => {
@@ -324,6 +384,10 @@ export const configSchema = strict({
       )
       .optional(),
   }).prefault({}),
+  notifications: notificationTargets
+    .optional()
+    .describe("targets for every group's runbooks, besides each group's own `notifications`"),
+  observability: observabilitySchema,
   groups: z
     .record(
       z.string().regex(/^[A-Za-z0-9-]{1,63}$/, 'expected a group name of letters, digits and dashes'),

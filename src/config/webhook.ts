@@ -5,7 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { GeofailoverConfig, WebhookReference } from './schema';
+import type { GeofailoverConfig, NotificationTarget, WebhookReference } from './schema';
+import { NOTIFICATION_EVENTS } from './schema';
 
 /** A group's escalation webhook as the worker found it. */
 export interface ResolvedWebhook {
@@ -133,5 +134,66 @@ export function checkEscalationWebhooks(
       }
       if (!(e instanceof WebhookReferenceError)) throw e;
     }
+  }
+}
+
+/** A notification target of a group as the worker resolves it at each delivery. */
+export interface GroupNotificationTarget {
+  kind: NotificationTarget['kind'];
+  /** the events this target gets */
+  events: readonly (typeof NOTIFICATION_EVENTS)[number][];
+  /** `env:NAME` or `file:/path`: safe to show */
+  reference: string;
+  /** reads the URL now; @throws WebhookReferenceError */
+  resolve(): ResolvedWebhook;
+}
+
+/**
+ * The worker's resolver of notification targets: group name → the global targets, then the group's own, each read
+ * at delivery time (a rotated secret takes effect at the next notification). Unknown groups get the global ones.
+ */
+export function notificationTargetsResolver(
+  config: GeofailoverConfig,
+  configDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): (group: string) => GroupNotificationTarget[] {
+  return (group) => {
+    const own = Object.hasOwn(config.groups, group) ? (config.groups[group]?.notifications ?? []) : [];
+    return [...(config.notifications ?? []), ...own].map((t) => ({
+      kind: t.kind,
+      events: t.events ?? NOTIFICATION_EVENTS,
+      reference: describeWebhookReference(t.url, configDir),
+      resolve: () => resolveWebhook(t.url, configDir, env),
+    }));
+  };
+}
+
+/**
+ * Checks every notification target that can be resolved now, as {@link checkEscalationWebhooks} does.
+ * @throws WebhookReferenceError (with the field path in the message) for a value that is not an https: URL.
+ */
+export function checkNotificationTargets(
+  config: GeofailoverConfig,
+  configDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): void {
+  const lists: [string, NotificationTarget[] | undefined][] = [
+    ['notifications', config.notifications],
+    ...Object.entries(config.groups).map(([name, g]): [string, NotificationTarget[] | undefined] => [
+      `groups.${name}.notifications`,
+      g.notifications,
+    ]),
+  ];
+  for (const [where, targets] of lists) {
+    (targets ?? []).forEach((t, i) => {
+      try {
+        resolveWebhook(t.url, configDir, env);
+      } catch (e) {
+        if (e instanceof WebhookReferenceError && e.found) {
+          throw new WebhookReferenceError(`${where}.${i}.url: ${e.message}`, e.reference, true);
+        }
+        if (!(e instanceof WebhookReferenceError)) throw e;
+      }
+    });
   }
 }

@@ -107,6 +107,25 @@ export interface GateRecord {
   targets?: string[];
   /** the escalation, when it happened: delivered or not, honestly */
   escalation?: { delivered: boolean; attempts?: number; target?: string; error?: string };
+  /** the notifications about this gate (approval or intervention needed, escalation), one per target */
+  notifications?: NotificationDelivery[];
+}
+
+/** What the runbook tells people about. */
+export type NotificationEvent = 'approval-needed' | 'intervention-needed' | 'escalation' | 'run-ended';
+
+/** One target's delivery of one notification: recorded in the gate record or the run's result. */
+export interface NotificationDelivery {
+  event: NotificationEvent;
+  kind: 'slack' | 'teams' | 'json';
+  delivered: boolean;
+  /** POSTs made (0: unusable reference, or refused before sending) */
+  attempts: number;
+  statusCode?: number;
+  /** why it was not delivered; never holds the URL's path, query or credentials */
+  error?: string;
+  /** the reference and the origin only */
+  target: string;
 }
 
 export interface StepRecord {

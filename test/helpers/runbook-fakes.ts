@@ -7,6 +7,7 @@ import type {
   ProbeActivities,
   ProbeOutcomeRecord,
   ProfileSnapshot,
+  RunbookNotification,
 } from '../../src/activities/types';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
 import type { MemberSnapshot } from '../../src/contract/types';
@@ -102,9 +103,12 @@ export class FakeGroup {
     forceUnlink: 0,
     rejoinMember: 0,
     notifyEscalation: 0,
+    notify: 0,
     probeEndpoints: 0,
   };
   readonly escalations: Record<string, unknown>[] = [];
+  /** every notification the runbook sent (approval needed, intervention needed, escalation, run ended) */
+  readonly notifications: RunbookNotification[] = [];
 
   constructor(
     readonly group: GroupDefinition,
@@ -242,6 +246,11 @@ export class FakeGroup {
         this.enter('notifyEscalation');
         this.escalations.push(body);
         return { delivered: false, attempts: 0, error: 'no escalation webhook configured (test)' };
+      },
+      notify: async ({ notification }) => {
+        this.enter('notify');
+        this.notifications.push(notification);
+        return { deliveries: [] };
       },
     };
   }

@@ -87,6 +87,7 @@ export class ApprovalGate {
   escalatedAt?: string;
   expiresAt?: string;
   escalation?: GateRecord['escalation'];
+  notifications?: GateRecord['notifications'];
 
   constructor(
     readonly name: string,
@@ -156,6 +157,7 @@ export class ApprovalGate {
       request: this.request,
       escalatedAt: this.escalatedAt,
       ...(this.escalation ? { escalation: this.escalation } : {}),
+      ...(this.notifications?.length ? { notifications: [...this.notifications] } : {}),
       outcome: this.outcome,
       decidedAt: this.decidedAt,
     };

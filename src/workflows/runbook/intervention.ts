@@ -80,6 +80,7 @@ export class InterventionGate {
   escalatedAt?: string;
   expiresAt?: string;
   escalation?: GateRecord['escalation'];
+  notifications?: GateRecord['notifications'];
 
   constructor(
     readonly step: StepName,
@@ -197,6 +198,7 @@ export class InterventionGate {
       request: { failure: this.failure },
       escalatedAt: this.escalatedAt,
       ...(this.escalation ? { escalation: this.escalation } : {}),
+      ...(this.notifications?.length ? { notifications: [...this.notifications] } : {}),
       outcome: this.outcome,
       decidedAt: this.decidedAt,
       interventions: this.interventions.map((i) => ({ ...i })),

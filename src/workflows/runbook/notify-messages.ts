@@ -1,0 +1,105 @@
+// What the runbook tells people, as workflow data: a gate that needs them (approval or intervention), an
+// escalation, the end of the run. Pure; the activity shapes it for Slack, Teams or generic JSON.
+import type { NotificationEvent, RunbookNotification } from '../../activities/types';
+import type { RunbookResult } from '../../contract/runbook';
+import { bounded as boundedText } from './bounded';
+import { escalationNotice, type EscalatingGate } from './gate';
+
+export interface NoticeContext {
+  workflowId: string;
+  group: string;
+  region: string;
+}
+
+const MAX_FACTS = 12;
+const MAX_VALUE = 300;
+
+/** A value as one short line: strings as they are, anything else as compact JSON, cut to a bound. */
+function show(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  return boundedText(text, MAX_VALUE);
+}
+
+/** The request behind a gate (its evidence, or the failure of an intervention) as label → value facts. */
+export function evidenceFacts(request: unknown): { label: string; value: string }[] {
+  if (request === null || request === undefined) return [];
+  if (typeof request !== 'object' || Array.isArray(request)) return [{ label: 'Request', value: show(request) }];
+  const entries = Object.entries(request as Record<string, unknown>);
+  const facts: { label: string; value: string }[] = [];
+  for (const [key, value] of entries) {
+    // An intervention's request is { failure: {...} }: show the failure's own fields.
+    if (key === 'failure' && value && typeof value === 'object' && !Array.isArray(value)) {
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (v !== undefined) facts.push({ label: `failure.${k}`, value: show(v) });
+      }
+    } else if (value !== undefined) facts.push({ label: key, value: show(value) });
+  }
+  return facts.slice(0, MAX_FACTS).map((f) => ({ label: boundedText(f.label, 64), value: f.value }));
+}
+
+/** A gate that needs people, or its escalation: what it asks, the evidence, and the exact commands. */
+export function gateNotification(
+  event: Extract<NotificationEvent, 'approval-needed' | 'intervention-needed' | 'escalation'>,
+  gate: EscalatingGate,
+  context: NoticeContext,
+  at: string,
+): RunbookNotification {
+  const { body } = escalationNotice(gate, context);
+  const open = gate.openGate(context.workflowId);
+  const what = gate.kind === 'approval' ? 'Approval needed' : 'Intervention needed';
+  const title =
+    event === 'escalation'
+      ? `Escalation: ${gate.name} of ${context.group} is unanswered`
+      : `${what}: ${gate.name} of ${context.group}`;
+  const waitingFor = String(body.waitingFor);
+  const text =
+    event === 'escalation'
+      ? `Gate ${gate.name} (${context.workflowId}, region ${context.region}) has waited since ${open.requestedAt} and ` +
+        `still needs ${waitingFor}. It stops safely at ${open.expiresAt ?? 'its expiry'} if nobody answers.`
+      : gate.kind === 'approval'
+        ? `The runbook for ${context.group} (failed region ${context.region}) waits at ${gate.name} and needs ${waitingFor}.`
+        : `Step ${open.step ?? gate.name} of the runbook for ${context.group} (region ${context.region}) failed after its ` +
+          `retries and waits for ${waitingFor}.`;
+  return {
+    event,
+    workflowId: context.workflowId,
+    group: context.group,
+    region: context.region,
+    title: boundedText(title, 200),
+    text: boundedText(text, 1000),
+    gate: {
+      name: gate.name,
+      kind: gate.kind,
+      step: open.step ?? gate.name,
+      instance: open.instance ?? 1,
+      requestedAt: open.requestedAt,
+      waitingFor: boundedText(waitingFor, 300),
+      ...(open.escalatesAt !== undefined ? { escalatesAt: open.escalatesAt } : {}),
+      ...(open.expiresAt !== undefined ? { expiresAt: open.expiresAt } : {}),
+    },
+    evidence: evidenceFacts(open.request),
+    howToAnswer: (body.howToAnswer as string[]).map((c) => boundedText(c, 500)),
+    at,
+  };
+}
+
+/** How the run ended: outcome, summary and RTO. */
+export function runEndedNotification(result: RunbookResult, context: NoticeContext, at: string): RunbookNotification {
+  const title =
+    result.outcome === 'completed'
+      ? `Runbook completed: ${context.group} (${context.region})`
+      : `Runbook ${result.outcome}: ${context.group} (${context.region})`;
+  return {
+    event: 'run-ended',
+    workflowId: context.workflowId,
+    group: context.group,
+    region: context.region,
+    title: boundedText(title, 200),
+    text: boundedText(result.summary, 1000),
+    evidence: [],
+    howToAnswer: [],
+    outcome: result.outcome,
+    ...(result.rtoMs !== undefined ? { rtoMs: result.rtoMs } : {}),
+    at,
+  };
+}
