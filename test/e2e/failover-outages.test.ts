@@ -178,7 +178,11 @@ describe('failoverRunbook on the real stack: outages', function () {
       result.status.steps.every((s) => s.status === 'succeeded'),
       JSON.stringify(stepStatuses(result.status)),
     );
-    assert.equal(step(result.status, 'await-recovery').actor, 'recovery-check', 'the checks found it back, nobody asked');
+    assert.equal(
+      step(result.status, 'await-recovery').actor,
+      'recovery-check',
+      'the checks found it back, nobody asked',
+    );
     assert.equal(stack.count('forceUnlink'), 1, 'exactly one force-unlink');
     assert.equal(stack.count('forceLinkToReplicationGroup', FAILED), 1, 'exactly one force-link');
     assert.deepEqual(stack.endpointStatuses(), { eastus: 'Enabled', westeurope: 'Enabled', southeastasia: 'Enabled' });
