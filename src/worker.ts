@@ -21,6 +21,7 @@ import {
   WebhookReferenceError,
 } from './config/webhook';
 import { probeTaskQueue, TASK_QUEUE } from './contract/names';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -30,7 +31,7 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
   /** every activity in production; tests may register a subset (or fakes) */
   activities: Partial<GeofailoverActivities>;
-  /** a prebuilt bundle (tests bundle once per process); default: bundle src/workflows at start */
+  /** a prebuilt bundle (tests bundle once per process); default: the build's (dist/workflows.bundle.js), else bundle src/workflows at start */
   workflowBundle?: WorkflowBundleOption;
 }
 
@@ -42,8 +43,13 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     namespace,
     taskQueue,
     activities,
-    ...(workflowBundle ? { workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(workflowBundle ? { workflowBundle } : prebuiltOrSources()),
   });
+}
+
+function prebuiltOrSources(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  const prebuilt = prebuiltWorkflowBundle();
+  return prebuilt ? { workflowBundle: prebuilt } : { workflowsPath: require.resolve('./workflows') };
 }
 
 export interface CreateProbeWorkerOptions {
