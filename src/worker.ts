@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { Worker, type NativeConnection } from '@temporalio/worker';
 import type { WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, createProbeActivities, type ActivityDependencies } from './activities';
 import type { GeofailoverActivities, ProbeActivities } from './activities/types';
@@ -21,6 +20,8 @@ import {
   WebhookReferenceError,
 } from './config/webhook';
 import { probeTaskQueue, TASK_QUEUE } from './contract/names';
+import { resolveTemporalSettings, type TemporalFlags, type TemporalSettings } from './temporal/connection';
+import { connectNativeConnection } from './temporal/native';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 export interface CreateWorkerOptions {
@@ -211,8 +212,17 @@ export interface RunWorkerOptions {
   activities?: GeofailoverActivities | ProbeActivities;
   /** default: 'geofailover', or the region's probe queue */
   taskQueue?: string;
-  /** envconfig profile; default: TEMPORAL_PROFILE or 'default' */
+  /** envconfig profile; default: temporal.profile of the configuration, TEMPORAL_PROFILE or 'default' */
   profile?: string;
+  /**
+   * How to reach Temporal, already resolved (the CLI resolves it with its flags); default resolved from `flags`,
+   * the configuration's `temporal` section (paths relative to `configFile`), TEMPORAL_* and the envconfig profile
+   */
+  temporal?: TemporalSettings;
+  /** the connection flags of the command line, when `temporal` is not given */
+  flags?: TemporalFlags;
+  /** the configuration file, for the `temporal` section's relative paths and messages */
+  configFile?: string;
   /** called once the worker is built, right before it starts polling */
   onReady?: (info: { kind: 'main' | 'probe'; taskQueue: string; namespace: string }) => void;
   /** stops the worker (letting running tasks finish) when aborted; SIGINT/SIGTERM do the same */
@@ -221,10 +231,11 @@ export interface RunWorkerOptions {
 
 /**
  * Runs the main worker, or a probe worker with `probeRegion`, until SIGINT/SIGTERM (the SDK runtime's shutdown
- * signals) or `signal`, letting running tasks finish. Connection settings follow the Temporal conventions:
- * envconfig profile file and TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* variables.
+ * signals) or `signal`, letting running tasks finish. Connection settings (src/temporal/connection.ts): flags, the
+ * configuration's `temporal` section, then the Temporal conventions (TEMPORAL_* variables, envconfig profile).
  * @throws TypeError when neither `config` nor `activities` is given; WorkerSetupError for a probe region no group
- *   names or an unusable `azure` section; the SDK's errors when the server cannot be reached or the worker fails.
+ *   names or an unusable `azure` section; TemporalSettingsError / TemporalConnectError (saying what to do) when the
+ *   connection settings do not work or the server cannot be reached; the SDK's errors when the worker fails.
  */
 export async function runWorker(options: RunWorkerOptions): Promise<void> {
   const { config, probeRegion } = options;
@@ -240,10 +251,16 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
     }
   }
   const deps = config && !options.activities ? activityDependenciesFromConfig(config, options) : undefined;
-  const connectConfig = loadClientConnectConfig({ profile: options.profile });
-  const connection = await NativeConnection.connect(connectConfig.connectionOptions);
+  const temporal =
+    options.temporal ??
+    resolveTemporalSettings({
+      flags: { ...(options.profile !== undefined ? { profile: options.profile } : {}), ...options.flags },
+      ...(config?.temporal ? { section: config.temporal } : {}),
+      ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
+    });
+  const connection = await connectNativeConnection(temporal);
   try {
-    const namespace = connectConfig.namespace ?? 'default';
+    const namespace = temporal.namespace;
     let worker: Worker;
     if (probeRegion !== undefined) {
       worker = await createProbeWorker({

@@ -2,10 +2,22 @@
  * What every runbook command gets: its output streams, the environment, the global options and one
  * lazily connected Temporal client (closed by `main` when the command ends).
  */
+import { existsSync, readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
+import { resolveConfigPath } from '../config/load';
+import { temporalSchema } from '../config/schema';
 import type { CommandIo } from '../emulator/main';
-import { cliIdentity, connectClient } from '../starter';
+import { cliIdentity } from '../starter';
+import {
+  resolveTemporalSettings,
+  TemporalSettingsError,
+  webUiLink,
+  type TemporalFlags,
+  type TemporalSection,
+  type TemporalSettings,
+} from '../temporal/connection';
+import type * as ClientModule from '../temporal/client';
+import { TemporalConnectError } from '../temporal/diagnose';
 import { EXIT_OK, RefusedError, reportError } from './errors';
 import { Output } from './output';
 
@@ -25,8 +37,19 @@ export interface CliEnvironment {
   columns?: number;
 }
 
+/** A settings or connection problem as the CLI reports it: what is wrong, and the next step. */
+export function temporalRefusal(e: unknown): unknown {
+  if (e instanceof TemporalSettingsError || e instanceof TemporalConnectError) {
+    return new RefusedError(e.message, e.hint, e.code);
+  }
+  return e;
+}
+
 export class CliContext {
   private client?: Promise<Client>;
+  private settings?: TemporalSettings;
+  private flags: TemporalFlags = {};
+  private configPath?: string;
 
   constructor(
     readonly io: CommandIo,
@@ -39,6 +62,13 @@ export class CliContext {
     return this.environment.env;
   }
 
+  /** The connection flags and --config of the command line (src/temporal/cli-options.ts), before the action. */
+  useTemporalFlags(flags: TemporalFlags, configPath?: string): void {
+    this.flags = flags;
+    this.configPath = configPath;
+    this.settings = undefined;
+  }
+
   /** The output of one command: text, or JSON under --json; progress on stderr only for a human on a TTY. */
   output(json: boolean): Output {
     return new Output(this.io, {
@@ -49,36 +79,58 @@ export class CliContext {
     });
   }
 
-  /** Where the Temporal client connects, for messages (envconfig: profile file, TEMPORAL_ADDRESS, ...). */
+  /**
+   * How to reach Temporal: the flags, then the configuration file's `temporal` section (when the file exists),
+   * then TEMPORAL_* and the envconfig profile.
+   * @throws RefusedError naming the setting at fault and what to do.
+   */
+  temporalSettings(): TemporalSettings {
+    if (this.settings) return this.settings;
+    const file = resolveConfigPath(this.configPath);
+    try {
+      const section = existsSync(file) ? readTemporalSection(file) : undefined;
+      this.settings = resolveTemporalSettings({
+        flags: this.flags,
+        ...(section ? { section, configFile: file } : {}),
+        env: this.env,
+      });
+    } catch (e) {
+      throw temporalRefusal(e);
+    }
+    return this.settings;
+  }
+
+  /** Where the Temporal client connects, for messages. */
   temporalTarget(): { address: string; namespace: string } {
-    const config = loadClientConnectConfig();
-    return {
-      address: config.connectionOptions.address ?? 'localhost:7233',
-      namespace: config.namespace ?? 'default',
-    };
+    const { address, namespace } = this.temporalSettings();
+    return { address, namespace };
+  }
+
+  /** The Web UI page of a run, when the UI's address is known (--ui-url, temporal.uiUrl, GEOFAILOVER_TEMPORAL_UI). */
+  webUi(workflowId: string, runId: string): string | undefined {
+    let settings: TemporalSettings;
+    try {
+      settings = this.temporalSettings();
+    } catch {
+      return undefined;
+    }
+    return settings.uiUrl ? webUiLink(settings.uiUrl, settings.namespace, workflowId, runId) : undefined;
   }
 
   /**
    * The Temporal client, connected on first use; `actor` (the command's --by) becomes its identity, so the
    * history records who signalled or decided.
-   * @throws RefusedError naming the address when the server cannot be reached or the settings are invalid.
+   * @throws RefusedError saying why the server cannot be reached or the settings do not work, and what to do.
    */
   temporal(actor?: string): Promise<Client> {
-    this.client ??= connectClient(actor ? { identity: cliIdentity(actor) } : {}).catch((e: unknown) => {
+    this.client ??= (async () => {
+      const settings = this.temporalSettings();
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK only for commands that connect
+      const { connectTemporalClient } = require('../temporal/client') as typeof ClientModule;
+      return connectTemporalClient(settings, actor ? { identity: cliIdentity(actor) } : {});
+    })().catch((e: unknown) => {
       this.client = undefined;
-      let target = 'the Temporal server';
-      try {
-        const t = this.temporalTarget();
-        target = `the Temporal server at ${t.address} (namespace ${t.namespace})`;
-      } catch {
-        // The settings themselves are invalid; the error below says why.
-      }
-      throw new RefusedError(
-        `cannot connect to ${target}: ${(e as Error)?.message ?? String(e)}`,
-        'set TEMPORAL_ADDRESS / TEMPORAL_NAMESPACE (or TEMPORAL_API_KEY, TEMPORAL_TLS_*, a TEMPORAL_PROFILE), ' +
-          'or start a server: temporal server start-dev',
-        'temporal-unreachable',
-      );
+      throw temporalRefusal(e);
     });
     return this.client;
   }
@@ -109,4 +161,34 @@ export class CliContext {
       // Never connected: nothing to close.
     }
   }
+}
+
+/**
+ * The `temporal` section of the configuration file, read on its own: commands that need no configuration (status,
+ * approve, ...) still connect as it says, and are not stopped by a problem elsewhere in the file.
+ * @throws TemporalSettingsError when the file is not JSON or the section is invalid.
+ */
+function readTemporalSection(file: string): TemporalSection | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new TemporalSettingsError(
+      `cannot read the temporal section of ${file}: ${(e as Error).message}`,
+      'fix the configuration file (its JSON Schema is schemas/config.schema.json)',
+      'config-invalid',
+    );
+  }
+  const section = (raw as { temporal?: unknown } | null)?.temporal;
+  if (section === undefined) return undefined;
+  const parsed = temporalSchema.safeParse(section);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new TemporalSettingsError(
+      `${file}: temporal${issue?.path.length ? `.${issue.path.join('.')}` : ''}: ${issue?.message ?? 'invalid'}`,
+      'fix the temporal section of the configuration file (its JSON Schema is schemas/config.schema.json)',
+      'config-invalid',
+    );
+  }
+  return parsed.data;
 }

@@ -74,6 +74,11 @@ const runbookViewProperties = {
   outcome: { enum: ['completed', 'aborted', 'stopped', 'refused', ...executionStates.slice(2)] },
   outcomeSummary: text,
   rtoMs: { type: 'number', minimum: 0 },
+  webUi: {
+    type: 'string',
+    format: 'uri',
+    description: "the run's page in the Temporal Web UI, when its address is known",
+  },
 };
 const runbookViewRequired = ['workflowId', 'runId', 'workflowType', 'taskQueue', 'execution', 'startedAt', 'source'];
 
@@ -88,8 +93,13 @@ const startResultProperties = {
   requestedBy: text,
   reason: text,
   warnings: texts,
+  webUi: {
+    type: 'string',
+    format: 'uri',
+    description: "the run's page in the Temporal Web UI, when its address is known",
+  },
 };
-const startResultRequired = Object.keys(startResultProperties);
+const startResultRequired = Object.keys(startResultProperties).filter((k) => k !== 'webUi');
 
 /** schemas/<file> → schema */
 export const CLI_OUTPUT_SCHEMAS: Record<string, JsonSchema> = {

@@ -314,6 +314,68 @@ const publicKeyLine = z.string().refine((line) => parsePublicKey(line).ok, {
   },
 });
 
+/** A secret the configuration names but never holds (it is copied into workflow history and evidence). */
+const secretReference = z.union([
+  strict({ env: z.string().regex(ENV_NAME, 'expected the name of an environment variable, not the secret itself') }),
+  strict({
+    file: z
+      .string()
+      .min(1)
+      .describe("file holding the secret (trimmed), relative to the configuration file's directory"),
+  }),
+]);
+
+/**
+ * How the CLI and the workers reach Temporal. Each field overrides Temporal's own environment configuration
+ * (TEMPORAL_* variables and envconfig profiles) and is overridden by the command-line flags.
+ */
+export const temporalSchema = strict({
+  address: z
+    .string()
+    .regex(
+      /^\S+:\d{1,5}$/,
+      'expected HOST:PORT, the frontend gRPC address (e.g. <namespace>.<account>.tmprl.cloud:7233)',
+    )
+    .optional()
+    .describe('frontend gRPC address; default TEMPORAL_ADDRESS, the profile, else localhost:7233'),
+  namespace: z.string().min(1).optional().describe('default TEMPORAL_NAMESPACE, the profile, else default'),
+  profile: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'envconfig profile (temporal.toml, TEMPORAL_CONFIG_FILE) to start from; default TEMPORAL_PROFILE, else default',
+    ),
+  apiKey: secretReference
+    .optional()
+    .describe('where the API key (Temporal Cloud) is read: { "env": "VARIABLE" } or { "file": "PATH" }; implies TLS'),
+  tls: z
+    .union([
+      z.boolean(),
+      strict({
+        serverCaFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("CA of the server's certificate (PEM); default system roots"),
+        serverName: z.string().min(1).optional().describe('name the server certificate must carry, if not the host'),
+        clientCertFile: z.string().min(1).optional().describe('client certificate (PEM) for mTLS'),
+        clientKeyFile: z.string().min(1).optional().describe("the client certificate's private key (PEM)"),
+      }),
+    ])
+    .optional()
+    .describe(
+      "true: TLS with the system roots; false: plain text; an object: TLS with these files (relative to the configuration file's directory)",
+    ),
+  uiUrl: z
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), { message: 'expected an http(s) URL' })
+    .optional()
+    .describe('base URL of the Temporal Web UI, for run links; default GEOFAILOVER_TEMPORAL_UI'),
+});
+
+export type TemporalConfig = z.output<typeof temporalSchema>;
+
 export const configSchema = strict({
   $schema: z.string().optional(),
   people: z
@@ -394,6 +456,7 @@ export const configSchema = strict({
       groupSchema,
     )
     .refine((g) => Object.keys(g).length >= 1, { message: 'define at least one group' }),
+  temporal: temporalSchema.optional().describe('how the CLI and the workers reach Temporal (see the README)'),
 }).superRefine((config, ctx) => {
   for (const name of Object.keys(config.people)) {
     const spelled = personName.safeParse(name);

@@ -267,5 +267,5 @@ async function startTemporal(
     `Temporal dev server on ${server.address} (pid ${server.pid})` +
       (server.uiUrl ? `\nTemporal Web UI: ${server.uiUrl}` : ''),
   );
-  return { target: ownServerTarget(server.address), serverPid: server.pid };
+  return { target: ownServerTarget(server.address, server.uiUrl), serverPid: server.pid };
 }

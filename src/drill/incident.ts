@@ -17,6 +17,7 @@ import { policyDigestFor } from '../policy/from-config';
 import { readPrivateKey, type PrivateKey } from '../signing/node-keys';
 import { regionRecoveredPayload, startRequest } from '../signing/payloads';
 import { signalRunbook, startFailover } from '../starter';
+import { webUiLink } from '../temporal/connection';
 import type { failoverRunbook } from '../workflows';
 import {
   announceGate,
@@ -110,10 +111,12 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
     const d = await handle.describe().catch(() => undefined);
     if (d?.status.name === 'RUNNING') await handle.terminate('geofailover drill stopped before the runbook ended');
   });
+  const webUi = ctx.target.uiUrl ? webUiLink(ctx.target.uiUrl, ctx.target.namespace, workflowId, runId) : undefined;
   reporter.action(
     'runbook-started',
-    `failoverRunbook ${workflowId} started by ${DRILL_REQUESTER}: "${DRILL_REASON}" (run ${runId})`,
-    { workflowId, runId, requestedBy: DRILL_REQUESTER, reason: DRILL_REASON },
+    `failoverRunbook ${workflowId} started by ${DRILL_REQUESTER}: "${DRILL_REASON}" (run ${runId})` +
+      (webUi ? `\n  Web UI: ${webUi}` : ''),
+    { workflowId, runId, requestedBy: DRILL_REQUESTER, reason: DRILL_REASON, ...(webUi ? { webUi } : {}) },
   );
 
   const watcher = new RunbookWatcher(handle, reporter, { signal: options.signal, healthCheck: ctx.healthCheck });

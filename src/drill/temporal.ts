@@ -6,11 +6,11 @@
 import { appendFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
 import { cliIdentity } from '../starter';
+import { resolveTemporalSettings, type TemporalConnectionOptions } from '../temporal/connection';
 
-type ConnectionOptions = ReturnType<typeof loadClientConnectConfig>['connectionOptions'];
+type ConnectionOptions = TemporalConnectionOptions;
 
 export interface TemporalTarget {
   address: string;
@@ -18,22 +18,35 @@ export interface TemporalTarget {
   /** the drill started this server (and stops it) */
   ownServer: boolean;
   connectionOptions: ConnectionOptions;
+  /** the Web UI's base URL, when known: the own dev server's, else --ui-url, temporal.uiUrl, GEOFAILOVER_TEMPORAL_UI */
+  uiUrl?: string;
 }
 
-/** The server the Temporal conventions name: envconfig profile file, TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, ... */
-export function conventionalTarget(): TemporalTarget {
-  const config = loadClientConnectConfig();
+/**
+ * The server the Temporal conventions name (src/temporal/connection.ts): TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
+ * TEMPORAL_API_KEY, TEMPORAL_TLS_*, the envconfig profile.
+ * @throws TemporalSettingsError when those settings cannot work (a certificate that does not read, ...).
+ */
+export function conventionalTarget(env: NodeJS.ProcessEnv = process.env): TemporalTarget {
+  const settings = resolveTemporalSettings({ env });
   return {
-    address: config.connectionOptions.address ?? 'localhost:7233',
-    namespace: config.namespace ?? 'default',
+    address: settings.address,
+    namespace: settings.namespace,
     ownServer: false,
-    connectionOptions: config.connectionOptions,
+    connectionOptions: settings.connectionOptions,
+    ...(settings.uiUrl ? { uiUrl: settings.uiUrl } : {}),
   };
 }
 
 /** The drill's own dev server: plain loopback, namespace default, nothing from the user's profiles. */
-export function ownServerTarget(address: string): TemporalTarget {
-  return { address, namespace: 'default', ownServer: true, connectionOptions: { address } };
+export function ownServerTarget(address: string, uiUrl?: string): TemporalTarget {
+  return {
+    address,
+    namespace: 'default',
+    ownServer: true,
+    connectionOptions: { address },
+    ...(uiUrl ? { uiUrl } : {}),
+  };
 }
 
 export interface TemporalConnections {

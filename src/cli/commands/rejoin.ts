@@ -35,6 +35,8 @@ export interface RejoinStartResult {
   region: string;
   requestedBy: string;
   reason: string;
+  /** the run's page in the Temporal Web UI, when its address is known */
+  webUi?: string;
 }
 
 async function rejoin(ctx: CliContext, out: Output, command: Command, opts: RejoinOptions): Promise<number> {
@@ -90,10 +92,13 @@ async function rejoin(ctx: CliContext, out: Output, command: Command, opts: Rejo
     requestedBy,
     reason: opts.reason,
   };
+  const webUi = ctx.webUi(result.workflowId, result.runId);
+  if (webUi) result.webUi = webUi;
   const started =
     `started ${result.workflowType} ${result.workflowId} (run ${result.runId}) on task queue ${taskQueue}\n` +
     `  group ${group.name}: rejoin ${opts.region}; requested by ${requestedBy}\n` +
-    `  follow it: geofailover status ${result.workflowId} --watch`;
+    `  follow it: geofailover status ${result.workflowId} --watch` +
+    (webUi ? `\n  Web UI: ${webUi}` : '');
   return reportStarted(client, out, handle, { result, text: started, wait: opts.wait, interval: opts.interval });
 }
 

@@ -37,6 +37,8 @@ export interface StartResult {
   requestedBy: string;
   reason: string;
   warnings: string[];
+  /** the run's page in the Temporal Web UI, when its address is known */
+  webUi?: string;
 }
 
 interface StartOptions extends SignerOptions {
@@ -153,10 +155,13 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
     reason: input.reason,
     warnings,
   };
+  const webUi = ctx.webUi(result.workflowId, result.runId);
+  if (webUi) result.webUi = webUi;
   const started =
     `started ${result.workflowType} ${result.workflowId} (run ${result.runId}) on task queue ${taskQueue}\n` +
     `  group ${group.name}: ${input.failedRegion} failed; survivors ${survivors.join(', ')}; requested by ${requestedBy}\n` +
-    `  follow it: geofailover status ${group.name} --watch`;
+    `  follow it: geofailover status ${group.name} --watch` +
+    (webUi ? `\n  Web UI: ${webUi}` : '');
   return reportStarted(client, out, handle, { result, text: started, wait: opts.wait, interval: opts.interval });
 }
 

@@ -146,13 +146,16 @@ Examples:
       ctx.run(opts.json === true, async (out) => {
         const client = await ctx.temporal();
         const description = await anyRunbook(client, ref);
+        const webUi = ctx.webUi(description.workflowId, description.runId);
+        const text = (view: RunbookView): string =>
+          [...renderStatus(view), ...(webUi ? [`Web UI: ${webUi}`] : [])].join('\n');
         if (opts.watch) {
           const view = await followRunbook(client, out, description, opts.interval ?? DEFAULT_WATCH_INTERVAL_MS);
-          if (!out.json) out.result(view, renderStatus(view).join('\n'));
+          if (!out.json) out.result(view, text(view));
           return;
         }
         const view = await readRunbook(client, description);
-        out.result(view, renderStatus(view).join('\n'));
+        out.result(webUi ? { ...view, webUi } : view, text(view));
       }),
     );
 }

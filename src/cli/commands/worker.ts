@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { probeTaskQueue } from '../../contract/names';
 import type * as WorkerModule from '../../worker';
-import type { CliContext } from '../context';
+import { describeTarget } from '../../temporal/connection';
+import { temporalRefusal, type CliContext } from '../context';
 import { EXIT_OK } from '../errors';
 import { loadCliConfig } from '../resolve';
 import { globalOptions, text } from './shared';
@@ -15,13 +16,8 @@ interface WorkerOptions {
 async function worker(ctx: CliContext, command: Command, opts: WorkerOptions): Promise<number> {
   const { config, taskQueue } = globalOptions(command);
   const loaded = loadCliConfig(config);
-  let target = '';
-  try {
-    const t = ctx.temporalTarget();
-    target = ` at ${t.address}`;
-  } catch {
-    // runWorker reports invalid connection settings itself.
-  }
+  // Resolved here with the command line's flags, so bad settings are refused before the worker loads.
+  const temporal = ctx.temporalSettings();
   // Loaded here: the worker pulls in the SDK's native runtime and the Azure clients, which the other
   // commands do not need.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,12 +25,15 @@ async function worker(ctx: CliContext, command: Command, opts: WorkerOptions): P
   await runWorker({
     config: loaded.config,
     configDir: path.dirname(loaded.file),
+    temporal,
     ...(opts.probeRegion ? { probeRegion: opts.probeRegion } : { taskQueue }),
     onReady: (info) =>
       ctx.io.stderr(
         `${info.kind === 'probe' ? `probe worker for ${opts.probeRegion}` : 'worker'}: polling task queue ` +
-          `${info.taskQueue}${target} (namespace ${info.namespace}); Ctrl-C stops it\n`,
+          `${info.taskQueue} at ${describeTarget(temporal)}; Ctrl-C stops it\n`,
       ),
+  }).catch((e: unknown) => {
+    throw temporalRefusal(e);
   });
   ctx.io.stderr('worker stopped\n');
   return EXIT_OK;
