@@ -236,7 +236,7 @@ describe('failoverRunbook workflow (mocked activities)', function () {
     assert.equal(fake.endpointStatus[failed], 'Enabled');
     assert.equal(step(result.status, 'approval-rejoin').status, 'succeeded');
     assert.equal(step(result.status, 'rejoin').status, 'succeeded');
-    assert.equal(step(result.status, 'await-recovery').actor, 'describeMember');
+    assert.equal(step(result.status, 'await-recovery').actor, 'recovery-check');
   });
 
   it('unlinkNow opens the unlink gate before any trigger; abort at the gate changes nothing', async () => {
