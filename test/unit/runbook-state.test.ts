@@ -193,7 +193,13 @@ describe('runbook state behind the handlers (pure)', () => {
     state.unlinkNow(unlinkNowPayload(as('sre-lead'), 'down for days'));
     assert.equal(firing(state)?.by, 'sre-lead');
     state.regionRecovered(regionRecoveredPayload(as('sre-lead'), 'back'));
-    assert.equal(recovered(state)?.by, 'sre-lead');
+    // regionRecovered asks the recovery watch for a check now; only passing checks make the region recovered.
+    assert.equal(recovered(state), undefined);
+    assert.deepEqual(state.recovery.pendingAskedBy, ['sre-lead']);
+    assert.deepEqual(
+      state.recovery.requests.map((r) => [r.by, r.comment]),
+      [['sre-lead', 'back']],
+    );
   });
 
   it('refuses unlinkNow and regionRecovered once recovery has ended', () => {
@@ -202,6 +208,7 @@ describe('runbook state behind the handlers (pure)', () => {
     state.regionRecovered(regionRecoveredPayload(as('sre-lead')));
     assert.equal(state.trigger.firing, undefined);
     assert.equal(state.recovered, undefined);
+    assert.equal(state.recovery.requestsTotal, 0);
     assert.equal(state.steps.get('approval-unlink').refusedAttempts?.[0]?.action, 'unlinkNow');
   });
 
