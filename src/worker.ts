@@ -174,6 +174,8 @@ export function activityDependenciesFromConfig(
     notificationTargets: notificationTargetsResolver(config, configDir),
     // The worker's own configuration is the only policy: groups, people, roles, quorums, durations.
     policies: policiesOf(config),
+    // Groups may share a Traffic Manager endpoint: a failback asks the others' open incidents before enabling it.
+    groupNames: Object.keys(config.groups),
   };
 }
 

@@ -6,6 +6,7 @@ import { createGeoReplicationActivities } from './geo-replication';
 import { createMembershipActivities } from './membership';
 import { createNotificationActivities } from './notification';
 import type { CallerCheck } from './caller';
+import type { OpenRunbookSource } from './endpoint-lease';
 import { createPolicyActivities, type PolicySource } from './policy';
 import { createProbeActivities as createProbes } from './probe';
 import { createTrafficActivities } from './traffic';
@@ -47,6 +48,13 @@ export interface ActivityDependencies {
    * Only tests that run activities outside a workflow replace it.
    */
   callerCheck?: CallerCheck;
+  /**
+   * Every group of the worker's configuration: a failback never enables a Traffic Manager endpoint another group
+   * shares while an open incident of that group holds it (endpoint-lease.ts). Absent: no endpoint is shared.
+   */
+  groupNames?: readonly string[];
+  /** How the open runs of a group are found (default: ask the Temporal server); only tests replace it. */
+  openRunbooks?: OpenRunbookSource;
 }
 
 /** Every activity the main worker (task queue `geofailover`) registers, built from injected clients. */

@@ -10,10 +10,11 @@ import { FAILURE_TYPES } from '../contract/failures';
 import type { EndpointRef } from '../contract/runbook';
 import { azureFailure } from './azure-failure';
 import { waitOutThrottling } from './lro-wait';
+import { endpointHolders, sharingGroups, type EndpointLeaseDependencies } from './endpoint-lease';
 import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
 import type { EndpointState, ProfileSnapshot, TrafficActivities } from './types';
 
-export interface TrafficDependencies extends PolicyDependencies {
+export interface TrafficDependencies extends EndpointLeaseDependencies {
   arm: ArmClients;
   /** how long a throttled (429) call is waited out before the activity fails; default 10 minutes */
   throttleWaitMs?: number;
@@ -102,8 +103,26 @@ function verify(snapshot: ProfileSnapshot, profileName: string, ref: EndpointRef
   }
 }
 
-/** Traffic Manager reads and the endpoint switch; the switch reads first and acts only when needed. */
+/**
+ * Traffic Manager reads and the endpoint switch; the switch reads first and acts only when needed, and never
+ * enables an endpoint an open incident of another group holds (endpoint-lease.ts).
+ */
 export function createTrafficActivities(deps: TrafficDependencies): TrafficActivities {
+  // Switches of one endpoint run one at a time in this worker: two failbacks released together read, decide and
+  // PATCH in turn, so the second finds it enabled and changes nothing.
+  const switching = new Map<string, Promise<unknown>>();
+  const oneAtATime = async <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const previous = switching.get(key) ?? Promise.resolve();
+    const next = previous.then(fn, fn);
+    const settled = next.catch(() => undefined);
+    switching.set(key, settled);
+    try {
+      return await next;
+    } finally {
+      if (switching.get(key) === settled) switching.delete(key);
+    }
+  };
+
   /** The Traffic Manager client of the profile's own subscription. */
   const tmFor = (id: TrafficManagerProfileResourceId): ArmClients['trafficManager'] =>
     deps.arm.forSubscription(id.subscriptionId).trafficManager;
@@ -133,49 +152,70 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
         target: servedDatabase(deps, input.group, profileId, endpoint),
       });
       const id = profileIdOf(profileId);
-      const before = await read(profileId, id);
-      const current = before.endpoints.find((e) => matches(e, endpoint));
-      if (!current) {
-        throw ApplicationFailure.nonRetryable(
-          `Traffic Manager profile ${id.profileName} has no ${endpoint.type} endpoint named ${endpoint.name}` +
-            ` (it has: ${before.endpoints.map((e) => `${e.type}/${e.name}`).join(', ') || 'none'})`,
-          FAILURE_TYPES.azureNotFound,
-        );
-      }
-      if (current.endpointStatus === status) {
-        // Already done (by an earlier attempt or by hand): no PATCH, but the profile must still be safe.
-        verify(before, id.profileName, endpoint, status);
-        log.info(`endpoint ${endpoint.name} of ${id.profileName} is already ${status}; nothing to do`);
-        return { before, after: before, changed: false };
-      }
-      if (status === 'Disabled' && !before.endpoints.some((e) => enabled(e) && !matches(e, endpoint))) {
-        throw unsafe(
-          `refusing to disable endpoint ${endpoint.name} of Traffic Manager profile ${id.profileName}: it is the last enabled endpoint (no other enabled endpoint would serve traffic)`,
-          before,
-        );
-      }
-      try {
-        // ARM throttles Traffic Manager writes too: a 429 is waited out (Retry-After), not turned into a gate.
-        await waitOutThrottling(
-          () =>
-            tmFor(id).endpoints.update(
-              id.resourceGroupName,
-              id.profileName,
-              endpoint.type,
-              current.name,
-              { endpointStatus: status },
-              { abortSignal: Context.current().cancellationSignal },
-            ),
-          `setting endpoint ${endpoint.name} of ${id.profileName} to ${status}`,
-          deps.throttleWaitMs,
-        );
-      } catch (e) {
-        throw azureFailure(e, `setting endpoint ${endpoint.name} of ${id.profileName} to ${status}`);
-      }
-      const after = await read(profileId, id);
-      verify(after, id.profileName, endpoint, status);
-      log.info(`endpoint ${endpoint.name} of ${id.profileName}: ${current.endpointStatus} → ${status}`);
-      return { before, after, changed: true };
+      const key = `${profileId}|${endpoint.type}|${endpoint.name}`.toLowerCase();
+      const change = await oneAtATime(key, () => switchEndpoint(input, id));
+      const sharedWith = sharingGroups(deps, String(input.group), profileId, endpoint).map((g) => g.group);
+      return sharedWith.length > 0 ? { ...change, sharedWith } : change;
     },
   };
+
+  async function switchEndpoint(
+    input: Parameters<TrafficActivities['setEndpointStatus']>[0],
+    id: TrafficManagerProfileResourceId,
+  ): ReturnType<TrafficActivities['setEndpointStatus']> {
+    const { profileId, endpoint, status } = input;
+    if (status === 'Enabled') {
+      const heldBy = await endpointHolders(deps, { group: String(input.group), profileId, endpoint });
+      if (heldBy.length > 0) {
+        const profile = await read(profileId, id);
+        log.info(
+          `endpoint ${endpoint.name} of ${id.profileName} stays as it is: held by ${heldBy.map((h) => h.workflowId).join(', ')}`,
+        );
+        return { before: profile, after: profile, changed: false, heldBy };
+      }
+    }
+    const before = await read(profileId, id);
+    const current = before.endpoints.find((e) => matches(e, endpoint));
+    if (!current) {
+      throw ApplicationFailure.nonRetryable(
+        `Traffic Manager profile ${id.profileName} has no ${endpoint.type} endpoint named ${endpoint.name}` +
+          ` (it has: ${before.endpoints.map((e) => `${e.type}/${e.name}`).join(', ') || 'none'})`,
+        FAILURE_TYPES.azureNotFound,
+      );
+    }
+    if (current.endpointStatus === status) {
+      // Already done (by an earlier attempt or by hand): no PATCH, but the profile must still be safe.
+      verify(before, id.profileName, endpoint, status);
+      log.info(`endpoint ${endpoint.name} of ${id.profileName} is already ${status}; nothing to do`);
+      return { before, after: before, changed: false };
+    }
+    if (status === 'Disabled' && !before.endpoints.some((e) => enabled(e) && !matches(e, endpoint))) {
+      throw unsafe(
+        `refusing to disable endpoint ${endpoint.name} of Traffic Manager profile ${id.profileName}: it is the last enabled endpoint (no other enabled endpoint would serve traffic)`,
+        before,
+      );
+    }
+    try {
+      // ARM throttles Traffic Manager writes too: a 429 is waited out (Retry-After), not turned into a gate.
+      await waitOutThrottling(
+        () =>
+          tmFor(id).endpoints.update(
+            id.resourceGroupName,
+            id.profileName,
+            endpoint.type,
+            current.name,
+            { endpointStatus: status },
+            { abortSignal: Context.current().cancellationSignal },
+          ),
+        `setting endpoint ${endpoint.name} of ${id.profileName} to ${status}`,
+        deps.throttleWaitMs,
+      );
+    } catch (e) {
+      throw azureFailure(e, `setting endpoint ${endpoint.name} of ${id.profileName} to ${status}`);
+    }
+    const after = await read(profileId, id);
+    verify(after, id.profileName, endpoint, status);
+    log.info(`endpoint ${endpoint.name} of ${id.profileName}: ${current.endpointStatus} → ${status}`);
+    return { before, after, changed: true };
+  }
 }

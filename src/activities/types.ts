@@ -101,12 +101,32 @@ export interface ProfileSnapshot {
   endpoints: EndpointState[];
 }
 
+/**
+ * An open incident of another group that holds a shared Traffic Manager endpoint: it rerouted traffic away from it
+ * and has not started its own traffic-failback.
+ */
+export interface EndpointHolder {
+  workflowId: string;
+  runId: string;
+  group: string;
+  /** its failed region (whose endpoint this is in its group) */
+  region?: string;
+  /** its phase when asked */
+  phase?: string;
+  /** when its traffic-reroute succeeded */
+  since?: string;
+  /** why it counts as holding without a status (its status query failed while it is open) */
+  note?: string;
+}
+
 /** Traffic Manager: check state first, then act; setting a status it already has is a no-op. */
 export interface TrafficActivities {
   readProfile(input: { profileId: string }): Promise<ProfileSnapshot>;
   /**
    * Sets one endpoint's endpointStatus, then re-reads the profile and verifies it: the endpoint has the
    * new status and at least one enabled endpoint remains. Throws when verification fails.
+   * Enabling an endpoint another group shares (same profile and endpoint in the worker's configuration) while an
+   * open incident of that group holds it changes nothing: the result names the holders in `heldBy`.
    */
   setEndpointStatus(input: {
     profileId: string;
@@ -116,7 +136,15 @@ export interface TrafficActivities {
     group: string;
     /** the commander's signed start of the calling run */
     authorization: Authorization;
-  }): Promise<{ before: ProfileSnapshot; after: ProfileSnapshot; changed: boolean }>;
+  }): Promise<{
+    before: ProfileSnapshot;
+    after: ProfileSnapshot;
+    changed: boolean;
+    /** enabling: the open incidents of other groups that still hold the endpoint (nothing was changed) */
+    heldBy?: EndpointHolder[];
+    /** the other groups of the worker's configuration that share this endpoint (absent: none) */
+    sharedWith?: string[];
+  }>;
 }
 
 /** Destructive geo-replication operations: each re-reads state first and skips what is already done. */

@@ -25,6 +25,7 @@ import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { Proof } from '../../src/contract/policy';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
 import { defaultScenario, type Emulator } from '../../src/emulator';
+import type { Scenario } from '../../src/emulator/scenario';
 import { DRILL_SDK_RETRIES, DRILL_TUNING } from '../../src/drill/settings';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/emulator/certificates';
 import { configForEmulator, writeIdentitySecret } from '../../src/emulator/config';
@@ -74,6 +75,13 @@ export interface RealStackOptions {
   mainWorker?: boolean;
   /** the in-process workers' per-request ARM timeout (createArmClients `requestTimeoutMs`); default the SDK glue's */
   requestTimeoutMs?: number;
+  /** changes to the emulator's scenario before it starts (more clusters, another geo-replication group) */
+  scenario?: (scenario: Scenario) => void;
+  /**
+   * Other geo-replication groups of the emulator's scenario (by nickname) that the configuration names too, beside
+   * the main group, with the same people, quorum and durations (`group` changes them as well): `stack.otherGroups`.
+   */
+  otherGroups?: string[];
 }
 
 export interface CliRun {
@@ -149,9 +157,9 @@ function peopleKeys(): Record<string, string[]> {
 }
 
 /** The configuration file's group for the emulator's default scenario, at the emulator's dynamic addresses. */
-function groupFromEmulator(emulator: Emulator): GroupConfigInput {
-  const group = configForEmulator(emulator.state(), emulator.caPath, peopleKeys()).groups.leaderboard;
-  assert.ok(group, 'the default scenario has the group leaderboard');
+function groupFromEmulator(emulator: Emulator, nickname = 'leaderboard'): GroupConfigInput {
+  const group = configForEmulator(emulator.state(), emulator.caPath, peopleKeys()).groups[nickname];
+  assert.ok(group, `the scenario has the group ${nickname}`);
   return {
     ...group,
     commanders: [...COMMANDERS],
@@ -186,6 +194,8 @@ export class RealStack {
   private readonly workerEnv: Record<string, string> = {};
   /** private key file of each person (the people of the configuration, and OUTSIDER) */
   private readonly keyFiles: Record<string, string>;
+  /** RealStackOptions.otherGroups: nickname → the group as the CLI resolves it from the configuration file */
+  readonly otherGroups: Record<string, GroupDefinition> = {};
   /** RealStackOptions.requestTimeoutMs */
   private requestTimeoutMs?: number;
 
@@ -210,6 +220,7 @@ export class RealStack {
     if (options.metadataBytesPerSecond !== undefined) {
       scenario.metadataBuildup = { ...scenario.metadataBuildup, bytesPerSecond: options.metadataBytesPerSecond };
     }
+    options.scenario?.(scenario);
     const emulator = await startTestEmulator({ scenario });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-real-stack-'));
     let stack: RealStack | undefined;
@@ -226,6 +237,11 @@ export class RealStack {
         writeFileSync(caFile, `${emulator.caPem.trim()}\n${options.webhook.caPem.trim()}\n`);
       }
       options.group?.(group);
+      const others = (options.otherGroups ?? []).map((nickname): [string, string, GroupConfigInput] => {
+        const other = groupFromEmulator(emulator, nickname);
+        options.group?.(other);
+        return [nickname, uniqueName(nickname), other];
+      });
       const configFile = path.join(dir, 'geofailover.config.json');
       // The workers authenticate as the emulator's principal (ClientSecretCredential), its secret in a file.
       const { endpoint: identity, secretFile } = writeIdentitySecret(emulator.identity, configFile);
@@ -241,10 +257,11 @@ export class RealStack {
             clientSecret: { file: secretFile },
           },
         },
-        groups: { [name]: group },
+        groups: { [name]: group, ...Object.fromEntries(others.map(([, n, g]) => [n, g])) },
       };
       writeFileSync(configFile, JSON.stringify(config, null, 2));
       stack = new RealStack(env, emulator, dir, configFile, resolveGroup(loadCliConfig(configFile), name));
+      for (const [nickname, n] of others) stack.otherGroups[nickname] = resolveGroup(loadCliConfig(configFile), n);
       if (webhookVariable && options.webhook) stack.setWorkerEnv(webhookVariable, options.webhook.url);
       stack.requestTimeoutMs = options.requestTimeoutMs;
       await stack.startWorkers(options.mainWorker ?? true);
@@ -291,28 +308,55 @@ export class RealStack {
       verifyTimeoutMs: 10_000,
       ...(fromConfig.escalationWebhooks ? { escalationWebhooks: fromConfig.escalationWebhooks } : {}),
       ...(fromConfig.policies ? { policies: fromConfig.policies } : {}),
+      ...(fromConfig.groupNames ? { groupNames: fromConfig.groupNames } : {}),
       // memory pressure from the emulator's Azure Monitor metrics, as the configuration says
       ...(fromConfig.metrics ? { metrics: fromConfig.metrics } : {}),
     };
   }
 
   /** The policy the workers hold for this stack's group (its digest is what a start may be signed against). */
-  policyDigest(): string {
-    const lookup = policyFromConfig(loadConfig(this.configFile), this.group.name);
+  policyDigest(group: GroupDefinition = this.group): string {
+    const lookup = policyFromConfig(loadConfig(this.configFile), group.name);
     assert.ok(lookup.found, lookup.found ? '' : lookup.reason);
     return lookup.policy.digest;
   }
 
   /** `signer`'s signed start of this group's failover, as `geofailover start --key` makes it. */
-  signedStart(failedRegion: string, reason: string, signer: string = REQUESTER): Proof {
+  signedStart(
+    failedRegion: string,
+    reason: string,
+    signer: string = REQUESTER,
+    group: GroupDefinition = this.group,
+  ): Proof {
     return startRequest(personKey(signer), {
       actor: signer,
-      workflowId: workflowIds.failover(this.group.name),
-      databaseId: this.group.members[failedRegion] ?? '',
+      workflowId: workflowIds.failover(group.name),
+      databaseId: group.members[failedRegion] ?? '',
       region: failedRegion,
       reason,
-      policyDigest: this.policyDigest(),
+      policyDigest: this.policyDigest(group),
     });
+  }
+
+  /** Starts failoverRunbook for another group of this stack (RealStackOptions.otherGroups), as startFailover does. */
+  async startFailoverOf(
+    group: GroupDefinition,
+    failedRegion: string,
+    signer: string = REQUESTER,
+  ): Promise<RunbookHandle> {
+    const reason = `${failedRegion} outage (real-stack test, ${group.name})`;
+    const input: FailoverRunbookInput = {
+      ...buildFailoverInput({
+        group,
+        failedRegion,
+        reason,
+        requestedBy: signer,
+        request: this.signedStart(failedRegion, reason, signer, group),
+      }),
+      tuning: REAL_STACK_TUNING,
+    };
+    const started = await startFailover(this.client, input, { taskQueue: this.taskQueue, requestedBy: signer });
+    return this.track(started.workflowId, started.firstExecutionRunId);
   }
 
   private async startWorkers(withMain: boolean): Promise<void> {

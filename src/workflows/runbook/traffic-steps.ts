@@ -1,7 +1,7 @@
 // Traffic: traffic-reroute (after the firewall passed), verify (canary on survivors), traffic-failback
 // (after the recovered endpoint passes the same probes, and until Traffic Manager reports it Online).
-import { patched, sleep } from '@temporalio/workflow';
-import type { ProfileSnapshot } from '../../activities/types';
+import { condition, patched, sleep } from '@temporalio/workflow';
+import type { EndpointHolder, ProfileSnapshot } from '../../activities/types';
 import type { EndpointRef } from '../../contract/runbook';
 import { FAILURE_TYPES } from '../../contract/failures';
 import { durationMs, formatMs } from './durations';
@@ -22,6 +22,8 @@ export const DEFAULT_FAILBACK_ONLINE_TIMEOUT_MS = 5 * 60_000;
 // Re-reads after 1 s, 2 s, 4 s, … at most 15 s apart (Azure probes every 10 or 30 s).
 const FIRST_REREAD_MS = 1000;
 const MAX_REREAD_MS = 15_000;
+/** While another incident holds a shared endpoint, asks again at most this many recoveryPollIntervals apart. */
+const LEASE_MAX_POLL_FACTOR = 16;
 
 function endpointOf(rb: Runbook): EndpointRef {
   return rb.group.trafficManager.endpoints[rb.region] as EndpointRef;
@@ -37,6 +39,8 @@ async function setEndpoint(rb: Runbook, status: 'Enabled' | 'Disabled') {
     group: rb.group.name,
     authorization: rb.authorization(),
   });
+  // Another group's open incident holds the shared endpoint: nothing changed, the caller waits.
+  if (change.heldBy?.length) return change;
   const problems = profileProblems(change.after, endpoint.name, status);
   if (problems.length > 0) {
     throw new StepFailure(
@@ -58,11 +62,20 @@ export async function rerouteStep(rb: Runbook): Promise<void> {
     async () => {
       const change = await setEndpoint(rb, 'Disabled');
       rb.rtoMs = rb.elapsedMs;
+      const shared = change.sharedWith?.length
+        ? `; shared with group(s) ${change.sharedWith.join(', ')}: their failback leaves it disabled while this incident holds it`
+        : '';
       return {
         summary:
           `${endpoint.name} ${change.changed ? 'disabled' : 'was already disabled'}; serving: ` +
-          `${servingEndpoints(change.after).join(', ')}; RTO ${formatMs(rb.rtoMs)}`,
-        evidence: { before: change.before, after: change.after, changed: change.changed, rtoMs: rb.rtoMs },
+          `${servingEndpoints(change.after).join(', ')}; RTO ${formatMs(rb.rtoMs)}${shared}`,
+        evidence: {
+          before: change.before,
+          after: change.after,
+          changed: change.changed,
+          rtoMs: rb.rtoMs,
+          ...(change.sharedWith?.length ? { sharedWith: change.sharedWith } : {}),
+        },
         value: undefined,
       };
     },
@@ -148,6 +161,69 @@ async function awaitOnline(rb: Runbook, endpoint: EndpointRef, first: ProfileSna
   }
 }
 
+/** How a failback waited for a shared endpoint: who held it (workflow ids), how long, how many asks. */
+interface LeaseWait {
+  heldBy: EndpointHolder[];
+  waitedMs: number;
+  asks: number;
+}
+
+/** A holder in words: its workflow id, group, region and since when. */
+function holderWords(h: EndpointHolder): string {
+  const what =
+    h.note ??
+    [h.region && `${h.region} rerouted`, h.since && `since ${h.since}`, h.phase && `phase ${h.phase}`]
+      .filter(Boolean)
+      .join(', ');
+  return `${h.workflowId} (group ${h.group}${what ? `; ${what}` : ''})`;
+}
+
+function leaseWords(lease: LeaseWait): string {
+  return (
+    `waited ${formatMs(lease.waitedMs)} while the shared endpoint was held by ` +
+    lease.heldBy.map((h) => h.workflowId).join(', ')
+  );
+}
+
+/**
+ * Enables the endpoint once no open incident of another group holds it (the groups share the endpoint: their
+ * incident needs it disabled until its own failback starts). While one does, setEndpointStatus changes nothing and
+ * names the holders; the step says who, and asks again after recoveryPollInterval, doubling up to
+ * {@link LEASE_MAX_POLL_FACTOR}× it (at most 10 minutes apart), until they release it or someone aborts.
+ */
+async function enableWhenReleased(
+  rb: Runbook,
+  endpoint: EndpointRef,
+): Promise<{ change: Awaited<ReturnType<typeof setEndpoint>>; lease?: LeaseWait }> {
+  const startedAt = Date.now();
+  const seen: EndpointHolder[] = [];
+  const maxDelayMs = Math.max(rb.pollMs, Math.min(LEASE_MAX_POLL_FACTOR * rb.pollMs, 10 * 60_000));
+  let delayMs = rb.pollMs;
+  for (let asks = 1; ; asks++) {
+    const change = await setEndpoint(rb, 'Enabled');
+    const heldBy = change.heldBy ?? [];
+    if (heldBy.length === 0) {
+      // Recorded at once: a run stopped after this point left the endpoint enabled (see trafficLeftState).
+      rb.steps.addEvidence('traffic-failback', { endpointEnabled: true });
+      return {
+        change,
+        ...(seen.length > 0 ? { lease: { heldBy: seen, waitedMs: Date.now() - startedAt, asks } } : {}),
+      };
+    }
+    for (const h of heldBy) if (!seen.some((s) => s.workflowId === h.workflowId && s.runId === h.runId)) seen.push(h);
+    rb.steps.setSummary(
+      'traffic-failback',
+      `waiting: endpoint ${endpoint.name} is shared with another group, and its open incident ` +
+        `${heldBy.map(holderWords).join(', ')} holds it disabled; enabling it once no incident holds it ` +
+        `(asked ${asks}×, ${formatMs(Date.now() - startedAt)})`,
+    );
+    rb.steps.addEvidence('traffic-failback', { heldBy });
+    await condition(() => !!rb.state.abortRequest, delayMs);
+    rb.checkAbort();
+    delayMs = Math.min(delayMs * 2, maxDelayMs);
+  }
+}
+
 /**
  * traffic-failback: the recovered member must pass the probes from every application region first; after
  * enabling its endpoint, Traffic Manager must report it Online (runs from before the patch: Enabled is enough).
@@ -165,15 +241,18 @@ export async function failbackStep(rb: Runbook): Promise<void> {
         report,
         `endpoint ${endpoint.name} stays disabled until every application region reaches ${rb.region}`,
       );
-      const change = await setEndpoint(rb, 'Enabled');
+      const { change, lease } = await enableWhenReleased(rb, endpoint);
+      const held = lease ? `; ${leaseWords(lease)}` : '';
       if (patched(FAILBACK_WAITS_ONLINE_PATCH)) {
         const online = await awaitOnline(rb, endpoint, change.after);
         return {
           summary:
             `${report.probes.length} probes of ${rb.region} passed; ${endpoint.name} ` +
             `${change.changed ? 'enabled' : 'was already enabled'} and ${online.monitorStatus} after ` +
-            `${formatMs(online.waitedMs)} (${online.seen.join(' → ')}); serving: ${servingEndpoints(online.profile).join(', ')}`,
+            `${formatMs(online.waitedMs)} (${online.seen.join(' → ')}); serving: ${servingEndpoints(online.profile).join(', ')}` +
+            held,
           evidence: {
+            ...(lease ? { lease } : {}),
             probes: report.probes,
             before: change.before,
             after: change.after,
@@ -192,10 +271,43 @@ export async function failbackStep(rb: Runbook): Promise<void> {
       return {
         summary:
           `${report.probes.length} probes of ${rb.region} passed; ${endpoint.name} ` +
-          `${change.changed ? 'enabled' : 'was already enabled'}; serving: ${servingEndpoints(change.after).join(', ')}`,
-        evidence: { probes: report.probes, before: change.before, after: change.after, changed: change.changed },
+          `${change.changed ? 'enabled' : 'was already enabled'}; serving: ${servingEndpoints(change.after).join(', ')}` +
+          held,
+        evidence: {
+          ...(lease ? { lease } : {}),
+          probes: report.probes,
+          before: change.before,
+          after: change.after,
+          changed: change.changed,
+        },
         value: undefined,
       };
     },
   );
+}
+
+const evidenceOf = (rb: Runbook, step: 'traffic-reroute' | 'traffic-failback'): Record<string, unknown> => {
+  const evidence = rb.steps.get(step).evidence;
+  return typeof evidence === 'object' && evidence !== null ? (evidence as Record<string, unknown>) : {};
+};
+
+/**
+ * What a run that stops now leaves of Traffic Manager, in words (for the stopped or aborted summary): enabled again
+ * (also when failback enabled it but Traffic Manager had not reported it Online), disabled (naming the groups that
+ * share the endpoint: their failback enables it once no open incident holds it), or unchanged.
+ */
+export function trafficLeftState(rb: Runbook): string {
+  const name = rb.group?.trafficManager?.endpoints?.[rb.region]?.name ?? rb.region;
+  const failback = rb.steps.get('traffic-failback');
+  if (failback.status === 'succeeded') return `endpoint ${name} enabled again`;
+  if (evidenceOf(rb, 'traffic-failback').endpointEnabled === true) {
+    return `endpoint ${name} enabled again (Traffic Manager had not reported it Online)`;
+  }
+  if (rb.steps.get('traffic-reroute').status !== 'succeeded') return 'Traffic Manager unchanged';
+  const shared = evidenceOf(rb, 'traffic-reroute').sharedWith;
+  const note =
+    Array.isArray(shared) && shared.length > 0
+      ? ` (the endpoint is shared with group(s) ${shared.join(', ')}: their failback enables it once no open incident holds it)`
+      : '';
+  return `endpoint ${name} stays disabled, traffic stays on the survivors${note}`;
 }
