@@ -20,6 +20,8 @@ export type CallerCheck = (caller: Caller) => Promise<string | undefined>;
 
 const RUNBOOK_TYPES: string[] = [WORKFLOW_TYPES.failoverRunbook, WORKFLOW_TYPES.rejoinRunbook];
 const CLOCK_SKEW_MS = 5 * 60_000;
+/** temporal.api.enums.v1.ContinueAsNewInitiator: the workflow itself continued as new (not a retry, not cron) */
+const CONTINUE_AS_NEW_INITIATOR_WORKFLOW = 1;
 
 function sameProof(a: unknown, b: unknown): boolean {
   const x = a as { statement?: unknown; signature?: unknown } | undefined;
@@ -27,10 +29,53 @@ function sameProof(a: unknown, b: unknown): boolean {
   return typeof x?.statement === 'string' && x.statement === y?.statement && x.signature === y?.signature;
 }
 
-/** The check against the Temporal server the worker is connected to (the activity context's client). */
+interface StartedRun {
+  input?: { request?: unknown };
+  startedMs: number;
+  type?: string;
+  taskQueue?: string;
+  firstRunId?: string;
+  continuedByWorkflow: boolean;
+}
+
+/** The WorkflowExecutionStarted event of one run: what it was started with, when, and whether it continues another. */
+async function startedRun(workflowId: string, runId: string): Promise<StartedRun | undefined> {
+  const { client, info } = Context.current();
+  const history = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: info.workflowNamespace,
+    execution: { workflowId, runId },
+    maximumPageSize: 1,
+  });
+  const event = history.history?.events?.[0];
+  const started = event?.workflowExecutionStartedEventAttributes;
+  if (!event || !started) return undefined;
+  const payload = started.input?.payloads?.[0];
+  let input: StartedRun['input'];
+  try {
+    input = payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
+  } catch {
+    input = undefined;
+  }
+  const seconds = Number(event.eventTime?.seconds ?? 0);
+  const nanos = event.eventTime?.nanos ?? 0;
+  return {
+    input,
+    startedMs: seconds * 1000 + Math.floor(nanos / 1e6),
+    type: started.workflowType?.name ?? undefined,
+    taskQueue: started.taskQueue?.name ?? undefined,
+    firstRunId: started.firstExecutionRunId || undefined,
+    continuedByWorkflow:
+      !!started.continuedExecutionRunId && Number(started.initiator) === CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+  };
+}
+
+/**
+ * The check against the Temporal server the worker is connected to (the activity context's client). A run that
+ * continues an incident as new (a long outage) carries the incident's signed request: the incident's first run is the
+ * one that must have been started with it while it was valid.
+ */
 export const temporalCallerCheck: CallerCheck = async ({ workflowId, runId, request }) => {
-  const context = Context.current();
-  const { client, info } = context;
+  const { client, info } = Context.current();
   const described = await client.workflow.getHandle(workflowId, runId).describe();
   if (!RUNBOOK_TYPES.includes(described.type)) {
     return `the calling workflow is a ${described.type.slice(0, 64)}, not a runbook`;
@@ -41,26 +86,29 @@ export const temporalCallerCheck: CallerCheck = async ({ workflowId, runId, requ
       `(${info.taskQueue}): its decisions were not checked by this worker's runbook code`
     );
   }
-  const history = await client.workflowService.getWorkflowExecutionHistory({
-    namespace: info.workflowNamespace,
-    execution: { workflowId, runId },
-    maximumPageSize: 1,
-  });
-  const payload = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  let input: { request?: unknown } | undefined;
-  try {
-    input = payload ? defaultPayloadConverter.fromPayload(payload) : undefined;
-  } catch {
-    input = undefined;
-  }
-  if (!sameProof(input?.request, request))
+  const calling = await startedRun(workflowId, runId);
+  if (!calling || !sameProof(calling.input?.request, request))
     return 'the calling run was not started with the signed request that came with the call';
+  let first = calling;
+  if (calling.firstRunId && calling.firstRunId !== runId) {
+    if (!calling.continuedByWorkflow) {
+      return 'the calling run continues an earlier run, but not by the runbook continuing as new (a retry or a cron run)';
+    }
+    const found = await startedRun(workflowId, calling.firstRunId);
+    if (!found || !sameProof(found.input?.request, request)) {
+      return "the signed request that came with the call is not the one the incident's first run was started with";
+    }
+    if (found.type !== described.type || found.taskQueue !== info.taskQueue) {
+      return "the incident's first run is not a runbook on this worker's task queue";
+    }
+    first = found;
+  }
   const parsed = parseStatement((request as { statement?: unknown }).statement);
   if (!parsed.ok) return `the signed request does not parse: ${parsed.reason}`;
-  const startedMs = described.startTime.getTime();
   const { issuedAt, expiresAt } = parsed.statement;
-  if (startedMs < Date.parse(issuedAt) - CLOCK_SKEW_MS || startedMs >= Date.parse(expiresAt)) {
-    return `the calling run started at ${described.startTime.toISOString()}, outside the signed request's validity (${issuedAt} to ${expiresAt})`;
+  if (first.startedMs < Date.parse(issuedAt) - CLOCK_SKEW_MS || first.startedMs >= Date.parse(expiresAt)) {
+    const startedAt = new Date(first.startedMs).toISOString();
+    return `the incident started at ${startedAt}, outside the signed request's validity (${issuedAt} to ${expiresAt})`;
   }
   return undefined;
 };

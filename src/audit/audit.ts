@@ -12,13 +12,18 @@ import {
   type PackageSigningKey,
   type ReportFormat,
 } from './package';
-import { replayHistory } from './replay';
+import { replayHistory, type ReplayVerdict } from './replay';
 import { buildEvidenceReport } from './report/model';
 import type { AuditOutput, EvidenceReport } from './report/schema';
 
 export interface AuditOptions {
-  /** the history, fetched (fetchHistory) or read (readHistoryFile) */
+  /**
+   * the history, fetched (fetchHistory) or read (readHistoryFile); for an incident that continued as new, its runs
+   * merged into one (incidentHistory), with `runs` set
+   */
   loaded: LoadedHistory;
+  /** every run of an incident that continued as new, first run first: each is replayed, and kept in the package */
+  runs?: readonly LoadedHistory[];
   source: EvidenceReport['source'];
   /** default: evidence/<workflow id with / replaced by _> under the current directory */
   outDir?: string;
@@ -42,20 +47,57 @@ export interface AuditResult {
  */
 export async function auditHistory(options: AuditOptions): Promise<AuditResult> {
   const { loaded } = options;
-  const replay = await replayHistory(loaded.history, {
+  const replayOptions = {
     workflowId: loaded.workflowId,
     ...(options.bundle ? { bundle: options.bundle } : {}),
     ...(options.against ? { against: options.against } : {}),
-  });
+  };
+  const runs = options.runs && options.runs.length > 1 ? options.runs : undefined;
+  const replay = runs ? await replayRuns(runs, replayOptions) : await replayHistory(loaded.history, replayOptions);
   const report = buildEvidenceReport(loaded.history, { replay, workflowId: loaded.workflowId, source: options.source });
   const pkg = writeEvidencePackage({
     report,
     historyJson: loaded.json,
+    ...(runs ? { runHistories: runs.map((r) => r.json) } : {}),
     dir: options.outDir ?? defaultEvidenceDir(loaded.workflowId),
     ...(options.formats ? { formats: options.formats } : {}),
     ...(options.signKey ? { signKey: options.signKey } : {}),
   });
   return { report, package: pkg };
+}
+
+/**
+ * Replays every run of an incident; the verdict is verified only when every run replays, and a mismatch names its
+ * run. Each run's own verdict is kept (replay.runs).
+ */
+async function replayRuns(
+  runs: readonly LoadedHistory[],
+  options: Parameters<typeof replayHistory>[1],
+): Promise<ReplayVerdict> {
+  const verdicts: ReplayVerdict[] = [];
+  for (const run of runs) verdicts.push(await replayHistory(run.history, options));
+  const diverged = verdicts.findIndex((v) => v.verdict === 'diverged');
+  const first = verdicts[diverged >= 0 ? diverged : 0] as ReplayVerdict;
+  const verdict: ReplayVerdict = {
+    ...first,
+    durationMs: verdicts.reduce((n, v) => n + v.durationMs, 0),
+    runs: verdicts.map((v, i) => ({
+      run: i + 1,
+      runId: runRunId(runs[i] as LoadedHistory),
+      events: runs[i]?.history.events?.length ?? 0,
+      verdict: v.verdict,
+    })),
+  };
+  if (diverged >= 0 && first.mismatch) {
+    const runId = runRunId(runs[diverged] as LoadedHistory);
+    verdict.mismatch = { ...first.mismatch, message: `run ${diverged + 1} (${runId}): ${first.mismatch.message}` };
+  }
+  return verdict;
+}
+
+function runRunId(run: LoadedHistory): string {
+  const started = run.history.events?.[0]?.workflowExecutionStartedEventAttributes;
+  return started?.originalExecutionRunId || run.runId || 'unknown';
 }
 
 /** What `geofailover audit --json` prints for a result. */

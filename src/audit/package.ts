@@ -99,6 +99,8 @@ export interface WritePackageOptions {
   report: EvidenceReport;
   /** the exported history (historyToJSON), stored as history.json */
   historyJson: string;
+  /** an incident that continued as new: each run's own history, stored as runs/run-N.json (history.json merges them) */
+  runHistories?: readonly string[];
   dir: string;
   /** default: every format */
   formats?: readonly ReportFormat[];
@@ -173,6 +175,10 @@ export function writeEvidencePackage(options: WritePackageOptions): EvidencePack
   if (formats.includes('html')) contents.push([PACKAGE_FILES.html, renderHtml(report)]);
   if (formats.includes('json')) contents.push([PACKAGE_FILES.json, renderJson(report)]);
   contents.push([PACKAGE_FILES.history, historyJson]);
+  if (options.runHistories?.length) {
+    mkdirSync(path.join(dir, 'runs'), { recursive: true });
+    options.runHistories.forEach((json, i) => contents.push([`runs/run-${i + 1}.json`, json]));
+  }
   for (const s of report.signatures) {
     const names = signatureFileNames(s.file);
     // The statement exactly as signed (no newline added): ssh-keygen verifies these bytes.

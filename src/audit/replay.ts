@@ -35,6 +35,8 @@ export interface ReplayVerdict {
   durationMs: number;
   /** what the history was replayed against */
   against: string;
+  /** an incident that continued as new: each run's own verdict, first run first */
+  runs?: { run: number; runId: string; events: number; verdict: ReplayVerdictName }[];
 }
 
 let currentBundle: Promise<WorkflowBundle> | undefined;

@@ -54,6 +54,12 @@ const runbookStatus: JsonSchema = {
     currentStep: { anyOf: [{ enum: [...STEP_NAMES] }, { type: 'null' }] },
     steps: { type: 'array', items: stepRecord },
     openGate: openGate,
+    continued: {
+      type: 'object',
+      description: 'the incident continued as new: this run, its first run and when the incident started',
+      required: ['run', 'firstRunId', 'incidentStartedAt'],
+      properties: { run: { type: 'integer', minimum: 2 }, firstRunId: text, incidentStartedAt: isoTime },
+    },
   },
 };
 
@@ -150,16 +156,7 @@ export const CLI_OUTPUT_SCHEMAS: Record<string, JsonSchema> = {
             type: 'array',
             items: {
               type: 'object',
-              required: [
-                'step',
-                'phase',
-                'calls',
-                'gate',
-                'destructive',
-                'mutatesTrafficManager',
-                'action',
-                'targets',
-              ],
+              required: ['step', 'phase', 'calls', 'gate', 'destructive', 'mutatesTrafficManager', 'action', 'targets'],
               properties: {
                 step: { enum: [...STEP_NAMES] },
                 phase: { enum: [...RUNBOOK_PHASES] },

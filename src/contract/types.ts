@@ -182,6 +182,11 @@ export interface RunbookStatus {
   requestedBy?: string;
   /** digest of the worker's policy this run acts under */
   policyDigest?: string;
+  /**
+   * Set once the incident has continued as new (a long outage keeps each run's history bounded): which run of the
+   * incident this is, its first run, and when the incident started. The step log covers every run.
+   */
+  continued?: { run: number; firstRunId: string; incidentStartedAt: string };
   phase: string;
   currentStep: StepName | null;
   steps: StepRecord[];

@@ -27,6 +27,18 @@ export interface GateContext {
   requester: string;
 }
 
+/**
+ * The run a signed statement must name now: the latest run of the workflow (a runbook that waits out a long outage
+ * continues as new, and each run has its own id), as `geofailover approve` reads it.
+ */
+export async function currentRunId(client: Client, workflowId: string, fallback: string): Promise<string> {
+  try {
+    return (await client.workflow.getHandle(workflowId).describe()).runId;
+  } catch {
+    return fallback;
+  }
+}
+
 /** A signed approval of `gate`, through the `decide` update, exactly as `geofailover approve --key` sends it. */
 async function vote(
   ctx: GateContext,
@@ -35,12 +47,13 @@ async function vote(
   comment: string,
 ): Promise<DecideResult & { latencyMs: number }> {
   const started = performance.now();
+  const runId = await currentRunId(ctx.clientAs(approver), ctx.workflowId, ctx.runId);
   const payload = decisionPayload(
     {
       key: ctx.keyOf(approver),
       actor: approver,
       workflowId: ctx.workflowId,
-      status: { runId: ctx.runId, openGate: gate },
+      status: { runId, openGate: gate },
     },
     'approve',
     comment,

@@ -28,6 +28,8 @@ export interface DevServerOptions {
   log?: (line: string) => void;
   /** stops waiting for the server (and stops it) when aborted, e.g. on Ctrl-C */
   signal?: AbortSignal;
+  /** more `--dynamic-config-value KEY=VALUE` settings (e.g. lower history limits, to see continue-as-new) */
+  dynamicConfig?: readonly string[];
 }
 
 export interface DevServer {
@@ -59,7 +61,12 @@ export class DevServerError extends Error {
 }
 
 /** The `start-dev` arguments: loopback only, the contract's search attributes, long workflow ids allowed. */
-export function devServerArgs(options: { port: number; uiPort?: number; dir: string }): string[] {
+export function devServerArgs(options: {
+  port: number;
+  uiPort?: number;
+  dir: string;
+  dynamicConfig?: readonly string[];
+}): string[] {
   const searchAttributes = Object.values(SEARCH_ATTRIBUTES).flatMap((sa) => [
     '--search-attribute',
     `${sa.name}=${sa.type}`,
@@ -80,6 +87,7 @@ export function devServerArgs(options: { port: number; uiPort?: number; dir: str
     // Workflow ids such as failover/<group> and test ids with UUIDs can be long.
     '--dynamic-config-value',
     'limit.maxIDLength=255',
+    ...(options.dynamicConfig ?? []).flatMap((value) => ['--dynamic-config-value', value]),
   ];
 }
 
@@ -96,7 +104,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const port = await freePort();
   const uiPort = options.ui ? await freePort() : undefined;
   const address = `${LOOPBACK}:${port}`;
-  const child = spawnSupervised(cli, devServerArgs({ port, uiPort, dir }), { cwd: dir, logFile });
+  const child = spawnSupervised(
+    cli,
+    devServerArgs({ port, uiPort, dir, ...(options.dynamicConfig ? { dynamicConfig: options.dynamicConfig } : {}) }),
+    { cwd: dir, logFile },
+  );
 
   let stopped = false;
   const killNow = (): void => {

@@ -19,6 +19,7 @@ import { runIncident } from './incident';
 import type { DrillPlan } from './scenario';
 import { DRILL_EMULATOR_TIMING } from './settings';
 import type { Teardown } from './teardown';
+import { ensureSearchAttributes } from './search-attributes';
 import { connectTemporal, conventionalTarget, ownServerTarget, type TemporalTarget } from './temporal';
 import { ensureToolchain } from './toolchain';
 import { checkFinalState, countCalls } from './verify';
@@ -38,6 +39,8 @@ export interface DrillOptions {
   env: NodeJS.ProcessEnv;
   /** Ctrl-C / SIGTERM: its reason is the signal */
   signal: AbortSignal;
+  /** `--dynamic-config-value` settings for the drill's own dev server */
+  dynamicConfig?: readonly string[];
 }
 
 function checkAbort(signal: AbortSignal): void {
@@ -89,9 +92,20 @@ export async function runDrill(
     const tools = await ensureToolchain({ temporalCli: ownServer, log: (line) => reporter.log(line) });
     checkAbort(signal);
 
-    const { target, serverPid } = await startTemporal(ownServer, tools.temporalCli?.path, reporter, teardown, signal);
+    const { target, serverPid } = await startTemporal(
+      ownServer,
+      tools.temporalCli?.path,
+      reporter,
+      teardown,
+      signal,
+      options.dynamicConfig,
+    );
     // Before anything else starts: a server that cannot be reached fails the drill at once.
     const temporal = await connectTemporal(target, logFile);
+    if (!target.ownServer) {
+      const added = await ensureSearchAttributes(temporal.client, target.namespace);
+      if (added.length) reporter.log(`registered the search attributes ${added.join(', ')} on ${target.namespace}`);
+    }
     teardown.add('Temporal connections', () => temporal.close());
     checkAbort(signal);
 
@@ -239,6 +253,7 @@ async function startTemporal(
   reporter: DrillReporter,
   teardown: Teardown,
   signal: AbortSignal,
+  dynamicConfig?: readonly string[],
 ): Promise<{ target: TemporalTarget; serverPid?: number }> {
   if (!own || !cli) {
     const existing = conventionalTarget();
@@ -249,7 +264,7 @@ async function startTemporal(
     return { target: existing };
   }
   reporter.log('starting a Temporal dev server (with its Web UI)…');
-  const server = await startDevServer({ cli, ui: true, signal });
+  const server = await startDevServer({ cli, ui: true, signal, ...(dynamicConfig ? { dynamicConfig } : {}) });
   teardown.add(
     'Temporal dev server',
     () => server.stop(),

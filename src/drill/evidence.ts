@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { auditHistory, type AuditResult } from '../audit/audit';
-import { fetchHistory } from '../audit/history';
+import { fetchIncidentRuns, incidentHistory } from '../audit/chain';
 import { defaultEvidenceDir } from '../audit/package';
 import { formatBytes, shownPath, type DrillReporter, type DrillSummary } from './events';
 import type { TemporalTarget } from './temporal';
@@ -89,11 +89,17 @@ async function writeEvidence(
   target: TemporalTarget,
   outDir: string | undefined,
 ): Promise<AuditResult> {
-  const loaded = await fetchHistory(client, workflowId, runId);
+  // The latest run: a runbook that continued as new is audited as the chain of its runs.
+  let runs = await fetchIncidentRuns(client, workflowId);
+  if (runs[0]?.history.events?.[0]?.workflowExecutionStartedEventAttributes?.originalExecutionRunId !== runId) {
+    runs = await fetchIncidentRuns(client, workflowId, runId);
+  }
+  const loaded = incidentHistory(runs);
   const dir = outDir ? path.resolve(outDir) : defaultEvidenceDir(workflowId);
   mkdirSync(dir, { recursive: true });
   return auditHistory({
     loaded,
+    runs,
     source: { kind: 'temporal', address: target.address, namespace: target.namespace },
     outDir: dir,
   });

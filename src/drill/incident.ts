@@ -23,6 +23,7 @@ import {
   announceGate,
   approveRejoinGate,
   approveUnlinkGate,
+  currentRunId,
   type GateContext,
   type InteractiveContext,
 } from './approvals';
@@ -234,7 +235,10 @@ async function start(
     // As the requester: history names who started the incident.
     const started = await startFailover(ctx.clientAs(DRILL_REQUESTER), input, { taskQueue: ctx.options.taskQueue });
     return Object.assign(
-      ctx.client.workflow.getHandle<typeof failoverRunbook>(started.workflowId, started.firstExecutionRunId),
+      // No run id: queries reach the latest run (a long outage continues as new); the chain is this incident's.
+      ctx.client.workflow.getHandle<typeof failoverRunbook>(started.workflowId, undefined, {
+        firstExecutionRunId: started.firstExecutionRunId,
+      }),
       { firstExecutionRunId: started.firstExecutionRunId },
     );
   } catch (e) {
@@ -267,10 +271,12 @@ async function restoreAndSignal(ctx: IncidentContext, workflowId: string, why: s
   });
   const key = ctx.keyOf?.(DRILL_REQUESTER);
   if (!key) throw new DrillStepError('the drill has no key for its commander');
-  await signalRunbook(ctx.clientAs(DRILL_REQUESTER), workflowId, {
+  const client = ctx.clientAs(DRILL_REQUESTER);
+  const runId = await currentRunId(client, workflowId, ctx.runId ?? '');
+  await signalRunbook(client, workflowId, {
     name: 'regionRecovered',
     payload: regionRecoveredPayload(
-      { key, actor: DRILL_REQUESTER, workflowId, status: { runId: ctx.runId } },
+      { key, actor: DRILL_REQUESTER, workflowId, status: { runId } },
       `${failed} healthy again (drill)`,
     ),
   });

@@ -2,7 +2,7 @@ import { allHandlersFinished, condition, workflowInfo } from '@temporalio/workfl
 import { stepsNotIn } from '../contract/steps';
 import type { RejoinRunbookInput, RunbookResult } from '../contract/runbook';
 import { installRunbookHandlers } from './runbook/handlers';
-import { membershipStep, validateInputStep } from './runbook/preflight-steps';
+import { membershipStep, refuseInput, validateInputStep } from './runbook/preflight-steps';
 import { rejoinSteps } from './runbook/rejoin-steps';
 import { Runbook } from './runbook/runbook';
 import { RunbookState, stateContext } from './runbook/runbook-state';
@@ -18,20 +18,31 @@ const FAILOVER_ONLY_STEPS = stepsNotIn('rejoin');
 export async function rejoinRunbook(input: RejoinRunbookInput): Promise<RunbookResult> {
   const state = new RunbookState(stateContext(input, 'region', workflowInfo()));
   state.recoveryOpen = false;
-  installRunbookHandlers(state);
   const runbook = new Runbook(state);
-  const result = await runbook.run(() => rejoin(runbook, input));
+  // A continued run takes the incident over before any handler runs.
+  const resumeProblem = runbook.resume(input);
+  installRunbookHandlers(state);
+  const result = await runbook.run(() => rejoin(runbook, input, resumeProblem));
   await condition(allHandlersFinished);
   return result;
 }
 
-async function rejoin(rb: Runbook, input: RejoinRunbookInput): Promise<string> {
-  await validateInputStep(rb, 'rejoin', input);
-  await membershipStep(rb, 'rejoin');
-  for (const step of FAILOVER_ONLY_STEPS) rb.steps.skip(step, 'not part of rejoinRunbook');
-  const unlinked = rb.state.unlinked;
-  await rejoinSteps(rb);
-  await failbackStep(rb);
+async function rejoin(rb: Runbook, input: RejoinRunbookInput, resumeProblem?: string): Promise<string> {
+  if (resumeProblem) refuseInput(rb, resumeProblem);
+  let unlinked = rb.state.unlinked;
+  await rb.runStages(input, [
+    [
+      'checks',
+      async () => {
+        await validateInputStep(rb, 'rejoin', input);
+        await membershipStep(rb, 'rejoin');
+        for (const step of FAILOVER_ONLY_STEPS) rb.steps.skip(step, 'not part of rejoinRunbook');
+        unlinked = rb.state.unlinked;
+      },
+    ],
+    ['rejoin', () => rejoinSteps(rb)],
+    ['failback', () => failbackStep(rb)],
+  ]);
   const how = unlinked ? `rejoined the group (${rb.group.rejoinMethod})` : 'was still linked and is in sync';
   return `rejoin of ${rb.region} in ${rb.group.name} completed in ${rb.formatElapsed()}: it ${how}; traffic failed back`;
 }

@@ -71,6 +71,8 @@ export interface HistoryFacts {
   staticSummary?: string;
   input: unknown;
   runId?: string;
+  /** every run of the incident, first run first: more than one when the runbook continued as new */
+  runIds: string[];
   phases: { phase: string; at: string; eventId: number }[];
   activities: ActivityEvents[];
   signals: SignalEvent[];
@@ -127,6 +129,7 @@ export function readHistoryFacts(history: History): HistoryFacts {
     staticSummary: decodeSummary(first),
     input: decodeFirst(started.input),
     runId: started.originalExecutionRunId || undefined,
+    runIds: started.originalExecutionRunId ? [started.originalExecutionRunId] : [],
     phases: [],
     activities: [],
     signals: [],
@@ -287,6 +290,12 @@ export function readHistoryFacts(history: History): HistoryFacts {
         close(event, 'timed-out', 'the workflow execution timed out');
         break;
       case 'WorkflowExecutionContinuedAsNew':
+        // Within an incident's merged runs (audit/chain.ts) it is a hand-over to the next run, not the end.
+        if (event !== events[events.length - 1]) {
+          const next = event.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+          if (next) facts.runIds.push(next);
+          break;
+        }
         close(
           event,
           'continued-as-new',

@@ -247,6 +247,8 @@ interface CheckContext {
   recorded: RecordedPolicy | undefined;
   workflowId: string;
   runId?: string;
+  /** every run of an incident that continued as new */
+  runIds?: string[];
   /** the step log's gates; undefined while the runbook runs */
   gates?: RecordedGate[];
 }
@@ -295,6 +297,8 @@ function gatesFromResult(steps: StepRecord[], decisions: ReportDecision[], ctx: 
             payload: { decision: v.decision },
             workflowId: ctx.workflowId,
             ...(ctx.runId ? { runId: ctx.runId } : {}),
+      ...(ctx.runIds ? { runIds: ctx.runIds } : {}),
+            ...(ctx.runIds ? { runIds: ctx.runIds } : {}),
             atMs: Date.parse(v.at),
             gates: [recorded],
           });
@@ -389,6 +393,7 @@ function decisions(facts: HistoryFacts, result: RunbookResult | undefined, ctx: 
       payload,
       workflowId: ctx.workflowId,
       ...(ctx.runId ? { runId: ctx.runId } : {}),
+      ...(ctx.runIds ? { runIds: ctx.runIds } : {}),
       atMs: Date.parse(at),
       ...(ctx.gates ? { gates: ctx.gates } : {}),
     });
@@ -620,6 +625,7 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
     recorded,
     workflowId: options.workflowId,
     ...(facts.runId ? { runId: facts.runId } : {}),
+    ...(facts.runIds.length > 1 ? { runIds: facts.runIds } : {}),
     ...(result ? { gates: recordedGates(result.status.steps) } : {}),
   };
   const startProof = isRecord(input.request) ? proofOf({ proof: input.request }) : undefined;

@@ -363,6 +363,17 @@ export const evidenceReportSchema = z
         checkedAt: time,
         durationMs: ms,
         against: z.string(),
+        runs: z
+          .array(
+            z.object({
+              run: z.number().int().positive(),
+              runId: z.string(),
+              events: z.number().int().nonnegative(),
+              verdict: z.enum(['verified', 'diverged']),
+            }),
+          )
+          .optional()
+          .describe('an incident that continued as new: every run replayed on its own, first run first'),
       })
       .describe('whether the history still replays against the current workflow code'),
   })

@@ -7,7 +7,7 @@ import type { RunbookPolicy } from '../../contract/policy';
 import type { GroupDefinition } from '../../contract/runbook';
 import { policyDigest } from '../../policy/digest';
 import { hasRole, verifySigned } from '../../policy/verify';
-import { parsePublicKey, verifyProof, type Statement } from '../../signing';
+import { parsePublicKey, parseStatement, verifyProof, type Statement } from '../../signing';
 import type { ActivityEvents } from './events';
 import { isRecord, str } from './observations';
 
@@ -83,12 +83,22 @@ export interface RecordedGate {
   targets?: string[];
 }
 
+/** The run a decision is checked against: the run it names when that is one of the incident's runs. */
+function runOfDecision(proof: unknown, expect: DecisionExpectation): string | undefined {
+  if (!expect.runIds || expect.runIds.length < 2) return expect.runId;
+  const parsed = parseStatement((proof as { statement?: unknown } | null)?.statement);
+  const named = parsed.ok ? parsed.statement.runId : null;
+  return named !== null && expect.runIds.includes(named) ? named : expect.runId;
+}
+
 export interface DecisionExpectation {
   /** the signal or update name: approve, reject, decide, intervene, regionRecovered, unlinkNow, abort, start */
   name: string;
   payload: unknown;
   workflowId: string;
   runId?: string;
+  /** an incident that continued as new: a decision may name any of its runs (each run verified its own) */
+  runIds?: readonly string[];
   /** when the decision reached the runbook (the event time): the statement must be valid then */
   atMs: number;
   /** the gates of the step log; undefined while the runbook runs (gate records come with its result) */
@@ -174,10 +184,11 @@ export function checkDecision(
       ...(record.targets ? { targets: record.targets } : {}),
     };
   }
+  const runId = runOfDecision(proof, expect);
   const full = verifySigned(proof, policy, {
     actions: rule.actions,
     workflowId: expect.workflowId,
-    ...(expect.runId !== undefined && expect.name !== 'start' ? { runId: expect.runId } : {}),
+    ...(runId !== undefined && expect.name !== 'start' ? { runId } : {}),
     ...gateExpectation,
     ...(expect.startTarget !== undefined ? { targets: [expect.startTarget] } : {}),
     nowMs: expect.atMs,

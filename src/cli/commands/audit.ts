@@ -11,7 +11,8 @@ import path from 'node:path';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { Command } from 'commander';
 import { auditHistory, auditOutput, type AuditResult } from '../../audit/audit';
-import { fetchHistory, HistoryError, readHistoryFile, type LoadedHistory } from '../../audit/history';
+import { fetchIncidentRuns, incidentHistory } from '../../audit/chain';
+import { HistoryError, readHistoryFile, type LoadedHistory } from '../../audit/history';
 import { FormatError, parseFormats, REPORT_FORMATS, staleFiles, type ReportFormat } from '../../audit/package';
 import { installQuietRuntime } from '../../audit/replay';
 import type { AuditVerifyOutput, EvidenceReport } from '../../audit/report/schema';
@@ -265,6 +266,7 @@ async function audit(
   installQuietRuntime();
 
   let loaded: LoadedHistory;
+  let runs: LoadedHistory[] | undefined;
   let source: EvidenceReport['source'];
   if (opts.history) {
     loaded = loadFile(opts.history);
@@ -273,13 +275,18 @@ async function audit(
     const client = await ctx.temporal();
     const execution = await resolveExecution(client, ref as string);
     out.progress(`fetching the history of ${execution.workflowId}…`);
-    loaded = await fetchHistory(client, execution.workflowId, opts.runId ?? execution.runId);
+    // A runbook that waited out a long outage continued as new: its evidence is every run of the incident.
+    runs = await fetchIncidentRuns(client, execution.workflowId, opts.runId ?? execution.runId);
+    loaded = incidentHistory(runs);
+    if (runs.length > 1)
+      out.progress(`the incident ran as ${runs.length} runs (continued as new); auditing all of them`);
     const target = ctx.temporalTarget();
     source = { kind: 'temporal', address: target.address, namespace: target.namespace };
   }
   out.progress(`replaying ${loaded.history.events?.length ?? 0} events against the current workflow code…`);
   const result = await auditHistory({
     loaded,
+    ...(runs ? { runs } : {}),
     source,
     formats: wanted,
     ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),

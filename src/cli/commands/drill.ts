@@ -3,7 +3,7 @@
  * the whole failover on the emulator, start to failback, with its evidence package. Exit 0 only when the final
  * state was verified, 1 otherwise, 2 on bad usage (checked before anything starts), 130/143 on Ctrl-C/SIGTERM.
  */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type * as DrillModule from '../../drill/drill';
 import { DrillReporter, formatBytes, shownPath, type DrillSummary } from '../../drill/events';
 import { DrillUsageError, planDrill, type DrillPlan } from '../../drill/scenario';
@@ -21,6 +21,7 @@ interface DrillOptions {
   interactive?: boolean;
   out?: string;
   json?: boolean;
+  dynamicConfigValue?: string[];
 }
 
 function plan(opts: DrillOptions): DrillPlan {
@@ -98,6 +99,7 @@ async function drill(ctx: CliContext, command: Command, opts: DrillOptions): Pro
         taskQueue,
         env: ctx.env,
         signal: controller.signal,
+        ...(opts.dynamicConfigValue?.length ? { dynamicConfig: opts.dynamicConfigValue } : {}),
       },
       reporter,
       teardown,
@@ -149,6 +151,19 @@ export function registerDrill(program: Command, ctx: CliContext): void {
       text('--out'),
     )
     .option('--json', 'quiet and machine-readable: one JSON object per line, the last one the summary')
+    .option(
+      '--dynamic-config-value <KEY=VALUE>',
+      "a dynamic config setting of the drill's own Temporal dev server, repeatable (e.g. " +
+        'limit.historyCount.suggestContinueAsNew=60 to watch the runbook continue as new)',
+      (value: string, previous: string[] = []) => {
+        if (!/^[A-Za-z0-9_.]+=.+$/.test(value)) {
+          throw new InvalidArgumentError(
+            `--dynamic-config-value takes KEY=VALUE, not ${JSON.stringify(value.slice(0, 60))}.`,
+          );
+        }
+        return [...previous, value];
+      },
+    )
     .addHelpText(
       'after',
       `

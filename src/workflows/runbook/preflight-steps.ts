@@ -14,6 +14,12 @@ import { probeFrom, requireProbesPassed } from './probes';
 import { RunbookStop, type Runbook } from './runbook';
 import { gradePressure, worstGrade } from './unlink-trigger';
 
+/** validate-input refuses the run at once (nothing read in Azure, nothing changed). */
+export function refuseInput(rb: Runbook, problem: string): never {
+  rb.steps.fail('validate-input', `refused: ${problem}`, { problems: [problem] });
+  throw new RunbookStop('refused', `the input was refused, nothing was changed: ${problem}`);
+}
+
 /**
  * validate-input: the input's shape, then the worker's policy (loadPolicy: the only source of the group, its
  * people and roles), then the signed start: a commander of the group signed a start of this workflow naming the

@@ -8,6 +8,7 @@ import type { DecideResult } from '../../contract/messages';
 import type { RunbookPhase, StepName } from '../../contract/names';
 import type { Proof, Role, RunbookPolicy } from '../../contract/policy';
 import type { GroupDefinition } from '../../contract/runbook';
+import type { ClosedGateSnapshot, RecordedRequest, RunbookSnapshot } from '../../contract/snapshot';
 import type { RefusedAttempt, RunbookStatus } from '../../contract/types';
 import { verifySigned, type Expectation, type Verified } from '../../policy/verify';
 import { durationMs } from './durations';
@@ -30,6 +31,15 @@ export interface RunbookContext {
 }
 
 export type Gate = ApprovalGate | InterventionGate;
+
+/** A gate that has closed: what later refusals and the step log name (a gate of an earlier run is only this). */
+export type ClosedGate = Pick<Gate, 'name' | 'step' | 'outcome' | 'decidedAt'> | ClosedGateSnapshot;
+
+/** What the runbook itself keeps beside the state, saved with it when the run continues as new. */
+export type RunbookProgress = Pick<
+  RunbookSnapshot,
+  'stage' | 'startedAt' | 'survivors' | 'groupNickname' | 'rtoMs' | 'firstRunId' | 'runsBefore'
+>;
 
 /** Commanders' actions kept while the policy loads; more are refused. */
 const MAX_EARLY_ACTIONS = 8;
@@ -56,12 +66,7 @@ export function stateContext(
   };
 }
 
-interface Request {
-  by: string;
-  at: string;
-  comment?: string;
-  fingerprint?: string;
-}
+type Request = RecordedRequest;
 
 type Refusal = Omit<RefusedAttempt, 'at' | 'by'> & { by: unknown };
 
@@ -97,7 +102,7 @@ export class RunbookState {
   startProof?: Proof;
   /** the gate people can answer now */
   gate?: Gate;
-  readonly closedGates: Gate[] = [];
+  readonly closedGates: ClosedGate[] = [];
   /** phase of the main flow; an open gate shows instead */
   basePhase: RunbookPhase = 'validating';
   /** set once the runbook has ended */
@@ -115,6 +120,8 @@ export class RunbookState {
   /** the failed member was force-unlinked and has not rejoined yet */
   unlinked = false;
   private gatesOpened = 0;
+  /** set when this run continues an incident: its place in the chain of runs */
+  private continued?: RunbookStatus['continued'];
   /** commanders' actions that arrived while the policy was loading: applied once it is in (bounded) */
   private readonly early: (() => void)[] = [];
   /** nonces of statements acted on: a statement counts once */
@@ -155,6 +162,69 @@ export class RunbookState {
       this.refuse({ by, action, via: 'signal', reason }, this.currentStep);
     }
     return true;
+  }
+
+  /**
+   * The whole state, for the next run of this incident (continue-as-new). Only at a quiet point: no gate open, no
+   * early actions waiting (the policy is in).
+   */
+  save(progress: RunbookProgress): RunbookSnapshot {
+    const snapshot: RunbookSnapshot = {
+      version: 1,
+      firstRunId: progress.firstRunId,
+      previousRunId: this.context.runId,
+      runsBefore: progress.runsBefore + 1,
+      startedAt: progress.startedAt,
+      stage: progress.stage,
+      basePhase: this.basePhase,
+      policy: this.policy as RunbookPolicy,
+      startProof: this.startProof as Proof,
+      requestedBy: this.context.requestedBy,
+      steps: this.steps.snapshot(),
+      closedGates: this.closedGates.map((g) => ({
+        name: g.name,
+        step: g.step,
+        ...(g.outcome !== undefined ? { outcome: g.outcome } : {}),
+        ...(g.decidedAt !== undefined ? { decidedAt: g.decidedAt } : {}),
+      })),
+      gatesOpened: this.gatesOpened,
+      usedNonces: [...this.usedNonces],
+      trigger: this.trigger.save(),
+      recoveryOpen: this.recoveryOpen,
+      unlinked: this.unlinked,
+      survivors: progress.survivors.map((m) => ({ ...m })),
+    };
+    if (this.recovered) snapshot.recovered = { ...this.recovered };
+    if (this.abortRequest) snapshot.abortRequest = { ...this.abortRequest };
+    if (progress.groupNickname !== undefined) snapshot.groupNickname = progress.groupNickname;
+    if (progress.rtoMs !== undefined) snapshot.rtoMs = progress.rtoMs;
+    snapshot.recovery = this.recovery;
+    return snapshot;
+  }
+
+  /** A continued run takes the incident over from the snapshot its previous run saved. */
+  restore(snapshot: RunbookSnapshot): void {
+    this.setPolicy(snapshot.policy);
+    this.trigger.restore(snapshot.trigger);
+    this.startProof = snapshot.startProof;
+    this.context.requestedBy = snapshot.requestedBy;
+    this.basePhase = snapshot.basePhase;
+    this.steps.restore(snapshot.steps);
+    this.closedGates.push(...snapshot.closedGates);
+    this.gatesOpened = snapshot.gatesOpened;
+    for (const nonce of snapshot.usedNonces) this.usedNonces.add(nonce);
+    this.recovered = snapshot.recovered;
+    this.abortRequest = snapshot.abortRequest;
+    this.recoveryOpen = snapshot.recoveryOpen;
+    this.unlinked = snapshot.unlinked;
+    this.continued = {
+      run: snapshot.runsBefore + 1,
+      firstRunId: snapshot.firstRunId,
+      incidentStartedAt: snapshot.startedAt,
+    };
+    if (typeof snapshot.recovery === 'object' && snapshot.recovery !== null) {
+      this.recovery = snapshot.recovery as RecoveryProgress;
+    }
   }
 
   /** The verified start: its signer is the requester. */
@@ -427,6 +497,7 @@ export class RunbookState {
     };
     if (this.context.requestedBy) status.requestedBy = this.context.requestedBy;
     if (this.policy) status.policyDigest = this.policy.digest;
+    if (this.continued) status.continued = { ...this.continued };
     if (this.gate && !this.ended) status.openGate = this.gate.openGate(this.context.workflowId);
     return status;
   }

@@ -2,7 +2,9 @@
 // escalation, member reads, and how a run ends. The step functions (preflight, traffic, recovery,
 // rejoin) are written against this class.
 import {
+  allHandlersFinished,
   condition,
+  continueAsNew,
   isCancellation,
   log,
   upsertSearchAttributes,
@@ -14,12 +16,16 @@ import type { GroupMember } from '../../contract/readiness';
 import type { RunbookOutcome, RunbookResult, RunbookTuning } from '../../contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes';
 import type { RunbookPhase, StepName } from '../../contract/names';
+import type { RunbookSnapshot, RunbookStage } from '../../contract/snapshot';
 import type { MemberSnapshot } from '../../contract/types';
 import { runbookActivities, type RunbookActivities } from './activity-proxies';
 import { durationMs, formatMs } from './durations';
 import { escalationNotice, type ApprovalGate } from './gate';
 import { describeFailure, InterventionGate, type StepFailureInfo } from './intervention';
 import type { Gate, RunbookState } from './runbook-state';
+import { countDestructiveCalls, countIntervention, recordGateWait, recordRto } from './metrics';
+import { Notices } from './notify';
+import { resumeProblems } from './validate-input';
 
 /** Ends the run from anywhere in the main flow: caught by `Runbook.run`, which records the outcome. */
 export class RunbookStop extends Error {
@@ -66,8 +72,23 @@ const safeMs = (value: Parameters<typeof durationMs>[0], fallback: number): numb
   }
 };
 
+/** Past this many events a run continues as new even if Temporal has not suggested it yet (warning at 10,240). */
+const MAX_EVENTS_PER_RUN = 8000;
+/** await-recovery polls of one run (about 14 events each) before it continues as new. */
+export const MAX_POLLS_PER_RUN = 400;
+
 export class Runbook {
-  readonly startedAtMs = workflowInfo().startTime.getTime();
+  /** when the incident started: this run's start, or the first run's when this one continues it */
+  startedAtMs = workflowInfo().startTime.getTime();
+  /** the stage running now (a continued run starts at the stage its previous run had not finished) */
+  stage: RunbookStage = 'checks';
+  /** the incident's first run, and how many runs came before this one */
+  firstRunId = workflowInfo().firstExecutionRunId;
+  runsBefore = 0;
+  /** what must settle before this run hands over (the recovery watch's poll in flight) */
+  private readonly beforeContinue = new Set<() => Promise<void>>();
+  /** the recovery watch's polls when this run started: a run continues as new after MAX_POLLS_PER_RUN of its own */
+  private pollsAtStart = 0;
   /** reachable survivors as membership found them (failover), or every other member (rejoin) */
   survivors: GroupMember[] = [];
   /** the group nickname the survivors report (rejoin by recreate needs it) */
@@ -77,9 +98,101 @@ export class Runbook {
   tuning: RunbookTuning = {};
   private readonly stepProxies = new Map<StepName, RunbookActivities>();
   private readonly gateLock = new Mutex();
+  /** notifications to people (gate opened, escalation, run ended), sent beside the flow */
+  readonly notices = new Notices(() => ({
+    workflowId: this.state.context.workflowId,
+    group: this.group.name,
+    region: this.region,
+  }));
   private shownPhase?: RunbookPhase;
 
   constructor(readonly state: RunbookState) {}
+
+  /**
+   * A continued run takes the incident over from its previous run's snapshot, before any handler runs. Returns why a
+   * snapshot is refused (validate-input then refuses the run); undefined when there is none or it was taken.
+   */
+  resume(input: unknown): string | undefined {
+    const continued = (input as { continued?: unknown } | null)?.continued;
+    if (continued === undefined) return undefined;
+    const info = workflowInfo();
+    const problem = resumeProblems(continued, {
+      continuedFromRunId: info.continuedFromExecutionRunId,
+      firstRunId: info.firstExecutionRunId,
+      cron: info.cronSchedule !== undefined,
+    });
+    if (problem) return problem;
+    const snapshot = continued as RunbookSnapshot;
+    this.state.restore(snapshot);
+    this.startedAtMs = Date.parse(snapshot.startedAt);
+    this.stage = snapshot.stage;
+    this.runsBefore = snapshot.runsBefore;
+    this.survivors = snapshot.survivors.map((m) => ({ ...m }));
+    this.groupNickname = snapshot.groupNickname;
+    this.rtoMs = snapshot.rtoMs;
+    this.pollsAtStart = this.state.recovery.polls;
+    this.tuning = ((input as { tuning?: RunbookTuning }).tuning ?? {}) as RunbookTuning;
+    return undefined;
+  }
+
+  /** Whether this run should hand over to a new one at the next quiet point. */
+  get continueAsNewDue(): boolean {
+    const info = workflowInfo();
+    return (
+      info.continueAsNewSuggested ||
+      info.historyLength >= MAX_EVENTS_PER_RUN ||
+      this.state.recovery.polls - this.pollsAtStart >= MAX_POLLS_PER_RUN
+    );
+  }
+
+  /** Something running beside the main flow that must settle before the run continues as new; returns the undo. */
+  settleBeforeContinue(settle: () => Promise<void>): () => void {
+    this.beforeContinue.add(settle);
+    return () => this.beforeContinue.delete(settle);
+  }
+
+  /**
+   * Continues the incident in a new run (same workflow id) from `stage`, carrying the whole state: called only at a
+   * quiet point (no gate open, no activity of the main flow in flight). Message handlers finish first.
+   */
+  async continueAsNew(input: object, stage: RunbookStage): Promise<never> {
+    for (const settle of [...this.beforeContinue]) await settle();
+    await condition(allHandlersFinished);
+    const snapshot = this.state.save({
+      stage,
+      startedAt: new Date(this.startedAtMs).toISOString(),
+      survivors: this.survivors,
+      groupNickname: this.groupNickname,
+      rtoMs: this.rtoMs,
+      firstRunId: this.firstRunId,
+      runsBefore: this.runsBefore,
+    });
+    log.info(`continuing as new at ${stage} (run ${this.runsBefore + 2} of this incident)`, {
+      historyLength: workflowInfo().historyLength,
+    });
+    return continueAsNew({ ...input, continued: snapshot });
+  }
+
+  /**
+   * Runs the stages of a runbook from the one a continued run resumes at. Between stages, and when a stage asks
+   * for it (returns 'continue-as-new' at its own quiet point), the run hands over to a new one.
+   */
+  async runStages(input: object, stages: readonly (readonly [RunbookStage, () => Promise<unknown>])[]): Promise<void> {
+    const from = Math.max(
+      0,
+      stages.findIndex(([name]) => name === this.stage),
+    );
+    for (let i = from; i < stages.length; i++) {
+      const [name, run] = stages[i]!;
+      this.stage = name;
+      if ((await run()) === 'continue-as-new') await this.continueAsNew(input, name);
+      const next = stages[i + 1];
+      if (next && this.continueAsNewDue && !this.state.ended) {
+        this.checkAbort();
+        await this.continueAsNew(input, next[0]);
+      }
+    }
+  }
 
   /**
    * The activities of one step, each call tagged with the step (the audit reads it from history), proxied with
@@ -88,7 +201,7 @@ export class Runbook {
   actsFor(step: StepName): RunbookActivities {
     let acts = this.stepProxies.get(step);
     if (!acts) {
-      acts = runbookActivities(step, this.tuning, this.probeTimeoutMs);
+      acts = countDestructiveCalls(runbookActivities(step, this.tuning, this.probeTimeoutMs), () => this.group.name);
       this.stepProxies.set(step, acts);
     }
     return acts;
@@ -139,9 +252,9 @@ export class Runbook {
     ]);
     this.syncPhase();
     try {
-      return this.finish('completed', await flow());
+      return await this.notices.ended(this.finish('completed', await flow()));
     } catch (err) {
-      if (err instanceof RunbookStop) return this.finish(err.outcome, err.message);
+      if (err instanceof RunbookStop) return await this.notices.ended(this.finish(err.outcome, err.message));
       throw err;
     }
   }
@@ -236,6 +349,8 @@ export class Runbook {
       gate.expiresAt = new Date(
         Date.now() + approvalMs + safeMs(durations.escalationTimeout, 15 * 60_000),
       ).toISOString();
+      this.notices.gateOpened(gate);
+      countIntervention(this.group.name, gate);
       const settled = (): boolean => gate.decided || !!this.state.abortRequest || interrupted();
       if (!(await condition(settled, approvalMs))) {
         await this.escalate(gate);
@@ -244,12 +359,14 @@ export class Runbook {
       if (!gate.decided) closeGate(gate, this.state.abortRequest ? 'aborted' : 'withdrawn');
       this.state.gate = undefined;
       this.state.closedGates.push(gate);
+      recordGateWait(this.group.name, gate);
       this.syncPhase();
     });
   }
 
   private async escalate(gate: Gate): Promise<void> {
     gate.escalatedAt = now();
+    this.notices.escalated(gate);
     const notice = escalationNotice(gate, {
       workflowId: this.state.context.workflowId,
       group: this.group.name,
@@ -339,6 +456,7 @@ export class Runbook {
     this.syncPhase();
     const result: RunbookResult = { outcome, summary, status: this.state.status() };
     if (this.rtoMs !== undefined) result.rtoMs = this.rtoMs;
+    if (this.rtoMs !== undefined) recordRto(this.group.name, this.rtoMs);
     if (outcome !== 'completed') log.warn(`runbook ${outcome}: ${summary}`);
     return result;
   }

@@ -24,6 +24,18 @@ export class StepLog {
       this.records.set(step, { step, status: 'pending', attempts: 0, summary: 'not started' });
   }
 
+  /**
+   * The log as a continued run received it (RunbookSnapshot.steps): records and the gates of earlier runs, which
+   * closed before the run continued as new.
+   */
+  restore(saved: readonly StepRecord[]): void {
+    for (const { gates, ...record } of saved) {
+      if (!this.records.has(record.step)) continue;
+      this.records.set(record.step, { ...record });
+      if (gates?.length) this.gates.set(record.step, gates.map((g) => ({ record: () => ({ ...g }) })));
+    }
+  }
+
   /** The live record of a step. */
   get(step: StepName): StepRecord {
     const record = this.records.get(step);

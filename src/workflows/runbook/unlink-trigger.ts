@@ -2,6 +2,7 @@
 // rule is unit-tested and the workflow only feeds it observations.
 import type { MemorySource, PressureGrade } from '../../activities/types';
 import type { GroupDefinition } from '../../contract/runbook';
+import type { UnlinkTriggerSnapshot } from '../../contract/snapshot';
 import { formatMs } from './durations';
 
 const GRADE_ORDER: readonly PressureGrade[] = ['ok', 'elevated', 'critical'];
@@ -143,6 +144,23 @@ export class UnlinkTrigger {
     this.armed = false;
     this.closedAtMs = atMs;
     this.belowCriticalSinceClosed = false;
+  }
+
+  /** Its memory, for a continued run (RunbookSnapshot.trigger). */
+  save(): UnlinkTriggerSnapshot {
+    const saved: UnlinkTriggerSnapshot = { armed: this.armed, belowCriticalSinceClosed: this.belowCriticalSinceClosed };
+    if (this.closedAtMs !== undefined) saved.closedAtMs = this.closedAtMs;
+    if (this.last) saved.last = { ...this.last };
+    if (this.manual) saved.manual = { ...this.manual };
+    return saved;
+  }
+
+  restore(saved: UnlinkTriggerSnapshot): void {
+    this.armed = saved.armed;
+    this.belowCriticalSinceClosed = saved.belowCriticalSinceClosed;
+    this.closedAtMs = saved.closedAtMs;
+    this.last = saved.last ? { ...saved.last } : undefined;
+    this.manual = saved.manual ? { ...saved.manual } : undefined;
   }
 
   /** For the step log. */

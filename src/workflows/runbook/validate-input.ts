@@ -5,6 +5,7 @@
 import type { Duration } from '@temporalio/common';
 import type { RunbookPolicy } from '../../contract/policy';
 import type { GroupDefinition } from '../../contract/runbook';
+import type { RunbookStage } from '../../contract/snapshot';
 import { bounded } from './bounded';
 import { durationMs } from './durations';
 import { eligibleApprovers } from './gate';
@@ -29,8 +30,10 @@ function shown(value: unknown): string {
   return bounded(text, 60);
 }
 
-const FAILOVER_FIELDS = ['group', 'failedRegion', 'reason', 'request', 'acceptSettingsMismatch', 'tuning'];
-const REJOIN_FIELDS = ['group', 'region', 'reason', 'request', 'tuning'];
+// `continued` is the runbook's own snapshot, handed to the next run when it continues as new (see resumeProblems).
+const FAILOVER_FIELDS = ['group', 'failedRegion', 'reason', 'request', 'acceptSettingsMismatch', 'tuning', 'continued'];
+const REJOIN_FIELDS = ['group', 'region', 'reason', 'request', 'tuning', 'continued'];
+const STAGES: readonly RunbookStage[] = ['checks', 'reroute', 'verify', 'await-recovery', 'rejoin', 'failback'];
 const TUNING_DURATIONS = [
   'mutationInitialRetryInterval',
   'probeScheduleToStart',
@@ -219,4 +222,41 @@ function probeAddressProblems(group: GroupDefinition | undefined, region: string
     }
   }
   return problems;
+}
+
+/**
+ * Why a run may not take over the snapshot in its input (`continued`); undefined when it may. Only the runbook itself
+ * writes one, when a run continues as new: Temporal then tells the new run which run it continues (a client cannot
+ * say so when it starts a workflow), and the snapshot names that run and the incident's first run. A start, a cron
+ * run or a retry that carries a snapshot is refused. Never throws.
+ */
+export function resumeProblems(
+  continued: unknown,
+  run: { continuedFromRunId?: string; firstRunId: string; cron: boolean },
+): string | undefined {
+  const refuse = (why: string): string =>
+    `the input carries a continued-run snapshot, which only the runbook itself hands to its next run: ${why}`;
+  if (!isObject(continued)) return refuse(`it is ${shown(continued)}, not a snapshot`);
+  if (run.cron) return refuse('this run was started on a cron schedule');
+  if (!run.continuedFromRunId) return refuse('Temporal says this run continues no earlier run');
+  if (continued.previousRunId !== run.continuedFromRunId) {
+    return refuse(`it names run ${shown(continued.previousRunId)}, but this run continues ${run.continuedFromRunId}`);
+  }
+  if (continued.firstRunId !== run.firstRunId) {
+    return refuse(`it names first run ${shown(continued.firstRunId)}, not ${run.firstRunId}`);
+  }
+  if (continued.version !== 1) return refuse(`version ${shown(continued.version)} is not known to this worker`);
+  if (!STAGES.includes(continued.stage as RunbookStage)) return refuse(`stage ${shown(continued.stage)} is unknown`);
+  const policy = continued.policy;
+  if (!isObject(policy) || !isObject(policy.group) || typeof policy.digest !== 'string') {
+    return refuse('it has no policy');
+  }
+  for (const field of ['steps', 'closedGates', 'usedNonces', 'survivors'] as const) {
+    if (!Array.isArray(continued[field])) return refuse(`${field} is not a list`);
+  }
+  if (!isObject(continued.trigger) || !isObject(continued.startProof)) return refuse('it is incomplete');
+  if (typeof continued.startedAt !== 'string' || Number.isNaN(Date.parse(continued.startedAt))) {
+    return refuse('startedAt is not a time');
+  }
+  return undefined;
 }
