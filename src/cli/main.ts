@@ -156,8 +156,9 @@ export function buildProgram(
 
 const TOP_HELP = `
 Exit codes: 0 success, 1 refused or failed, 2 bad usage. Read commands take --json (one JSON document on
-stdout; errors too). Temporal: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_*, or a
-TEMPORAL_PROFILE from the envconfig file (default localhost:7233, namespace default). Every action is signed
+stdout; errors too). Temporal: the connection flags above, else the configuration's "temporal" section, else
+TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* over a profile of the envconfig file
+(TEMPORAL_PROFILE; default localhost:7233, namespace default). Every action is signed
 with your ed25519 key: --key FILE or GEOFAILOVER_KEY=FILE (its public key is in the configuration's people).
 
 An incident:

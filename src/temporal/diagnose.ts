@@ -41,7 +41,7 @@ function probe(settings: TemporalSettings, useTls: boolean): Promise<ProbeResult
   const material = settings.tlsMaterial ?? {};
   return new Promise((resolve) => {
     let done = false;
-    let handshaken = !useTls;
+    let handshaken = false;
     const finish = (result: ProbeResult): void => {
       if (done) return;
       done = true;

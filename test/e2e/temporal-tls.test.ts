@@ -218,12 +218,13 @@ server_ca_cert_path = "${caFile}"
     await running;
   });
 
-  it('refuses with a clear next step: mTLS without a client certificate, an untrusted server, TLS off', async () => {
+  it('refuses with a clear next step: mTLS without a client certificate, an untrusted server, TLS off, no server', async () => {
     const refusedBefore = mtlsProxy.refused;
-    const [noCert, untrusted, plainToTls] = await Promise.all([
+    const [noCert, untrusted, plainToTls, nothing] = await Promise.all([
       cli(['status', 'nothing', '--json', '--profile', 'mtls-nocert']),
       cli(['status', 'nothing', '--json'], { TEMPORAL_ADDRESS: `localhost:${tlsProxy.port}`, TEMPORAL_TLS: 'true' }),
       cli(['status', 'nothing', '--json'], { TEMPORAL_ADDRESS: `localhost:${tlsProxy.port}` }),
+      cli(['status', 'nothing', '--json'], { TEMPORAL_ADDRESS: '127.0.0.1:1' }),
     ]);
     const error = (run: CliRun) => {
       assert.equal(run.code, 1, show(run));
@@ -243,6 +244,10 @@ server_ca_cert_path = "${caFile}"
     assert.match(e2.hint, /TEMPORAL_TLS_SERVER_CA_CERT_PATH/);
     const e3 = error(plainToTls);
     assert.equal(e3.code, 'temporal-tls-required', show(plainToTls));
+    assert.match(e3.hint, /turn TLS on with the server's CA/);
+    const e4 = error(nothing);
+    assert.equal(e4.code, 'temporal-unreachable', show(nothing));
+    assert.match(e4.message, /nothing answers at 127\.0\.0\.1:1 \(ECONNREFUSED\) \(from TEMPORAL_ADDRESS\)/);
 
     // The worker says the same.
     const temporal = resolveTemporalSettings({
