@@ -229,7 +229,8 @@ export const RUNBOOK_STEPS = [
     name: 'complete',
     phase: 'completed',
     kind: 'record',
-    calls: [],
+    // the run-ended notification
+    calls: ['notify'],
     gate: 'none',
     intervention: false,
     destructive: false,
@@ -263,8 +264,11 @@ export function stepsNotIn(runbook: RunbookKind): StepName[] {
   return RUNBOOK_STEPS.filter((s) => !(s.runbooks as readonly RunbookKind[]).includes(runbook)).map((s) => s.name);
 }
 
-/** Activities a step may call besides its own: an open gate escalates once (notifyEscalation). */
-export const GATE_CALLS = ['notifyEscalation'] as const satisfies readonly ActivityName[];
+/**
+ * Activities a step may call besides its own, while it holds a gate: the notification that the gate opened or
+ * escalated (notify), and the escalation webhook (notifyEscalation).
+ */
+export const GATE_CALLS = ['notify', 'notifyEscalation'] as const satisfies readonly ActivityName[];
 
 /** Whether the step can hold a gate: it is an approval gate, or its failure opens an intervention gate. */
 export function holdsGate(step: StepName): boolean {
