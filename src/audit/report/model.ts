@@ -297,7 +297,7 @@ function gatesFromResult(steps: StepRecord[], decisions: ReportDecision[], ctx: 
             payload: { decision: v.decision },
             workflowId: ctx.workflowId,
             ...(ctx.runId ? { runId: ctx.runId } : {}),
-      ...(ctx.runIds ? { runIds: ctx.runIds } : {}),
+            ...(ctx.runIds ? { runIds: ctx.runIds } : {}),
             ...(ctx.runIds ? { runIds: ctx.runIds } : {}),
             atMs: Date.parse(v.at),
             gates: [recorded],
