@@ -182,6 +182,8 @@ export async function main(
   argv: readonly string[],
   io: CommandIo,
   environment: CliEnvironment = defaultEnvironment(),
+  /** the command index (tests); default: the build's, none from the sources */
+  index: readonly CommandIndexEntry[] | undefined = readCommandIndex(),
 ): Promise<number> {
   let code = 0;
   const setExit = (c: number): void => {
@@ -191,17 +193,17 @@ export async function main(
   const program = buildProgram(io, setExit, {
     context: () => (ctx ??= newContext(io, environment, setExit)),
     argv,
-    index: readCommandIndex(),
+    index,
   });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return code;
   } catch (e) {
-    const { EXIT_FAILED, EXIT_OK, EXIT_USAGE, reportError, UsageError } = loadErrors();
+    // --help and --version end here too: they must not load the error reporting (the SDKs, the config schema).
+    if (e instanceof CommanderError && e.exitCode === 0) return 0;
+    const { EXIT_FAILED, EXIT_USAGE, reportError, UsageError } = loadErrors();
     if (e instanceof CommanderError) {
-      // Commander already printed the message (or the help) on stderr; under --json the error goes to
-      // stdout as a document too.
-      if (e.exitCode === 0) return EXIT_OK;
+      // Commander already printed the message on stderr; under --json the error goes to stdout as a document too.
       if (argv.includes('--json')) io.stdout(`${JSON.stringify(reportError(e), null, 2)}\n`);
       return EXIT_USAGE;
     }

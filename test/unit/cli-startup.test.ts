@@ -37,24 +37,27 @@ describe('CLI start-up', () => {
     assert.match(full.helpInformation(), /status \[options\] <group-or-workflow-id>/);
   });
 
-  it('--help loads no command module, no Temporal, Azure or Redis SDK', () => {
-    const indexFile = path.join(dir, 'commands.json');
-    writeFileSync(indexFile, JSON.stringify(index));
-    const probe = `
-      const { buildProgram } = require('./src/cli/main.ts');
-      const index = JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'));
-      const program = buildProgram({ stdout() {}, stderr() {} }, () => {}, { index, argv: ['--help'] });
-      program.helpInformation();
-      const loaded = Object.keys(require.cache).filter((f) =>
-        /node_modules[\\\\/](@temporalio|@azure|redis|@opentelemetry)[\\\\/]|src[\\\\/]cli[\\\\/]commands[\\\\/]/.test(f));
-      process.stdout.write(JSON.stringify(loaded));`;
-    const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', probe, indexFile], {
-      cwd: ROOT,
-      encoding: 'utf8',
+  for (const args of [['--help'], ['--version'], ['help']]) {
+    it(`${args.join(' ')} loads no command module, no SDK, no configuration schema`, () => {
+      const indexFile = path.join(dir, 'commands.json');
+      writeFileSync(indexFile, JSON.stringify(index));
+      const probe = `
+        const { main } = require('./src/cli/main.ts');
+        const index = JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'));
+        const io = { stdout() {}, stderr() {} };
+        main(JSON.parse(process.argv[2]), io, undefined, index).then((code) => {
+          const loaded = Object.keys(require.cache).filter((f) =>
+            /node_modules[\\\\/](@temporalio|@azure|redis|@opentelemetry|zod)[\\\\/]|src[\\\\/](cli[\\\\/]commands|config)[\\\\/]/.test(f));
+          process.stdout.write(JSON.stringify({ code, loaded }));
+        });`;
+      const child = spawnSync(process.execPath, ['-r', 'tsx/cjs', '-e', probe, indexFile, JSON.stringify(args)], {
+        cwd: ROOT,
+        encoding: 'utf8',
+      });
+      assert.equal(child.status, 0, child.stderr);
+      assert.deepEqual(JSON.parse(child.stdout), { code: 0, loaded: [] });
     });
-    assert.equal(child.status, 0, child.stderr);
-    assert.deepEqual(JSON.parse(child.stdout), []);
-  });
+  }
 
   it('a command on the command line is loaded: its own help is the full one', () => {
     const lazy = buildProgram(quiet, () => {}, { index, argv: ['status', '--help'] });
