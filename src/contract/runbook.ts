@@ -75,6 +75,11 @@ export interface RunbookTuning {
   probeScheduleToStart?: Duration;
   /** LRO poll interval inside force-unlink and rejoin activities; default the service's Retry-After */
   lroPollIntervalMs?: number;
+  /**
+   * await-recovery polls of one run before the incident continues as new (a fresh run, same workflow id); default
+   * 400 (about 5,600 events). Temporal's own suggestion (history count or size) comes first either way.
+   */
+  pollsPerRun?: number;
   /** heartbeat timeout of long-running operations; default 60 s */
   heartbeatTimeout?: Duration;
   /**

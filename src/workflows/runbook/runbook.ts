@@ -141,7 +141,7 @@ export class Runbook {
     return (
       info.continueAsNewSuggested ||
       info.historyLength >= MAX_EVENTS_PER_RUN ||
-      this.state.recovery.polls - this.pollsAtStart >= MAX_POLLS_PER_RUN
+      this.state.recovery.polls - this.pollsAtStart >= (this.tuning.pollsPerRun ?? MAX_POLLS_PER_RUN)
     );
   }
 

@@ -59,7 +59,7 @@ function durationProblem(value: unknown, field: string): string | undefined {
 function tuningProblems(tuning: unknown): string[] {
   if (tuning === undefined) return [];
   if (!isObject(tuning)) return [`tuning must be an object, not ${shown(tuning)}`];
-  const known = [...TUNING_DURATIONS, 'reads', 'mutationMaximumAttempts', 'lroPollIntervalMs'];
+  const known = [...TUNING_DURATIONS, 'reads', 'mutationMaximumAttempts', 'lroPollIntervalMs', 'pollsPerRun'];
   const problems = Object.keys(tuning)
     .filter((k) => !known.includes(k))
     .slice(0, 5)
@@ -71,6 +71,7 @@ function tuningProblems(tuning: unknown): string[] {
   for (const [field, max] of [
     ['mutationMaximumAttempts', 100],
     ['lroPollIntervalMs', 3_600_000],
+    ['pollsPerRun', 10_000],
   ] as const) {
     const value = tuning[field];
     if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1 && (value as number) <= max)) {
