@@ -27,7 +27,11 @@ runs until SIGINT/SIGTERM.
 
 Fault injection into a running emulator (--control URL, or env ${CONTROL_ENV}):
   geofailover emulator outage REGION          ARM answers 503 for the region; its redis-servers stop
-  geofailover emulator restore REGION         end the outage (and a hang); redis-servers restart with their data
+  geofailover emulator data-plane-outage REGION
+                                              ARM answers as usual (databases Running); the region's redis-servers
+                                              stop and its private endpoints black-hole (probes time out)
+  geofailover emulator restore REGION         end the outage (ARM or data-plane-only, and a hang); redis-servers
+                                              restart with their data
   geofailover emulator hang REGION [--operation OP]
                                               the region's ARM requests are accepted and never answered
   geofailover emulator throttle --count N [--retry-after S] [--method M] [--operation OP] [--resource TEXT]
@@ -44,6 +48,7 @@ Fault injection into a running emulator (--control URL, or env ${CONTROL_ENV}):
 Control API (plain HTTP + JSON on 127.0.0.1):
   GET  /health, /state, /counters, /faults       POST /counters/reset
   POST /faults/outage   {region}                 POST /faults/restore {region}
+  POST /faults/data-plane-outage {region}
   POST /faults/hang     {region, operation?="*"}
   POST /faults/throttle {count, retryAfterSeconds?, method?, operation?, resource?}
   POST /faults/lro      {operation, resource?, fail?:{code,message}, cancel?, durationMs?, times?|sticky?}
@@ -134,6 +139,24 @@ export function registerEmulator(program: Command, ctx: CliContext): void {
       const state = await controlClient(opts).outage(region);
       if (opts.json) printJson(io, state);
       else io.stdout(`outage started in ${region}; regions in outage: ${state.regionsInOutage.join(', ')}\n`);
+    });
+
+  sub(
+    'data-plane-outage',
+    "start a data-plane-only outage: ARM answers as usual, the region's redis-servers stop and its private endpoints black-hole",
+  )
+    .argument('<region>', 'a region of the scenario, e.g. eastus')
+    .action(async (region: string, opts: ControlOptions) => {
+      const state = await controlClient(opts).request<{ dataPlaneOutages: string[] }>(
+        'POST',
+        '/faults/data-plane-outage',
+        { region },
+      );
+      if (opts.json) printJson(io, state);
+      else
+        io.stdout(
+          `data-plane outage started in ${region}; data planes down: ${state.dataPlaneOutages.join(', ')} (ARM answers)\n`,
+        );
     });
 
   sub('restore', 'end a region outage: redis-servers restart with their data, ARM answers again')
