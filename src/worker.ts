@@ -23,6 +23,8 @@ import { probeTaskQueue, TASK_QUEUE } from './contract/names';
 import { resolveTemporalSettings, type TemporalFlags, type TemporalSettings } from './temporal/connection';
 import { connectNativeConnection } from './temporal/native';
 import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { observabilitySettings, setUpObservability, type ObservabilityOverrides } from './observability/telemetry';
+import type { Tracing } from './observability/tracing';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -34,17 +36,30 @@ export interface CreateWorkerOptions {
   activities: Partial<GeofailoverActivities>;
   /** a prebuilt bundle (tests bundle once per process); default: the build's (dist/workflows.bundle.js), else bundle src/workflows at start */
   workflowBundle?: WorkflowBundleOption;
+  /** OpenTelemetry: interceptors and the workflow span sink (a given bundle must include `tracing.workflowModules`) */
+  tracing?: Tracing;
 }
 
 /** Builds the main worker: every geofailover workflow plus the given activities, polling one task queue. */
 export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue = TASK_QUEUE, activities, workflowBundle } = options;
+  const { connection, namespace, taskQueue = TASK_QUEUE, activities, workflowBundle, tracing } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     activities,
-    ...(workflowBundle ? { workflowBundle } : prebuiltOrSources()),
+    // Tracing bundles the workflows with its interceptors module; the prebuilt bundle has none.
+    ...(workflowBundle
+      ? { workflowBundle }
+      : tracing
+        ? { workflowsPath: require.resolve('./workflows') }
+        : prebuiltOrSources()),
+    ...(tracing
+      ? {
+          interceptors: workflowBundle ? { activity: tracing.workerInterceptors.activity } : tracing.workerInterceptors,
+          sinks: tracing.sinks,
+        }
+      : {}),
   });
 }
 
@@ -62,6 +77,8 @@ export interface CreateProbeWorkerOptions {
   activities: ProbeActivities;
   /** default: probeTaskQueue(applicationRegion) ('geofailover-probe-<region>'); tests pass a unique queue */
   taskQueue?: string;
+  /** OpenTelemetry: the activity interceptors */
+  tracing?: Tracing;
 }
 
 /**
@@ -75,6 +92,7 @@ export async function createProbeWorker(options: CreateProbeWorkerOptions): Prom
     namespace,
     taskQueue: options.taskQueue ?? probeTaskQueue(applicationRegion),
     activities,
+    ...(options.tracing ? { interceptors: { activity: options.tracing.workerInterceptors.activity ?? [] } } : {}),
   });
 }
 
@@ -229,6 +247,8 @@ export interface RunWorkerOptions {
   onReady?: (info: { kind: 'main' | 'probe'; taskQueue: string; namespace: string }) => void;
   /** stops the worker (letting running tasks finish) when aborted; SIGINT/SIGTERM do the same */
   signal?: AbortSignal;
+  /** --log-level, --log-format, --metrics-port: over the configuration's `observability` section */
+  observability?: ObservabilityOverrides;
 }
 
 /**
@@ -260,6 +280,8 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
       ...(config?.temporal ? { section: config.temporal } : {}),
       ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
     });
+  // Logs, metrics and traces first: the SDK Runtime must be installed before the first connection.
+  const telemetry = setUpObservability(observabilitySettings(config?.observability, options.observability));
   const connection = await connectNativeConnection(temporal);
   try {
     const namespace = temporal.namespace;
@@ -271,6 +293,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
         applicationRegion: probeRegion,
         taskQueue: options.taskQueue,
         activities: (options.activities as ProbeActivities | undefined) ?? createProbeActivities(deps!),
+        tracing: telemetry.tracing,
       });
     } else {
       worker = await createWorker({
@@ -278,6 +301,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
         namespace,
         taskQueue: options.taskQueue,
         activities: (options.activities as GeofailoverActivities | undefined) ?? createActivities(deps!),
+        tracing: telemetry.tracing,
       });
     }
     options.onReady?.({
@@ -299,5 +323,6 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
   } finally {
     // Only after the worker has stopped: it needs the connection to finish its tasks.
     await connection.close();
+    await telemetry.shutdown();
   }
 }

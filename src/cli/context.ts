@@ -17,6 +17,7 @@ import {
   type TemporalSettings,
 } from '../temporal/connection';
 import type * as ClientModule from '../temporal/client';
+import type * as CliTracingModule from '../observability/cli-tracing';
 import { TemporalConnectError } from '../temporal/diagnose';
 import { EXIT_OK, RefusedError, reportError } from './errors';
 import { Output } from './output';
@@ -127,7 +128,13 @@ export class CliContext {
       const settings = this.temporalSettings();
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK only for commands that connect
       const { connectTemporalClient } = require('../temporal/client') as typeof ClientModule;
-      return connectTemporalClient(settings, actor ? { identity: cliIdentity(actor) } : {});
+      // eslint-disable-next-line @typescript-eslint/no-require-imports -- OpenTelemetry only when tracing is on
+      const cliTracing = require('../observability/cli-tracing') as typeof CliTracingModule;
+      const interceptors = cliTracing.cliClientInterceptors(this.env);
+      return connectTemporalClient(settings, {
+        ...(actor ? { identity: cliIdentity(actor) } : {}),
+        ...(interceptors ? { interceptors } : {}),
+      });
     })().catch((e: unknown) => {
       this.client = undefined;
       throw temporalRefusal(e);
@@ -160,6 +167,8 @@ export class CliContext {
     } catch {
       // Never connected: nothing to close.
     }
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded already when the client connected
+    await (require('../observability/cli-tracing') as typeof CliTracingModule).shutdownCliTracing();
   }
 }
 

@@ -1,5 +1,5 @@
 /** A Temporal client connected with the resolved settings; a failure explained (src/temporal/diagnose.ts). */
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import type { TemporalSettings } from './connection';
 import { explainConnectFailure } from './diagnose';
 
@@ -10,7 +10,7 @@ import { explainConnectFailure } from './diagnose';
  */
 export async function connectTemporalClient(
   settings: TemporalSettings,
-  options: { identity?: string } = {},
+  options: { identity?: string; interceptors?: ClientInterceptors } = {},
 ): Promise<Client> {
   let connection: Connection;
   try {
@@ -22,5 +22,6 @@ export async function connectTemporalClient(
     connection,
     namespace: settings.namespace,
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.interceptors ? { interceptors: options.interceptors } : {}),
   });
 }
