@@ -7,6 +7,7 @@ import { DefaultLogger } from '@temporalio/worker';
 import { createGeoReplicationActivities } from '../../src/activities/geo-replication';
 import type { GeoReplicationActivities } from '../../src/activities/types';
 import { createArmClients } from '../../src/azure/clients';
+import { rejoinCheck, type MemberView } from '../../src/azure/rejoin-check';
 import type { GroupDefinition } from '../../src/contract/runbook';
 import { FakeHttpClient, type FakeReply, type RecordedRequest } from '../helpers/azure-fake-http';
 import { activityAuthorization, policyFor } from '../helpers/people';
@@ -162,5 +163,53 @@ describe('rejoinMember checks before it acts (faked ARM)', () => {
     assert.equal(result.skipped, true);
     assert.match(result.reason ?? '', /already in the group/);
     assert.deepEqual(calls(), []);
+  });
+});
+
+describe('rejoinCheck: is a member in its group, as it and every other member report it', () => {
+  const view = (region: string, links: Links, more: Partial<MemberView> = {}): MemberView => ({
+    id: dbId(region),
+    name: region,
+    reachable: true,
+    exists: true,
+    links: Object.entries(links).map(([r, state]) => ({ id: dbId(r), state })),
+    ...more,
+  });
+  const survivors = (eastus?: string): MemberView[] =>
+    ['westeurope', 'southeastasia'].map((r) =>
+      view(r, { westeurope: 'Linked', southeastasia: 'Linked', ...(eastus ? { eastus } : {}) }),
+    );
+
+  it('Linking or Linked both ways: in the group', () => {
+    const found = rejoinCheck(view('eastus', { westeurope: 'Linking', southeastasia: 'Linked' }), survivors('Linking'));
+    assert.equal(found.inGroup, true);
+    assert.deepEqual(found.problems, []);
+  });
+
+  it("a force-unlinked member's stale view (nobody lists it back): not in the group, listed by nobody", () => {
+    const found = rejoinCheck(view('eastus', { westeurope: 'Linked', southeastasia: 'Linked' }), survivors());
+    assert.equal(found.inGroup, false);
+    assert.deepEqual(found.listedBy, []);
+    assert.match(found.summary, /westeurope lists eastus as nothing; southeastasia lists eastus as nothing/);
+  });
+
+  it('LinkFailed, a member that could not be read, a member that does not exist: not in the group', () => {
+    assert.deepEqual(
+      rejoinCheck(view('eastus', { westeurope: 'Linked', southeastasia: 'Linked' }), survivors('LinkFailed')).listedBy,
+      [
+        { name: 'westeurope', state: 'LinkFailed' },
+        { name: 'southeastasia', state: 'LinkFailed' },
+      ],
+    );
+    const unread = survivors('Linked');
+    unread[0] = { ...unread[0]!, reachable: false, links: [] };
+    assert.match(
+      rejoinCheck(view('eastus', { westeurope: 'Linked', southeastasia: 'Linked' }), unread).summary,
+      /westeurope could not be read/,
+    );
+    assert.match(
+      rejoinCheck(view('eastus', {}, { exists: false }), survivors('Linked')).summary,
+      /eastus does not exist/,
+    );
   });
 });
