@@ -14,6 +14,8 @@ import type { StepName, StepStatus } from '../../src/contract/names';
 import { STEP_NAMES } from '../../src/contract/names';
 import type { GroupDefinition } from '../../src/contract/runbook';
 import type { RunbookStatus } from '../../src/contract/types';
+import { trafficLeftState } from '../../src/workflows/runbook/traffic-steps';
+import type { Runbook } from '../../src/workflows/runbook/runbook';
 import { policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
 
@@ -166,5 +168,47 @@ describe('endpoint lease: who holds a shared Traffic Manager endpoint', () => {
       );
       assert.deepEqual(d.asked, []);
     });
+  });
+});
+
+describe('trafficLeftState: what a stopped run leaves of Traffic Manager, in words', () => {
+  const rb = (steps: Partial<Record<StepName, { status: StepStatus; evidence?: unknown }>>): Runbook =>
+    ({
+      region: 'eastus',
+      group: { trafficManager: { endpoints: { eastus: { type: 'ExternalEndpoints', name: 'ep-eastus' } } } },
+      steps: { get: (name: StepName) => steps[name] ?? { status: 'pending' } },
+    }) as unknown as Runbook;
+
+  it('rerouted, failback waiting for the shared endpoint: stays disabled, naming the sharing groups', () => {
+    assert.equal(
+      trafficLeftState(
+        rb({
+          'traffic-reroute': { status: 'succeeded', evidence: { sharedWith: ['sessions'] } },
+          'traffic-failback': { status: 'running', evidence: { heldBy: [{ workflowId: 'failover/sessions' }] } },
+        }),
+      ),
+      'endpoint ep-eastus stays disabled, traffic stays on the survivors (the endpoint is shared with group(s) ' +
+        'sessions: their failback enables it once no open incident holds it)',
+    );
+  });
+
+  it('failback enabled it but stopped before Online: enabled again, said so', () => {
+    assert.equal(
+      trafficLeftState(
+        rb({
+          'traffic-reroute': { status: 'succeeded' },
+          'traffic-failback': { status: 'failed', evidence: { endpointEnabled: true } },
+        }),
+      ),
+      'endpoint ep-eastus enabled again (Traffic Manager had not reported it Online)',
+    );
+  });
+
+  it('failed back: enabled again; never rerouted: unchanged', () => {
+    assert.equal(
+      trafficLeftState(rb({ 'traffic-reroute': { status: 'succeeded' }, 'traffic-failback': { status: 'succeeded' } })),
+      'endpoint ep-eastus enabled again',
+    );
+    assert.equal(trafficLeftState(rb({ 'traffic-reroute': { status: 'skipped' } })), 'Traffic Manager unchanged');
   });
 });
