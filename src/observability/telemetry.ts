@@ -77,11 +77,24 @@ export function installRuntime(settings: ObservabilitySettings): Runtime {
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: coreLevel, other: 'ERROR' }), forward: {} },
       ...(settings.metrics
-        ? { metrics: { prometheus: { bindAddress: `${settings.metrics.host}:${settings.metrics.port}` } } }
+        ? {
+            metrics: {
+              prometheus: {
+                bindAddress: `${settings.metrics.host}:${settings.metrics.port}`,
+                histogramBucketOverrides: RUNBOOK_HISTOGRAM_BUCKETS,
+              },
+            },
+          }
         : {}),
     },
   });
 }
+
+/** Buckets in seconds for the runbook's histograms (the SDK's defaults are milliseconds). */
+export const RUNBOOK_HISTOGRAM_BUCKETS: Record<string, number[]> = {
+  geofailover_rto_seconds: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+  geofailover_gate_wait_seconds: [1, 10, 30, 60, 300, 600, 1800, 3600, 7200, 14_400, 43_200],
+};
 
 export interface Observability {
   settings: ObservabilitySettings;
