@@ -287,6 +287,12 @@ describe('geofailover drill', function () {
     assert.match(String(temporal?.address), /^127\.0\.0\.1:\d+$/);
     assert.match(String(uiUrl), /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal(await uiAnswer, 200, 'the Temporal Web UI answered while the drill ran');
+    const started = run.events.find((e) => e.type === 'action' && e.action === 'runbook-started');
+    assert.equal(
+      started?.webUi,
+      `${uiUrl}/namespaces/default/workflows/failover%2Fleaderboard/${String(started?.runId)}/history`,
+      'the run’s Web UI link',
+    );
     assert.equal(alive(temporal?.pid as number), false, 'its dev server is gone');
     assert.equal(summaryOf(run).ok, true);
     // Default --out: evidence/<workflow id> under the current directory.
