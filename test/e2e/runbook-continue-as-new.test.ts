@@ -122,7 +122,9 @@ describe('a long outage continues as new (mocked activities)', function () {
         },
       });
       assert.equal(report.outcome.outcome, 'completed');
-      const approvals = report.decisions.filter((d) => d.signature?.verified && d.signature.action === 'approve');
+      const approvals = report.decisions.filter(
+        (d) => d.verdict === 'accepted' && d.signature?.verified && d.signature.action === 'approve',
+      );
       assert.equal(approvals.length, 2, 'both approvals, each signed for its own run, verify in the report');
     });
   });
