@@ -72,7 +72,9 @@ export class Notices {
       ({ deliveries }) => recorded(deliveries),
       (err: unknown) => {
         if (isCancellation(err)) return;
-        const error = bounded(err instanceof Error ? err.message : String(err), 500);
+        // An ActivityFailure says only that the activity failed; its cause says why.
+        const cause = err instanceof Error && err.cause instanceof Error ? err.cause : err;
+        const error = bounded(cause instanceof Error ? cause.message : String(cause), 500);
         log.warn(`${notification.event} notification could not be sent: ${error}`);
       },
     );

@@ -1,0 +1,107 @@
+// What the runbook tells people, from the real workflow with mocked activities: an intervention gate says so at
+// once (with the failure and the exact commands), its escalation follows, the end of the run is told; every delivery
+// is recorded on the gate and in the result, and a notification that fails never holds up or fails the run.
+import assert from 'node:assert/strict';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundle } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import type { NotificationDelivery, RunbookNotification } from '../../src/activities/types';
+import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
+import type { failoverRunbook } from '../../src/workflows';
+import { withFakeWorkers } from '../helpers/fake-workers';
+import { abortAs, interveneAs } from '../helpers/people';
+import { FakeGroup, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
+import { step, waitForStatus } from '../helpers/runbook-status';
+import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
+
+describe('runbook notifications (real workflow, mocked activities)', function () {
+  this.timeout(90_000);
+  let env: TestWorkflowEnvironment;
+  let bundle: WorkflowBundle;
+
+  before(async () => {
+    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  it('intervention needed, its escalation and the end are told, recorded, and a failed notification changes nothing', async () => {
+    const regions = testRegions();
+    const [failed] = regions;
+    const fake = new FakeGroup(
+      testGroup(regions, (g) => (g.durations.approvalTimeout = '1s')),
+      failed,
+    );
+    fake.failures.setEndpointStatus = [FakeGroup.azureFailure('AzureBadRequest', 'BadRequest: endpoint is locked')];
+    const sent: RunbookNotification[] = [];
+    const delivery = (n: RunbookNotification): NotificationDelivery => ({
+      event: n.event,
+      kind: 'slack',
+      delivered: true,
+      attempts: 1,
+      statusCode: 200,
+      target: 'env:SLACK_WEBHOOK → https://hooks.example.com',
+    });
+    const activities = {
+      ...fake.activities(),
+      notify: async ({ notification }: { notification: RunbookNotification }) => {
+        sent.push(notification);
+        // A receiver that is down for the escalation: the run must not notice.
+        if (notification.event === 'escalation') {
+          throw ApplicationFailure.create({ message: 'receiver down', nonRetryable: true });
+        }
+        return { deliveries: [delivery(notification)] };
+      },
+    };
+    const result = await withFakeWorkers(
+      env,
+      bundle,
+      fake,
+      async (taskQueue) => {
+        const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
+          taskQueue,
+          workflowId: workflowIds.failover(fake.group.name),
+          args: [testInput(fake.group, failed)],
+        });
+        try {
+          await waitForStatus(handle, (s) => !!s.openGate?.escalatedAt, 'escalated intervention gate');
+          await interveneAs(handle, 'sre-lead', 'retry');
+          await waitForStatus(handle, (s) => step(s, 'await-recovery').status === 'running', 'await-recovery');
+          await abortAs(handle, 'sre-lead', 'test over');
+          return await handle.result();
+        } finally {
+          await handle.terminate('test ended').catch(() => undefined);
+        }
+      },
+      { activities },
+    );
+
+    assert.equal(result.outcome, 'aborted', result.summary);
+    assert.deepEqual(
+      sent.map((n) => n.event),
+      ['intervention-needed', 'escalation', 'run-ended'],
+    );
+    const [needed, , ended] = sent;
+    assert.equal(needed!.gate?.name, 'intervention:traffic-reroute');
+    assert.ok(
+      needed!.evidence.some((f) => f.value.includes('endpoint is locked')),
+      'the failure is the evidence',
+    );
+    assert.ok(needed!.howToAnswer.some((c) => c.startsWith(`geofailover intervene ${fake.group.name}`)));
+    assert.ok(needed!.howToAnswer.some((c) => c.includes('temporal workflow signal --workflow-id')));
+    assert.equal(ended!.outcome, 'aborted');
+    assert.ok(ended!.rtoMs !== undefined, 'the end tells the RTO');
+
+    const gate = step(result.status, 'traffic-reroute').gates?.[0];
+    assert.deepEqual(
+      gate?.notifications?.map((d) => [d.event, d.delivered]),
+      [['intervention-needed', true]],
+      'the gate records its deliveries (the failed escalation is logged, not recorded as delivered)',
+    );
+    assert.deepEqual(
+      (result as { notifications?: NotificationDelivery[] }).notifications?.map((d) => d.event),
+      ['run-ended'],
+    );
+  });
+});
