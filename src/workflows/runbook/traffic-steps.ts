@@ -1,5 +1,6 @@
 // Traffic: traffic-reroute (after the firewall passed), verify (canary on survivors), traffic-failback
-// (after the recovered endpoint passes the same probes, and until Traffic Manager reports it Online).
+// (after the recovered endpoint passes the same probes, once no other group's open incident holds the endpoint when
+// groups share it, and until Traffic Manager reports it Online).
 import { condition, patched, sleep } from '@temporalio/workflow';
 import type { EndpointHolder, ProfileSnapshot } from '../../activities/types';
 import type { EndpointRef } from '../../contract/runbook';
@@ -204,7 +205,7 @@ async function enableWhenReleased(
     const heldBy = change.heldBy ?? [];
     if (heldBy.length === 0) {
       // Recorded at once: a run stopped after this point left the endpoint enabled (see trafficLeftState).
-      rb.steps.addEvidence('traffic-failback', { endpointEnabled: true });
+      rb.steps.addEvidence('traffic-failback', { endpointEnabled: true, ...(seen.length > 0 ? { heldBy: [] } : {}) });
       return {
         change,
         ...(seen.length > 0 ? { lease: { heldBy: seen, waitedMs: Date.now() - startedAt, asks } } : {}),
