@@ -8,11 +8,14 @@
  *   - the RTO with production SDK retry settings: the short-outage drill with the Azure SDK's own retry options
  *     (GEOFAILOVER_DRILL_SDK_RETRIES=production) instead of the drill's shortened ones;
  *   - `geofailover --help` start-up time and peak RSS (every CLI command pays it).
+ *   - the installed package's start-up (`--cli-startup` runs only this): `npm pack` builds dist/, the tarball is
+ *     unpacked beside the repository's node_modules, and its bin runs `--help` and `--version` with plain Node,
+ *     next to Node's own start-up (`node -e 0`) on the same machine, samples interleaved.
  * Prints a Markdown table (paste it into BENCHMARKS.md with the command and the machine). Peak RSS needs
  * GNU time at /usr/bin/time; without it that column says n/a.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DrillSummary } from '../src/drill/events';
@@ -112,10 +115,79 @@ const mib = (kib: number): string => `${(kib / 1024).toFixed(0)} MiB`;
 const kb = (b: number): string => `${(b / 1000).toFixed(0)} kB`;
 const count = (n: number): string => String(Math.round(n));
 
+/** The packed package as installed: `npm pack` (prepack builds dist/), unpacked with the repository's node_modules. */
+function packedBin(): { bin: string; remove: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-bench-package-'));
+  const remove = (): void => rmSync(dir, { recursive: true, force: true });
+  const pack = spawnSync('npm', ['pack', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' });
+  const tarball = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  if (pack.status !== 0 || !tarball) {
+    remove();
+    throw new Error(`npm pack failed (exit ${pack.status}):\n${pack.stderr}`);
+  }
+  spawnSync('tar', ['-xzf', path.join(dir, tarball), '-C', dir]);
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'package', 'node_modules'), 'dir');
+  return { bin: path.join(dir, 'package', 'bin', 'geofailover.js'), remove };
+}
+
+/** `node ...argv` once: wall time, and peak RSS from GNU time when present. */
+function timeNode(argv: string[]): Sample {
+  const rssFile = path.join(os.tmpdir(), `geofailover-bench-rss-${process.pid}`);
+  const withTime = existsSync(GNU_TIME);
+  const started = performance.now();
+  const child = withTime
+    ? spawnSync(GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...argv], { encoding: 'utf8' })
+    : spawnSync(process.execPath, argv, { encoding: 'utf8' });
+  const wallMs = performance.now() - started;
+  if (child.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${child.status}:\n${child.stderr}`);
+  const sample: Sample = { wallMs };
+  if (withTime) {
+    sample.peakRssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+    rmSync(rssFile, { force: true });
+  }
+  return sample;
+}
+
+/** Rows: the installed package's `--help` and `--version`, and Node's own start-up, interleaved. */
+function cliStartupRows(runs: number): string[] {
+  const { bin, remove } = packedBin();
+  try {
+    const cases = [
+      ['`geofailover --help`, installed package (compiled dist/, plain Node)', [bin, '--help']],
+      ['`geofailover --version`, installed package', [bin, '--version']],
+      ['`node -e 0` (Node start-up alone, for scale)', ['-e', '0']],
+    ] as const;
+    const samples = cases.map((): Sample[] => []);
+    const n = Math.max(11, runs);
+    for (let r = 0; r < n; r++) cases.forEach(([, argv], i) => samples[i]!.push(timeNode([...argv])));
+    return cases.map(
+      ([label], i) =>
+        `| ${label} | ${n} | ${stats(
+          samples[i]!.map((s) => s.wallMs),
+          ms,
+        )} | | | | ${stats(
+          samples[i]!.map((s) => s.peakRssKiB),
+          mib,
+        )} |`,
+    );
+  } finally {
+    remove();
+  }
+}
+
 function main(): void {
   const i = process.argv.indexOf('--runs');
   const runs = i > 0 ? Number(process.argv[i + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1');
+  if (process.argv.includes('--cli-startup')) {
+    process.stdout.write(
+      `| what | runs | wall time, median (min–max) | | | | peak RSS |\n|---|---|---|---|---|---|---|\n` +
+        `${cliStartupRows(runs).join('\n')}\n\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
+        `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}, ` +
+        `${new Date().toISOString().slice(0, 10)}\n`,
+    );
+    return;
+  }
   const rows: string[] = [
     '| what | runs | wall time, median (min–max) | measured RTO | history events | evidence package | peak RSS |',
     '|---|---|---|---|---|---|---|',
@@ -179,6 +251,7 @@ function main(): void {
         mib,
       )} |`,
   );
+  rows.push(...cliStartupRows(runs));
   process.stdout.write(
     `${rows.join('\n')}\n\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
       `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
