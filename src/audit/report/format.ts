@@ -73,11 +73,17 @@ export function formatMemberState(m: ReportMember): string {
 }
 
 /** The verdict in one sentence. */
+/** The runs of an incident that continued as new, one line: "3 runs: 1 abc… (64 events, verified), ...". */
+export function runsLine(runs: NonNullable<EvidenceReport['replay']['runs']>): string {
+  return `${runs.length} runs: ${runs.map((r) => `${r.run} ${r.runId} (${r.events} events, ${r.verdict})`).join('; ')}`;
+}
+
 export function replaySentence(report: EvidenceReport): string {
   const r = report.replay;
   if (r.verdict === 'verified') {
+    const runs = r.runs ? `, over ${r.runs.length} runs each replayed on its own` : '';
     return (
-      `the recorded history (${report.workflow.historyEvents} events) replays against ${r.against}: ` +
+      `the recorded history (${report.workflow.historyEvents} events${runs}) replays against ${r.against}: ` +
       `the code would make exactly the decisions recorded (checked ${formatTime(r.checkedAt)}, ${formatMs(r.durationMs)}).`
     );
   }

@@ -26,6 +26,7 @@ import {
   regionLabel,
   replaySentence,
   sshKeygenCommand,
+  runsLine,
 } from './format';
 import { esc, STATUS_COLOURS, tag } from './html-parts';
 import type { EvidenceReport, ReportMember } from './schema';
@@ -454,6 +455,9 @@ export function renderHtml(report: EvidenceReport): string {
       ['Workflow type', esc(report.replay.workflowType)],
       ['Replayed against', esc(report.replay.against)],
       ['Checked', esc(formatTime(report.replay.checkedAt))],
+      ...(report.replay.runs
+        ? ([['Runs (continued as new)', esc(runsLine(report.replay.runs))]] as [string, string][])
+        : []),
       ...(mismatch
         ? ([
             [

@@ -22,6 +22,7 @@ import {
   regionLabel,
   replaySentence,
   sshKeygenCommand,
+  runsLine,
 } from './format';
 import type { EvidenceReport, ReportMember } from './schema';
 
@@ -435,6 +436,7 @@ export function renderMarkdown(report: EvidenceReport): string {
         ['Workflow type', md(report.replay.workflowType)],
         ['Replayed against', md(report.replay.against)],
         ['Checked', md(formatTime(report.replay.checkedAt))],
+        ...(report.replay.runs ? [['Runs (continued as new)', md(runsLine(report.replay.runs))]] : []),
         ...(report.replay.mismatch
           ? [
               [
