@@ -3,14 +3,13 @@
  * decisions and signals. The CLI is a thin layer over these functions.
  */
 import { hostname } from 'node:os';
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type {
   WorkflowExecutionDescription,
   WorkflowHandle,
   WorkflowHandleWithFirstExecutionRunId,
 } from '@temporalio/client';
 import { WorkflowNotFoundError, type SearchAttributePair } from '@temporalio/common';
-import { loadClientConnectConfig } from '@temporalio/envconfig';
 import {
   abortSignal,
   decideUpdate,
@@ -32,6 +31,8 @@ import type {
   RunbookStatus,
   UnlinkNowPayload,
 } from './contract/types';
+import { connectTemporalClient } from './temporal/client';
+import { resolveTemporalSettings } from './temporal/connection';
 import type { readinessCheck } from './workflows';
 
 export interface ConnectClientOptions {
@@ -45,15 +46,17 @@ export interface ConnectClientOptions {
 }
 
 /**
- * Connects a Temporal client the conventional way: the envconfig profile file, then TEMPORAL_ADDRESS,
- * TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and TEMPORAL_TLS_* variables (default localhost:7233, namespace
- * 'default'). Close it with `client.connection.close()`.
- * @throws when the configuration is invalid or the server cannot be reached.
+ * Connects a Temporal client the conventional way, as the CLI does (src/temporal/connection.ts): the envconfig
+ * profile file, then TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY and TEMPORAL_TLS_* variables (default
+ * localhost:7233, namespace 'default'). Close it with `client.connection.close()`.
+ * @throws TemporalSettingsError when the settings cannot work; TemporalConnectError (saying why and what to do)
+ *   when the server cannot be reached.
  */
 export async function connectClient(options: ConnectClientOptions = {}): Promise<Client> {
-  const config = loadClientConnectConfig({ profile: options.profile });
-  const connection = await Connection.connect(config.connectionOptions);
-  return new Client({ connection, namespace: config.namespace, identity: options.identity });
+  const settings = resolveTemporalSettings(
+    options.profile !== undefined ? { flags: { profile: options.profile } } : {},
+  );
+  return connectTemporalClient(settings, options.identity !== undefined ? { identity: options.identity } : {});
 }
 
 /** The identity the CLI acts under: `geofailover:<who>@<host>`. */
