@@ -82,6 +82,11 @@ export interface RealStackOptions {
    * the main group, with the same people, quorum and durations (`group` changes them as well): `stack.otherGroups`.
    */
   otherGroups?: string[];
+  /**
+   * The Temporal server spawned workers and the CLIs connect to; default TEMPORAL_TEST_ADDRESS (the shared server).
+   * A test on a private server (test/helpers/restartable-dev-server.ts) names it here and passes its env to start().
+   */
+  temporalAddress?: string;
 }
 
 export interface CliRun {
@@ -98,6 +103,10 @@ export function showRun(run: CliRun): string {
 export interface SpawnedWorker {
   pid: number;
   kill(signal: NodeJS.Signals): Promise<void>;
+  /** whether the process has exited (by itself or killed) */
+  hasExited(): boolean;
+  /** everything it wrote to stderr so far */
+  stderr(): string;
 }
 
 export { step, stepStatuses, waitForStatus } from './runbook-status';
@@ -112,17 +121,21 @@ export async function waitUntil(predicate: () => boolean, what: string, timeoutM
 }
 
 /**
- * The same environment a user's shell gives the CLIs: the test server, no Temporal profile of the user, no key
- * of the user (each command names its --key), plus `extra` (a worker's webhook variable).
+ * The same environment a user's shell gives the CLIs: the test server (or `address`), no Temporal profile of the
+ * user, no key of the user (each command names its --key), plus `extra` (a worker's webhook variable).
  */
-function cliEnv(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+function cliEnv(
+  dir: string,
+  extra: Record<string, string> = {},
+  address = process.env.TEMPORAL_TEST_ADDRESS,
+): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (!k.startsWith('TEMPORAL_') && !k.startsWith('GEOFAILOVER_')) env[k] = v;
   }
   return {
     ...env,
-    TEMPORAL_ADDRESS: process.env.TEMPORAL_TEST_ADDRESS,
+    TEMPORAL_ADDRESS: address,
     TEMPORAL_NAMESPACE: 'default',
     TEMPORAL_CONFIG_FILE: path.join(dir, 'no-temporal-profile.toml'),
     ...extra,
@@ -198,6 +211,8 @@ export class RealStack {
   readonly otherGroups: Record<string, GroupDefinition> = {};
   /** RealStackOptions.requestTimeoutMs */
   private requestTimeoutMs?: number;
+  /** RealStackOptions.temporalAddress */
+  private temporalAddress?: string;
 
   private constructor(
     readonly env: TestWorkflowEnvironment,
@@ -264,6 +279,7 @@ export class RealStack {
       for (const [nickname, n] of others) stack.otherGroups[nickname] = resolveGroup(loadCliConfig(configFile), n);
       if (webhookVariable && options.webhook) stack.setWorkerEnv(webhookVariable, options.webhook.url);
       stack.requestTimeoutMs = options.requestTimeoutMs;
+      stack.temporalAddress = options.temporalAddress;
       await stack.startWorkers(options.mainWorker ?? true);
       return stack;
     } catch (e) {
@@ -386,9 +402,14 @@ export class RealStack {
 
   /**
    * Starts failoverRunbook as `geofailover start --key` does (same input: names and the commander's signed start,
-   * bound to the workers' policy digest), plus second-scale tuning. `signer` signs the start (default REQUESTER).
+   * bound to the workers' policy digest), plus second-scale tuning (default REAL_STACK_TUNING). `signer` signs the
+   * start (default REQUESTER).
    */
-  async startFailover(failedRegion: string, signer: string = REQUESTER): Promise<RunbookHandle> {
+  async startFailover(
+    failedRegion: string,
+    signer: string = REQUESTER,
+    tuning: RunbookTuning = REAL_STACK_TUNING,
+  ): Promise<RunbookHandle> {
     const reason = `${failedRegion} outage (real-stack test)`;
     const input: FailoverRunbookInput = {
       ...buildFailoverInput({
@@ -398,7 +419,7 @@ export class RealStack {
         requestedBy: signer,
         request: this.signedStart(failedRegion, reason, signer),
       }),
-      tuning: REAL_STACK_TUNING,
+      tuning,
     };
     const started = await startFailover(this.client, input, { taskQueue: this.taskQueue, requestedBy: signer });
     return this.track(started.workflowId, started.firstExecutionRunId);
@@ -477,7 +498,11 @@ export class RealStack {
    * `--key`, stack.keyFile(NAME) among the args.
    */
   cli(args: string[]): Promise<CliRun> {
-    return run(process.execPath, [BIN, ...args, '--config', this.configFile], cliEnv(this.dir));
+    return run(
+      process.execPath,
+      [BIN, ...args, '--config', this.configFile],
+      cliEnv(this.dir, {}, this.temporalAddress),
+    );
   }
 
   /** The private key file of a person (one of the configuration's people, or OUTSIDER), for `--key`. */
@@ -511,11 +536,11 @@ export class RealStack {
 
   /** The plain Temporal CLI against the test server, ignoring any profile of the user. */
   async temporal(args: string[]): Promise<CliRun> {
-    const address = process.env.TEMPORAL_TEST_ADDRESS ?? '';
+    const address = this.temporalAddress ?? process.env.TEMPORAL_TEST_ADDRESS ?? '';
     return run(
       await temporalCliPath(),
       [...args, '--address', address, '--namespace', 'default', '--disable-config-file', '--disable-config-env'],
-      cliEnv(this.dir),
+      cliEnv(this.dir, {}, address),
     );
   }
 
@@ -528,7 +553,7 @@ export class RealStack {
       process.execPath,
       [BIN, 'worker', '--config', this.configFile, '--task-queue', this.taskQueue],
       {
-        env: cliEnv(this.dir, this.workerEnv),
+        env: cliEnv(this.dir, this.workerEnv, this.temporalAddress),
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );
@@ -558,6 +583,8 @@ export class RealStack {
         if (child.exitCode === null && child.signalCode === null) child.kill(signal);
         await exited;
       },
+      hasExited: () => child.exitCode !== null || child.signalCode !== null,
+      stderr: () => stderr,
     };
   }
 
