@@ -4,6 +4,8 @@
 // also requires a client certificate, one that terminates HTTP/2 to check each call's `authorization` header.
 // The CLI runs through its main() with its own environment; the worker through runWorker.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -218,9 +220,59 @@ server_ca_cert_path = "${caFile}"
     await running;
   });
 
+  it('`geofailover worker` connects through the profile its configuration names (mTLS), and says so', async () => {
+    // A probe worker for an application region of its own: it polls a queue no other test uses.
+    const region = `probe${randomBytes(4).toString('hex')}`;
+    const raw = JSON.parse(readFileSync(config, 'utf8'));
+    const group = Object.values(raw.groups)[0] as { applicationRegions: Record<string, unknown> };
+    group.applicationRegions = { [region]: Object.values(group.applicationRegions)[0] };
+    raw.temporal = { profile: 'mtls' };
+    delete raw.azure.caFile; // the emulator's CA: no emulator here, and nothing is called
+    const file = path.join(dir, `worker-${region}.json`);
+    writeFileSync(file, JSON.stringify(raw));
+    const child = spawn(
+      process.execPath,
+      [path.join(ROOT, 'bin', 'geofailover.js'), 'worker', '--probe-region', region, '--config', file],
+      {
+        env: { PATH: process.env.PATH, HOME: dir, TEMPORAL_CONFIG_FILE: toml, CI: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      for (let i = 0; i < 600 && !/polling task queue/.test(stderr) && child.exitCode === null; i++) {
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      assert.match(
+        stderr,
+        new RegExp(
+          `probe worker for ${region}: polling task queue geofailover-probe-${region} at localhost:${mtlsProxy.port} ` +
+            '\\(namespace default, TLS with client certificate, profile "mtls"\\)',
+        ),
+      );
+      let pollers = 0;
+      for (let i = 0; i < 100 && pollers === 0; i++) {
+        const r = await env.client.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: probeTaskQueue(region), kind: TASK_QUEUE_KIND_NORMAL },
+          taskQueueType: TASK_QUEUE_TYPE_ACTIVITY,
+        });
+        pollers = r.pollers?.length ?? 0;
+        if (pollers === 0) await new Promise((res) => setTimeout(res, 200));
+      }
+      assert.ok(pollers > 0, 'the worker polls through the mTLS front');
+    } finally {
+      child.kill('SIGINT');
+    }
+    assert.equal(await exited, 0, stderr);
+  });
+
   it('refuses with a clear next step: mTLS without a client certificate, an untrusted server, TLS off, no server', async () => {
     const refusedBefore = mtlsProxy.refused;
-    const [noCert, untrusted, plainToTls, nothing] = await Promise.all([
+    const [withCert, noCert, untrusted, plainToTls, nothing] = await Promise.all([
+      cli(['status', uniqueName('nothing'), '--json', '--profile', 'mtls']),
       cli(['status', 'nothing', '--json', '--profile', 'mtls-nocert']),
       cli(['status', 'nothing', '--json'], { TEMPORAL_ADDRESS: `localhost:${tlsProxy.port}`, TEMPORAL_TLS: 'true' }),
       cli(['status', 'nothing', '--json'], { TEMPORAL_ADDRESS: `localhost:${tlsProxy.port}` }),
@@ -232,6 +284,8 @@ server_ca_cert_path = "${caFile}"
       assertSchema('error', doc);
       return doc.error as { code: string; message: string; hint: string };
     };
+    // With the client certificate the server answers: no such runbook.
+    assert.equal(error(withCert).code, 'not-found', show(withCert));
     const e1 = error(noCert);
     assert.equal(e1.code, 'temporal-mtls-required', show(noCert));
     assert.match(e1.message, /requires a client certificate \(mTLS\) and none is configured/);
