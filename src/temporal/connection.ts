@@ -8,7 +8,7 @@
  * what to do next.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSConfig } from '@temporalio/client';
@@ -299,7 +299,11 @@ function loadProfile(
     const known = Object.keys(profiles);
     throw new TemporalSettingsError(
       `the Temporal profile "${named.name}" (${named.origin}) is not in ${file}; ` +
-        (known.length ? `its profiles: ${known.join(', ')}` : 'the file has no profiles (or does not exist)'),
+        (known.length
+          ? `its profiles: ${known.join(', ')}`
+          : existsSync(file)
+            ? 'the file has no profiles'
+            : 'the file does not exist'),
       known.length
         ? `pass one of them (--profile ${known[0]}), or add [profile.${named.name}] to ${file}`
         : `create ${file} with a [profile.${named.name}] table (temporal config set --profile ${named.name} ...), ` +

@@ -129,6 +129,11 @@ describe('Temporal connection settings', function () {
     assert.match(e.hint, /--profile default/);
     assert.equal(e.code, 'temporal-profile-not-found');
     refusal({ env: { TEMPORAL_PROFILE: 'nope' } }, /profile "nope" \(TEMPORAL_PROFILE\)/);
+    const missing = path.join(dir, 'missing.toml');
+    refusal(
+      { flags: { profile: 'prod' }, env: { TEMPORAL_CONFIG_FILE: missing } },
+      /profile "prod" \(--profile\) is not in .*missing\.toml; the file does not exist/,
+    );
   });
 
   it('an API key implies TLS and goes out as the connection’s apiKey (sent as authorization: Bearer)', () => {
