@@ -14,7 +14,7 @@ import type { StepName, StepStatus } from '../../src/contract/names';
 import { STEP_NAMES } from '../../src/contract/names';
 import type { GroupDefinition } from '../../src/contract/runbook';
 import type { RunbookStatus } from '../../src/contract/types';
-import { trafficLeftState } from '../../src/workflows/runbook/traffic-steps';
+import { trafficLeftState } from '../../src/workflows/runbook/left-state';
 import type { Runbook } from '../../src/workflows/runbook/runbook';
 import { policyFor } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';

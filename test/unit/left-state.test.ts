@@ -2,7 +2,7 @@
 // group (force-linked, links still resynchronising), or rejoined — true also when a rejoin's verification failed.
 import assert from 'node:assert/strict';
 import type { StepName, StepStatus } from '../../src/contract/names';
-import { membershipLeftState } from '../../src/workflows/runbook/rejoin-steps';
+import { membershipLeftState } from '../../src/workflows/runbook/left-state';
 import type { Runbook } from '../../src/workflows/runbook/runbook';
 
 function rb(unlinked: boolean, steps: Partial<Record<StepName, { status: StepStatus; evidence?: unknown }>>): Runbook {

@@ -92,7 +92,7 @@ async function rejoinAttempt(rb: Runbook, gate: ApprovalGate): Promise<StepDone<
     rb.steps.setSummary('rejoin', `${check.summary}; calling ${method}`);
     result = await rb.actsFor('rejoin').rejoinMember(rejoinInput(rb, gate));
   }
-  // Recorded at once: a run stopped from here on left the member back in the group (see membershipLeftState).
+  // Recorded at once: a run stopped from here on left the member back in the group (see left-state.ts).
   rb.steps.addEvidence('rejoin', { memberInGroup: true });
   const after = await waitForResync(rb);
   const how =
@@ -185,20 +185,4 @@ export async function rejoinSteps(rb: Runbook): Promise<void> {
     patched(REJOIN_CHECKS_BEFORE_ACTING_PATCH) ? rejoinAttempt(rb, gate) : callThenVerify(rb, gate),
   );
   if (!run.skipped) state.unlinked = false;
-}
-
-/**
- * What a run that stops now leaves of the group's membership, in words (for the stopped or aborted summary): the
- * member still force-unlinked, back in the group (its links maybe still resynchronising), or never unlinked.
- */
-export function membershipLeftState(rb: Runbook): string {
-  const rejoin = rb.steps.get('rejoin');
-  const evidence = typeof rejoin.evidence === 'object' && rejoin.evidence !== null ? rejoin.evidence : {};
-  const wasUnlinked = rb.state.unlinked || rb.steps.get('force-unlink').status === 'succeeded';
-  if (!wasUnlinked) return 'nothing was unlinked';
-  if (rejoin.status === 'succeeded') return `${rb.region} was force-unlinked and has rejoined the group`;
-  if ((evidence as { memberInGroup?: unknown }).memberInGroup === true) {
-    return `${rb.region} is back in the group (rejoined), but not every member listed every other as Linked yet`;
-  }
-  return `${rb.region} stays force-unlinked: rejoin it later with rejoinRunbook`;
 }

@@ -204,7 +204,7 @@ async function enableWhenReleased(
     const change = await setEndpoint(rb, 'Enabled');
     const heldBy = change.heldBy ?? [];
     if (heldBy.length === 0) {
-      // Recorded at once: a run stopped after this point left the endpoint enabled (see trafficLeftState).
+      // Recorded at once: a run stopped after this point left the endpoint enabled (see left-state.ts).
       rb.steps.addEvidence('traffic-failback', { endpointEnabled: true, ...(seen.length > 0 ? { heldBy: [] } : {}) });
       return {
         change,
@@ -285,30 +285,4 @@ export async function failbackStep(rb: Runbook): Promise<void> {
       };
     },
   );
-}
-
-const evidenceOf = (rb: Runbook, step: 'traffic-reroute' | 'traffic-failback'): Record<string, unknown> => {
-  const evidence = rb.steps.get(step).evidence;
-  return typeof evidence === 'object' && evidence !== null ? (evidence as Record<string, unknown>) : {};
-};
-
-/**
- * What a run that stops now leaves of Traffic Manager, in words (for the stopped or aborted summary): enabled again
- * (also when failback enabled it but Traffic Manager had not reported it Online), disabled (naming the groups that
- * share the endpoint: their failback enables it once no open incident holds it), or unchanged.
- */
-export function trafficLeftState(rb: Runbook): string {
-  const name = rb.group?.trafficManager?.endpoints?.[rb.region]?.name ?? rb.region;
-  const failback = rb.steps.get('traffic-failback');
-  if (failback.status === 'succeeded') return `endpoint ${name} enabled again`;
-  if (evidenceOf(rb, 'traffic-failback').endpointEnabled === true) {
-    return `endpoint ${name} enabled again (Traffic Manager had not reported it Online)`;
-  }
-  if (rb.steps.get('traffic-reroute').status !== 'succeeded') return 'Traffic Manager unchanged';
-  const shared = evidenceOf(rb, 'traffic-reroute').sharedWith;
-  const note =
-    Array.isArray(shared) && shared.length > 0
-      ? ` (the endpoint is shared with group(s) ${shared.join(', ')}: their failback enables it once no open incident holds it)`
-      : '';
-  return `endpoint ${name} stays disabled, traffic stays on the survivors${note}`;
 }
