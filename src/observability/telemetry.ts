@@ -6,6 +6,7 @@
 import { makeTelemetryFilterString, Runtime, type LogLevel } from '@temporalio/worker';
 import type { ObservabilityConfig } from '../config/schema';
 import { createLogger, type LogFormat } from './logging';
+import { prometheusMetrics } from './prometheus';
 import { createTracing, tracingEnabled, type Tracing, type TracingSettings } from './tracing';
 
 export interface ObservabilityOverrides {
@@ -76,25 +77,10 @@ export function installRuntime(settings: ObservabilitySettings): Runtime {
     logger: createLogger(settings.logLevel, settings.logFormat),
     telemetryOptions: {
       logging: { filter: makeTelemetryFilterString({ core: coreLevel, other: 'ERROR' }), forward: {} },
-      ...(settings.metrics
-        ? {
-            metrics: {
-              prometheus: {
-                bindAddress: `${settings.metrics.host}:${settings.metrics.port}`,
-                histogramBucketOverrides: RUNBOOK_HISTOGRAM_BUCKETS,
-              },
-            },
-          }
-        : {}),
+      ...(settings.metrics ? { metrics: prometheusMetrics(settings.metrics.host, settings.metrics.port) } : {}),
     },
   });
 }
-
-/** Buckets in seconds for the runbook's histograms (the SDK's defaults are milliseconds). */
-export const RUNBOOK_HISTOGRAM_BUCKETS: Record<string, number[]> = {
-  geofailover_rto_seconds: [0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
-  geofailover_gate_wait_seconds: [1, 10, 30, 60, 300, 600, 1800, 3600, 7200, 14_400, 43_200],
-};
 
 export interface Observability {
   settings: ObservabilitySettings;

@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
+import { scrapeMetrics } from '../../src/observability/prometheus';
 import type { failoverRunbook } from '../../src/workflows';
 import { abortAs, interveneAs, policyFor } from '../helpers/people';
 import { testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
@@ -85,12 +86,7 @@ describe('worker metrics on Prometheus (a real worker process)', function () {
     }
 
     // The worker exports what the workflow recorded on its next scrape.
-    let metrics = '';
-    for (let i = 0; i < 40; i++) {
-      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      if (metrics.includes('geofailover_rto_seconds')) break;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
+    const metrics = await scrapeMetrics('127.0.0.1', port, 10_000);
     const rtoCount = sample(metrics, 'geofailover_rto_seconds_count', { group: group.name });
     assert.equal(
       rtoCount,
