@@ -9,6 +9,7 @@ import {
   recordCheck,
   requestVerification,
   requiredConfirmations,
+  restoredProgress,
   takeRequests,
   verificationPending,
   type RecoveryCheck,
@@ -124,5 +125,23 @@ describe('recovery progress (pure): K consecutive checks', () => {
     assert.equal(requiredConfirmations(0), 3);
     assert.equal(requiredConfirmations(2.5), 3);
     assert.equal(requiredConfirmations('5'), 3);
+  });
+
+  it('a continued run takes the progress over as saved, and anything malformed as empty, never throwing', () => {
+    const p = newRecoveryProgress();
+    requestVerification(p, { by: 'sre-lead', at: '2026-01-01T00:00:00.000Z', comment: 'back' });
+    recordCheck(p, passing(), takeRequests(p), 3);
+    recordCheck(p, passing(), [], 3);
+    const saved = JSON.parse(JSON.stringify(p)) as unknown;
+    assert.deepEqual(restoredProgress(saved), p, 'two passes in a row and who asked survive continue-as-new');
+    for (const junk of [undefined, null, 42, 'x', [], { polls: -1, requests: 'no', samples: {}, confirmed: 3 }]) {
+      const restored = restoredProgress(junk);
+      assert.deepEqual({ ...restored, polls: 0 }, { ...newRecoveryProgress(), polls: 0 });
+    }
+    const huge = restoredProgress({
+      requests: Array.from({ length: 100 }, () => ({ by: 'b'.repeat(1000), at: 'now' })),
+    });
+    assert.equal(huge.requests.length, MAX_REQUESTS_KEPT);
+    assert.ok(huge.requests.every((r) => r.by.length < 100));
   });
 });

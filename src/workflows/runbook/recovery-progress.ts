@@ -157,3 +157,54 @@ export function describeProgress(progress: RecoveryProgress, required: number, r
   if (check.passed) return `${count}${asked}; ${region} answers ARM, its database is Running, every probe passes`;
   return `${count}${asked}; ${check.failures.join('; ')}`;
 }
+
+/**
+ * A RecoveryProgress from a continued run's snapshot, checked field by field: anything missing or of the wrong
+ * shape starts from empty, lists and strings are bounded again. Never throws.
+ */
+export function restoredProgress(saved: unknown): RecoveryProgress {
+  const progress = newRecoveryProgress();
+  if (typeof saved !== 'object' || saved === null) return progress;
+  const s = saved as Record<string, unknown>;
+  const count = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+  const text = (v: unknown, max: number): string | undefined => (typeof v === 'string' ? bounded(v, max) : undefined);
+  const records = (v: unknown, max: number): Record<string, unknown>[] =>
+    Array.isArray(v)
+      ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null).slice(-max)
+      : [];
+  progress.polls = count(s.polls);
+  progress.consecutivePasses = count(s.consecutivePasses);
+  progress.requestsTotal = count(s.requestsTotal);
+  // Samples and checks are the runbook's own records: kept as they are, the number bounded.
+  progress.samples = records(s.samples, KEPT_SAMPLES) as unknown as MemorySample[];
+  if (typeof s.lastCheck === 'object' && s.lastCheck !== null) progress.lastCheck = s.lastCheck as RecoveryCheck;
+  for (const r of records(s.requests, MAX_REQUESTS_KEPT)) {
+    const by = text(r.by, 64);
+    const at = text(r.at, 64);
+    if (by === undefined || at === undefined) continue;
+    const comment = text(r.comment, 400);
+    const fingerprint = text(r.fingerprint, 128);
+    progress.requests.push({
+      by,
+      at,
+      ...(comment !== undefined ? { comment } : {}),
+      ...(fingerprint !== undefined ? { fingerprint } : {}),
+    });
+  }
+  if (Array.isArray(s.pendingAskedBy)) {
+    for (const by of s.pendingAskedBy.slice(0, MAX_REQUESTS_KEPT)) {
+      if (typeof by === 'string') progress.pendingAskedBy.push(bounded(by, 64));
+    }
+  }
+  if (typeof s.confirmed === 'object' && s.confirmed !== null) {
+    const c = s.confirmed as Record<string, unknown>;
+    const at = text(c.at, 64);
+    if (at !== undefined) {
+      const askedBy = Array.isArray(c.askedBy)
+        ? c.askedBy.filter((x): x is string => typeof x === 'string').slice(0, MAX_REQUESTS_KEPT)
+        : [];
+      progress.confirmed = { at, checks: count(c.checks), ...(askedBy.length ? { askedBy } : {}) };
+    }
+  }
+  return progress;
+}

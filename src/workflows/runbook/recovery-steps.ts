@@ -24,6 +24,7 @@ import { gradePressure, memoryTrend, worstGrade, type MemorySample, type Trigger
 
 export {
   newRecoveryProgress,
+  restoredProgress,
   type RecoveryCheck,
   type RecoveryProgress,
   type VerificationRequest,
