@@ -130,26 +130,31 @@ function packedBin(): { bin: string; remove: () => void } {
   return { bin: path.join(dir, 'package', 'bin', 'geofailover.js'), remove };
 }
 
-/** `node ...argv` once: wall time, and peak RSS from GNU time when present. */
-function timeNode(argv: string[]): Sample {
+/** `node ...argv` once: wall time, and peak RSS and CPU time (user + sys) from GNU time when present. */
+function timeNode(argv: string[]): Sample & { cpuMs?: number } {
   const rssFile = path.join(os.tmpdir(), `geofailover-bench-rss-${process.pid}`);
   const withTime = existsSync(GNU_TIME);
   const started = performance.now();
   const child = withTime
-    ? spawnSync(GNU_TIME, ['-f', '%M', '-o', rssFile, process.execPath, ...argv], { encoding: 'utf8' })
+    ? spawnSync(GNU_TIME, ['-f', '%M %U %S', '-o', rssFile, process.execPath, ...argv], { encoding: 'utf8' })
     : spawnSync(process.execPath, argv, { encoding: 'utf8' });
   const wallMs = performance.now() - started;
   if (child.status !== 0) throw new Error(`node ${argv.join(' ')} exited ${child.status}:\n${child.stderr}`);
-  const sample: Sample = { wallMs };
+  const sample: Sample & { cpuMs?: number } = { wallMs };
   if (withTime) {
-    sample.peakRssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
+    const [rss, user, sys] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
     rmSync(rssFile, { force: true });
+    sample.peakRssKiB = rss;
+    sample.cpuMs = ((user ?? 0) + (sys ?? 0)) * 1000;
   }
   return sample;
 }
 
-/** Rows: the installed package's `--help` and `--version`, and Node's own start-up, interleaved. */
-function cliStartupRows(runs: number): string[] {
+/**
+ * Rows: the installed package's `--help` and `--version`, and Node's own start-up, interleaved; with `cpu`, a
+ * CPU time column (what start-up costs without the wait for a CPU on a busy machine) instead of the drill columns.
+ */
+function cliStartupRows(runs: number, cpu = false): string[] {
   const { bin, remove } = packedBin();
   try {
     const cases = [
@@ -157,19 +162,26 @@ function cliStartupRows(runs: number): string[] {
       ['`geofailover --version`, installed package', [bin, '--version']],
       ['`node -e 0` (Node start-up alone, for scale)', ['-e', '0']],
     ] as const;
-    const samples = cases.map((): Sample[] => []);
+    const samples = cases.map((): (Sample & { cpuMs?: number })[] => []);
     const n = Math.max(11, runs);
     for (let r = 0; r < n; r++) cases.forEach(([, argv], i) => samples[i]!.push(timeNode([...argv])));
-    return cases.map(
-      ([label], i) =>
-        `| ${label} | ${n} | ${stats(
-          samples[i]!.map((s) => s.wallMs),
-          ms,
-        )} | | | | ${stats(
-          samples[i]!.map((s) => s.peakRssKiB),
-          mib,
-        )} |`,
-    );
+    return cases.map(([label], i) => {
+      const wall = stats(
+        samples[i]!.map((s) => s.wallMs),
+        ms,
+      );
+      const rss = stats(
+        samples[i]!.map((s) => s.peakRssKiB),
+        mib,
+      );
+      const cpuTime = stats(
+        samples[i]!.map((s) => s.cpuMs),
+        ms,
+      );
+      return cpu
+        ? `| ${label} | ${n} | ${wall} | ${cpuTime} | ${rss} |`
+        : `| ${label} | ${n} | ${wall} | | | | ${rss} |`;
+    });
   } finally {
     remove();
   }
@@ -181,8 +193,8 @@ function main(): void {
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1');
   if (process.argv.includes('--cli-startup')) {
     process.stdout.write(
-      `| what | runs | wall time, median (min–max) | | | | peak RSS |\n|---|---|---|---|---|---|---|\n` +
-        `${cliStartupRows(runs).join('\n')}\n\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
+      `| what | runs | wall time, median (min–max) | CPU time (user + sys), median (min–max) | peak RSS |\n` +
+        `|---|---|---|---|---|\n${cliStartupRows(runs, true).join('\n')}\n\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
         `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, load average ${os.loadavg()[0]!.toFixed(1)}, ` +
         `${new Date().toISOString().slice(0, 10)}\n`,
     );
