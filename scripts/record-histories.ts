@@ -2,16 +2,19 @@
  * Records the replay-test histories in test/replay/histories/: runs each scenario of
  * test/helpers/history-scenarios.ts (the real workflows with the e2e fakes as activities) on a Temporal
  * dev server and writes its history as JSON (historyToJSON: the shape of `temporal workflow show -o json`).
- * The short outage is also exported with the plain Temporal CLI, so both shapes stay covered.
+ * The short outage is also exported with the plain Temporal CLI, so both shapes stay covered. An incident that
+ * continued as new is written run by run: SCENARIO.run-1.json (the first run) … SCENARIO.run-N.json (the last).
  *
- *   TEMPORAL_ADDRESS=127.0.0.1:7233 npx tsx scripts/record-histories.ts [SCENARIO ...]
+ *   TEMPORAL_ADDRESS=127.0.0.1:7233 npx tsx scripts/record-histories.ts [--out DIR] [SCENARIO ...]
+ *
+ * --out writes somewhere else than test/replay/histories (to try a scenario without touching the stored files).
  *
  * Use a dev server of your own (`temporal server start-dev` with the search attributes FailoverGroup,
  * FailedRegion and RunbookPhase as Keyword): the scenarios poll the probe task queues
  * geofailover-probe-{eastus,westeurope,southeastasia}, so no drill may run on the same server.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
@@ -72,10 +75,15 @@ async function main(): Promise<void> {
         '--search-attribute RunbookPhase=Keyword` and TEMPORAL_ADDRESS=127.0.0.1:7233',
     );
   }
-  const wanted = process.argv.slice(2);
+  const args = process.argv.slice(2);
+  const outAt = args.indexOf('--out');
+  const out = outAt >= 0 ? path.resolve(args[outAt + 1] ?? '') : HISTORY_DIR;
+  if (outAt >= 0) args.splice(outAt, 2);
+  const wanted = args;
   const unknown = wanted.filter((w) => !(SCENARIO_NAMES as readonly string[]).includes(w));
   if (unknown.length) throw new Error(`unknown scenario(s) ${unknown.join(', ')}; known: ${SCENARIO_NAMES.join(', ')}`);
   const scenarios = (wanted.length ? wanted : SCENARIO_NAMES) as ScenarioName[];
+  mkdirSync(out, { recursive: true });
 
   Runtime.install({ logger: new DefaultLogger('ERROR') });
   const bundle = await bundleWorkflowCode({
@@ -95,15 +103,24 @@ async function main(): Promise<void> {
         regions: REGIONS,
         groupName: 'leaderboard',
       });
-      const file = path.join(HISTORY_DIR, `${scenario}.json`);
-      writeFileSync(file, `${withoutMachinePaths(historyToJSON(run.history))}\n`);
+      // A scenario's files are its own: a chain recorded shorter than before leaves no stale run behind.
+      for (const f of readdirSync(out)) {
+        if (f === `${scenario}.json` || new RegExp(`^${scenario}\\.run-\\d+\\.json$`).test(f)) {
+          rmSync(path.join(out, f));
+        }
+      }
+      const files = run.runs.map((_, i) =>
+        path.join(out, run.runs.length === 1 ? `${scenario}.json` : `${scenario}.run-${i + 1}.json`),
+      );
+      run.runs.forEach((r, i) => writeFileSync(files[i]!, `${withoutMachinePaths(historyToJSON(r.history))}\n`));
       const seconds = ((performance.now() - startedAt) / 1000).toFixed(1);
+      const events = run.runs.map((r) => r.history.events?.length ?? 0).join(' + ');
       log(
-        `${scenario}: ${run.workflowType} ${run.workflowId} ${run.result.outcome}, ` +
-          `${run.history.events?.length ?? 0} events, ${seconds} s → ${path.relative(process.cwd(), file)}`,
+        `${scenario}: ${run.workflowType} ${run.workflowId} ${run.result.outcome}, ${run.runs.length} run(s), ` +
+          `${events} events, ${seconds} s → ${files.map((f) => path.relative(process.cwd(), f)).join(', ')}`,
       );
       if (scenario === CLI_EXPORTED) {
-        const cliFile = path.join(HISTORY_DIR, `${scenario}.temporal-cli.json`);
+        const cliFile = path.join(out, `${scenario}.temporal-cli.json`);
         writeFileSync(
           cliFile,
           withoutMachinePaths(await exportWithTemporalCli(address, namespace, run.workflowId, run.runId)),

@@ -7,6 +7,8 @@ import type { Connection, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
+import { fetchIncidentRuns } from '../../src/audit/chain';
+import { readHistoryFacts } from '../../src/audit/report/events';
 import { probeTaskQueue, WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type {
   FailoverRunbookInput,
@@ -18,7 +20,17 @@ import type { RunbookStatus } from '../../src/contract/types';
 import { startRequest } from '../../src/signing/payloads';
 import { startFailover } from '../../src/starter';
 import type { rejoinRunbook } from '../../src/workflows';
-import { abortAs, COMMANDERS, decideAs, interveneAs, OUTSIDER, personKey, recoveredAs, voteSignalAs } from './people';
+import {
+  abortAs,
+  COMMANDERS,
+  decideAs,
+  interveneAs,
+  OUTSIDER,
+  personKey,
+  recoveredAs,
+  unlinkNowAs,
+  voteSignalAs,
+} from './people';
 import { FakeGroup, TEST_TUNING, testGroup } from './runbook-fakes';
 import { waitForStatus } from './runbook-status';
 import { uniqueTaskQueue } from './temporal';
@@ -30,6 +42,18 @@ export const SCENARIO_NAMES = [
   'intervention-retry',
   'aborted',
   'rejoin-runbook',
+  // an approval gate waits past approvalTimeout, escalates (notifyEscalation), then is approved
+  'escalation',
+  // a failing step, `intervene skip`, the requester's own approval refused, the skip approved by someone else
+  'skip',
+  // an intervention gate nobody answers: it escalates, times out, and the run stops safely
+  'timeout',
+  // the commander's unlinkNow opens approval-unlink before any trigger; approved, force-unlink, rejoin
+  'unlink-now',
+  // unlink, then rejoin with rejoinMethod 'recreate'
+  'recreate',
+  // a long outage over several runs (tuning.pollsPerRun): every run of the incident is recorded
+  'continue-as-new',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -49,10 +73,14 @@ export interface ScenarioOptions {
 export interface ScenarioRun {
   scenario: ScenarioName;
   workflowId: string;
+  /** the last run of the incident (the only one unless it continued as new) */
   runId: string;
   workflowType: string;
   result: RunbookResult;
+  /** the last run's history */
   history: History;
+  /** every run of the incident, first run first (one entry unless it continued as new) */
+  runs: { runId: string; history: History }[];
   fake: FakeGroup;
 }
 
@@ -75,9 +103,43 @@ function groupFor(options: ScenarioOptions, change: (g: GroupDefinition) => void
   });
 }
 
+/** What a scenario changes in the group before it starts. */
+function groupChange(scenario: ScenarioName): (g: GroupDefinition) => void {
+  return (g) => {
+    switch (scenario) {
+      case 'long-outage-unlink-rejoin':
+        g.quorum.unlink = 2;
+        break;
+      // The manager who takes over by aborting must be a commander: only commanders may abort.
+      case 'aborted':
+        g.commanders = [...COMMANDERS, 'sre-manager'];
+        break;
+      // Long enough for people to answer every other gate of the run; the unlink gate is left to escalate.
+      case 'escalation':
+        g.durations.approvalTimeout = '3s';
+        g.durations.escalationTimeout = '2m';
+        break;
+      case 'timeout':
+        g.durations.approvalTimeout = '1s';
+        g.durations.escalationTimeout = '1s';
+        break;
+      case 'recreate':
+        g.rejoinMethod = 'recreate';
+        break;
+      default:
+        break;
+    }
+  };
+}
+
+/** Scenarios of one incident over several runs: polls of one run before it continues as new. */
+const POLLS_PER_RUN: Partial<Record<ScenarioName, number>> = { 'continue-as-new': 3 };
+/** The continue-as-new scenario goes on until the incident has had at least this many runs. */
+export const CHAIN_MIN_RUNS = 3;
+
 /**
  * Runs one scenario to its end on a main worker (mocked activities) and probe workers, then fetches its
- * history. The workers stop before this resolves.
+ * history (every run's, when the incident continued as new). The workers stop before this resolves.
  */
 export async function runScenario(scenario: ScenarioName, options: ScenarioOptions): Promise<ScenarioRun> {
   const clients = new Map<string, Client>();
@@ -94,11 +156,7 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
     return client;
   };
   const [failed, survivor] = options.regions;
-  const group = groupFor(options, (g) => {
-    if (scenario === 'long-outage-unlink-rejoin') g.quorum.unlink = 2;
-    // The manager who takes over by aborting must be a commander: only commanders may abort.
-    if (scenario === 'aborted') g.commanders = [...COMMANDERS, 'sre-manager'];
-  });
+  const group = groupFor(options, groupChange(scenario));
   const requester = COMMANDERS[0] as string;
   /** The commander's signed start of this workflow, for the member of `region`, as `geofailover start` signs it. */
   const signedRequest = (workflowId: string, region: string, reason: string) =>
@@ -133,7 +191,7 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
     )),
   ];
 
-  const drive = async (): Promise<{ handle: WorkflowHandle; result: RunbookResult }> => {
+  const drive = async (): Promise<{ workflowId: string; result: RunbookResult }> => {
     if (scenario === 'rejoin-runbook') {
       fake.unlinked = true;
       fake.failedAnswers = true;
@@ -159,28 +217,45 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         'approve',
         'data loss accepted',
       );
-      return { handle, result: (await handle.result()) as RunbookResult };
+      return { workflowId, result: (await handle.result()) as RunbookResult };
     }
 
     const reason = `${failed} region outage (recorded scenario ${scenario})`;
+    const pollsPerRun = POLLS_PER_RUN[scenario];
     const input: FailoverRunbookInput = {
       group: group.name,
       failedRegion: failed,
       reason,
       request: signedRequest(workflowIds.failover(group.name), failed, reason),
-      tuning: TEST_TUNING,
+      tuning: pollsPerRun === undefined ? TEST_TUNING : { ...TEST_TUNING, pollsPerRun },
     };
-    if (scenario === 'rejected-unlink' || scenario === 'long-outage-unlink-rejoin') fake.memoryPercent[survivor] = 95;
-    if (scenario === 'intervention-retry') {
+    if (['rejected-unlink', 'long-outage-unlink-rejoin', 'escalation', 'recreate'].includes(scenario)) {
+      fake.memoryPercent[survivor] = 95;
+    }
+    if (scenario === 'intervention-retry' || scenario === 'timeout') {
       fake.failures.setEndpointStatus = [FakeGroup.azureFailure('AzureBadRequest', 'BadRequest: endpoint is locked')];
     }
+    if (scenario === 'skip') {
+      fake.failures.canaryWriteRead = [FakeGroup.azureFailure('ProbeFailed', 'canary key did not come back')];
+    }
     const started = await startFailover(as(requester), input, { taskQueue });
-    const handle = as(requester).workflow.getHandle(started.workflowId, started.firstExecutionRunId);
-    const handleOf = (actor: string): WorkflowHandle =>
-      as(actor).workflow.getHandle(started.workflowId, started.firstExecutionRunId);
+    const { workflowId } = started;
+    // As the CLI does: the workflow id alone reaches the incident's current run (it may have continued as new), and
+    // every statement is signed for the run the status query names.
+    const handleOf = (actor: string): WorkflowHandle => as(actor).workflow.getHandle(workflowId);
+    const handle = handleOf(requester);
     const recover = async (): Promise<void> => {
-      await recoveredAs(handleOf(requester), requester, `${failed} healthy again`);
+      await recoveredAs(handle, requester, `${failed} healthy again`);
       fake.failedAnswers = true;
+    };
+    const unlinkThenRejoin = async (unlinkApprover: string): Promise<void> => {
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
+      await decideAs(handleOf(unlinkApprover), unlinkApprover, 'approve', 'the survivors cannot wait');
+      await waitForStatus(handle, (s) => stepIs(s, 'force-unlink', 'succeeded'), 'force-unlink');
+      fake.memoryPercent[survivor] = 40;
+      fake.failedAnswers = true; // the member answers again: the checks confirm it, no signal needed
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate', 60_000);
+      await decideAs(handleOf('data-owner'), 'data-owner', 'approve', 'data loss accepted');
     };
 
     switch (scenario) {
@@ -200,7 +275,7 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         await decideAs(handleOf('data-owner'), 'data-owner', 'approve', 'agreed');
         await waitForStatus(handle, (s) => stepIs(s, 'force-unlink', 'succeeded'), 'force-unlink');
         fake.failedAnswers = true; // the member answers again: no signal needed
-        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate');
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate', 60_000);
         await decideAs(handleOf('sre-manager'), 'sre-manager', 'approve', 'rejoin now');
         break;
       }
@@ -220,8 +295,53 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
         await abortAs(handleOf('sre-manager'), 'sre-manager', 'handing over to the manual runbook');
         break;
+      case 'escalation':
+        // Nobody answers within approvalTimeout: the gate escalates (notifyEscalation) and keeps waiting.
+        await waitForStatus(
+          handle,
+          (s) => s.openGate?.gate === 'approval-unlink' && !!s.openGate.escalatedAt && fake.calls.notifyEscalation > 0,
+          'escalated unlink gate',
+        );
+        await unlinkThenRejoin('sre-manager');
+        break;
+      case 'skip':
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'intervention:verify', 'intervention');
+        await interveneAs(handleOf(requester), requester, 'skip', 'the canary is flaky; traffic is fine');
+        await waitForStatus(handle, (s) => s.openGate?.skipRequestedBy === requester, 'skip requested');
+        // Four-eyes: whoever asked for the skip cannot approve it (refused, in the history); someone else does.
+        await decideAs(handleOf(requester), requester, 'approve');
+        await decideAs(handleOf('sre-manager'), 'sre-manager', 'approve', 'skip the canary');
+        await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
+        await recover();
+        break;
+      case 'timeout':
+        // Nobody answers the intervention gate: it escalates, then times out, and the run stops safely.
+        break;
+      case 'unlink-now':
+        await waitForStatus(handle, (s) => stepIs(s, 'await-recovery', 'running'), 'await-recovery');
+        await unlinkNowAs(handleOf(requester), requester, 'the survivors are filling up; do not wait for the trigger');
+        await unlinkThenRejoin('sre-manager');
+        break;
+      case 'recreate':
+        await unlinkThenRejoin('sre-manager');
+        break;
+      case 'continue-as-new': {
+        // Polls go on while nothing happens: the incident continues as new, run after run.
+        await waitForStatus(handle, (s) => (s.continued?.run ?? 1) >= 2, 'second run', 60_000);
+        // The trigger fires in a later run: its gate is answered with a statement signed for that run.
+        fake.memoryPercent[survivor] = 95;
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate', 60_000);
+        await decideAs(handleOf('sre-manager'), 'sre-manager', 'approve', 'memory is critical');
+        await waitForStatus(handle, (s) => stepIs(s, 'force-unlink', 'succeeded'), 'force-unlink', 60_000);
+        fake.memoryPercent[survivor] = 40;
+        await waitForStatus(handle, (s) => (s.continued?.run ?? 1) >= CHAIN_MIN_RUNS, 'third run', 60_000);
+        await recover();
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate', 60_000);
+        await decideAs(handleOf('data-owner'), 'data-owner', 'approve', 'data loss accepted');
+        break;
+      }
     }
-    return { handle, result: (await handle.result()) as RunbookResult };
+    return { workflowId, result: (await handle.result()) as RunbookResult };
   };
 
   const nest = (list: Worker[], body: () => Promise<ScenarioRun>): Promise<ScenarioRun> => {
@@ -229,15 +349,21 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
     return first ? first.runUntil(() => nest(rest, body)) : body();
   };
   return nest(workers, async () => {
-    const { handle, result } = await drive();
-    const description = await handle.describe();
+    const { workflowId, result } = await drive();
+    const runs = (await fetchIncidentRuns(as(requester), workflowId)).map((r) => ({
+      runId: readHistoryFacts(r.history).runId ?? r.runId ?? '',
+      history: r.history,
+    }));
+    const last = runs[runs.length - 1];
+    if (!last) throw new Error(`${workflowId} has no run`);
     return {
       scenario,
-      workflowId: handle.workflowId,
-      runId: description.runId,
-      workflowType: description.type,
+      workflowId,
+      runId: last.runId,
+      workflowType: readHistoryFacts(last.history).workflowType,
       result,
-      history: await handle.fetchHistory(),
+      history: last.history,
+      runs,
       fake,
     };
   });
