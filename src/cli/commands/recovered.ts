@@ -14,10 +14,11 @@ export function registerRecovered(program: Command, ctx: CliContext): void {
   const [key, by, validFor] = signerOptions();
   program
     .command('recovered')
-    .summary('tell the runbook the failed region is back (signal regionRecovered)')
+    .summary('ask the runbook to check the failed region now (signal regionRecovered)')
     .description(
-      'Tell the open runbook that the failed region has recovered: await-recovery ends and the runbook moves on ' +
-        'to rejoin and failback.',
+      'Tell the open runbook that the failed region looks recovered: it checks the region at once (ARM answers, its ' +
+        "database is Running, every application region's probe passes) and records who asked. await-recovery ends " +
+        'only after recoveryConfirmations checks in a row pass; then the runbook moves on to rejoin and failback.',
     )
     .argument('<group-or-workflow-id>', 'a group name (its open runbook), or a workflow id')
     .addOption(key!)

@@ -15,7 +15,7 @@ import { durationMs } from './durations';
 import type { ApprovalGate, GateRules } from './gate';
 import type { InterventionGate } from './intervention';
 import { bounded } from './bounded';
-import { newRecoveryProgress, requestVerification, type RecoveryProgress } from './recovery-progress';
+import { newRecoveryProgress, requestVerification, restoredProgress, type RecoveryProgress } from './recovery-progress';
 import { StepLog } from './step-log';
 import { UnlinkTrigger } from './unlink-trigger';
 
@@ -222,9 +222,8 @@ export class RunbookState {
       firstRunId: snapshot.firstRunId,
       incidentStartedAt: snapshot.startedAt,
     };
-    if (typeof snapshot.recovery === 'object' && snapshot.recovery !== null) {
-      this.recovery = snapshot.recovery as RecoveryProgress;
-    }
+    // Rebuilt field by field, every list and string bounded.
+    if (snapshot.recovery !== undefined) this.recovery = restoredProgress(snapshot.recovery);
   }
 
   /** The verified start: its signer is the requester. */

@@ -25,6 +25,7 @@ import { describeFailure, InterventionGate, type StepFailureInfo } from './inter
 import type { Gate, RunbookState } from './runbook-state';
 import { countDestructiveCalls, countIntervention, recordGateWait, recordRto } from './metrics';
 import { Notices } from './notify';
+import { leftStateWords } from './left-state';
 import { resumeProblems } from './validate-input';
 
 /** Ends the run from anywhere in the main flow: caught by `Runbook.run`, which records the outcome. */
@@ -463,15 +464,7 @@ export class Runbook {
 
   /** The state a stopped run leaves behind, in words: traffic and membership. */
   private leftState(): string {
-    const endpoint = this.group?.trafficManager?.endpoints?.[this.region]?.name ?? this.region;
-    const parts: string[] = [];
-    if (this.steps.get('traffic-failback').status === 'succeeded') parts.push(`endpoint ${endpoint} enabled again`);
-    else if (this.steps.get('traffic-reroute').status === 'succeeded') {
-      parts.push(`endpoint ${endpoint} stays disabled, traffic stays on the survivors`);
-    } else parts.push('Traffic Manager unchanged');
-    if (this.state.unlinked) parts.push(`${this.region} stays force-unlinked: rejoin it later with rejoinRunbook`);
-    else parts.push('nothing was unlinked');
-    return parts.join('; ');
+    return leftStateWords(this);
   }
 
   formatElapsed(): string {
