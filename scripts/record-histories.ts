@@ -7,7 +7,9 @@
  *
  *   TEMPORAL_ADDRESS=127.0.0.1:7233 npx tsx scripts/record-histories.ts [--out DIR] [SCENARIO ...]
  *
- * --out writes somewhere else than test/replay/histories (to try a scenario without touching the stored files).
+ * --out writes somewhere else than test/replay/histories, to try scenarios without touching the stored files;
+ * `GEOFAILOVER_REPLAY_HISTORIES=DIR npx mocha test/replay/replay.test.ts` checks them. Never re-record to make a
+ * failing replay test pass (README, "Changing the workflow code").
  *
  * Use a dev server of your own (`temporal server start-dev` with the search attributes FailoverGroup,
  * FailedRegion and RunbookPhase as Keyword): the scenarios poll the probe task queues
