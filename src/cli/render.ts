@@ -156,7 +156,15 @@ export function renderPlan(plan: FailoverPlan): string[] {
     '',
   ];
   plan.steps.forEach((step, i) => {
-    lines.push(`${String(i + 1).padStart(2)}. ${step.step}: ${step.action}`);
+    const marks = [
+      step.destructive ? 'DESTRUCTIVE' : '',
+      step.mutatesTrafficManager ? 'changes Traffic Manager' : '',
+      step.gate !== 'none' ? `after ${step.gate}` : '',
+    ].filter(Boolean);
+    lines.push(
+      `${String(i + 1).padStart(2)}. ${step.step}: ${step.action}` + (marks.length ? ` [${marks.join('; ')}]` : ''),
+    );
+    lines.push(`      phase ${step.phase}; calls ${step.calls.join(', ') || 'nothing'}`);
     for (const target of step.targets) lines.push(`      - ${target}`);
   });
   lines.push('');
