@@ -8,6 +8,7 @@
  *   - the RTO with production SDK retry settings: the short-outage drill with the Azure SDK's own retry options
  *     (GEOFAILOVER_DRILL_SDK_RETRIES=production) instead of the drill's shortened ones;
  *   - `geofailover --help` start-up time and peak RSS (every CLI command pays it).
+ *   - `--history` runs only scripts/bench-history.ts: a long outage's history growth and continue-as-new.
  *   - the installed package's start-up (`--cli-startup` runs only this): `npm pack` builds dist/, the tarball is
  *     unpacked beside the repository's node_modules, and its bin runs `--help` and `--version` with plain Node,
  *     next to Node's own start-up (`node -e 0`) on the same machine, samples interleaved.
@@ -191,6 +192,14 @@ function main(): void {
   const i = process.argv.indexOf('--runs');
   const runs = i > 0 ? Number(process.argv[i + 1]) : 5;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1');
+  if (process.argv.includes('--history')) {
+    // A long outage's history growth: its own script (async, a dev server with default limits).
+    const child = spawnSync(process.execPath, [require.resolve('tsx/cli'), path.join(__dirname, 'bench-history.ts')], {
+      stdio: 'inherit',
+    });
+    process.exitCode = child.status ?? 1;
+    return;
+  }
   if (process.argv.includes('--cli-startup')) {
     process.stdout.write(
       `| what | runs | wall time, median (min–max) | CPU time (user + sys), median (min–max) | peak RSS |\n` +
