@@ -286,7 +286,8 @@ describe('stored histories replay against the current workflow code', function (
 
     before(async () => {
       installTestRuntime();
-      // failoverRunbook with one timer added before its first command (test/replay/fixtures/changed-workflows.ts).
+      // One timer added before the first command: failoverRunbook's unguarded, rejoinRunbook's behind patched()
+      // (test/replay/fixtures/changed-workflows.ts).
       changed = await bundleWorkflowCode({
         workflowsPath: require.resolve('./fixtures/changed-workflows'),
         logger: new DefaultLogger('WARN'),
@@ -321,7 +322,8 @@ describe('stored histories replay against the current workflow code', function (
       assert.match(verdict.mismatch?.message ?? '', /Timer/);
     });
 
-    it('leaves the histories of workflows it did not change verified', async () => {
+    it('is not caught when guarded by patched(): the stored histories keep their old path and replay', async () => {
+      // rejoinRunbook has the same pause as failoverRunbook, behind patched() (the policy's way to change a workflow).
       const loaded = readHistoryFile(path.join(DIR, 'rejoin-runbook.json'));
       // The workflow id matters: the signed start names it, and a replay under another id is refused.
       const verdict = await replayHistory(loaded.history, { bundle: changed, workflowId: loaded.workflowId });
