@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowHandle } from '@temporalio/client';
+import { workflowIds } from '../../src/contract/names';
 import type { RunbookTuning } from '../../src/contract/runbook';
 import type { RunbookStatus } from '../../src/contract/types';
 import { decideAs, unlinkNowAs } from '../helpers/people';
@@ -28,10 +29,10 @@ import { installTestRuntime } from '../helpers/temporal';
 const FAILED = 'eastus';
 /** Every kill point may cost an activity's timeout (a killed attempt is retried only once it has timed out). */
 const POINT_TIMEOUT_MS = 150_000;
-/** How long the Azure operations of the destructive steps take: longer than a worker restart plus a heartbeat timeout. */
-const DESTRUCTIVE_LRO_MS = 12_000;
+/** How long the Azure operations of the destructive steps take: long enough to find one in progress and kill. */
+const DESTRUCTIVE_LRO_MS = 6_000;
 /** How long the emulator holds a force-unlink or force-link call before handling it. */
-const DESTRUCTIVE_CALL_LATENCY_MS = 3_000;
+const DESTRUCTIVE_CALL_LATENCY_MS = 5_000;
 /**
  * Traffic Manager profile reads are slowed around the endpoint switches: the PATCH comes well after the step
  * begins, and the activity that sent it is still reading the profile back when the emulator has applied it.
@@ -207,6 +208,10 @@ const KILL_POINTS: KillPoint[] = [
       stack.emulator.faults.latency({ operation: 'getProfile', ms: 0 });
     },
   },
+  {
+    at: 'after traffic-failback (the run closing)',
+    reached: (ctx) => status(ctx, succeeded('traffic-failback'), 'traffic-failback'),
+  },
 ];
 
 /** The destructive ARM calls the emulator accepted, per operation (all resources). */
@@ -265,6 +270,8 @@ describe('crash matrix: the main worker and the Temporal server crash at every p
       await point.whileDown?.(ctx);
       const t1 = Date.now();
       ctx.worker = worker = await s.spawnWorker();
+      // The server may take a moment to route queries to the new poller.
+      await status(ctx, () => true, 'the new worker answering `status`');
       // One line per row: where the run was (status, when the point was found from it) and what ARM has seen.
       const shown = (reached as RunbookStatus | undefined)?.steps
         ? Object.entries(stepStatuses(reached as RunbookStatus))
@@ -295,6 +302,9 @@ describe('crash matrix: the main worker and the Temporal server crash at every p
     const s = stack as RealStack;
     const dev = server as RestartableDevServer;
     const { faults } = s.emulator;
+    // On its own, whatever the first run left: no open run, no fault, counters from zero.
+    const previous = s.client.workflow.getHandle(workflowIds.failover(s.group.name));
+    await previous.terminate('the crash matrix run did not complete').catch(() => undefined);
     await faults.reset();
     s.emulator.resetCounters();
     await faults.outage(FAILED);
