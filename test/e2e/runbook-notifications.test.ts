@@ -9,7 +9,7 @@ import type { NotificationDelivery, RunbookNotification } from '../../src/activi
 import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { failoverRunbook } from '../../src/workflows';
 import { withFakeWorkers } from '../helpers/fake-workers';
-import { abortAs, interveneAs } from '../helpers/people';
+import { abortAs, interveneAs, unlinkNowAs } from '../helpers/people';
 import { FakeGroup, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
 import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
@@ -103,5 +103,43 @@ describe('runbook notifications (real workflow, mocked activities)', function ()
       (result as { notifications?: NotificationDelivery[] }).notifications?.map((d) => d.event),
       ['run-ended'],
     );
+  });
+
+  it('approval needed: the unlink gate is told with its request as evidence and the approve commands', async () => {
+    const regions = testRegions();
+    const [failed] = regions;
+    const fake = new FakeGroup(testGroup(regions), failed);
+    const result = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
+      const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
+        taskQueue,
+        workflowId: workflowIds.failover(fake.group.name),
+        args: [testInput(fake.group, failed)],
+      });
+      try {
+        await waitForStatus(handle, (s) => !!s.runId, 'the run id');
+        await unlinkNowAs(handle, 'sre-lead', 'the region will be down for days');
+        await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate');
+        await abortAs(handle, 'sre-lead', 'test over');
+        return await handle.result();
+      } finally {
+        await handle.terminate('test ended').catch(() => undefined);
+      }
+    });
+    assert.equal(result.outcome, 'aborted', result.summary);
+    const needed = fake.notifications.find((n) => n.event === 'approval-needed');
+    assert.ok(needed, `approval-needed was sent (${fake.notifications.map((n) => n.event).join(', ')})`);
+    assert.equal(needed.title, `Approval needed: approval-unlink of ${fake.group.name}`);
+    assert.equal(needed.gate?.kind, 'approval');
+    assert.ok(
+      needed.evidence.some((f) => f.label === 'trigger' && f.value.includes('unlink-now')),
+      'the request',
+    );
+    assert.deepEqual(
+      needed.howToAnswer.map((c) => c.split(' ').slice(0, 2).join(' ')),
+      ['geofailover approve', 'geofailover approve', 'geofailover reject'],
+    );
+    assert.ok(needed.howToAnswer[1]!.includes('temporal workflow signal --workflow-id'));
+    assert.equal(fake.notifications.at(-1)?.event, 'run-ended');
+    assert.equal(fake.notifications.at(-1)?.outcome, 'aborted');
   });
 });
