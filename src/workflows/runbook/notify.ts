@@ -54,9 +54,14 @@ export class Notices {
     const record: { notifications?: NotificationDelivery[] } = {};
     if (result.outcome !== 'refused')
       this.send(runEndedNotification(result, this.context(), now()), record, 'complete');
-    while (this.pending.size) await Promise.all([...this.pending]);
+    await this.settle();
     if (record.notifications?.length) (result as NotifiedResult).notifications = record.notifications;
     return result;
+  }
+
+  /** Waits for every notification on its way (before the run continues as new, so its gates keep their deliveries). */
+  async settle(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
   }
 
   private send(

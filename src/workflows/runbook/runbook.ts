@@ -158,6 +158,7 @@ export class Runbook {
    */
   async continueAsNew(input: object, stage: RunbookStage): Promise<never> {
     for (const settle of [...this.beforeContinue]) await settle();
+    await this.notices.settle();
     await condition(allHandlersFinished);
     const snapshot = this.state.save({
       stage,
