@@ -130,6 +130,38 @@ describe('the packed package, installed into an empty prefix', function () {
     }
   });
 
+  it("a worker from the installed package starts on the build's workflow bundle, without bundling", async () => {
+    const script = `
+      const { NativeConnection } = require('@temporalio/worker');
+      const { createWorker } = require('./dist/worker.js');
+      (async () => {
+        const connection = await NativeConnection.connect({ address: process.env.TEMPORAL_ADDRESS });
+        const worker = await createWorker({ connection, taskQueue: process.argv[1], activities: {} });
+        const running = worker.run();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        worker.shutdown();
+        await running;
+        await connection.close();
+        process.stdout.write('started and stopped');
+      })().catch((e) => {
+        console.error(e);
+        process.exit(1);
+      });`;
+    const child = spawn(process.execPath, ['-e', script, uniqueTaskQueue('package-worker')], {
+      cwd: installed,
+      env: userEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, 'started and stopped');
+    assert.doesNotMatch(stderr, /Workflow bundle created/, 'the worker did not bundle the workflow code itself');
+  });
+
   it('geofailover drill runs to verified evidence from the installed package', async () => {
     const out = path.join(dir, 'evidence');
     const run = await geofailover(
