@@ -280,6 +280,7 @@ export async function runWorker(options: RunWorkerOptions): Promise<void> {
       ...(config?.temporal ? { section: config.temporal } : {}),
       ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
     });
+  if (deps && temporal.uiUrl) deps.webUi = temporal.uiUrl;
   // Logs, metrics and traces first: the SDK Runtime must be installed before the first connection.
   const telemetry = setUpObservability(observabilitySettings(config?.observability, options.observability));
   const connection = await connectNativeConnection(temporal);

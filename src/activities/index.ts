@@ -34,6 +34,8 @@ export interface ActivityDependencies {
   escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
   /** group → its notification targets and the global ones (notificationTargetsResolver), read at each delivery */
   notificationTargets?: (group: string) => GroupNotificationTarget[];
+  /** base URL of the Temporal Web UI (the worker's temporal settings): notifications link the run's page */
+  webUi?: string;
   /** how long survivors may keep listing a force-unlinked member before verification fails; default 5 minutes */
   verifyTimeoutMs?: number;
   /** how long a throttled (429) ARM call is waited out, following Retry-After, before it fails; default 10 min */

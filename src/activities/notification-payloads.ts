@@ -41,7 +41,7 @@ function facts(n: RunbookNotification): { label: string; value: string }[] {
 }
 
 /** A Slack message (chat.postMessage / incoming webhook body) with Block Kit blocks and a plain-text fallback. */
-export function slackMessage(n: RunbookNotification): Record<string, unknown> {
+export function slackMessage(n: RunbookNotification, link?: string): Record<string, unknown> {
   const all = facts(n);
   const shown = all.slice(0, SLACK.fields);
   const blocks: Record<string, unknown>[] = [
@@ -68,15 +68,15 @@ export function slackMessage(n: RunbookNotification): Record<string, unknown> {
     const body = clip(commands, SLACK.sectionText - 40);
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `*Answer with*\n\`\`\`${body}\`\`\`` } });
   }
-  blocks.push({
-    type: 'context',
-    elements: [{ type: 'mrkdwn', text: clip(mrkdwnEscape(`geofailover · ${n.event} · ${n.at}`), SLACK.field) }],
-  });
+  const footer = mrkdwnEscape(`geofailover · ${n.event} · ${n.at}`);
+  // A link's URL goes between < and | unescaped but for its own control characters; the label is ours.
+  const ui = link ? ` · <${link.replaceAll('|', '%7C').replaceAll('>', '%3E')}|Temporal Web UI>` : '';
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: clip(`${footer}${ui}`, SLACK.field) }] });
   return { text: clip(`${n.title}: ${n.text}`, SLACK.fallback), blocks };
 }
 
 /** The Adaptive Card 1.5 a Teams message carries. */
-export function adaptiveCard(n: RunbookNotification): Record<string, unknown> {
+export function adaptiveCard(n: RunbookNotification, link?: string): Record<string, unknown> {
   const color =
     n.event === 'run-ended'
       ? n.outcome === 'completed'
@@ -120,6 +120,7 @@ export function adaptiveCard(n: RunbookNotification): Record<string, unknown> {
     type: 'AdaptiveCard',
     version: '1.5',
     body,
+    ...(link ? { actions: [{ type: 'Action.OpenUrl', title: 'Open in Temporal Web UI', url: link }] } : {}),
     msteams: { width: 'Full' },
   };
 }
@@ -128,20 +129,25 @@ export function adaptiveCard(n: RunbookNotification): Record<string, unknown> {
  * A Teams message as a Workflows ("When a Teams webhook request is received") or incoming webhook takes it: a
  * `message` whose one attachment is the Adaptive Card.
  */
-export function teamsMessage(n: RunbookNotification): Record<string, unknown> {
+export function teamsMessage(n: RunbookNotification, link?: string): Record<string, unknown> {
   return {
     type: 'message',
     attachments: [
-      { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: adaptiveCard(n) },
+      { contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: adaptiveCard(n, link) },
     ],
   };
 }
 
 /** The notification as generic JSON, versioned so receivers can dispatch on it. */
-export function jsonMessage(n: RunbookNotification): Record<string, unknown> {
-  return { source: 'geofailover', version: 1, ...n };
+export function jsonMessage(n: RunbookNotification, link?: string): Record<string, unknown> {
+  return { source: 'geofailover', version: 1, ...n, ...(link ? { webUi: link } : {}) };
 }
 
-export function payloadFor(kind: 'slack' | 'teams' | 'json', n: RunbookNotification): Record<string, unknown> {
-  return kind === 'slack' ? slackMessage(n) : kind === 'teams' ? teamsMessage(n) : jsonMessage(n);
+/** The body for a target of `kind`; `link` is the run's page in the Temporal Web UI, when the worker knows it. */
+export function payloadFor(
+  kind: 'slack' | 'teams' | 'json',
+  n: RunbookNotification,
+  link?: string,
+): Record<string, unknown> {
+  return kind === 'slack' ? slackMessage(n, link) : kind === 'teams' ? teamsMessage(n, link) : jsonMessage(n, link);
 }

@@ -7,6 +7,7 @@ import {
   type GroupNotificationTarget,
   type ResolvedWebhook,
 } from '../config/webhook';
+import { webUiLink } from '../temporal/connection';
 import { payloadFor } from './notification-payloads';
 import type { NotificationActivities, NotificationDelivery } from './types';
 
@@ -19,6 +20,8 @@ export interface NotificationDependencies {
   escalationWebhooks?: (group: string) => ResolvedWebhook | undefined;
   /** group → its notification targets (and the global ones), resolved by the worker at each delivery */
   notificationTargets?: (group: string) => GroupNotificationTarget[];
+  /** base URL of the Temporal Web UI: notifications link the run's page */
+  webUi?: string;
 }
 
 type Delivery = Awaited<ReturnType<NotificationActivities['notifyEscalation']>>;
@@ -152,6 +155,15 @@ async function deliver(
   return { delivered: false, attempts, error: `${target}: ${scrub(last.error, url)}` };
 }
 
+/** The calling run's page in the Temporal Web UI, when its address is known. */
+function runLink(webUi: string | undefined): string | undefined {
+  if (!webUi) return undefined;
+  const { workflowExecution, workflowNamespace, activityNamespace } = Context.current().info;
+  if (!workflowExecution) return undefined;
+  const namespace = workflowNamespace ?? activityNamespace;
+  return webUiLink(webUi, namespace, workflowExecution.workflowId, workflowExecution.runId);
+}
+
 /** Counts deliveries on the worker's metrics (Prometheus when configured), by target kind, event and outcome. */
 function countDelivery(kind: string, event: string, delivered: boolean): void {
   try {
@@ -213,6 +225,7 @@ export function createNotificationActivities(deps: NotificationDependencies = {}
     async notify({ group, notification }) {
       const targets = (deps.notificationTargets?.(group) ?? []).filter((t) => t.events.includes(notification.event));
       const what = `${notification.event} notification of group ${group}`;
+      const link = runLink(deps.webUi);
       const deliveries = await Promise.all(
         targets.map(async (t): Promise<NotificationDelivery> => {
           const base = { event: notification.event, kind: t.kind, target: t.reference };
@@ -223,7 +236,7 @@ export function createNotificationActivities(deps: NotificationDependencies = {}
             const error = e instanceof WebhookReferenceError ? e.message : `${t.reference}: unusable`;
             return { ...base, delivered: false, attempts: 0, error };
           }
-          const payload = JSON.stringify(payloadFor(t.kind, notification));
+          const payload = JSON.stringify(payloadFor(t.kind, notification, link));
           const outcome = await deliver(hook.url, hook.target, payload, { ca, timeoutMs, what: `${what} (${t.kind})` });
           return { ...base, target: hook.target, ...outcome };
         }),

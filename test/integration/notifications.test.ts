@@ -83,7 +83,10 @@ describe('notifications to Slack, Teams and generic JSON receivers (real HTTPS, 
     ];
     change(c);
     const config = parseConfig(JSON.stringify(c), path.join(dir, 'geofailover.config.json'));
-    return createNotificationActivities(activityDependenciesFromConfig(config, { configDir: dir }));
+    return createNotificationActivities({
+      ...activityDependenciesFromConfig(config, { configDir: dir }),
+      webUi: 'https://temporal.example.com',
+    });
   }
 
   async function notify(acts: NotificationActivities, notification: RunbookNotification = NOTIFICATION) {
@@ -141,6 +144,12 @@ describe('notifications to Slack, Teams and generic JSON receivers (real HTTPS, 
     assert.equal(body('json').event, 'approval-needed');
     assert.deepEqual(body('json').howToAnswer, NOTIFICATION.howToAnswer);
     assert.ok(JSON.stringify(body('slack')).includes('temporal workflow signal --workflow-id'));
+    // The run's page in the Web UI, from the activity's own workflow (the mock environment's).
+    assert.match(
+      JSON.stringify(body('slack')),
+      /<https:\/\/temporal\.example\.com\/namespaces\/[^|]+\/history\|Temporal Web UI>/,
+    );
+    assert.match(body('json').webUi, /^https:\/\/temporal\.example\.com\/namespaces\/.+\/history$/);
   });
 
   it('sends an event only to the targets that take it', async () => {

@@ -139,6 +139,21 @@ describe('notification payloads (Slack Block Kit, Teams Adaptive Card 1.5, gener
     assert.ok(text.includes('&lt;!channel&gt; &amp; &lt;https://evil|click&gt;'));
   });
 
+  it('links the run’s page in the Temporal Web UI when the worker knows it', () => {
+    const link = 'https://temporal.example.com/namespaces/default/workflows/failover%2Fleaderboard/run-1/history';
+    const n = all()[0]!;
+    const slack = slackMessage(n, link);
+    assertValid(validSlack, slack, 'slack with link');
+    assert.ok(JSON.stringify(slack).includes(`<${link}|Temporal Web UI>`));
+    const teams = teamsMessage(n, link);
+    assertValid(validTeams, teams, 'teams with link');
+    assert.deepEqual(adaptiveCard(n, link).actions, [
+      { type: 'Action.OpenUrl', title: 'Open in Temporal Web UI', url: link },
+    ]);
+    assert.equal(jsonMessage(n, link).webUi, link);
+    assert.equal(adaptiveCard(n).actions, undefined, 'no link, no action');
+  });
+
   it('the schemas bite: an over-long header or an unknown card property is refused', () => {
     const n = all()[0]!;
     const slack = slackMessage(n) as { blocks: { text?: { text: string } }[] };
