@@ -7,7 +7,12 @@ import path from 'node:path';
 
 export const PREBUILT_WORKFLOW_BUNDLE = path.join(__dirname, 'workflows.bundle.js');
 
-/** `{ codePath }` for Worker.create's `workflowBundle`, when the build made one. */
-export function prebuiltWorkflowBundle(): { codePath: string } | undefined {
+/** Names a workflow bundle built elsewhere (e.g. once per test run) for workers started from the sources. */
+export const WORKFLOW_BUNDLE_ENV = 'GEOFAILOVER_WORKFLOW_BUNDLE';
+
+/** `{ codePath }` for Worker.create's `workflowBundle`: GEOFAILOVER_WORKFLOW_BUNDLE's file, else the build's. */
+export function prebuiltWorkflowBundle(env: NodeJS.ProcessEnv = process.env): { codePath: string } | undefined {
+  const named = env[WORKFLOW_BUNDLE_ENV];
+  if (named && existsSync(named)) return { codePath: named };
   return existsSync(PREBUILT_WORKFLOW_BUNDLE) ? { codePath: PREBUILT_WORKFLOW_BUNDLE } : undefined;
 }

@@ -11,8 +11,10 @@ import {
   Runtime,
   Worker,
 } from '@temporalio/worker';
+import { readFile } from 'node:fs/promises';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import { prebuiltWorkflowBundle } from '../workflow-bundle';
 import { eventId, eventType, startedAttributes, type History } from './history';
 
 export type ReplayVerdictName = 'verified' | 'diverged';
@@ -41,12 +43,15 @@ export interface ReplayVerdict {
 
 let currentBundle: Promise<WorkflowBundle> | undefined;
 
-/** The current workflow code (src/workflows), bundled once per process. */
+/** The current workflow code: the build's bundle (an installed package), else src/workflows bundled once. */
 export function currentWorkflowBundle(): Promise<WorkflowBundle> {
-  currentBundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../workflows'),
-    logger: new DefaultLogger('ERROR'),
-  });
+  const prebuilt = prebuiltWorkflowBundle();
+  currentBundle ??= prebuilt
+    ? readFile(prebuilt.codePath, 'utf8').then((code) => ({ code }))
+    : bundleWorkflowCode({
+        workflowsPath: require.resolve('../workflows'),
+        logger: new DefaultLogger('ERROR'),
+      });
   currentBundle.catch(() => (currentBundle = undefined));
   return currentBundle;
 }

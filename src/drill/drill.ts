@@ -19,6 +19,8 @@ import { runIncident } from './incident';
 import type { DrillPlan } from './scenario';
 import { DRILL_EMULATOR_TIMING } from './settings';
 import type { Teardown } from './teardown';
+import { findFreePort } from '../emulator/data-plane/free-port';
+import { scrapeMetrics } from '../observability/prometheus';
 import { ensureSearchAttributes } from './search-attributes';
 import { connectTemporal, conventionalTarget, ownServerTarget, type TemporalTarget } from './temporal';
 import { ensureToolchain } from './toolchain';
@@ -45,6 +47,24 @@ export interface DrillOptions {
 
 function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw new DrillInterrupted((signal.reason as NodeJS.Signals) ?? 'SIGINT');
+}
+
+/** What the workers' /metrics shows after the run: the runbook's own metrics, in the summary (never a check). */
+async function recordMetrics(port: number, url: string, reporter: DrillReporter, summary: DrillSummary): Promise<void> {
+  try {
+    const text = await scrapeMetrics('127.0.0.1', port);
+    // Histogram buckets left out: their sums and counts say enough in a summary.
+    const runbook = text
+      .split('\n')
+      .filter((line) => line.startsWith('geofailover_') && !/^geofailover_\w+_bucket\{/.test(line));
+    summary.metrics = { url, runbook: runbook.slice(0, 60) };
+    reporter.emit(
+      { type: 'metrics', url, lines: runbook.length },
+      `metrics: ${runbook.length} runbook sample(s) at ${url} (geofailover_rto_seconds, geofailover_gate_wait_seconds, …)`,
+    );
+  } catch (e) {
+    reporter.warn(`the workers' metrics could not be read at ${url}: ${(e as Error)?.message ?? String(e)}`);
+  }
 }
 
 /**
@@ -101,7 +121,10 @@ export async function runDrill(
       options.dynamicConfig,
     );
     // Before anything else starts: a server that cannot be reached fails the drill at once.
-    const temporal = await connectTemporal(target, logFile);
+    const metricsPort = await findFreePort('127.0.0.1');
+    const temporal = await connectTemporal(target, logFile, metricsPort);
+    const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
+    reporter.log(`workers' metrics (Prometheus): ${metricsUrl}`);
     if (!target.ownServer) {
       const added = await ensureSearchAttributes(temporal.client, target.namespace);
       if (added.length) reporter.log(`registered the search attributes ${added.join(', ')} on ${target.namespace}`);
@@ -202,6 +225,7 @@ export async function runDrill(
       result: run.result,
     });
     summary.forceUnlinks = countCalls(emulator, 'forceUnlink');
+    await recordMetrics(metricsPort, metricsUrl, reporter, summary);
 
     const report = await recordEvidence(
       temporal.client,

@@ -53,10 +53,13 @@ export interface DrillSummary {
   wallMs: number;
   /** kept when the drill failed: the configuration and the workers' log */
   workDir?: string;
+  /** the workers' Prometheus endpoint and the runbook's samples it showed after the run */
+  metrics?: { url: string; runbook: string[] };
 }
 
 export type DrillEventBody =
   | { type: 'log'; message: string }
+  | { type: 'metrics'; url: string; lines: number }
   | { type: 'temporal'; address: string; namespace: string; ownServer: boolean; uiUrl?: string; pid?: number }
   | { type: 'emulator'; arm: string; control: string; scenario: string; regions: string[] }
   | { type: 'config'; file: string; group: string; approvers: string[]; quorum: Record<string, number> }

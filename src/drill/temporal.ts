@@ -7,6 +7,7 @@ import { appendFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, makeTelemetryFilterString, NativeConnection, Runtime } from '@temporalio/worker';
+import { prometheusMetrics } from '../observability/prometheus';
 import { cliIdentity } from '../starter';
 import { resolveTemporalSettings, type TemporalConnectionOptions } from '../temporal/connection';
 
@@ -63,7 +64,11 @@ export interface TemporalConnections {
  * `logFile`, right before the latter).
  * @throws Error naming the address (and what to do) when the server cannot be reached.
  */
-export async function connectTemporal(target: TemporalTarget, logFile: string): Promise<TemporalConnections> {
+export async function connectTemporal(
+  target: TemporalTarget,
+  logFile: string,
+  metricsPort?: number,
+): Promise<TemporalConnections> {
   const unreachable = (e: unknown): Error =>
     new Error(
       `cannot connect to the Temporal server at ${target.address} (namespace ${target.namespace}): ` +
@@ -78,7 +83,7 @@ export async function connectTemporal(target: TemporalTarget, logFile: string): 
   }
   let nativeConnection: NativeConnection;
   // Only now: an installed runtime with no native object ever created would keep the process alive.
-  installDrillRuntime(logFile);
+  installDrillRuntime(logFile, metricsPort);
   try {
     nativeConnection = await NativeConnection.connect(target.connectionOptions);
   } catch (e) {
@@ -108,7 +113,7 @@ export async function connectTemporal(target: TemporalTarget, logFile: string): 
  * terminal, and no shutdown signals of its own — Ctrl-C stops the whole drill, not only its workers. Keeps a
  * runtime that is already installed.
  */
-export function installDrillRuntime(logFile: string): void {
+export function installDrillRuntime(logFile: string, metricsPort?: number): void {
   const write = (line: string): void => {
     try {
       appendFileSync(logFile, line);
@@ -124,7 +129,11 @@ export function installDrillRuntime(logFile: string): void {
           `${at} [${level}] ${message}${meta === undefined ? '' : ` ${inspect(meta, { depth: 4, breakLength: Infinity })}`}\n`,
         );
       }),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} } },
+      telemetryOptions: {
+        logging: { filter: makeTelemetryFilterString({ core: 'WARN' }), forward: {} },
+        // The workers' Prometheus endpoint: SDK metrics and the runbook's (RTO, gate waits, destructive calls).
+        ...(metricsPort !== undefined ? { metrics: prometheusMetrics('127.0.0.1', metricsPort) } : {}),
+      },
       shutdownSignals: [],
     });
   } catch {

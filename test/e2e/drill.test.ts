@@ -109,6 +109,12 @@ describe('geofailover drill', function () {
     assert.equal(summary.path, 'long-outage');
     assert.equal(summary.outcome, 'completed');
     assert.ok((summary.rtoMs ?? 0) > 0, `RTO measured: ${summary.rtoMs}`);
+    // The workers' /metrics after the drill: the runbook's own metrics beside the SDK's.
+    const metrics = (summary.metrics?.runbook ?? []).join('\n');
+    assert.match(summary.metrics?.url ?? '', /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    for (const name of ['geofailover_rto_seconds', 'geofailover_gate_wait_seconds', 'geofailover_destructive_calls']) {
+      assert.match(metrics, new RegExp(`^${name}`, 'm'), `${name} after the drill:\n${metrics}`);
+    }
     assert.equal(summary.verdict, 'verified');
     assert.equal(summary.forceUnlinks, 1);
     assert.deepEqual(

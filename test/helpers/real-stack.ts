@@ -33,10 +33,11 @@ import { policyFromConfig } from '../../src/policy/from-config';
 import { startRequest } from '../../src/signing/payloads';
 import { startFailover } from '../../src/starter';
 import { activityDependenciesFromConfig, createProbeWorker, createWorker } from '../../src/worker';
+import { WORKFLOW_BUNDLE_ENV } from '../../src/workflow-bundle';
 import type { failoverRunbook } from '../../src/workflows';
 import { emulatorCredential, startTestEmulator } from './emulator';
 import { APPROVERS, COMMANDERS, OUTSIDER, peopleConfig, personKey, writeKeyFiles } from './people';
-import { getWorkflowBundle, uniqueName, uniqueTaskQueue } from './temporal';
+import { getWorkflowBundle, getWorkflowBundleFile, uniqueName, uniqueTaskQueue } from './temporal';
 
 /** Who starts every incident in these tests (the group's commander); never an approver of it (four-eyes). */
 export const REQUESTER = COMMANDERS[0]!;
@@ -549,11 +550,13 @@ export class RealStack {
    * Only for stacks started with `mainWorker: false`, so it is the only worker on the queue.
    */
   async spawnWorker(): Promise<SpawnedWorker> {
+    // The test run's bundle: the worker starts without bundling the workflows again.
+    const bundle = { [WORKFLOW_BUNDLE_ENV]: await getWorkflowBundleFile() };
     const child = spawn(
       process.execPath,
       [BIN, 'worker', '--config', this.configFile, '--task-queue', this.taskQueue],
       {
-        env: cliEnv(this.dir, this.workerEnv, this.temporalAddress),
+        env: cliEnv(this.dir, { ...this.workerEnv, ...bundle }, this.temporalAddress),
         stdio: ['ignore', 'ignore', 'pipe'],
       },
     );

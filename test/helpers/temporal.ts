@@ -1,5 +1,8 @@
 // What workflow tests need from the shared dev server that test/helpers/global-fixtures.ts starts.
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -40,6 +43,21 @@ export function getWorkflowBundle(): Promise<WorkflowBundle> {
     logger: new DefaultLogger('WARN'),
   });
   return bundle;
+}
+
+let bundleFile: Promise<string> | undefined;
+
+/**
+ * The same bundle as a file, for workers this test process spawns (GEOFAILOVER_WORKFLOW_BUNDLE): they start in
+ * about a second instead of bundling the workflows each time.
+ */
+export function getWorkflowBundleFile(): Promise<string> {
+  bundleFile ??= getWorkflowBundle().then((b) => {
+    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'geofailover-bundle-')), 'workflows.bundle.js');
+    writeFileSync(file, (b as { code: string }).code);
+    return file;
+  });
+  return bundleFile;
 }
 
 /** A task queue no other test uses, so test files can share one server. */
