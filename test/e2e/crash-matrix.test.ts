@@ -2,10 +2,10 @@
 // failback) on the real stack, its main worker a `geofailover worker` process. The run passes through every
 // kill point of the table in turn: at each one the worker is SIGKILLed and a new one started, and the run goes
 // on. Kill points are found from what the run shows (its `status` steps and open gate, its pending activities)
-// and what the emulator sees (an operation in progress, a request arriving), never from sleeps. At the end the
-// run has completed and every destructive ARM call was made exactly once (the emulator's counters). A second run
-// on the same stack crashes the Temporal dev server itself (file-backed, restarted on the same port) during
-// await-recovery and during an approval wait.
+// and what the emulator sees (an operation in progress, an endpoint PATCH applied), never from sleeps. At the
+// end the run has completed and every destructive ARM call was made exactly once (the emulator's counters). A
+// second run on the same stack crashes the Temporal dev server itself (file-backed, restarted on the same port)
+// during await-recovery and during an approval wait.
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -113,7 +113,7 @@ async function insideOperation(ctx: Ctx, activityType: string, operation: string
           `pending: ${JSON.stringify(raw.pendingActivities?.map((a) => [a.activityType?.name, a.state, a.lastWorkerIdentity]))}`,
       );
     }
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 
