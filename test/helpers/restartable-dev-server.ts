@@ -20,7 +20,7 @@ export interface RestartableDevServer {
   /** how many times it has been started */
   readonly starts: number;
   running(): boolean;
-  /** Kills the server (SIGKILL: a crash, nothing but what the database committed survives) and waits until it is gone. */
+  /** Kills the server (SIGKILL: a crash; only what the database committed survives) and waits until it is gone. */
   crash(): Promise<void>;
   /** Starts it again on the same port with the same database; resolves once it is healthy. */
   start(): Promise<void>;
@@ -69,7 +69,6 @@ export async function startRestartableDevServer(): Promise<RestartableDevServer>
     child = started;
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     while (!(await clusterHealthy(cli, address))) {
-      // The port may still be held for a moment after a crash: the server exits, then it is started again.
       if (started.hasExited() || Date.now() > deadline) {
         const exit = started.hasExited() ? await started.exited : undefined;
         await crash();
