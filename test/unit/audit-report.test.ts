@@ -85,7 +85,7 @@ describe('evidence report model', () => {
     assert.equal(r.outcome.rtoSource, 'result');
     assert.deepEqual(
       r.probes.map((p) => p.step),
-      ['firewall', 'traffic-failback'],
+      ['firewall', 'await-recovery', 'await-recovery', 'await-recovery', 'traffic-failback'],
     );
     assert.ok(r.probes[0]?.results.every((p) => p.outcome === 'ok' && typeof p.latencyMs === 'number'));
     assert.deepEqual(r.memory.map((m) => m.region).sort(), ['southeastasia', 'westeurope'], 'memory per survivor');
@@ -298,7 +298,7 @@ describe('evidence report rendering', () => {
     for (const s of r.steps.filter((x) => x.startedAt))
       assert.ok(svg.includes(`<title>${s.step}: ${s.status}`), s.step);
     assert.equal((svg.match(/<path d="M[^"]*l5 7/g) ?? []).length, r.decisions.length, 'a diamond per decision');
-    assert.match(svg, /RTO \d+ ms/);
+    assert.match(svg, /RTO \d+(\.\d+)? m?s/);
   });
 
   it('a diverged replay is the first thing both reports say, with the mismatching event', () => {

@@ -54,6 +54,7 @@ export function probeMatrix(round: ReportProbeRound): {
 
 export function probeRoundTitle(round: ReportProbeRound): string {
   if (round.step === 'firewall') return 'firewall: application regions → survivors, before traffic moved';
+  if (round.step === 'await-recovery') return 'await-recovery: application regions → failed member, a recovery check';
   if (round.step === 'traffic-failback')
     return 'traffic-failback: application regions → recovered member, before failback';
   return 'probes';

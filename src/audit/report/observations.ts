@@ -101,12 +101,14 @@ export function probes(
   all: ActivityEvents[],
   byActivity: Map<ActivityEvents, StepName | undefined>,
 ): ReportProbeRound[] {
-  const rounds = new Map<number, ActivityEvents[]>();
+  // A round: the probes one workflow task scheduled for one step (the recovery watch may probe beside failback).
+  const rounds = new Map<string, ActivityEvents[]>();
   for (const a of all) {
     if (a.type !== 'probeEndpoints') continue;
-    const list = rounds.get(a.workflowTaskCompletedEventId) ?? [];
+    const key = `${a.workflowTaskCompletedEventId}:${byActivity.get(a) ?? ''}`;
+    const list = rounds.get(key) ?? [];
     list.push(a);
-    rounds.set(a.workflowTaskCompletedEventId, list);
+    rounds.set(key, list);
   }
   return [...rounds.values()].map((list) => {
     const first = list[0] as ActivityEvents;
@@ -139,7 +141,7 @@ export function probes(
       }));
     });
     return {
-      step: step === 'firewall' || step === 'traffic-failback' ? step : 'unknown',
+      step: step === 'firewall' || step === 'await-recovery' || step === 'traffic-failback' ? step : 'unknown',
       at: first.scheduledAt,
       eventId: first.scheduledEventId,
       results,

@@ -188,7 +188,11 @@ const probe = z.object({
 
 const probeRound = z
   .object({
-    step: z.enum(['firewall', 'traffic-failback', 'unknown']),
+    step: z
+      .enum(['firewall', 'await-recovery', 'traffic-failback', 'unknown'])
+      .describe(
+        "the step that probed: firewall (the survivors), await-recovery (the failed region's checks), traffic-failback",
+      ),
     at: time,
     eventId: eventRef,
     results: z.array(probe),
