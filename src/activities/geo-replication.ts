@@ -11,6 +11,7 @@ import { databaseIdOf } from './database-access';
 import {
   checkpointFor,
   DEFAULT_REREAD_INTERVAL_MS,
+  laterAttempt,
   operationIdOf,
   pollUntil,
   waitForPoller,
@@ -182,7 +183,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
           return { skipped: false, calledOn: earlier.calledOn, operationId: earlier.operationId, resumed: true };
         }
         log.info(`force-unlink of ${shortName(failed)}: no survivor lists it; nothing to do`);
-        return { skipped: true };
+        return { skipped: true, ...laterAttempt() };
       }
 
       // 2. An earlier attempt of ours started the operation: resume polling it, never call again.
@@ -305,7 +306,7 @@ export function createGeoReplicationActivities(deps: GeoReplicationDependencies)
       const nothingCalled = (found: RejoinCheck, why: string): { skipped: true; reason: string } => {
         const reason = `${why}; nothing was called: ${found.summary}`;
         log.info(`rejoin of ${shortName(databaseId)}: ${reason}`);
-        return { skipped: true, reason };
+        return { skipped: true, reason, ...laterAttempt() };
       };
 
       // 1. Check before acting: a member already in the group (Linking or Linked, as it and every other member

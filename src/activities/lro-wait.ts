@@ -30,6 +30,35 @@ function keepAlive(): void {
 }
 
 /**
+ * This activity's attempt when it is not the first: an attempt that finds its change already made says so, since
+ * the attempt before it may have made it and died before reporting.
+ */
+export function laterAttempt(): { foundAtAttempt: number } | Record<string, never> {
+  const attempt = Context.current().info.attempt;
+  return attempt > 1 ? { foundAtAttempt: attempt } : {};
+}
+
+/**
+ * Runs `fn` heartbeating every second meanwhile (repeating the last details, so a checkpoint survives): a slow ARM
+ * call keeps the attempt alive under a short heartbeat timeout, and a worker that dies is still noticed at once.
+ */
+export async function whileHeartbeating<T>(fn: () => Promise<T>): Promise<T> {
+  keepAlive();
+  const timer = setInterval(() => {
+    try {
+      keepAlive();
+    } catch {
+      // the activity has ended meanwhile
+    }
+  }, HEARTBEAT_EVERY_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
  * Runs one ARM call and waits out throttling: a 429 (after the SDK's own retries) is retried after the service's
  * Retry-After plus up to 20 % jitter (1 s when it gave none), heartbeating meanwhile, for at most `boundMs` in
  * all; then the AzureThrottled error is thrown, and the activity's retry policy takes over. A 429 means ARM did
@@ -44,7 +73,7 @@ export async function waitOutThrottling<T>(
   const deadline = Date.now() + boundMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await call();
+      return await whileHeartbeating(call);
     } catch (e) {
       const c = classifyAzureError(e);
       if (c.type !== FAILURE_TYPES.azureThrottled || ctx.cancellationSignal.aborted) throw e;

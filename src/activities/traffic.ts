@@ -9,7 +9,7 @@ import {
 import { FAILURE_TYPES } from '../contract/failures';
 import type { EndpointRef } from '../contract/runbook';
 import { azureFailure } from './azure-failure';
-import { waitOutThrottling } from './lro-wait';
+import { laterAttempt, waitOutThrottling } from './lro-wait';
 import { endpointHolders, sharingGroups, type EndpointLeaseDependencies } from './endpoint-lease';
 import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
 import type { EndpointState, ProfileSnapshot, TrafficActivities } from './types';
@@ -187,7 +187,7 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
       // Already done (by an earlier attempt or by hand): no PATCH, but the profile must still be safe.
       verify(before, id.profileName, endpoint, status);
       log.info(`endpoint ${endpoint.name} of ${id.profileName} is already ${status}; nothing to do`);
-      return { before, after: before, changed: false };
+      return { before, after: before, changed: false, ...laterAttempt() };
     }
     if (status === 'Disabled' && !before.endpoints.some((e) => enabled(e) && !matches(e, endpoint))) {
       throw unsafe(

@@ -140,6 +140,11 @@ export interface TrafficActivities {
     before: ProfileSnapshot;
     after: ProfileSnapshot;
     changed: boolean;
+    /**
+     * nothing was called, and this was not the activity's first attempt: an interrupted earlier attempt (a worker
+     * that died after sending the request) has likely made the change; the attempt that found it done
+     */
+    foundAtAttempt?: number;
     /** enabling: the open incidents of other groups that still hold the endpoint (nothing was changed) */
     heldBy?: EndpointHolder[];
     /** the other groups of the worker's configuration that share this endpoint (absent: none) */
@@ -169,6 +174,11 @@ export interface GeoReplicationActivities {
     operationId?: string;
     /** this attempt resumed the operation an earlier attempt started (from its heartbeat), instead of calling again */
     resumed?: boolean;
+    /**
+     * nothing was called, and this was not the activity's first attempt: an interrupted earlier attempt (a worker
+     * that died after sending the request) has likely made the change; the attempt that found it done
+     */
+    foundAtAttempt?: number;
   }>;
   /**
    * Rejoins an unlinked database to the group (force-link; or delete + recreate with the group nickname),
@@ -191,6 +201,11 @@ export interface GeoReplicationActivities {
     skipped: boolean;
     /** why nothing was called (skipped), in words */
     reason?: string;
+    /**
+     * nothing was called, and this was not the activity's first attempt: an interrupted earlier attempt (a worker
+     * that died after sending the request) has likely made the change; the attempt that found it done
+     */
+    foundAtAttempt?: number;
     /** force-link: the operation that was called or resumed */
     operationId?: string;
     /** force-link: this attempt resumed the operation an earlier attempt started, instead of calling again */

@@ -79,7 +79,7 @@ export function mutationActivityOptions(tuning: RunbookTuning = {}): ActivityOpt
     // Long enough to wait out ARM throttling inside the attempt (it heartbeats while it waits); a crashed worker's
     // attempt is retried after the heartbeat timeout, not the start-to-close.
     startToCloseTimeout: '15 minutes',
-    heartbeatTimeout: '60 seconds',
+    heartbeatTimeout: tuning.heartbeatTimeout ?? '60 seconds',
     retry: {
       initialInterval: tuning.mutationInitialRetryInterval ?? '1 second',
       backoffCoefficient: 2,

@@ -5,6 +5,7 @@
 import { condition, isCancellation, log } from '@temporalio/workflow';
 import { sameLinkedId } from '../../azure/resource-ids';
 import { FAILURE_TYPES } from '../../contract/failures';
+import { alreadyDone } from './attempts';
 import { formatMs } from './durations';
 import { ApprovalGate } from './gate';
 import { describeFailure, StepFailure } from './intervention';
@@ -357,7 +358,9 @@ async function forceUnlinkStep(rb: Runbook, approval: ApprovalGate): Promise<voi
       }
       return {
         summary: result.skipped
-          ? `${rb.region} was already unlinked (no survivor listed it); nothing was called`
+          ? result.foundAtAttempt === undefined
+            ? `${rb.region} was already unlinked (no survivor listed it); nothing was called`
+            : `${rb.region} ${alreadyDone('unlinked', result.foundAtAttempt)}: no survivor lists it`
           : `${rb.region} force-unlinked (called on ${survivor.region}${result.operationId ? `, operation ${result.operationId}` : ''}); no survivor lists it`,
         evidence: { result, after },
         value: undefined,

@@ -8,6 +8,7 @@ import { FAILURE_TYPES } from '../../contract/failures';
 import type { MemberSnapshot } from '../../contract/types';
 import { formatMs } from './durations';
 import { ApprovalGate } from './gate';
+import { alreadyDone } from './attempts';
 import { linkProblems, memberStateProblems } from './group-checks';
 import { StepFailure } from './intervention';
 import { now, RunbookStop, type Runbook, type StepDone } from './runbook';
@@ -99,7 +100,9 @@ async function rejoinAttempt(rb: Runbook, gate: ApprovalGate): Promise<StepDone<
     result === undefined
       ? `was already in the group, nothing was called (${check.summary})`
       : result.skipped
-        ? `needed no ${method} call (${result.reason ?? 'already done'})`
+        ? result.foundAtAttempt === undefined
+          ? `needed no ${method} call (${result.reason ?? 'already done'})`
+          : `${alreadyDone('in the group', result.foundAtAttempt)} (${result.reason ?? 'already done'})`
         : `rejoined (${method})`;
   return {
     summary: `${rb.region} ${how}; every member lists every other as Linked`,

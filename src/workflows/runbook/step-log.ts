@@ -32,7 +32,11 @@ export class StepLog {
     for (const { gates, ...record } of saved) {
       if (!this.records.has(record.step)) continue;
       this.records.set(record.step, { ...record });
-      if (gates?.length) this.gates.set(record.step, gates.map((g) => ({ record: () => ({ ...g }) })));
+      if (gates?.length)
+        this.gates.set(
+          record.step,
+          gates.map((g) => ({ record: () => ({ ...g }) })),
+        );
     }
   }
 

@@ -2,6 +2,7 @@
 // (after the recovered endpoint passes the same probes, once no other group's open incident holds the endpoint when
 // groups share it, and until Traffic Manager reports it Online).
 import { condition, patched, sleep } from '@temporalio/workflow';
+import { alreadyDone } from './attempts';
 import type { EndpointHolder, ProfileSnapshot } from '../../activities/types';
 import type { EndpointRef } from '../../contract/runbook';
 import { FAILURE_TYPES } from '../../contract/failures';
@@ -68,7 +69,7 @@ export async function rerouteStep(rb: Runbook): Promise<void> {
         : '';
       return {
         summary:
-          `${endpoint.name} ${change.changed ? 'disabled' : 'was already disabled'}; serving: ` +
+          `${endpoint.name} ${change.changed ? 'disabled' : alreadyDone('disabled', change.foundAtAttempt)}; serving: ` +
           `${servingEndpoints(change.after).join(', ')}; RTO ${formatMs(rb.rtoMs)}${shared}`,
         evidence: {
           before: change.before,
@@ -249,7 +250,7 @@ export async function failbackStep(rb: Runbook): Promise<void> {
         return {
           summary:
             `${report.probes.length} probes of ${rb.region} passed; ${endpoint.name} ` +
-            `${change.changed ? 'enabled' : 'was already enabled'} and ${online.monitorStatus} after ` +
+            `${change.changed ? 'enabled' : alreadyDone('enabled', change.foundAtAttempt)} and ${online.monitorStatus} after ` +
             `${formatMs(online.waitedMs)} (${online.seen.join(' → ')}); serving: ${servingEndpoints(online.profile).join(', ')}` +
             held,
           evidence: {
@@ -272,7 +273,7 @@ export async function failbackStep(rb: Runbook): Promise<void> {
       return {
         summary:
           `${report.probes.length} probes of ${rb.region} passed; ${endpoint.name} ` +
-          `${change.changed ? 'enabled' : 'was already enabled'}; serving: ${servingEndpoints(change.after).join(', ')}` +
+          `${change.changed ? 'enabled' : alreadyDone('enabled', change.foundAtAttempt)}; serving: ${servingEndpoints(change.after).join(', ')}` +
           held,
         evidence: {
           ...(lease ? { lease } : {}),
