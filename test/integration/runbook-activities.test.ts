@@ -305,7 +305,22 @@ describe('runbook activities against the emulator', function () {
         }),
       );
       assert.equal(again.changed, false);
+      assert.equal(again.foundAtAttempt, undefined, 'a first attempt that finds it done says only that');
       assert.equal(count('updateEndpoint', '/westeurope'), 1, 'no second PATCH');
+      // A retry (its worker died after the PATCH) finds it done, and says which attempt found it.
+      const retried = await run(
+        () =>
+          acts.setEndpointStatus({
+            ...signed(),
+            profileId: PROFILE_ID,
+            endpoint: endpoint('westeurope'),
+            status: 'Disabled',
+          }),
+        env({ attempt: 2 }),
+      );
+      assert.equal(retried.changed, false);
+      assert.equal(retried.foundAtAttempt, 2);
+      assert.equal(count('updateEndpoint', '/westeurope'), 1, 'still one PATCH');
 
       const on = await run(() =>
         acts.setEndpointStatus({
