@@ -168,10 +168,15 @@ async function buildTemporalCli(go, env, log) {
 /** Lets @temporalio/testing download the CLI (needs internet and node_modules), then keeps a copy in the cache. */
 async function downloadTemporalCli(env, log) {
   if (!fs.existsSync(path.join(REPO_ROOT, 'node_modules', '@temporalio', 'testing'))) {
+    // An installed package has no dev dependencies; a clone may not have run npm ci yet.
+    const clone = fs.existsSync(path.join(REPO_ROOT, '.git'));
     throw new ToolError(
       `no Temporal CLI ${TEMPORAL_CLI_VERSION}+ found and Go is missing, so it cannot be built. ` +
-        `Install Go 1.21+ (e.g. into /usr/local/go), set TEMPORAL_CLI_PATH to an existing temporal binary, ` +
-        `or run \`npm ci\` first so that @temporalio/testing can download the CLI (needs internet), then run \`npm run tools\` again.`,
+        `Install the Temporal CLI (https://docs.temporal.io/cli) and put it on PATH or set TEMPORAL_CLI_PATH to it, ` +
+        `install Go 1.21+ (e.g. into /usr/local/go) to build it, or set TEMPORAL_ADDRESS to a Temporal server to use` +
+        (clone
+          ? `; or run \`npm ci\` first so that @temporalio/testing can download the CLI (needs internet), then run \`npm run tools\` again.`
+          : '.'),
     );
   }
   const downloadDir = path.join(cacheDir(env), 'download');
