@@ -39,11 +39,12 @@ export function laterAttempt(): { foundAtAttempt: number } | Record<string, neve
 }
 
 /**
- * Runs `fn` heartbeating every second meanwhile (repeating the last details, so a checkpoint survives): a slow ARM
- * call keeps the attempt alive under a short heartbeat timeout, and a worker that dies is still noticed at once.
+ * Runs `fn` heartbeating every second meanwhile: a slow ARM call keeps the attempt alive under a short heartbeat
+ * timeout, and a worker that dies is still noticed at once. Only for activities that keep no checkpoint in their
+ * heartbeat: the SDK throttles heartbeats, so these would hold a checkpoint back (a long-running operation's must reach
+ * the server at once).
  */
 export async function whileHeartbeating<T>(fn: () => Promise<T>): Promise<T> {
-  keepAlive();
   const timer = setInterval(() => {
     try {
       keepAlive();
@@ -73,7 +74,7 @@ export async function waitOutThrottling<T>(
   const deadline = Date.now() + boundMs;
   for (let attempt = 1; ; attempt++) {
     try {
-      return await whileHeartbeating(call);
+      return await call();
     } catch (e) {
       const c = classifyAzureError(e);
       if (c.type !== FAILURE_TYPES.azureThrottled || ctx.cancellationSignal.aborted) throw e;

@@ -9,7 +9,7 @@ import {
 import { FAILURE_TYPES } from '../contract/failures';
 import type { EndpointRef } from '../contract/runbook';
 import { azureFailure } from './azure-failure';
-import { laterAttempt, waitOutThrottling } from './lro-wait';
+import { laterAttempt, waitOutThrottling, whileHeartbeating } from './lro-wait';
 import { endpointHolders, sharingGroups, type EndpointLeaseDependencies } from './endpoint-lease';
 import { lookupPolicy, requireAuthorization, type PolicyDependencies } from './policy';
 import type { EndpointState, ProfileSnapshot, TrafficActivities } from './types';
@@ -153,7 +153,8 @@ export function createTrafficActivities(deps: TrafficDependencies): TrafficActiv
       });
       const id = profileIdOf(profileId);
       const key = `${profileId}|${endpoint.type}|${endpoint.name}`.toLowerCase();
-      const change = await oneAtATime(key, () => switchEndpoint(input, id));
+      // A slow ARM call (or a wait for the other failback) keeps the attempt alive.
+      const change = await whileHeartbeating(() => oneAtATime(key, () => switchEndpoint(input, id)));
       const sharedWith = sharingGroups(deps, String(input.group), profileId, endpoint).map((g) => g.group);
       return sharedWith.length > 0 ? { ...change, sharedWith } : change;
     },

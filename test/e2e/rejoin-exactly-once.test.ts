@@ -56,20 +56,28 @@ describe('rejoin on the real stack: exactly one force-link', function () {
 
     // The commander retries while the links still read Linking: the member is in the group, nothing is called, and
     // the step waits for Linked.
+    // (Linking counts as in the group). Under load the retry may fail its verification again before the links are
+    // released, into a new gate: that too made no call, and one more retry verifies.
     await interveneAs(handle, REQUESTER, 'retry', 'the links are resynchronising');
-    await waitForStatus(
+    const rechecked = await waitForStatus(
       handle,
-      (s) => /is in the group.*nothing to call, verifying the links/.test(step(s, 'rejoin').summary),
+      (s) =>
+        /is in the group.*nothing to call, verifying the links/.test(step(s, 'rejoin').summary) ||
+        (s.openGate?.gate === 'intervention:rejoin' && step(s, 'rejoin').attempts >= 2),
       'the retry re-checking the group',
-      30_000,
+      90_000,
     );
+    assert.equal(stack.count('forceLinkToReplicationGroup'), 1, 'the retry called nothing');
     stack.emulator.faults.quirks({ holdLinking: false });
+    if (rechecked.openGate?.gate === 'intervention:rejoin') {
+      await interveneAs(handle, REQUESTER, 'retry', 'the links have settled');
+    }
     const result = await handle.result();
 
     assert.equal(result.outcome, 'completed', result.summary);
     const rejoined = step(result.status, 'rejoin');
     assert.equal(rejoined.status, 'succeeded');
-    assert.equal(rejoined.attempts, 2);
+    assert.ok(rejoined.attempts >= 2, `${rejoined.attempts} attempts`);
     assert.match(rejoined.summary, /was already in the group, nothing was called/);
     assert.equal(stack.count('forceLinkToReplicationGroup'), 1, 'exactly one force-link');
     assert.equal(stack.count('forceUnlink'), 1, 'exactly one force-unlink');
