@@ -107,6 +107,13 @@ export function renderStatus(view: RunbookView, now = Date.now()): string[] {
     lines.push(
       `group ${s.group}, failed region ${s.failedRegion}, phase ${s.phase}, current step ${s.currentStep ?? '(none)'}`,
     );
+    if (s.continued) {
+      // A long outage: the step log covers every run of the incident.
+      lines.push(
+        `run ${s.continued.run} of this incident (continued as new; incident started ${s.continued.incidentStartedAt}, ` +
+          `first run ${s.continued.firstRunId})`,
+      );
+    }
     lines.push('');
     lines.push(
       ...formatTable(
