@@ -49,7 +49,7 @@ export function buildInfo(options: { git?: boolean } = {}): BuildInfo {
   return { version: typeof version === 'string' ? version : 'unknown', ...(commit ? { commit } : {}) };
 }
 
-/** `0.1.0 (commit 0123456789ab)`, or `0.1.0` when the commit is not known. */
+/** `0.2.0 (commit 0123456789ab)`, or `0.2.0` when the commit is not known. */
 export function versionText(info: BuildInfo): string {
   return info.commit ? `${info.version} (commit ${info.commit})` : info.version;
 }
