@@ -1,5 +1,5 @@
 /**
- * The ARM HTTPS server. Every request passes the same stages, in this order (STYLE.md guideline 18):
+ * The ARM HTTPS server. Every request passes the same stages, in this order:
  *
  *   1. request id        x-ms-request-id / x-ms-correlation-request-id on every response
  *   2. access log        one line per request when it finishes (method, path, status, ms, operation)
