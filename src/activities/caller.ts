@@ -7,6 +7,7 @@ import { Context } from '@temporalio/activity';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { WORKFLOW_TYPES } from '../contract/names';
 import { parseStatement } from '../signing';
+import { continuedByWorkflowFrom } from '../temporal/continued';
 
 export interface Caller {
   workflowId: string;
@@ -20,8 +21,6 @@ export type CallerCheck = (caller: Caller) => Promise<string | undefined>;
 
 const RUNBOOK_TYPES: string[] = [WORKFLOW_TYPES.failoverRunbook, WORKFLOW_TYPES.rejoinRunbook];
 const CLOCK_SKEW_MS = 5 * 60_000;
-/** temporal.api.enums.v1.ContinueAsNewInitiator: the workflow itself continued as new (not a retry, not cron) */
-const CONTINUE_AS_NEW_INITIATOR_WORKFLOW = 1;
 
 function sameProof(a: unknown, b: unknown): boolean {
   const x = a as { statement?: unknown; signature?: unknown } | undefined;
@@ -64,8 +63,7 @@ async function startedRun(workflowId: string, runId: string): Promise<StartedRun
     type: started.workflowType?.name ?? undefined,
     taskQueue: started.taskQueue?.name ?? undefined,
     firstRunId: started.firstExecutionRunId || undefined,
-    continuedByWorkflow:
-      !!started.continuedExecutionRunId && Number(started.initiator) === CONTINUE_AS_NEW_INITIATOR_WORKFLOW,
+    continuedByWorkflow: continuedByWorkflowFrom(started) !== undefined,
   };
 }
 

@@ -6,18 +6,16 @@
  */
 import type { Client } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
+import { continuedByWorkflowFrom } from '../temporal/continued';
 import { eventType, fetchHistory, loadedHistory, type HistoryEvent, type LoadedHistory } from './history';
 
 /** An incident that continued as new more often than this is not followed further back (a guard, not a limit). */
 const MAX_RUNS = 10_000;
-/** temporal.api.enums.v1.ContinueAsNewInitiator: the workflow itself continued as new (not a retry, not cron) */
-const CONTINUED_BY_WORKFLOW = 1;
 
 /** The run this history's run continues (by the workflow continuing as new); undefined for an incident's first run. */
 export function continuedFromRunId(history: History): string | undefined {
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-  if (!started?.continuedExecutionRunId) return undefined;
-  return Number(started.initiator) === CONTINUED_BY_WORKFLOW ? started.continuedExecutionRunId : undefined;
+  return started ? continuedByWorkflowFrom(started) : undefined;
 }
 
 /** The histories of every run of the incident that `runId` (default: the latest run) belongs to, first run first. */

@@ -8,7 +8,7 @@ import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle 
 import { formatDuration } from '../cli/output';
 import { renderGateRequest } from '../cli/render';
 import { buildFailoverInput } from '../cli/resolve';
-import { SEARCH_ATTRIBUTES, workflowIds } from '../contract/names';
+import { workflowIds } from '../contract/names';
 import type { FailoverRunbookInput, RunbookResult } from '../contract/runbook';
 import type { OpenGate, RunbookStatus } from '../contract/types';
 import type { Emulator } from '../emulator/index';
@@ -32,6 +32,7 @@ import type { DrillOptions } from './drill';
 import type { DrillReporter } from './events';
 import type { DrillPlan } from './scenario';
 import { DRILL_APPROVERS, DRILL_REASON, DRILL_REQUESTER, DRILL_TUNING, DRILL_WAIT_MS } from './settings';
+import { searchAttributeCommands } from './search-attributes';
 import type { Teardown } from './teardown';
 import type { TemporalTarget } from './temporal';
 import { countCalls, endpointStatuses } from './verify';
@@ -250,9 +251,7 @@ async function start(
       );
     }
     if (/search attribute/i.test((e as Error)?.message ?? '')) {
-      const create = Object.values(SEARCH_ATTRIBUTES)
-        .map((sa) => `temporal operator search-attribute create --name ${sa.name} --type ${sa.type}`)
-        .join('; ');
+      const create = searchAttributeCommands(ctx.target.namespace).join('; ');
       throw new DrillStepError(
         `the namespace ${ctx.target.namespace} on ${ctx.target.address} does not know the runbook's search ` +
           `attributes (${(e as Error).message}); register them once: ${create} — or unset TEMPORAL_ADDRESS to let ` +

@@ -7,6 +7,16 @@ import { SEARCH_ATTRIBUTES } from '../contract/names';
 /** Keyword in temporal.api.enums.v1.IndexedValueType */
 const INDEXED_VALUE_TYPE_KEYWORD = 2;
 
+/** The Temporal CLI commands that register `attributes` (default: all of the contract's) in `namespace`. */
+export function searchAttributeCommands(
+  namespace: string,
+  attributes: readonly { name: string; type: string }[] = Object.values(SEARCH_ATTRIBUTES),
+): string[] {
+  return attributes.map(
+    (sa) => `temporal operator search-attribute create --namespace ${namespace} --name ${sa.name} --type ${sa.type}`,
+  );
+}
+
 /**
  * Registers the contract's search attributes the namespace lacks; returns the names it registered.
  * @throws Error saying which are missing and how to add them, when the server refuses (no permission).
@@ -22,12 +32,7 @@ export async function ensureSearchAttributes(client: Client, namespace: string):
       searchAttributes: Object.fromEntries(missing.map((sa) => [sa.name, INDEXED_VALUE_TYPE_KEYWORD])),
     });
   } catch (e) {
-    const commands = missing
-      .map(
-        (sa) =>
-          `temporal operator search-attribute create --namespace ${namespace} --name ${sa.name} --type ${sa.type}`,
-      )
-      .join('\n  ');
+    const commands = searchAttributeCommands(namespace, missing).join('\n  ');
     throw new Error(
       `namespace ${namespace} lacks the search attributes the runbook sets (${missing.map((sa) => sa.name).join(', ')}) ` +
         `and refused to register them (${(e as Error)?.message ?? String(e)}); register them with:\n  ${commands}`,

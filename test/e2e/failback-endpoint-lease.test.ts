@@ -2,28 +2,17 @@
 // activities: the step waits, its summary and evidence naming the holder's workflow id, asking again at the group's
 // recoveryPollInterval; it never enables the endpoint meanwhile, and an abort while it waits leaves it disabled.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import type { EndpointHolder } from '../../src/activities/types';
 import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { failoverRunbook } from '../../src/workflows';
-import { withFakeWorkers } from '../helpers/fake-workers';
+import { useRunbookTestEnv, withFakeWorkers } from '../helpers/fake-workers';
 import { abortAs, recoveredAs } from '../helpers/people';
 import { FakeGroup, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 
 describe('traffic-failback waits for a shared endpoint (mocked activities)', function () {
   this.timeout(60_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-
-  before(async () => {
-    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
-  });
-  after(async () => {
-    await env?.teardown();
-  });
+  const t = useRunbookTestEnv();
 
   it('names the holding incident, asks again, never enables it; abort leaves it disabled', async () => {
     const regions = testRegions();
@@ -50,12 +39,12 @@ describe('traffic-failback waits for a shared endpoint (mocked activities)', fun
       },
     };
     await withFakeWorkers(
-      env,
-      bundle,
+      t.env,
+      t.bundle,
       fake,
       async (taskQueue) => {
         const input = testInput(fake.group, failed);
-        const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
+        const handle = await t.env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
           taskQueue,
           workflowId: workflowIds.failover(input.group),
           args: [input],

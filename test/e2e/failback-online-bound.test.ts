@@ -2,28 +2,17 @@
 // Traffic Manager never finishes checking the re-enabled endpoint: the step fails into its intervention gate
 // after the bound, saying what it saw, and `intervene abort` ends the run.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import type { ProfileSnapshot } from '../../src/activities/types';
 import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { failoverRunbook } from '../../src/workflows';
-import { withFakeWorkers } from '../helpers/fake-workers';
+import { useRunbookTestEnv, withFakeWorkers } from '../helpers/fake-workers';
 import { interveneAs, recoveredAs } from '../helpers/people';
 import { FakeGroup, TEST_TUNING, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 
 describe('traffic-failback: bounded wait for Online (mocked activities)', function () {
   this.timeout(60_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-
-  before(async () => {
-    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
-  });
-  after(async () => {
-    await env?.teardown();
-  });
+  const t = useRunbookTestEnv();
 
   it('still CheckingEndpoint at tuning.failbackOnlineTimeout: an intervention gate names the state and the bound', async () => {
     const regions = testRegions();
@@ -50,12 +39,12 @@ describe('traffic-failback: bounded wait for Online (mocked activities)', functi
       },
     };
     await withFakeWorkers(
-      env,
-      bundle,
+      t.env,
+      t.bundle,
       fake,
       async (taskQueue) => {
         const input = { ...testInput(fake.group, failed), tuning: { ...TEST_TUNING, failbackOnlineTimeout: '3s' } };
-        const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
+        const handle = await t.env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
           taskQueue,
           workflowId: workflowIds.failover(input.group),
           args: [input],

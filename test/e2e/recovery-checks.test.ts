@@ -5,19 +5,15 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { statusQuery } from '../../src/contract/messages';
-import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { FailoverRunbookInput, GroupDefinition } from '../../src/contract/runbook';
 import type { MemberSnapshot, RunbookStatus } from '../../src/contract/types';
 import type { failoverRunbook } from '../../src/workflows';
 import type { RecoveryCheck, VerificationRequest } from '../../src/workflows/runbook/recovery-steps';
-import { withFakeWorkers } from '../helpers/fake-workers';
+import { useRunbookTestEnv, withFakeWorkers } from '../helpers/fake-workers';
 import { decideAs, recoveredAs, unlinkNowAs } from '../helpers/people';
 import { FakeGroup, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof failoverRunbook>;
 
@@ -46,29 +42,9 @@ class StatefulFakeGroup extends FakeGroup {
 
 describe('await-recovery: recovery that is real (mocked activities)', function () {
   this.timeout(90_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-  const open: WorkflowHandle[] = [];
+  const t = useRunbookTestEnv();
 
-  before(async () => {
-    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
-  });
-  afterEach(async () => {
-    for (const handle of open.splice(0)) await handle.terminate('test ended').catch(() => undefined);
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
-  async function start(taskQueue: string, input: FailoverRunbookInput): Promise<Handle> {
-    const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
-      taskQueue,
-      workflowId: workflowIds.failover(input.group),
-      args: [input],
-    });
-    open.push(handle);
-    return handle;
-  }
+  const start = (taskQueue: string, input: FailoverRunbookInput): Promise<Handle> => t.startFailover(taskQueue, input);
 
   const group = (regions: readonly string[], confirmations?: number): GroupDefinition =>
     testGroup(regions, (g) => {
@@ -79,7 +55,7 @@ describe('await-recovery: recovery that is real (mocked activities)', function (
     const regions = testRegions();
     const [failed, , app] = regions;
     const fake = new FakeGroup(group(regions, 3), failed);
-    const result = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
+    const result = await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
       await waitForStatus(handle, (s) => step(s, 'await-recovery').status === 'running', 'await-recovery');
       // ARM answers again (Running), but one application region still cannot reach the member.
@@ -130,7 +106,7 @@ describe('await-recovery: recovery that is real (mocked activities)', function (
     const [failed] = regions;
     const fake = new StatefulFakeGroup(group(regions, 2), failed);
     fake.failedResourceState = 'Updating';
-    const result = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
+    const result = await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
       await waitForStatus(handle, (s) => step(s, 'await-recovery').status === 'running', 'await-recovery');
       fake.failedAnswers = true;
@@ -160,7 +136,7 @@ describe('await-recovery: recovery that is real (mocked activities)', function (
       }),
       failed,
     );
-    const result = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
+    const result = await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
       const watching = await waitForStatus(
         handle,
@@ -202,7 +178,7 @@ describe('await-recovery: recovery that is real (mocked activities)', function (
     const regions = testRegions();
     const [failed] = regions;
     const fake = new FakeGroup(group(regions, 2), failed);
-    const result = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
+    const result = await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
       const handle = await start(taskQueue, testInput(fake.group, failed));
       await waitForStatus(handle, (s) => !!s.runId, 'the run id');
       await unlinkNowAs(handle, 'sre-lead', 'down for days');

@@ -2,29 +2,18 @@
 // fails (the survivors keep reading the member as Linking past resyncTimeout) opens its intervention gate, and
 // `intervene retry` re-checks and re-verifies — the member is in the group, so rejoinMember is not called again.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { RejoinRunbookInput } from '../../src/contract/runbook';
 import type { MemberSnapshot } from '../../src/contract/types';
 import type { rejoinRunbook } from '../../src/workflows';
-import { withFakeWorkers } from '../helpers/fake-workers';
+import { useRunbookTestEnv, withFakeWorkers } from '../helpers/fake-workers';
 import { decideAs, interveneAs, signedStart } from '../helpers/people';
 import { FakeGroup, TEST_TUNING, testGroup, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 
 describe('rejoin: a retry after a failed verification re-verifies (mocked activities)', function () {
   this.timeout(90_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-
-  before(async () => {
-    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
-  });
-  after(async () => {
-    await env?.teardown();
-  });
+  const t = useRunbookTestEnv();
 
   it('force-link once; after a failed verification the retry finds the member in the group, calls nothing and verifies', async () => {
     const regions = testRegions();
@@ -58,8 +47,8 @@ describe('rejoin: a retry after a failed verification re-verifies (mocked activi
       },
     };
     await withFakeWorkers(
-      env,
-      bundle,
+      t.env,
+      t.bundle,
       fake,
       async (taskQueue) => {
         const input: RejoinRunbookInput = {
@@ -69,7 +58,7 @@ describe('rejoin: a retry after a failed verification re-verifies (mocked activi
           request: signedStart(fake.group, region, workflowIds.rejoin(fake.group.name)),
           tuning: TEST_TUNING,
         };
-        const handle = await env.client.workflow.start<typeof rejoinRunbook>(WORKFLOW_TYPES.rejoinRunbook, {
+        const handle = await t.env.client.workflow.start<typeof rejoinRunbook>(WORKFLOW_TYPES.rejoinRunbook, {
           taskQueue,
           workflowId: workflowIds.rejoin(fake.group.name),
           args: [input],

@@ -3,48 +3,25 @@
 // answering the gates of whichever run is current. A start that brings its own snapshot is refused.
 import assert from 'node:assert/strict';
 import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker, type WorkflowBundle } from '@temporalio/worker';
+import { Worker } from '@temporalio/worker';
 import { fetchIncidentRuns, incidentHistory } from '../../src/audit/chain';
 import { buildEvidenceReport } from '../../src/audit/report/model';
 import { statusQuery } from '../../src/contract/messages';
-import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { FailoverRunbookInput } from '../../src/contract/runbook';
 import type { RunbookStatus } from '../../src/contract/types';
 import type { failoverRunbook } from '../../src/workflows';
-import { withFakeWorkers } from '../helpers/fake-workers';
+import { useRunbookTestEnv, withFakeWorkers } from '../helpers/fake-workers';
 import { decideAs, recoveredAs } from '../helpers/people';
 import { FakeGroup, TEST_TUNING, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 
 type Handle = WorkflowHandle<typeof failoverRunbook> & { firstExecutionRunId: string };
 
 describe('a long outage continues as new (mocked activities)', function () {
   this.timeout(120_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-  const open: WorkflowHandle[] = [];
+  const t = useRunbookTestEnv();
 
-  before(async () => {
-    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
-  });
-  afterEach(async () => {
-    for (const handle of open.splice(0)) await handle.terminate('test ended').catch(() => undefined);
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
-  async function start(taskQueue: string, input: FailoverRunbookInput): Promise<Handle> {
-    const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
-      taskQueue,
-      workflowId: workflowIds.failover(input.group),
-      args: [input],
-    });
-    open.push(handle);
-    return handle;
-  }
+  const start = (taskQueue: string, input: FailoverRunbookInput): Promise<Handle> => t.startFailover(taskQueue, input);
 
   it('goes on over several runs: gates answered in later runs, destructive calls once, one step log, one report', async () => {
     const regions = testRegions();
@@ -54,7 +31,7 @@ describe('a long outage continues as new (mocked activities)', function () {
       ...testInput(fake.group, failed),
       tuning: { ...TEST_TUNING, pollsPerRun: 3 },
     };
-    await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
+    await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
       const handle = await start(taskQueue, input);
       // Polls go on while nothing happens: the incident moves to a second run, then a third.
       const continued = await waitForStatus(handle, (s) => (s.continued?.run ?? 1) >= 3, 'third run', 60_000);
@@ -105,10 +82,11 @@ describe('a long outage continues as new (mocked activities)', function () {
       assert.ok(result.rtoMs !== undefined && result.rtoMs > 0, 'the RTO is the first run’s');
 
       // Every run replays against the code, and the audit reads the incident as one.
-      const runs = await fetchIncidentRuns(env.client, handle.workflowId);
+      const runs = await fetchIncidentRuns(t.env.client, handle.workflowId);
       assert.ok(runs.length >= 3, `${runs.length} runs`);
       assert.equal(runs[0]?.runId, handle.firstExecutionRunId);
-      for (const run of runs) await Worker.runReplayHistory({ workflowBundle: bundle }, run.history, handle.workflowId);
+      for (const run of runs)
+        await Worker.runReplayHistory({ workflowBundle: t.bundle }, run.history, handle.workflowId);
       const merged = incidentHistory(runs);
       const report = buildEvidenceReport(merged.history, {
         workflowId: handle.workflowId,
@@ -133,7 +111,7 @@ describe('a long outage continues as new (mocked activities)', function () {
     const regions = testRegions();
     const [failed] = regions;
     const fake = new FakeGroup(testGroup(regions), failed);
-    await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
+    await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
       const forged = {
         ...testInput(fake.group, failed),
         continued: { version: 1, stage: 'rejoin', unlinked: true, previousRunId: 'x', firstRunId: 'y' },

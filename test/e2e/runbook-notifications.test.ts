@@ -2,29 +2,18 @@
 // once (with the failure and the exact commands), its escalation follows, the end of the run is told; every delivery
 // is recorded on the gate and in the result, and a notification that fails never holds up or fails the run.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
 import type { NotificationDelivery, RunbookNotification } from '../../src/activities/types';
 import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { failoverRunbook } from '../../src/workflows';
-import { withFakeWorkers } from '../helpers/fake-workers';
+import { useRunbookTestEnv, withFakeWorkers } from '../helpers/fake-workers';
 import { abortAs, interveneAs, unlinkNowAs } from '../helpers/people';
 import { FakeGroup, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 
 describe('runbook notifications (real workflow, mocked activities)', function () {
   this.timeout(90_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-
-  before(async () => {
-    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
-  });
-  after(async () => {
-    await env?.teardown();
-  });
+  const t = useRunbookTestEnv();
 
   it('intervention needed, its escalation and the end are told, recorded, and a failed notification changes nothing', async () => {
     const regions = testRegions();
@@ -41,7 +30,7 @@ describe('runbook notifications (real workflow, mocked activities)', function ()
       delivered: true,
       attempts: 1,
       statusCode: 200,
-      target: 'env:SLACK_WEBHOOK → https://hooks.example.com',
+      target: 't.env:SLACK_WEBHOOK → https://hooks.example.com',
     });
     const activities = {
       ...fake.activities(),
@@ -55,11 +44,11 @@ describe('runbook notifications (real workflow, mocked activities)', function ()
       },
     };
     const result = await withFakeWorkers(
-      env,
-      bundle,
+      t.env,
+      t.bundle,
       fake,
       async (taskQueue) => {
-        const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
+        const handle = await t.env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
           taskQueue,
           workflowId: workflowIds.failover(fake.group.name),
           args: [testInput(fake.group, failed)],
@@ -109,8 +98,8 @@ describe('runbook notifications (real workflow, mocked activities)', function ()
     const regions = testRegions();
     const [failed] = regions;
     const fake = new FakeGroup(testGroup(regions), failed);
-    const result = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
+    const result = await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
+      const handle = await t.env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
         taskQueue,
         workflowId: workflowIds.failover(fake.group.name),
         args: [testInput(fake.group, failed)],

@@ -4,9 +4,8 @@
 // server with fake activities, their histories read event by event.
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
+import type { Client, WorkflowHandle } from '@temporalio/client';
+import { fetchIncidentRuns } from '../../src/audit/chain';
 import { activitySummaries, eventType, type History, type HistoryEvent } from '../../src/audit/history';
 import type { ReplayVerdict } from '../../src/audit/replay';
 import type { ActivityEvents } from '../../src/audit/report/events';
@@ -24,12 +23,11 @@ import {
   type StepSpec,
 } from '../../src/contract/steps';
 import { StepLog } from '../../src/workflows/runbook/step-log';
-import type { failoverRunbook, rejoinRunbook } from '../../src/workflows';
-import { withFakeWorkers } from '../helpers/fake-workers';
+import type { rejoinRunbook } from '../../src/workflows';
+import { useRunbookTestEnv, withFakeWorkers } from '../helpers/fake-workers';
 import { decideAs, signedStart } from '../helpers/people';
 import { FakeGroup, TEST_TUNING, testGroup, testInput, testRegions } from '../helpers/runbook-fakes';
 import { step, waitForStatus } from '../helpers/runbook-status';
-import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 
 const FAILED = 'eastus';
 const SURVIVOR = 'westeurope';
@@ -170,17 +168,9 @@ const VERIFIED: ReplayVerdict = {
   against: 'the current workflow code (src/workflows)',
 };
 
-/** Every run of a workflow, oldest first: the latest run and the runs it continued from. */
-async function chainHistories(env: TestWorkflowEnvironment, handle: WorkflowHandle): Promise<History[]> {
-  const histories: History[] = [];
-  let runId: string | undefined;
-  for (;;) {
-    const history = await env.client.workflow.getHandle(handle.workflowId, runId).fetchHistory();
-    histories.unshift(history);
-    const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
-    runId = started?.continuedExecutionRunId || undefined;
-    if (!runId) return histories;
-  }
+/** Every run of a workflow, oldest first, as the audit reads them. */
+async function chainHistories(client: Client, handle: WorkflowHandle): Promise<History[]> {
+  return (await fetchIncidentRuns(client, handle.workflowId)).map((run) => run.history);
 }
 
 /** Every ActivityTaskScheduled is tagged with a step whose table entry lists it; returns the (step, type) pairs. */
@@ -210,19 +200,7 @@ function checkReport(history: History, workflowId: string): void {
 
 describe('every activity a runbook schedules is tagged with its step (real workflows, fake activities)', function () {
   this.timeout(120_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-  const open: WorkflowHandle[] = [];
-
-  before(async () => {
-    [env, bundle] = await Promise.all([getTestEnv(), getWorkflowBundle()]);
-  });
-  afterEach(async () => {
-    for (const handle of open.splice(0)) await handle.terminate('test ended').catch(() => undefined);
-  });
-  after(async () => {
-    await env?.teardown();
-  });
+  const t = useRunbookTestEnv();
 
   it('failoverRunbook with an escalated unlink gate, force-unlink, rejoin and failback', async () => {
     const regions = testRegions();
@@ -235,13 +213,8 @@ describe('every activity a runbook schedules is tagged with its step (real workf
       failed,
     );
     fake.memoryPercent[survivor] = 95; // critical: the unlink trigger fires
-    const { result, histories } = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
-        taskQueue,
-        workflowId: workflowIds.failover(fake.group.name),
-        args: [testInput(fake.group, failed)],
-      });
-      open.push(handle);
+    const { result, histories } = await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
+      const handle = await t.startFailover(taskQueue, testInput(fake.group, failed));
       await waitForStatus(handle, (s) => !!s.openGate?.escalatedAt, 'the unlink gate escalated', 30_000);
       assert.equal((await decideAs(handle, 'sre-manager', 'approve')).accepted, true);
       await waitForStatus(handle, (s) => step(s, 'force-unlink').status === 'succeeded', 'force-unlink', 30_000);
@@ -249,7 +222,7 @@ describe('every activity a runbook schedules is tagged with its step (real workf
       await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate', 30_000);
       assert.equal((await decideAs(handle, 'data-owner', 'approve')).accepted, true);
       const result: RunbookResult = await handle.result();
-      return { result, histories: await chainHistories(env, handle) };
+      return { result, histories: await chainHistories(t.env.client, handle) };
     });
     assert.equal(result.outcome, 'completed', result.summary);
     assert.deepEqual(
@@ -295,17 +268,17 @@ describe('every activity a runbook schedules is tagged with its step (real workf
       request: signedStart(fake.group, region, workflowIds.rejoin(fake.group.name)),
       tuning: TEST_TUNING,
     };
-    const { result, histories } = await withFakeWorkers(env, bundle, fake, async (taskQueue) => {
-      const handle = await env.client.workflow.start<typeof rejoinRunbook>(WORKFLOW_TYPES.rejoinRunbook, {
+    const { result, histories } = await withFakeWorkers(t.env, t.bundle, fake, async (taskQueue) => {
+      const handle = await t.env.client.workflow.start<typeof rejoinRunbook>(WORKFLOW_TYPES.rejoinRunbook, {
         taskQueue,
         workflowId: workflowIds.rejoin(fake.group.name),
         args: [input],
       });
-      open.push(handle);
+      t.track(handle);
       await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate', 30_000);
       assert.equal((await decideAs(handle, 'data-owner', 'approve')).accepted, true);
       const result: RunbookResult = await handle.result();
-      return { result, histories: await chainHistories(env, handle) };
+      return { result, histories: await chainHistories(t.env.client, handle) };
     });
     assert.equal(result.outcome, 'completed', result.summary);
     assert.deepEqual(
