@@ -11,6 +11,8 @@ export type PolicySource = (group: string) => PolicyLookup;
 export interface PolicyDependencies {
   /** the worker's configuration, as policies; absent: every lookup is refused and nothing destructive runs */
   policies?: PolicySource;
+  /** the ARM clients' endpoint: loadPolicy records its origin, so the evidence tells a drill from production */
+  arm?: { endpoint: string };
   /**
    * How a destructive activity checks the run that called it (default: ask the Temporal server, see caller.ts).
    * Tests that run activities outside any workflow replace it.
@@ -28,10 +30,22 @@ export function lookupPolicy(deps: PolicyDependencies, group: unknown): PolicyLo
   return deps.policies ? deps.policies(group) : NO_POLICY;
 }
 
+/** scheme://host:port only: whatever else an endpoint URL carries (user info, path, query) stays out of history. */
+function endpointOrigin(endpoint: string): string | undefined {
+  try {
+    const origin = new URL(endpoint).origin;
+    return origin === 'null' ? undefined : origin;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createPolicyActivities(deps: PolicyDependencies): PolicyActivities {
   return {
     async loadPolicy({ group }) {
-      return lookupPolicy(deps, group);
+      const lookup = lookupPolicy(deps, group);
+      const armEndpoint = deps.arm ? endpointOrigin(deps.arm.endpoint) : undefined;
+      return lookup.found && armEndpoint ? { ...lookup, armEndpoint } : lookup;
     },
   };
 }

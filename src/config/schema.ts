@@ -238,6 +238,11 @@ export const groupSchema = strict({
     maxOutageBeforeUnlink: duration.default('4 hours'),
     resyncTimeout: duration.default('30 minutes'),
     probeTimeout: duration.default('5 seconds'),
+    rtoTarget: duration
+      .optional()
+      .describe(
+        'the recovery time objective (start → traffic rerouted): the evidence report says whether the measured RTO met it',
+      ),
   }).prefault({}),
 }).superRefine((group, ctx) => {
   const members = Object.keys(group.members);

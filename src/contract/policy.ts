@@ -24,7 +24,17 @@ export interface RunbookPolicy {
   digest: string;
 }
 
-export type PolicyLookup = { found: true; policy: RunbookPolicy } | { found: false; reason: string };
+export type PolicyLookup =
+  | {
+      found: true;
+      policy: RunbookPolicy;
+      /**
+       * the origin of the ARM endpoint the worker acts through (its configuration's azure.endpoint), recorded so
+       * the evidence tells a drill against the emulator from production; never credentials
+       */
+      armEndpoint?: string;
+    }
+  | { found: false; reason: string };
 
 /** The signed statements a destructive activity checks before it calls Azure. */
 export interface Authorization {

@@ -46,8 +46,13 @@ export interface GroupDefinition {
     resyncTimeout: Duration;
     /** bound of each probe stage (TCP, TLS, AUTH, PING) */
     probeTimeout: Duration;
+    /** the recovery time objective: the evidence report says whether the measured RTO met it; absent: none set */
+    rtoTarget?: Duration;
   };
 }
+
+/** An incident id (FailoverRunbookInput.incident): a tracker's reference such as INC-4711, one short line. */
+export const INCIDENT_ID = /^[A-Za-z0-9][A-Za-z0-9._:#/-]{0,63}$/;
 
 /**
  * Input of `failoverRunbook`: names only. The group's definition, people and roles come from the worker's
@@ -62,6 +67,8 @@ export interface FailoverRunbookInput {
   request: Proof;
   /** run even though survivors' settings differ (the differences are still recorded) */
   acceptSettingsMismatch?: boolean;
+  /** the incident's id in the organisation's tracker (e.g. INC-4711), shown by status and the evidence report */
+  incident?: string;
   /** test and drill tuning; production uses the defaults */
   tuning?: RunbookTuning;
 }
@@ -101,6 +108,8 @@ export interface RejoinRunbookInput {
   /** the region whose database was unlinked earlier and must rejoin */
   region: string;
   reason: string;
+  /** as FailoverRunbookInput.incident */
+  incident?: string;
   /** a commander's signed `start` statement for this workflow id, naming the rejoining database */
   request: Proof;
   tuning?: RunbookTuning;

@@ -30,6 +30,8 @@ export function toGroupDefinition(name: string, group: GroupConfig): GroupDefini
       maxOutageBeforeUnlink: d.maxOutageBeforeUnlink as Duration,
       resyncTimeout: d.resyncTimeout as Duration,
       probeTimeout: d.probeTimeout as Duration,
+      // Only when set: a configuration without it keeps the digest its signed starts name.
+      ...(d.rtoTarget !== undefined ? { rtoTarget: d.rtoTarget as Duration } : {}),
     },
   };
 }

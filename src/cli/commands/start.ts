@@ -1,12 +1,12 @@
 /**
- * `geofailover start --group G --failed-region R --reason TEXT [--key FILE] [--accept-settings-mismatch]
- * [--dry-run] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
+ * `geofailover start G --failed-region R --reason TEXT [--key FILE] [--accept-settings-mismatch]
+ * [--dry-run [--offline]] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../contract/names';
-import type { FailoverRunbookInput } from '../../contract/runbook';
+import { INCIDENT_ID, type FailoverRunbookInput } from '../../contract/runbook';
 import { countWorkflowPollers, describeIfExists, executionState, startFailover } from '../../starter';
 import type { CliContext } from '../context';
 import { EXIT_OK, RefusedError, UsageError } from '../errors';
@@ -22,6 +22,7 @@ import {
   type FailoverRequest,
 } from '../resolve';
 import { KEY_ENV, loadSigner, refuseLongStart, signStart, signerOptions, type SignerOptions } from '../signer';
+import { addGroupArgument, groupOf } from '../group-argument';
 import { actor, globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -42,10 +43,12 @@ export interface StartResult {
 }
 
 interface StartOptions extends SignerOptions {
-  group: string;
+  /** the older --group form of the group argument */
+  group?: string;
   failedRegion: string;
   reason: string;
   acceptSettingsMismatch?: boolean;
+  incident?: string;
   dryRun?: boolean;
   wait?: boolean;
   json?: boolean;
@@ -94,13 +97,19 @@ function searchAttributeRefusal(e: unknown): RefusedError | undefined {
   );
 }
 
-async function start(ctx: CliContext, out: Output, command: Command, opts: StartOptions): Promise<number> {
+async function start(
+  ctx: CliContext,
+  out: Output,
+  command: Command,
+  groupName: string,
+  opts: StartOptions,
+): Promise<number> {
   if (opts.dryRun && opts.wait) throw new UsageError('--dry-run and --wait cannot be combined');
   const { config, taskQueue } = globalOptions(command);
 
   // Everything that can be checked without Temporal, before anything changes.
   const loaded = loadCliConfig(config);
-  const group = resolveGroup(loaded, opts.group);
+  const group = resolveGroup(loaded, groupName);
   const survivors = checkFailedRegion(group, opts.failedRegion);
   // A dry run needs no key (it shows where the signature goes); a start is always signed.
   const signer = opts.dryRun && !opts.key && !ctx.env[KEY_ENV] ? undefined : loadSigner(loaded, opts, ctx.env);
@@ -118,6 +127,15 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
     request.request = signStart(signer, loaded, { workflowId, group, region: opts.failedRegion, reason: opts.reason });
   }
   const input: FailoverRunbookInput = buildFailoverInput(request);
+  if (opts.incident !== undefined) {
+    if (!INCIDENT_ID.test(opts.incident)) {
+      throw new UsageError(
+        `--incident ${JSON.stringify(opts.incident.slice(0, 80))}: at most 64 letters, digits and . _ : # / -`,
+        '--incident INC-4711',
+      );
+    }
+    input.incident = opts.incident;
+  }
 
   if (opts.dryRun) {
     const plan = planFailover(request, taskQueue);
@@ -167,20 +185,25 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
 
 export function registerStart(program: Command, ctx: CliContext): void {
   const [key, by, validFor] = signerOptions();
-  program
+  const cmd = program
     .command('start')
     .summary('start a failover of one replication group (checks everything first)')
     .description(
       'Start failoverRunbook for one geo-replication group (workflow id failover/G). Before anything starts it ' +
         'checks the configuration, the group, that the failed region is a member with a survivor, the resource ' +
         'ids, and that no incident is open for the group; any problem refuses the start with exit code 1.',
-    )
-    .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
+    );
+  addGroupArgument(cmd, { required: true, description: 'the group, as named in the configuration' })
     .requiredOption('--failed-region <region>', 'the member region that failed', text('--failed-region'))
     .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
     .addOption(key!)
     .addOption(by!)
     .addOption(validFor!)
+    .option(
+      '--incident <id>',
+      "the incident's id in your tracker (e.g. INC-4711): kept in the history, shown in the evidence report",
+      text('--incident'),
+    )
     .option('--accept-settings-mismatch', 'go on even when survivors’ settings differ (the differences are recorded)')
     .option('--dry-run', 'print the plan (steps, targets, approvers, durations) and change nothing')
     .option('--wait', 'follow the run to its end, one line per step change; exit 0 only when it completed')
@@ -190,11 +213,13 @@ export function registerStart(program: Command, ctx: CliContext): void {
       'after',
       `
 Examples:
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --key ~/.ssh/geofailover
-  geofailover start --group leaderboard --failed-region eastus --reason "drill" --key alice.key --wait --json`,
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run --offline
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --key ~/.ssh/geofailover
+  geofailover start leaderboard --failed-region eastus --reason "drill" --key alice.key --wait --json`,
     )
-    .action(async (opts: StartOptions, command: Command) =>
-      ctx.run(opts.json === true, (out) => start(ctx, out, command, opts)),
-    );
+    .action(async (group: string | undefined, opts: StartOptions, command: Command) => {
+      const name = groupOf(command, group, opts.group)!;
+      await ctx.run(opts.json === true, (out) => start(ctx, out, command, name, opts));
+    });
 }

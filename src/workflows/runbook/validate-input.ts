@@ -4,7 +4,7 @@
 // Pure.
 import type { Duration } from '@temporalio/common';
 import type { RunbookPolicy } from '../../contract/policy';
-import type { GroupDefinition } from '../../contract/runbook';
+import { INCIDENT_ID, type GroupDefinition } from '../../contract/runbook';
 import type { RunbookStage } from '../../contract/snapshot';
 import { bounded } from './bounded';
 import { durationMs } from './durations';
@@ -31,8 +31,17 @@ function shown(value: unknown): string {
 }
 
 // `continued` is the runbook's own snapshot, handed to the next run when it continues as new (see resumeProblems).
-const FAILOVER_FIELDS = ['group', 'failedRegion', 'reason', 'request', 'acceptSettingsMismatch', 'tuning', 'continued'];
-const REJOIN_FIELDS = ['group', 'region', 'reason', 'request', 'tuning', 'continued'];
+const FAILOVER_FIELDS = [
+  'group',
+  'failedRegion',
+  'reason',
+  'incident',
+  'request',
+  'acceptSettingsMismatch',
+  'tuning',
+  'continued',
+];
+const REJOIN_FIELDS = ['group', 'region', 'reason', 'incident', 'request', 'tuning', 'continued'];
 const STAGES: readonly RunbookStage[] = ['checks', 'reroute', 'verify', 'await-recovery', 'rejoin', 'failback'];
 const TUNING_DURATIONS = [
   'mutationInitialRetryInterval',
@@ -130,6 +139,12 @@ export function inputProblems(kind: 'failover' | 'rejoin', input: unknown): stri
   if (typeof reason !== 'string' || !reason.trim()) problems.push('reason must say why the runbook runs');
   else if (reason.length > MAX_REASON)
     problems.push(`reason is longer than ${MAX_REASON} characters (${reason.length})`);
+  const incident = input.incident;
+  if (incident !== undefined && (typeof incident !== 'string' || !INCIDENT_ID.test(incident))) {
+    problems.push(
+      `incident is ${shown(incident)}, expected a tracker id of at most 64 letters, digits and . _ : # / - such as INC-4711`,
+    );
+  }
   const request = input.request;
   if (!isObject(request)) {
     problems.push(
