@@ -1,6 +1,6 @@
 /**
- * `geofailover start G --failed-region R --reason TEXT [--key FILE] [--accept-settings-mismatch]
- * [--dry-run [--offline]] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
+ * `geofailover start --group G --failed-region R --reason TEXT [--key FILE] [--accept-settings-mismatch]
+ * [--dry-run] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -22,7 +22,6 @@ import {
   type FailoverRequest,
 } from '../resolve';
 import { KEY_ENV, loadSigner, refuseLongStart, signStart, signerOptions, type SignerOptions } from '../signer';
-import { addGroupArgument, groupOf } from '../group-argument';
 import { actor, globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -43,8 +42,7 @@ export interface StartResult {
 }
 
 interface StartOptions extends SignerOptions {
-  /** the older --group form of the group argument */
-  group?: string;
+  group: string;
   failedRegion: string;
   reason: string;
   acceptSettingsMismatch?: boolean;
@@ -97,19 +95,13 @@ function searchAttributeRefusal(e: unknown): RefusedError | undefined {
   );
 }
 
-async function start(
-  ctx: CliContext,
-  out: Output,
-  command: Command,
-  groupName: string,
-  opts: StartOptions,
-): Promise<number> {
+async function start(ctx: CliContext, out: Output, command: Command, opts: StartOptions): Promise<number> {
   if (opts.dryRun && opts.wait) throw new UsageError('--dry-run and --wait cannot be combined');
   const { config, taskQueue } = globalOptions(command);
 
   // Everything that can be checked without Temporal, before anything changes.
   const loaded = loadCliConfig(config);
-  const group = resolveGroup(loaded, groupName);
+  const group = resolveGroup(loaded, opts.group);
   const survivors = checkFailedRegion(group, opts.failedRegion);
   // A dry run needs no key (it shows where the signature goes); a start is always signed.
   const signer = opts.dryRun && !opts.key && !ctx.env[KEY_ENV] ? undefined : loadSigner(loaded, opts, ctx.env);
@@ -185,15 +177,15 @@ async function start(
 
 export function registerStart(program: Command, ctx: CliContext): void {
   const [key, by, validFor] = signerOptions();
-  const cmd = program
+  program
     .command('start')
     .summary('start a failover of one replication group (checks everything first)')
     .description(
       'Start failoverRunbook for one geo-replication group (workflow id failover/G). Before anything starts it ' +
         'checks the configuration, the group, that the failed region is a member with a survivor, the resource ' +
         'ids, and that no incident is open for the group; any problem refuses the start with exit code 1.',
-    );
-  addGroupArgument(cmd, { required: true, description: 'the group, as named in the configuration' })
+    )
+    .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
     .requiredOption('--failed-region <region>', 'the member region that failed', text('--failed-region'))
     .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
     .addOption(key!)
@@ -213,13 +205,11 @@ export function registerStart(program: Command, ctx: CliContext): void {
       'after',
       `
 Examples:
-  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
-  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run --offline
-  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --key ~/.ssh/geofailover
-  geofailover start leaderboard --failed-region eastus --reason "drill" --key alice.key --wait --json`,
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
+  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --key ~/.ssh/geofailover
+  geofailover start --group leaderboard --failed-region eastus --reason "drill" --key alice.key --wait --json`,
     )
-    .action(async (group: string | undefined, opts: StartOptions, command: Command) => {
-      const name = groupOf(command, group, opts.group)!;
-      await ctx.run(opts.json === true, (out) => start(ctx, out, command, name, opts));
-    });
+    .action(async (opts: StartOptions, command: Command) =>
+      ctx.run(opts.json === true, (out) => start(ctx, out, command, opts)),
+    );
 }
