@@ -22,7 +22,7 @@ import {
 import { probeTaskQueue, TASK_QUEUE } from './contract/names';
 import { resolveTemporalSettings, type TemporalFlags, type TemporalSettings } from './temporal/connection';
 import { connectNativeConnection } from './temporal/native';
-import { prebuiltWorkflowBundle } from './workflow-bundle';
+import { workflowBundleFile } from './workflow-bundle';
 import { observabilitySettings, setUpObservability, type ObservabilityOverrides } from './observability/telemetry';
 import type { Tracing } from './observability/tracing';
 
@@ -34,7 +34,7 @@ export interface CreateWorkerOptions {
   taskQueue?: string;
   /** every activity in production; tests may register a subset (or fakes) */
   activities: Partial<GeofailoverActivities>;
-  /** a prebuilt bundle (tests bundle once per process); default: the build's (dist/workflows.bundle.js), else bundle src/workflows at start */
+  /** a prebuilt bundle (tests bundle once per process); default: the build's (dist/workflows.bundle.js), else src/workflows bundled once and cached */
   workflowBundle?: WorkflowBundleOption;
   /** OpenTelemetry: interceptors and the workflow span sink (a given bundle must include `tracing.workflowModules`) */
   tracing?: Tracing;
@@ -53,7 +53,7 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
       ? { workflowBundle }
       : tracing
         ? { workflowsPath: require.resolve('./workflows') }
-        : prebuiltOrSources()),
+        : { workflowBundle: await workflowBundleFile() }),
     ...(tracing
       ? {
           interceptors: workflowBundle ? { activity: tracing.workerInterceptors.activity } : tracing.workerInterceptors,
@@ -61,11 +61,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
         }
       : {}),
   });
-}
-
-function prebuiltOrSources(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  const prebuilt = prebuiltWorkflowBundle();
-  return prebuilt ? { workflowBundle: prebuilt } : { workflowsPath: require.resolve('./workflows') };
 }
 
 export interface CreateProbeWorkerOptions {

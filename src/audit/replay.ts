@@ -3,18 +3,11 @@
  * history that replays is `verified`; one that does not is `diverged`, with the first event that did not
  * match. `Worker.runReplayHistory` runs the workflow code over the history without a server.
  */
-import {
-  bundleWorkflowCode,
-  DefaultLogger,
-  makeTelemetryFilterString,
-  ReplayError,
-  Runtime,
-  Worker,
-} from '@temporalio/worker';
+import { DefaultLogger, makeTelemetryFilterString, ReplayError, Runtime, Worker } from '@temporalio/worker';
 import { readFile } from 'node:fs/promises';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { prebuiltWorkflowBundle } from '../workflow-bundle';
+import { workflowBundleFile } from '../workflow-bundle';
 import { eventId, eventType, startedAttributes, type History } from './history';
 
 export type ReplayVerdictName = 'verified' | 'diverged';
@@ -43,15 +36,9 @@ export interface ReplayVerdict {
 
 let currentBundle: Promise<WorkflowBundle> | undefined;
 
-/** The current workflow code: the build's bundle (an installed package), else src/workflows bundled once. */
+/** The current workflow code: the build's bundle (an installed package), else src/workflows' (bundled once, cached). */
 export function currentWorkflowBundle(): Promise<WorkflowBundle> {
-  const prebuilt = prebuiltWorkflowBundle();
-  currentBundle ??= prebuilt
-    ? readFile(prebuilt.codePath, 'utf8').then((code) => ({ code }))
-    : bundleWorkflowCode({
-        workflowsPath: require.resolve('../workflows'),
-        logger: new DefaultLogger('ERROR'),
-      });
+  currentBundle ??= workflowBundleFile().then(async ({ codePath }) => ({ code: await readFile(codePath, 'utf8') }));
   currentBundle.catch(() => (currentBundle = undefined));
   return currentBundle;
 }
