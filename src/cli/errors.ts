@@ -5,6 +5,7 @@
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { CommanderError } from 'commander';
 import { ConfigError } from '../config/load';
+import { RefusedError } from '../contract/errors';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -21,23 +22,8 @@ export class UsageError extends Error {
   }
 }
 
-/**
- * Thrown when the input or the current state does not allow the operation (unknown group, a region that
- * is not a member, an incident already open, no open runbook, a refused decision). Nothing was changed.
- * Exit code 1.
- */
-export class RefusedError extends Error {
-  override name = 'RefusedError';
-  constructor(
-    message: string,
-    readonly hint?: string,
-    /** a stable machine-readable code for `--json` consumers */
-    readonly code = 'refused',
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
-}
+// Thrown below the CLI too (the configuration's groups, the drill).
+export { RefusedError };
 
 /** An error as the CLI reports it: text on stderr, and under `--json` this document on stdout. */
 export interface ErrorReport {

@@ -3,135 +3,16 @@
  * anything starts, and the plan `start --dry-run` prints.
  */
 import type { Duration } from '@temporalio/common';
-import { parseDatabaseId, parseTrafficManagerProfileId, ResourceIdParseError } from '../azure/resource-ids';
-import { loadConfig, resolveConfigPath } from '../config/load';
-import type { GeofailoverConfig } from '../config/schema';
+import { parseDatabaseId } from '../azure/resource-ids';
+import { buildFailoverInput, type FailoverRequest } from '../contract/failover-request';
 import { probeTaskQueue, WORKFLOW_TYPES, workflowIds, type RunbookPhase, type StepName } from '../contract/names';
-import type { GroupMember } from '../contract/readiness';
-import type { Proof } from '../contract/policy';
 import type { EndpointRef, FailoverRunbookInput, GroupDefinition } from '../contract/runbook';
 import { RUNBOOK_STEPS, type ActivityName, type ApprovalGateName } from '../contract/steps';
-import { toGroupDefinition } from '../policy/group-definition';
-import { RefusedError } from './errors';
 
-export interface LoadedConfig {
-  file: string;
-  config: GeofailoverConfig;
-}
-
-/**
- * Loads and validates the configuration (--config, GEOFAILOVER_CONFIG, ./geofailover.config.json).
- * @throws ConfigError naming the file, the field and what is expected.
- */
-export function loadCliConfig(explicitPath?: string): LoadedConfig {
-  const file = resolveConfigPath(explicitPath);
-  return { file, config: loadConfig(file) };
-}
-
-/**
- * The named group as the runbook receives it, its resource ids checked.
- * @throws RefusedError for an unknown group (listing the known ones) or a malformed resource id.
- */
-export function resolveGroup(loaded: LoadedConfig, name: string): GroupDefinition {
-  const known = Object.keys(loaded.config.groups);
-  const group = Object.hasOwn(loaded.config.groups, name) ? loaded.config.groups[name] : undefined;
-  if (!group) {
-    throw new RefusedError(
-      `no group "${name}" in ${loaded.file}; known groups: ${known.join(', ')}`,
-      `pass one of them to --group, or add "${name}" to the configuration`,
-      'unknown-group',
-      { group: name, knownGroups: known },
-    );
-  }
-  const definition = toGroupDefinition(name, group);
-  checkResourceIds(definition, loaded.file);
-  return definition;
-}
-
+// Shared with the drill: the configuration's groups (src/config/groups.ts) and the input a request becomes.
+export { checkFailedRegion, groupMembers, loadCliConfig, resolveGroup, type LoadedConfig } from '../config/groups';
+export { buildFailoverInput, UNSIGNED_REQUEST, type FailoverRequest } from '../contract/failover-request';
 export { toGroupDefinition } from '../policy/group-definition';
-
-function checkResourceIds(group: GroupDefinition, file: string): void {
-  const check = (field: string, parse: () => unknown): void => {
-    try {
-      parse();
-    } catch (e) {
-      if (!(e instanceof ResourceIdParseError)) throw e;
-      throw new RefusedError(
-        `${file}: groups.${group.name}.${field}: ${e.message}`,
-        'fix the resource id in the configuration; nothing was started',
-        'malformed-resource-id',
-        { field: `groups.${group.name}.${field}`, resourceId: e.resourceId },
-      );
-    }
-  };
-  for (const [region, id] of Object.entries(group.members)) check(`members.${region}`, () => parseDatabaseId(id));
-  check('trafficManager.profileId', () => parseTrafficManagerProfileId(group.trafficManager.profileId));
-}
-
-/** The group's members in configuration order, as readinessCheck and describeMember take them. */
-export function groupMembers(group: GroupDefinition): GroupMember[] {
-  return Object.entries(group.members).map(([region, databaseId]) => ({ region, databaseId }));
-}
-
-/**
- * The surviving regions when `failedRegion` fails.
- * @throws RefusedError when the region is not a member, has no Traffic Manager endpoint, or leaves no survivor.
- */
-export function checkFailedRegion(group: GroupDefinition, failedRegion: string): string[] {
-  const members = Object.keys(group.members);
-  if (!members.includes(failedRegion)) {
-    const near = members.find((m) => m.toLowerCase() === failedRegion.toLowerCase().replace(/[\s_-]/g, ''));
-    throw new RefusedError(
-      `${failedRegion} is not a member of group ${group.name}; its members are ${members.join(', ')}`,
-      near ? `did you mean --failed-region ${near}?` : 'pass one of the members to --failed-region',
-      'not-a-member',
-      { group: group.name, failedRegion, members },
-    );
-  }
-  const survivors = members.filter((m) => m !== failedRegion);
-  if (survivors.length === 0) {
-    throw new RefusedError(
-      `${failedRegion} is the only member of group ${group.name}: there is no surviving member to fail over to`,
-      'a failover needs at least one other member in the geo-replication group',
-      'no-survivor',
-      { group: group.name, failedRegion, members },
-    );
-  }
-  if (!group.trafficManager.endpoints[failedRegion]) {
-    throw new RefusedError(
-      `group ${group.name} names no Traffic Manager endpoint for ${failedRegion}, so traffic cannot be moved away from it`,
-      `add trafficManager.endpoints.${failedRegion} to the group in the configuration`,
-      'no-endpoint',
-    );
-  }
-  return survivors;
-}
-
-export interface FailoverRequest {
-  /** the group as this configuration defines it (the worker's own copy is what the runbook acts under) */
-  group: GroupDefinition;
-  failedRegion: string;
-  reason: string;
-  /** who signs the start */
-  requestedBy: string;
-  /** the signed start; a dry run without a key shows a placeholder */
-  request?: Proof;
-  acceptSettingsMismatch?: boolean;
-}
-
-/** What a dry run shows for a start nobody has signed yet. */
-export const UNSIGNED_REQUEST: Proof = { statement: '(signed with --key when the run starts)', signature: '' };
-
-/** The workflow input, exactly as it will be recorded in history: names and the signed start, nothing more. */
-export function buildFailoverInput(request: FailoverRequest): FailoverRunbookInput {
-  return {
-    group: request.group.name,
-    failedRegion: request.failedRegion,
-    reason: request.reason,
-    request: request.request ?? UNSIGNED_REQUEST,
-    ...(request.acceptSettingsMismatch ? { acceptSettingsMismatch: true } : {}),
-  };
-}
 
 /** One step of the plan: the step table's entry (src/contract/steps.ts) with this group's targets. */
 export interface PlanStep {

@@ -10,7 +10,7 @@ import { policyDigestFor } from '../policy/from-config';
 import { startRequest } from '../signing/payloads';
 import { readPrivateKey, type PrivateKey } from '../signing/node-keys';
 import { parsePublicKey } from '../signing/ssh-key';
-import { durationMs } from '../workflows/runbook/durations';
+import { durationMs } from '../contract/durations';
 import { UsageError } from './errors';
 import type { LoadedConfig } from './resolve';
 

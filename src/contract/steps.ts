@@ -4,7 +4,7 @@
  * runbook's skip list, the dry-run plan and the audit's activity → step mapping are all derived from this table;
  * adding a step is a change here (and its code in src/workflows/runbook). Pure data: safe in workflow code.
  */
-import type { GeofailoverActivities, ProbeActivities } from '../activities/types';
+import type { GeofailoverActivities, ProbeActivities } from './activities';
 import type { RunbookPhase } from './names';
 
 /** The type name of an activity the runbooks call (the main worker's, and probeEndpoints on probe workers). */

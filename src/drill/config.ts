@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { checkFailedRegion, loadCliConfig, resolveGroup, type LoadedConfig } from '../cli/resolve';
+import { checkFailedRegion, loadCliConfig, resolveGroup, type LoadedConfig } from '../config/groups';
 import type { GroupDefinition } from '../contract/runbook';
 import { configForEmulator, DEFAULT_APPROVERS, writeIdentitySecret } from '../emulator/config';
 import { peopleKeys, writePeopleKeys, type PersonKeyFile } from '../signing/key-files';

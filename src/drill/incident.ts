@@ -5,9 +5,9 @@
  * before the trigger and nothing destructive.
  */
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
-import { formatDuration } from '../cli/output';
-import { renderGateRequest } from '../cli/render';
-import { buildFailoverInput } from '../cli/resolve';
+import { formatDuration } from '../contract/durations';
+import { renderGateRequest } from '../contract/format';
+import { buildFailoverInput } from '../contract/failover-request';
 import { workflowIds } from '../contract/names';
 import type { FailoverRunbookInput, RunbookResult } from '../contract/runbook';
 import type { OpenGate, RunbookStatus } from '../contract/types';

@@ -9,7 +9,7 @@ import { statusQuery } from '../contract/messages';
 import type { StepName } from '../contract/names';
 import type { RunbookResult } from '../contract/runbook';
 import type { RunbookStatus, StepRecord } from '../contract/types';
-import { formatDuration } from '../cli/output';
+import { formatDuration } from '../contract/durations';
 import type { DrillReporter } from './events';
 
 const POLL_MS = 200;

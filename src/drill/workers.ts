@@ -6,7 +6,7 @@
 import path from 'node:path';
 import type { NativeConnection, Worker, WorkflowBundle } from '@temporalio/worker';
 import { createActivities, createProbeActivities } from '../activities';
-import type { LoadedConfig } from '../cli/resolve';
+import type { LoadedConfig } from '../config/groups';
 import { probeTaskQueue } from '../contract/names';
 import type { GroupDefinition } from '../contract/runbook';
 import { activityDependenciesFromConfig, createProbeWorker, createWorker } from '../worker';

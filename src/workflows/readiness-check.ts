@@ -5,7 +5,7 @@ import {
   proxyActivities,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import type { MembershipActivities } from '../activities/types';
+import type { MembershipActivities } from '../contract/activities';
 import type { GroupMember, ReadinessCheckInput, ReadinessReport } from '../contract/readiness';
 import type { MemberSnapshot } from '../contract/types';
 import { readActivityOptions } from './runbook/activity-options';

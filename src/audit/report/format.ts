@@ -1,5 +1,5 @@
 /** Small formatting helpers shared by the Markdown and HTML renderers of the evidence report. */
-import { formatMs } from '../../workflows/runbook/durations';
+import { formatMs } from '../../contract/durations';
 import type { EvidenceReport, ReportMember, ReportProbe, ReportProbeRound } from './schema';
 
 export { formatMs };

@@ -2,11 +2,11 @@
  * What the runbook observed and changed, read from its activity events: membership before and after, memory
  * per survivor, the probe matrix, Traffic Manager before and after, and the activity list itself.
  */
-import type { MemoryReading, ProbeOutcomeRecord, ProfileSnapshot } from '../../activities/types';
+import type { MemoryReading, ProbeOutcomeRecord, ProfileSnapshot } from '../../contract/activities';
 import type { StepName } from '../../contract/names';
 import type { GroupDefinition } from '../../contract/runbook';
 import type { MemberSnapshot } from '../../contract/types';
-import { gradePressure } from '../../workflows/runbook/unlink-trigger';
+import { gradePressure } from '../../contract/pressure';
 import type { ActivityEvents } from './events';
 import type {
   EvidenceReport,

@@ -9,7 +9,7 @@ import type {
   PolicyActivities,
   ProbeActivities,
   TrafficActivities,
-} from '../../activities/types';
+} from '../../contract/activities';
 import type { RunbookTuning } from '../../contract/runbook';
 import type { StepName } from '../../contract/steps';
 import {

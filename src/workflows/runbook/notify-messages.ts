@@ -1,6 +1,6 @@
 // What the runbook tells people, as workflow data: a gate that needs them (approval or intervention), an
 // escalation, the end of the run. Pure; the activity shapes it for Slack, Teams or generic JSON.
-import type { NotificationEvent, RunbookNotification } from '../../activities/types';
+import type { NotificationEvent, RunbookNotification } from '../../contract/activities';
 import type { RunbookResult } from '../../contract/runbook';
 import { bounded as boundedText } from './bounded';
 import { escalationNotice, type EscalatingGate } from './gate';

@@ -2,7 +2,7 @@
 // flow, never in its way: a gate waits for people, not for Slack, and a notification that fails is recorded, never
 // a failure of the run.
 import { isCancellation, log, proxyActivities } from '@temporalio/workflow';
-import type { NotificationActivities } from '../../activities/types';
+import type { NotificationActivities } from '../../contract/activities';
 import type { RunbookResult } from '../../contract/runbook';
 import type { NotificationDelivery } from '../../contract/types';
 import { bounded } from './bounded';

@@ -1,6 +1,6 @@
 // The checks before anything changes: validate-input, membership, and memory ∥ firewall.
 import { isCancellation, patched } from '@temporalio/workflow';
-import type { MemoryReading } from '../../activities/types';
+import type { MemoryReading } from '../../contract/activities';
 import { sameLinkedId } from '../../azure/resource-ids';
 import { MAX_START_VALIDITY_MS, type PolicyLookup, type Proof, type RunbookPolicy } from '../../contract/policy';
 import type { RunbookTuning } from '../../contract/runbook';

@@ -1,7 +1,7 @@
 // Probes from application regions (firewall before traffic moves, and the recovered endpoint before
 // failback): one probeEndpoints per region on its own probe task queue, in parallel.
 import { isCancellation, TimeoutFailure, ActivityFailure } from '@temporalio/workflow';
-import type { ProbeOutcomeRecord } from '../../activities/types';
+import type { ProbeOutcomeRecord } from '../../contract/activities';
 import { FAILURE_TYPES } from '../../contract/failures';
 import { probeTaskQueue } from '../../contract/names';
 import type { GroupMember } from '../../contract/readiness';

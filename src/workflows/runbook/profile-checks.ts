@@ -1,5 +1,5 @@
 // What a Traffic Manager profile must look like after the runbook changed it. Pure.
-import type { ProfileSnapshot } from '../../activities/types';
+import type { ProfileSnapshot } from '../../contract/activities';
 
 // Monitor states in which an endpoint does not serve traffic.
 const UNHEALTHY_MONITOR_STATES = ['Degraded', 'Stopped', 'Inactive', 'Disabled'];

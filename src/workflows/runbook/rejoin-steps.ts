@@ -2,7 +2,7 @@
 // was unlinked, wait for the group to resynchronise by itself; either way every member must list every
 // other as Linked.
 import { condition, patched } from '@temporalio/workflow';
-import type { GeoReplicationActivities } from '../../activities/types';
+import type { GeoReplicationActivities } from '../../contract/activities';
 import { rejoinCheck, type MemberView, type RejoinCheck } from '../../azure/rejoin-check';
 import { FAILURE_TYPES } from '../../contract/failures';
 import type { MemberSnapshot } from '../../contract/types';

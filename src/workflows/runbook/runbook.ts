@@ -10,7 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { MembershipActivities } from '../../activities/types';
+import type { MembershipActivities } from '../../contract/activities';
 import type { Authorization, Proof } from '../../contract/policy';
 import type { GroupMember } from '../../contract/readiness';
 import type { RunbookOutcome, RunbookResult, RunbookTuning } from '../../contract/runbook';

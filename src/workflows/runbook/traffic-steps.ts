@@ -3,7 +3,7 @@
 // groups share it, and until Traffic Manager reports it Online).
 import { condition, patched, sleep } from '@temporalio/workflow';
 import { alreadyDone } from './attempts';
-import type { EndpointHolder, ProfileSnapshot } from '../../activities/types';
+import type { EndpointHolder, ProfileSnapshot } from '../../contract/activities';
 import type { EndpointRef } from '../../contract/runbook';
 import { FAILURE_TYPES } from '../../contract/failures';
 import { durationMs, formatMs } from './durations';

@@ -1,27 +1,11 @@
 // When await-recovery asks people to force-unlink the failed member. Pure: no Temporal calls, so the
 // rule is unit-tested and the workflow only feeds it observations.
-import type { MemorySource, PressureGrade } from '../../activities/types';
-import type { GroupDefinition } from '../../contract/runbook';
+import type { MemorySource, PressureGrade } from '../../contract/activities';
 import type { UnlinkTriggerSnapshot } from '../../contract/snapshot';
 import { formatMs } from './durations';
 
-const GRADE_ORDER: readonly PressureGrade[] = ['ok', 'elevated', 'critical'];
-
-/** Grade of one survivor's memory use (percent of max) by the group's thresholds; both bounds inclusive. */
-export function gradePressure(percent: number, thresholds: GroupDefinition['memoryThresholds']): PressureGrade {
-  if (percent >= thresholds.criticalPercent) return 'critical';
-  if (percent >= thresholds.elevatedPercent) return 'elevated';
-  return 'ok';
-}
-
-/** The worst grade among survivors; undefined when none could be read. */
-export function worstGrade(grades: readonly PressureGrade[]): PressureGrade | undefined {
-  let worst: PressureGrade | undefined;
-  for (const grade of grades) {
-    if (worst === undefined || GRADE_ORDER.indexOf(grade) > GRADE_ORDER.indexOf(worst)) worst = grade;
-  }
-  return worst;
-}
+// The grading rule is shared with the evidence report.
+export { gradePressure, worstGrade } from '../../contract/pressure';
 
 /** One await-recovery poll of the survivors' memory. */
 export interface MemorySample {
