@@ -39,10 +39,14 @@ export function configForEmulator(
   for (const nickname of nicknames) {
     const members = state.databases.filter((d) => d.groupNickname === nickname);
     const regions = new Set(members.map((d) => d.location));
-    // The profile that routes to this group: the one with an endpoint per member region.
-    const profile = profiles.find((p) =>
-      [...regions].every((r) => p.properties.endpoints.some((e) => (e.properties.endpointLocation ?? e.name) === r)),
-    );
+    // The profile that routes to this group: the one with an endpoint per member region, preferring one whose
+    // targets name the group's clusters (in an estate every profile has an endpoint per region).
+    const covers = (p: ProfileView): boolean =>
+      [...regions].every((r) => p.properties.endpoints.some((e) => (e.properties.endpointLocation ?? e.name) === r));
+    const clusterNames = new Set(members.map((d) => d.clusterName.toLowerCase()));
+    const targetsGroup = (p: ProfileView): boolean =>
+      p.properties.endpoints.some((e) => clusterNames.has((e.properties.target ?? '').split('.')[0]!.toLowerCase()));
+    const profile = profiles.find((p) => covers(p) && targetsGroup(p)) ?? profiles.find(covers);
     if (!profile) continue;
     const endpoints = Object.fromEntries(
       profile.properties.endpoints

@@ -36,7 +36,8 @@ export type {
 } from './faults';
 export { FaultInputError } from './faults';
 export { LRO_OPERATIONS, OPERATION_NAMES, type LroOperationName, type OperationName } from './operations';
-export { defaultScenario, loadScenario, parseScenario, ScenarioError } from './scenario';
+export { defaultScenario, loadScenario, parseScenario, scenarioFromSpec, ScenarioError } from './scenario';
+export { generateEstate, estateGroupName, estateClusterName, type EstateOptions } from './scenarios/estate';
 export {
   ARM_AUDIENCE,
   REDIS_AUDIENCE,

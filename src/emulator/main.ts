@@ -3,6 +3,7 @@
  * ready line of JSON on stdout), or talk to a running one through its control API.
  */
 import { writeFileSync } from 'node:fs';
+import type { CommandIo } from '../contract/command-io';
 import type { MutationCount } from './counters';
 import type {
   FaultState,
@@ -22,11 +23,12 @@ import { peopleKeys, writePeopleKeys } from '../signing/key-files';
 import path from 'node:path';
 import { configForEmulator, DEFAULT_APPROVERS, writeIdentitySecret } from './config';
 import type { IdentityEndpoint } from './identity';
-import { defaultScenario, loadScenario } from './scenario';
+import { defaultScenario, scenarioFromSpec } from './scenario';
 
 export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
 
 export interface RunEmulatorOptions {
+  /** a scenario file, or `estate:N` for a generated estate of N groups */
   scenarioFile?: string;
   port?: number;
   controlPort?: number;
@@ -40,10 +42,7 @@ export interface RunEmulatorOptions {
   writeConfig?: string;
 }
 
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type { CommandIo };
 
 /** The line `geofailover emulator` prints once it is ready. */
 export interface ReadyLine {
@@ -63,7 +62,7 @@ export interface ReadyLine {
  * @throws ScenarioError for a scenario file that is missing or invalid (bad usage).
  */
 export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): Promise<number> {
-  const scenario = options.scenarioFile ? loadScenario(options.scenarioFile) : defaultScenario();
+  const scenario = options.scenarioFile ? scenarioFromSpec(options.scenarioFile) : defaultScenario();
   const log = (line: string): void => io.stderr(`[emulator] ${line}\n`);
   // Loaded here, not at the top: every other CLI command imports this module and need not pay for it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

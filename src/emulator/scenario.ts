@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { generateEstate, MAX_ESTATE_GROUPS, parseEstateSpec } from './scenarios/estate';
 
 const NAME = /^(?=.{1,60}$)[A-Za-z0-9]+(-[A-Za-z0-9]+)*$/;
 const resourceName = z
@@ -279,6 +280,20 @@ export function loadScenario(file: string): Scenario {
 /** The shared default scenario (README: The ARM emulator). */
 export function defaultScenario(): Scenario {
   return loadScenario(DEFAULT_SCENARIO_FILE);
+}
+
+/**
+ * A scenario named on the command line: `estate:N` (a generated estate of N groups, see scenarios/estate.ts)
+ * or a scenario file.
+ * @throws ScenarioError for a missing or invalid file, or an estate size out of range
+ */
+export function scenarioFromSpec(spec: string): Scenario {
+  const groups = parseEstateSpec(spec);
+  if (groups === undefined) return loadScenario(spec);
+  if (groups < 1 || groups > MAX_ESTATE_GROUPS) {
+    throw new ScenarioError(`${spec}: an estate has 1 to ${MAX_ESTATE_GROUPS} groups`, spec);
+  }
+  return parseScenario(generateEstate({ groups }), spec);
 }
 
 /** The JSON Schema text of schemas/scenario.schema.json, rendered the same way as the other published schemas. */

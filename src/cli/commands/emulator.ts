@@ -87,7 +87,11 @@ export function registerEmulator(program: Command, ctx: CliContext): void {
     .command('emulator')
     .summary('run the ARM emulator, or inject faults into a running one')
     .description('Run the ARM emulator (HTTPS) with its redis-servers, or control a running emulator.')
-    .option('--scenario <file>', 'scenario file (default: the built-in default scenario)')
+    .option(
+      '--scenario <file|estate:N>',
+      'scenario file, or estate:N for a generated estate of N groups over eastus, westeurope, southeastasia ' +
+        '(default: the built-in default scenario)',
+    )
     .option('--port <n>', 'ARM HTTPS port on 127.0.0.1 (0: any free port)', integer('--port', 0, 65535), 0)
     .option(
       '--control-port <n>',
