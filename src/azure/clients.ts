@@ -6,6 +6,7 @@ import type { HttpClient, PipelinePolicy, PipelineRequest, PipelineRetryOptions 
 import { Context } from '@temporalio/activity';
 import { createAzureCredential, createStaticTokenCredential } from './credentials';
 import { ArmRequestTimeoutError, ArmSubscriptionMismatchError } from './errors';
+import { mutationKind, processWriteBudget, type AcquireOptions, type WriteBudget } from './write-budget';
 
 /** The public-cloud ARM endpoint. */
 export const AZURE_RESOURCE_MANAGER_ENDPOINT = 'https://management.azure.com';
@@ -38,6 +39,7 @@ export const DEFAULT_ARM_REQUEST_TIMEOUT_MS = 10_000;
 export const requestTimeoutPolicyName = 'geofailoverRequestTimeoutPolicy';
 export const activitySignalPolicyName = 'geofailoverActivitySignalPolicy';
 export const subscriptionGuardPolicyName = 'geofailoverSubscriptionGuardPolicy';
+export const writeBudgetPolicyName = 'geofailoverWriteBudgetPolicy';
 
 /** When this worker made the first ARM call of an activity attempt (keyed by the attempt's cancellation signal). */
 const attemptStartedMs = new WeakMap<AbortSignal, number>();
@@ -148,6 +150,75 @@ export function requestTimeoutPolicy(timeoutMs: number): PipelinePolicy {
   };
 }
 
+/**
+ * Inside an activity with a heartbeat timeout, heartbeats while a write waits for its token, every half of that
+ * timeout (a shorter wait sends nothing): a long queue behind an evacuation's writes is not a lost worker. It sends
+ * the details the server holds from the previous attempt: the wait comes before the request is sent, and the
+ * activities heartbeat a checkpoint only once the operation it names has started, never before a write.
+ */
+function heartbeatWhileWaiting(): Pick<AcquireOptions, 'onWaiting' | 'waitingEveryMs'> {
+  let context: Context;
+  try {
+    context = Context.current();
+  } catch {
+    return {};
+  }
+  const timeoutMs = context.info.heartbeatTimeoutMs;
+  if (!timeoutMs || timeoutMs <= 0) return {};
+  return {
+    waitingEveryMs: Math.max(500, Math.floor(timeoutMs / 2)),
+    onWaiting: () => {
+      try {
+        context.heartbeat(context.info.heartbeatDetails);
+      } catch {
+        // the activity has ended meanwhile
+      }
+    },
+  };
+}
+
+/**
+ * Sends each mutating request (PUT, PATCH, POST, DELETE: long-running operations' starts included, not their
+ * polls) only once `budget` has a token for its ARM endpoint and subscription, so that the worker's writes stay
+ * within ARM's bucket instead of being answered 429 (write-budget.ts). A perRetry policy: every retry draws a
+ * token, as ARM counts it. The wait ends with the request's abort signal (the activity's cancellation and
+ * deadline, see {@link activitySignalPolicy}), before anything was sent.
+ */
+export function writeBudgetPolicy(budget: WriteBudget, subscriptionId: string): PipelinePolicy {
+  return {
+    name: writeBudgetPolicyName,
+    async sendRequest(request, next) {
+      const kind = mutationKind(request.method);
+      if (kind) {
+        let endpoint: string;
+        try {
+          endpoint = new URL(request.url).origin;
+        } catch {
+          endpoint = request.url;
+        }
+        await budget.acquire(
+          { endpoint, subscriptionId: subscriptionOfUrl(request.url) ?? subscriptionId, kind },
+          {
+            ...(request.abortSignal ? { signal: request.abortSignal } : {}),
+            what: `${request.method} ${shownPath(request.url)}`,
+            ...heartbeatWhileWaiting(),
+          },
+        );
+      }
+      return next(request);
+    },
+  };
+}
+
+/** A URL's path without its query, for messages. */
+function shownPath(url: string): string {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return url.split('?')[0] ?? url;
+  }
+}
+
 /** The subscription a request URL's path names (`/subscriptions/{id}/…`), if any. */
 export function subscriptionOfUrl(url: string): string | undefined {
   let pathname: string;
@@ -205,6 +276,12 @@ export interface CreateArmClientsOptions {
   requestTimeoutMs?: number;
   /** Default true. Tests turn it off. */
   keepAlive?: boolean;
+  /**
+   * The write budget mutating requests wait for (write-budget.ts); default the process's
+   * {@link processWriteBudget} with ARM's sizes less a margin, shared by every client built without one. `false`:
+   * none (ARM's 429s are then only waited out).
+   */
+  writeBudget?: WriteBudget | false;
   /** Extra pipeline policies, added to both clients. */
   additionalPolicies?: AdditionalPolicyConfig[];
   /** Prepended to the SDK's User-Agent. */
@@ -224,6 +301,8 @@ export interface ArmClients {
   trafficManager: TrafficManagerManagementClient;
   /** The credential both clients use; the data plane's Entra ID tokens come from it too. */
   credential: TokenCredential;
+  /** The write budget their mutating requests wait for; absent when built with `writeBudget: false`. */
+  writeBudget?: WriteBudget;
   /**
    * The clients for `subscriptionId` (this object when it is ours), built with the same endpoint, credential, CA,
    * api-versions, retry options and timeouts on first use and kept: one registry per `createArmClients` call.
@@ -302,10 +381,15 @@ function buildArmClients(
   }
   const credential =
     options.credential ?? (isLoopbackEndpoint(endpoint) ? createStaticTokenCredential() : createAzureCredential());
+  const writeBudget = options.writeBudget === undefined ? processWriteBudget() : options.writeBudget;
 
   const additionalPolicies: AdditionalPolicyConfig[] = [
     { policy: subscriptionGuardPolicy(options.subscriptionId), position: 'perCall' },
     { policy: activitySignalPolicy(), position: 'perCall' },
+    // Before the request timeout: waiting for a token is not the request hanging.
+    ...(writeBudget
+      ? [{ policy: writeBudgetPolicy(writeBudget, options.subscriptionId), position: 'perRetry' as const }]
+      : []),
     { policy: requestTimeoutPolicy(requestTimeoutMs), position: 'perRetry' },
     ...(options.additionalPolicies ?? []),
   ];
@@ -345,6 +429,7 @@ function buildArmClients(
     redis,
     trafficManager,
     credential,
+    ...(writeBudget ? { writeBudget } : {}),
     forSubscription: (subscriptionId) =>
       subscriptionId.toLowerCase() === options.subscriptionId.toLowerCase() ? clients : forSubscription(subscriptionId),
   };

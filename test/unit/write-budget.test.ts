@@ -1,0 +1,294 @@
+// The worker's write budget (src/azure/write-budget.ts) and the ARM clients' pipeline around it: mutating requests
+// wait for a token of their subscription's bucket before they are sent, reads never do, a wait is not a request
+// timeout, a cancelled wait sends nothing, long waits heartbeat; and the SDK's own retry waits a 429's Retry-After.
+import assert from 'node:assert/strict';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { ApplicationFailure } from '@temporalio/common';
+import { azureFailure } from '../../src/activities/azure-failure';
+import { createArmClients } from '../../src/azure/clients';
+import { classifyAzureError } from '../../src/azure/errors';
+import {
+  ARM_WRITE_BUCKET,
+  DEFAULT_WRITE_BUDGET,
+  mutationKind,
+  processWriteBudget,
+  TokenBucket,
+  WriteBudget,
+  WriteBudgetAbortError,
+  type BudgetScope,
+} from '../../src/azure/write-budget';
+import { FAILURE_TYPES } from '../../src/contract/failures';
+import { FakeHttpClient } from '../helpers/azure-fake-http';
+
+const SUB_A = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
+const SUB_B = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+const RG = 'rg-geofailover-demo';
+const ENDPOINT = 'https://127.0.0.1:9';
+const dbId = (sub: string): string =>
+  `/subscriptions/${sub}/resourceGroups/${RG}/providers/Microsoft.Cache/redisEnterprise/redis-a/databases/default`;
+const database = { id: dbId(SUB_A), name: 'default', properties: { port: 10000 } };
+const keys = { primaryKey: 'k1', secondaryKey: 'k2' };
+const quietLogger = new DefaultLogger('ERROR');
+
+/** A clock the test moves by hand. */
+function manualClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t, advance: (ms) => (t += ms) };
+}
+
+const scope = (over: Partial<BudgetScope> = {}): BudgetScope => ({
+  endpoint: ENDPOINT,
+  subscriptionId: SUB_A,
+  kind: 'writes',
+  ...over,
+});
+
+describe('write budget: token bucket (deterministic clock)', () => {
+  it('hands out the burst at once, then reservations in arrival order at the refill rate', () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ burst: 5, perSecond: 2 }, clock.now);
+    assert.deepEqual(
+      Array.from({ length: 5 }, () => bucket.reserve()),
+      [0, 0, 0, 0, 0],
+    );
+    // The 6th waits for the first token back (1/2 s), the 7th for the second, and so on.
+    assert.equal(bucket.reserve(), 500);
+    assert.equal(bucket.reserve(), 1000);
+    assert.equal(bucket.reserve(), 1500);
+    assert.equal(bucket.available(), -3);
+    clock.advance(1500);
+    assert.equal(bucket.available(), 0, 'the waiting reservations are due');
+    assert.equal(bucket.reserve(), 500);
+  });
+
+  it('refills up to the burst, never beyond; a released reservation comes back', () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ burst: 3, perSecond: 10 }, clock.now);
+    bucket.reserve();
+    bucket.reserve();
+    assert.equal(bucket.available(), 1);
+    clock.advance(60_000);
+    assert.equal(bucket.available(), 3, 'capped at the burst');
+    for (let i = 0; i < 3; i++) bucket.reserve();
+    assert.equal(bucket.reserve(), 100);
+    bucket.release();
+    assert.equal(bucket.available(), 0);
+    assert.equal(bucket.reserve(), 100, 'the released token serves the next request');
+  });
+
+  it('a clock that steps back does not mint tokens', () => {
+    const clock = manualClock();
+    const bucket = new TokenBucket({ burst: 1, perSecond: 1 }, clock.now);
+    bucket.reserve();
+    clock.advance(-5000);
+    assert.equal(bucket.available(), 0);
+    clock.advance(5000);
+    assert.equal(bucket.available(), 0);
+    clock.advance(1000);
+    assert.equal(bucket.available(), 1);
+  });
+});
+
+describe('write budget: buckets and settings', () => {
+  it("defaults to ARM's write bucket less a margin", () => {
+    assert.deepEqual(ARM_WRITE_BUCKET, { burst: 200, perSecond: 10 });
+    assert.ok(DEFAULT_WRITE_BUDGET.burst < ARM_WRITE_BUCKET.burst);
+    assert.ok(DEFAULT_WRITE_BUDGET.perSecond < ARM_WRITE_BUCKET.perSecond);
+    assert.deepEqual(new WriteBudget().size, DEFAULT_WRITE_BUDGET);
+  });
+
+  it('splits the bucket between the configured workers', () => {
+    const budget = new WriteBudget({ burst: 150, perSecond: 8, workers: 4 });
+    assert.deepEqual(budget.size, { burst: 37, perSecond: 2 });
+    assert.equal(new WriteBudget({ burst: 2, perSecond: 1, workers: 5 }).size.burst, 1, 'at least one token');
+    assert.throws(() => new WriteBudget({ burst: 10, perSecond: 1, workers: 0 }), RangeError);
+    assert.throws(() => new WriteBudget({ burst: 0, perSecond: 1 }), RangeError);
+    assert.throws(() => new WriteBudget({ burst: 10, perSecond: 0 }), RangeError);
+  });
+
+  it('keeps one bucket per ARM endpoint, subscription and kind', async () => {
+    const clock = manualClock();
+    const budget = new WriteBudget({ burst: 1, perSecond: 1 }, clock.now);
+    await budget.acquire(scope());
+    assert.equal(budget.available(scope()), 0);
+    assert.equal(budget.available(scope({ subscriptionId: SUB_A.toUpperCase() })), 0, 'ids in any case');
+    assert.equal(budget.available(scope({ subscriptionId: SUB_B })), 1);
+    assert.equal(budget.available(scope({ kind: 'deletes' })), 1);
+    assert.equal(budget.available(scope({ endpoint: 'https://management.azure.com' })), 1);
+  });
+
+  it('counts only mutating methods', () => {
+    assert.equal(mutationKind('GET'), undefined);
+    assert.equal(mutationKind('head'), undefined);
+    assert.equal(mutationKind('PUT'), 'writes');
+    assert.equal(mutationKind('PATCH'), 'writes');
+    assert.equal(mutationKind('post'), 'writes');
+    assert.equal(mutationKind('DELETE'), 'deletes');
+  });
+
+  it('one budget per process for the same settings', () => {
+    assert.equal(processWriteBudget(), processWriteBudget({ ...DEFAULT_WRITE_BUDGET }));
+    assert.notEqual(processWriteBudget(), processWriteBudget({ burst: 10, perSecond: 1 }));
+  });
+
+  it('a wait ended by its abort signal gives the token back and says so', async () => {
+    const budget = new WriteBudget({ burst: 1, perSecond: 0.01 });
+    await budget.acquire(scope());
+    const controller = new AbortController();
+    const waiting = budget.acquire(scope(), { signal: controller.signal, what: 'PATCH endpoint' });
+    controller.abort();
+    await assert.rejects(waiting, (e: unknown) => {
+      assert.ok(e instanceof WriteBudgetAbortError);
+      assert.match((e as Error).message, /PATCH endpoint: abandoned while waiting/);
+      const c = classifyAzureError(e);
+      assert.equal(c.retryable, true, 'nothing was sent: another attempt may send it');
+      return true;
+    });
+    assert.deepEqual(budget.stats(), { granted: 1, waited: 1, maxWaitMs: 100_000, abandoned: 1 });
+    assert.ok(budget.available(scope()) > -0.5, 'the reservation was given back');
+  });
+});
+
+describe('write budget in the ARM clients', function () {
+  this.timeout(20_000);
+
+  it('mutating requests wait for a token; reads (LRO polls among them) never do', async () => {
+    const http = new FakeHttpClient((r) => ({ status: 200, body: r.method === 'POST' ? keys : database }));
+    const writeBudget = new WriteBudget({ burst: 2, perSecond: 10 });
+    const arm = createArmClients({ subscriptionId: SUB_A, endpoint: ENDPOINT, httpClient: http, writeBudget });
+    assert.equal(arm.writeBudget, writeBudget);
+    for (let i = 0; i < 5; i++) await arm.redis.databases.get(RG, 'redis-a', 'default');
+    assert.equal(writeBudget.stats().granted, 0, 'reads take no write token');
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 4 }, () => arm.redis.databases.listKeys(RG, 'redis-a', 'default')));
+    assert.equal(writeBudget.stats().granted, 4);
+    assert.equal(writeBudget.stats().waited, 2, 'two beyond the burst of 2 waited');
+    assert.ok(Date.now() - started >= 150, 'the 4th waited for the second token back (200 ms)');
+    assert.equal(http.requests.filter((r) => r.method === 'POST').length, 4);
+  });
+
+  it("clients of another subscription draw from that subscription's bucket of the same budget", async () => {
+    const http = new FakeHttpClient((r) => ({ status: 200, body: r.method === 'POST' ? keys : database }));
+    const writeBudget = new WriteBudget({ burst: 1, perSecond: 0.01 });
+    const arm = createArmClients({ subscriptionId: SUB_A, endpoint: ENDPOINT, httpClient: http, writeBudget });
+    await arm.redis.databases.listKeys(RG, 'redis-a', 'default');
+    assert.equal(arm.forSubscription(SUB_B).writeBudget, writeBudget, 'one budget for every subscription');
+    await arm.forSubscription(SUB_B).redis.databases.listKeys(RG, 'redis-a', 'default');
+    assert.deepEqual(writeBudget.stats(), { granted: 2, waited: 0, maxWaitMs: 0, abandoned: 0 });
+  });
+
+  it('every client built without one shares the process budget; `false` turns it off', () => {
+    const a = createArmClients({ subscriptionId: SUB_A, endpoint: ENDPOINT, httpClient: new FakeHttpClient() });
+    const b = createArmClients({ subscriptionId: SUB_B, endpoint: ENDPOINT, httpClient: new FakeHttpClient() });
+    assert.equal(a.writeBudget, processWriteBudget());
+    assert.equal(b.writeBudget, a.writeBudget);
+    const none = createArmClients({ subscriptionId: SUB_A, endpoint: ENDPOINT, writeBudget: false });
+    assert.equal(none.writeBudget, undefined);
+  });
+
+  it('waiting for a token does not count against the per-request timeout', async () => {
+    const http = new FakeHttpClient(() => ({ status: 200, body: keys }));
+    const writeBudget = new WriteBudget({ burst: 1, perSecond: 2.5 });
+    const arm = createArmClients({
+      subscriptionId: SUB_A,
+      endpoint: ENDPOINT,
+      httpClient: http,
+      writeBudget,
+      requestTimeoutMs: 150,
+    });
+    await arm.redis.databases.listKeys(RG, 'redis-a', 'default');
+    // 400 ms for the next token, well beyond the 150 ms each request may take.
+    const second = await arm.redis.databases.listKeys(RG, 'redis-a', 'default');
+    assert.equal(second.primaryKey, 'k1');
+    assert.equal(writeBudget.stats().waited, 1);
+  });
+
+  it("inside an activity, a cancelled activity's write stops waiting and is never sent", async () => {
+    const http = new FakeHttpClient(() => ({ status: 200, body: keys }));
+    const writeBudget = new WriteBudget({ burst: 1, perSecond: 0.01 });
+    const arm = createArmClients({ subscriptionId: SUB_A, endpoint: ENDPOINT, httpClient: http, writeBudget });
+    await arm.redis.databases.listKeys(RG, 'redis-a', 'default');
+    const env = new MockActivityEnvironment({}, { logger: quietLogger });
+    const call = env.run(() => arm.redis.databases.listKeys(RG, 'redis-a', 'default'));
+    setTimeout(() => env.cancel(), 100);
+    await assert.rejects(call);
+    assert.equal(http.requests.length, 1, 'the second write was never sent');
+    assert.equal(writeBudget.stats().abandoned, 1);
+  });
+
+  it('a long wait heartbeats what the server holds, every half heartbeat timeout; a short one sends nothing', async () => {
+    const http = new FakeHttpClient(() => ({ status: 200, body: keys }));
+    const writeBudget = new WriteBudget({ burst: 1, perSecond: 1 });
+    const arm = createArmClients({ subscriptionId: SUB_A, endpoint: ENDPOINT, httpClient: http, writeBudget });
+    const checkpoint = { operation: 'forceUnlink', pollerState: '{}' };
+    const env = new MockActivityEnvironment(
+      { heartbeatTimeoutMs: 1000, heartbeatDetails: checkpoint },
+      { logger: quietLogger },
+    );
+    const beats: unknown[] = [];
+    env.on('heartbeat', (d: unknown) => beats.push(d));
+    await env.run(async () => {
+      await arm.redis.databases.listKeys(RG, 'redis-a', 'default');
+      // 1 s for the next token: one beat at 500 ms.
+      await arm.redis.databases.listKeys(RG, 'redis-a', 'default');
+    });
+    assert.ok(beats.length >= 1, 'the wait heartbeated');
+    for (const b of beats) assert.deepEqual(b, checkpoint, "the previous attempt's checkpoint, kept");
+
+    const shortWait = new MockActivityEnvironment({ heartbeatTimeoutMs: 60_000 }, { logger: quietLogger });
+    const none: unknown[] = [];
+    shortWait.on('heartbeat', (d: unknown) => none.push(d));
+    await shortWait.run(() => arm.redis.databases.listKeys(RG, 'redis-a', 'default'));
+    assert.deepEqual(none, []);
+  });
+});
+
+describe('429 and Retry-After', function () {
+  this.timeout(20_000);
+
+  it("the SDK's retry waits Retry-After with our retry options, beyond their own maximum delay", async () => {
+    const http = new FakeHttpClient().enqueue(
+      { status: 429, headers: { 'retry-after-ms': '400' }, body: { error: { code: 'TooManyRequests' } } },
+      { status: 200, body: keys },
+    );
+    const arm = createArmClients({
+      subscriptionId: SUB_A,
+      endpoint: ENDPOINT,
+      httpClient: http,
+      writeBudget: new WriteBudget({ burst: 10, perSecond: 10 }),
+      // The drill's compressed retries: exponential delays of at most 250 ms.
+      retryOptions: { maxRetries: 3, retryDelayInMs: 50, maxRetryDelayInMs: 250 },
+    });
+    const started = Date.now();
+    const got = await arm.redis.databases.listKeys(RG, 'redis-a', 'default');
+    assert.equal(got.primaryKey, 'k1');
+    assert.ok(Date.now() - started >= 390, 'waited the 400 ms ARM asked for');
+    assert.equal(http.requests.length, 2);
+  });
+
+  it('a 429 left after the retries becomes a retryable AzureThrottled failure whose next retry is Retry-After', async () => {
+    const http = new FakeHttpClient(() => ({
+      status: 429,
+      headers: { 'retry-after': '7' },
+      body: { error: { code: 'TooManyRequests', message: 'throttled' } },
+    }));
+    const arm = createArmClients({
+      subscriptionId: SUB_A,
+      endpoint: ENDPOINT,
+      httpClient: http,
+      writeBudget: false,
+      retryOptions: { maxRetries: 0 },
+    });
+    const e = await arm.redis.databases.listKeys(RG, 'redis-a', 'default').then(
+      () => assert.fail('expected a 429'),
+      (x: unknown) => x,
+    );
+    const failure = azureFailure(e, 'reading the access key');
+    assert.ok(failure instanceof ApplicationFailure);
+    assert.equal(failure.type, FAILURE_TYPES.azureThrottled);
+    assert.equal(failure.nonRetryable, false);
+    assert.equal(failure.nextRetryDelay, 7000);
+    assert.match(failure.message, /HTTP 429/);
+  });
+});
