@@ -9,6 +9,7 @@
  *     (GEOFAILOVER_DRILL_SDK_RETRIES=production) instead of the drill's shortened ones;
  *   - `geofailover --help` start-up time and peak RSS (every CLI command pays it).
  *   - `--history` runs only scripts/bench-history.ts: a long outage's history growth and continue-as-new.
+ *   - `--audit` runs only scripts/bench-audit.ts: approval latency (P3) and the audit of one incident (P5).
  *   - the installed package's start-up (`--cli-startup` runs only this): `npm pack` builds dist/, the tarball is
  *     unpacked beside the repository's node_modules, and its bin runs `--help` and `--version` with plain Node,
  *     next to Node's own start-up (`node -e 0`) on the same machine, samples interleaved.
@@ -198,6 +199,29 @@ function main(): void {
       stdio: 'inherit',
     });
     process.exitCode = child.status ?? 1;
+    return;
+  }
+  if (process.argv.includes('--audit')) {
+    // P3 approval latency and P5 the audit: their own script (async, one dev server for every drill).
+    const { bin, remove } = packedBin();
+    try {
+      const child = spawnSync(
+        process.execPath,
+        [
+          require.resolve('tsx/cli'),
+          path.join(__dirname, 'bench-audit.ts'),
+          '--runs',
+          String(runs),
+          '--packed-bin',
+          bin,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
+      );
+      process.stdout.write(`| what | samples | median (or as named) | CPU |\n|---|---|---|---|\n${child.stdout}`);
+      process.exitCode = child.status ?? 1;
+    } finally {
+      remove();
+    }
     return;
   }
   if (process.argv.includes('--cli-startup')) {
