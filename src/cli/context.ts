@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import { resolveConfigPath } from '../config/load';
 import { temporalSchema } from '../config/schema';
-import type { CommandIo } from '../emulator/main';
+import type { CommandIo } from '../contract/command-io';
 import { cliIdentity } from '../starter';
 import {
   resolveTemporalSettings,

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Command, CommanderError, Help, Option } from 'commander';
 import { TASK_QUEUE } from '../contract/names';
-import type { CommandIo } from '../emulator/main';
+import type { CommandIo } from '../contract/command-io';
 import type { CliContext, CliEnvironment } from './context';
 import { buildInfo, versionText } from './version';
 import { addTemporalOptions } from '../temporal/cli-options';

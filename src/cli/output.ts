@@ -3,7 +3,7 @@
  * such as `--watch` / `--wait`: one JSON object per line). Progress and live redraws go to stderr, only
  * when a human watches a terminal: never under `--json`, never with `CI` set, never into a pipe.
  */
-import type { CommandIo } from '../emulator/main';
+import type { CommandIo } from '../contract/command-io';
 import { formatErrorText, type ErrorReport } from './errors';
 
 export interface OutputOptions {

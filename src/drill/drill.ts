@@ -17,7 +17,9 @@ import type { DrillReporter, DrillSummary } from './events';
 import { evidenceOfFailure, recordEvidence, type IncidentRef } from './evidence';
 import { runIncident } from './incident';
 import type { DrillPlan } from './scenario';
-import { DRILL_EMULATOR_TIMING } from './settings';
+import { DRILL_EMULATOR_TIMING, type DrillOptions } from './settings';
+
+export type { DrillOptions };
 import type { Teardown } from './teardown';
 import { findFreePort } from '../emulator/data-plane/free-port';
 import { scrapeMetrics } from '../observability/prometheus';
@@ -29,21 +31,6 @@ import { DrillInterrupted, DrillStepError } from './watcher';
 import { startDrillWorkers } from './workers';
 
 export { DrillInterrupted, DrillStepError };
-
-export interface DrillOptions {
-  /** leave the approvals to a person and print what to type */
-  interactive: boolean;
-  /** the evidence package's directory; default evidence/<workflow id> under the current directory */
-  outDir?: string;
-  /** the main worker's task queue */
-  taskQueue: string;
-  /** TEMPORAL_ADDRESS decides whether the drill starts its own dev server */
-  env: NodeJS.ProcessEnv;
-  /** Ctrl-C / SIGTERM: its reason is the signal */
-  signal: AbortSignal;
-  /** `--dynamic-config-value` settings for the drill's own dev server */
-  dynamicConfig?: readonly string[];
-}
 
 function checkAbort(signal: AbortSignal): void {
   if (signal.aborted) throw new DrillInterrupted((signal.reason as NodeJS.Signals) ?? 'SIGINT');

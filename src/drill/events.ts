@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { StepName, StepStatus } from '../contract/names';
-import type { CommandIo } from '../emulator/main';
+import type { CommandIo } from '../contract/command-io';
 
 /** Something the drill itself did or saw, beyond the runbook's steps. */
 export type DrillAction =

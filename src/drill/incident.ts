@@ -28,10 +28,16 @@ import {
   type InteractiveContext,
 } from './approvals';
 import type { DrillConfig } from './config';
-import type { DrillOptions } from './drill';
 import type { DrillReporter } from './events';
 import type { DrillPlan } from './scenario';
-import { DRILL_APPROVERS, DRILL_REASON, DRILL_REQUESTER, DRILL_TUNING, DRILL_WAIT_MS } from './settings';
+import {
+  DRILL_APPROVERS,
+  DRILL_REASON,
+  DRILL_REQUESTER,
+  DRILL_TUNING,
+  DRILL_WAIT_MS,
+  type DrillOptions,
+} from './settings';
 import { searchAttributeCommands } from './search-attributes';
 import type { Teardown } from './teardown';
 import type { TemporalTarget } from './temporal';

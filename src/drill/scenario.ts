@@ -6,6 +6,9 @@ import path from 'node:path';
 import { defaultScenario, loadScenario, type Scenario } from '../emulator/scenario';
 import { DRILL_METADATA_BYTES_PER_SECOND } from './settings';
 
+// The CLI's drill command reports a bad --scenario file without importing the emulator itself.
+export { ScenarioError } from '../emulator/scenario';
+
 /** A usage problem found before anything started: an unknown region, a scenario without a group. */
 export class DrillUsageError extends Error {
   override name = 'DrillUsageError';

@@ -10,6 +10,22 @@ import type { RunbookTuning } from '../contract/runbook';
 
 type GroupConfigInput = z.input<typeof groupSchema>;
 
+/** How `geofailover drill` was asked to run (here, not in drill.ts: the incident reads it too). */
+export interface DrillOptions {
+  /** leave the approvals to a person and print what to type */
+  interactive: boolean;
+  /** the evidence package's directory; default evidence/<workflow id> under the current directory */
+  outDir?: string;
+  /** the main worker's task queue */
+  taskQueue: string;
+  /** TEMPORAL_ADDRESS decides whether the drill starts its own dev server */
+  env: NodeJS.ProcessEnv;
+  /** Ctrl-C / SIGTERM: its reason is the signal */
+  signal: AbortSignal;
+  /** `--dynamic-config-value` settings for the drill's own dev server */
+  dynamicConfig?: readonly string[];
+}
+
 /**
  * Who starts the drill's incident: an approver of the group (the emulator's default scenario), so that their own
  * approval is refused by the four-eyes rule rather than for not being an approver at all.

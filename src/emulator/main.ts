@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { CommandIo } from '../contract/command-io';
+import type { CommandIo } from '../contract/command-io';
 import type { MutationCount } from './counters';
 import type {
   FaultState,

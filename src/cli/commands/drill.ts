@@ -6,9 +6,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type * as DrillModule from '../../drill/drill';
 import { DrillReporter, formatBytes, shownPath, type DrillSummary } from '../../drill/events';
-import { DrillUsageError, planDrill, type DrillPlan } from '../../drill/scenario';
+import { DrillUsageError, planDrill, ScenarioError, type DrillPlan } from '../../drill/scenario';
 import { Teardown } from '../../drill/teardown';
-import { ScenarioError } from '../../emulator/scenario';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatDuration } from '../output';
