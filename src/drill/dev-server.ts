@@ -18,7 +18,7 @@ const DEFAULT_STARTUP_TIMEOUT_MS = 60_000;
 const LOOPBACK = '127.0.0.1';
 
 export interface DevServerOptions {
-  /** the Temporal CLI binary (scripts/tools.mjs ensureTemporalCli) */
+  /** the Temporal CLI binary (src/toolchain/tools.mjs ensureTemporalCli) */
   cli: string;
   /** serve the Web UI on a free port too; default false (headless) */
   ui?: boolean;

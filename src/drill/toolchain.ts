@@ -1,6 +1,6 @@
 /**
  * The external tools a drill needs, found, built or installed exactly as `npm run tools` does
- * (scripts/tools.mjs): redis-server always, the Temporal CLI only when the drill starts its own dev server.
+ * (src/toolchain/tools.mjs): redis-server always, the Temporal CLI only when the drill starts its own dev server.
  */
 type ToolsModule = Awaited<ReturnType<typeof loadToolsModule>>;
 export type FoundTool = Awaited<ReturnType<ToolsModule['ensureRedisServer']>>;
@@ -11,14 +11,14 @@ export interface Toolchain {
   temporalCli?: FoundTool;
 }
 
-/** scripts/tools.mjs is plain ESM (it runs before `npm ci`): loaded with a dynamic import. */
+/** tools.mjs is plain ESM (`npm run tools` runs it before `npm ci`): loaded with a dynamic import. */
 export function loadToolsModule() {
-  return import('../../scripts/tools.mjs');
+  return import('../toolchain/tools.mjs');
 }
 
 /**
  * Finds (or builds/installs) redis-server and, with `temporalCli`, the Temporal CLI; `log` gets their progress.
- * @throws ToolError (scripts/tools.mjs) saying what to install when a tool cannot be had.
+ * @throws ToolError (src/toolchain/tools.mjs) saying what to install when a tool cannot be had.
  */
 export async function ensureToolchain(options: {
   temporalCli: boolean;

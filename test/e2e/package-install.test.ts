@@ -91,7 +91,7 @@ describe('the packed package, installed into an empty prefix', function () {
       'package/dist/build-info.json',
       'package/dist/workflows.bundle.js',
       'package/dist/emulator/scenarios/default.json',
-      'package/scripts/tools.mjs',
+      'package/dist/toolchain/tools.mjs',
       'package/schemas/config.schema.json',
       'package/geofailover.config.example.json',
     ]) {
