@@ -9,6 +9,7 @@ import type { CallerCheck } from './caller';
 import type { OpenRunbookSource } from './endpoint-lease';
 import { createPolicyActivities, type PolicySource } from './policy';
 import { createProbeActivities as createProbes } from './probe';
+import { createReadinessActivities, type ReadinessActivities } from './readiness';
 import { createTrafficActivities } from './traffic';
 import type { GeofailoverActivities, ProbeActivities } from './types';
 
@@ -60,7 +61,7 @@ export interface ActivityDependencies {
 }
 
 /** Every activity the main worker (task queue `geofailover`) registers, built from injected clients. */
-export function createActivities(deps: ActivityDependencies): GeofailoverActivities {
+export function createActivities(deps: ActivityDependencies): GeofailoverActivities & ReadinessActivities {
   return {
     ...createPolicyActivities(deps),
     ...createMembershipActivities(deps),
@@ -68,6 +69,7 @@ export function createActivities(deps: ActivityDependencies): GeofailoverActivit
     ...createTrafficActivities(deps),
     ...createGeoReplicationActivities(deps),
     ...createNotificationActivities(deps),
+    ...createReadinessActivities(),
   };
 }
 

@@ -18,22 +18,70 @@ export interface GroupMember {
   databaseId: string;
 }
 
-/** Input of the `readinessCheck` workflow. */
+/**
+ * Input of the `readinessCheck` workflow: the group's name only. Its members, Traffic Manager endpoints,
+ * application regions, people and thresholds come from the worker's configuration (loadPolicy), as the runbook's do.
+ */
 export interface ReadinessCheckInput {
+  /** the configuration's name of the group */
   group: string;
-  members: GroupMember[];
   activityTimeouts?: ReadActivityTimeouts;
+  /** how long a probe waits for its region's probe worker to pick it up; default 30 seconds */
+  probeScheduleToStart?: Duration;
+  /**
+   * Set by the readiness schedule: compare the verdict with the schedule's previous completed check, and tell the
+   * group's webhook when it crossed between fail and not-fail.
+   */
+  notifyOnChange?: boolean;
+}
+
+/** The checks of one readiness run, in the order they are reported. */
+export const READINESS_CHECKS = [
+  'policy',
+  'membership',
+  'settings',
+  'memory-headroom',
+  'probes',
+  'traffic-manager',
+  'quorum',
+  'probe-workers',
+] as const;
+export type ReadinessCheckName = (typeof READINESS_CHECKS)[number];
+
+export type ReadinessVerdict = 'pass' | 'warn' | 'fail';
+
+/** One check's outcome: `reasons` says why (one sentence each; for a pass, what was seen). */
+export interface ReadinessCheckResult {
+  check: ReadinessCheckName;
+  verdict: ReadinessVerdict;
+  reasons: string[];
+}
+
+/** A change of the scheduled check's verdict, and the webhook's delivery. */
+export interface ReadinessChange {
+  from: ReadinessVerdict | 'none';
+  to: ReadinessVerdict;
+  /** the previous completed check it compares with */
+  previousWorkflowId?: string;
+  webhook?: { delivered: boolean; attempts: number; statusCode?: number; error?: string; target?: string };
 }
 
 /** Result of the `readinessCheck` workflow. */
 export interface ReadinessReport {
   group: string;
-  /** true when `problems` is empty: the group could fail over right now */
+  /** the worst of the checks' verdicts */
+  verdict: ReadinessVerdict;
+  /** true unless a check failed: the group could fail over right now (warnings aside) */
   ready: boolean;
   /** ISO time of the check (workflow time) */
   checkedAt: string;
-  /** one snapshot per configured member, in input order */
+  /** digest of the worker's policy the check read, when the group was found */
+  policyDigest?: string;
+  checks: ReadinessCheckResult[];
+  /** one snapshot per configured member, in configuration order */
   members: MemberSnapshot[];
-  /** one sentence per problem, naming the region(s) and values involved */
+  /** the reasons of every check that failed or warned, one sentence each */
   problems: string[];
+  /** scheduled checks (`notifyOnChange`): the verdict crossed between fail and not-fail since the previous check */
+  change?: ReadinessChange;
 }

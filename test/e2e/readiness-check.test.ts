@@ -1,80 +1,105 @@
-// The whole stack for one workflow: the shared Temporal dev server, a real worker with the real
-// activities, the official Azure SDK over HTTPS against the emulator, and its redis-servers.
+// The whole stack for one workflow: the shared Temporal dev server, a real worker with the real activities and the
+// group from its own configuration, probe workers on the probe task queues, the official Azure SDK over HTTPS
+// against the emulator, and its redis-servers.
 import assert from 'node:assert/strict';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundle } from '@temporalio/worker';
-import { createActivities } from '../../src/activities';
-import { createArmClients } from '../../src/azure/clients';
 import type { ReadinessCheckInput, ReadinessReport } from '../../src/contract/readiness';
-import type { Emulator } from '../../src/emulator';
 import { startReadinessCheck } from '../../src/starter';
-import { createWorker } from '../../src/worker';
-import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
-import { getTestEnv, getWorkflowBundle, uniqueName, uniqueTaskQueue } from '../helpers/temporal';
+import { RealStack, showRun } from '../helpers/real-stack';
+import { getTestEnv } from '../helpers/temporal';
 
-const SUB = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const REGIONS = ['eastus', 'westeurope', 'southeastasia'];
-const dbId = (region: string): string =>
-  `/subscriptions/${SUB}/resourceGroups/rg-geofailover-demo/providers/Microsoft.Cache/redisEnterprise/redis-leaderboard-${region}/databases/default`;
 
 describe('readinessCheck end to end against the emulator', function () {
-  this.timeout(90_000);
-  let env: TestWorkflowEnvironment;
-  let bundle: WorkflowBundle;
-  let emulator: Emulator;
+  this.timeout(120_000);
+  let stack: RealStack;
 
   before(async () => {
-    [env, bundle, emulator] = await Promise.all([getTestEnv(), getWorkflowBundle(), startTestEmulator()]);
+    stack = await RealStack.start(await getTestEnv());
   });
   after(async () => {
-    await Promise.all([env?.teardown(), emulator?.close()]);
+    await stack?.close();
   });
 
   async function check(): Promise<ReadinessReport> {
-    const taskQueue = uniqueTaskQueue('readiness');
-    const arm = createArmClients({
-      subscriptionId: SUB,
-      endpoint: emulator.arm,
-      caPem: emulator.caPem,
-      credential: emulatorCredential(emulator),
-      retryOptions: { maxRetries: 0 },
-    });
-    const worker = await createWorker({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: bundle,
-      activities: createActivities({ arm }),
-    });
     const input: ReadinessCheckInput = {
-      group: uniqueName('leaderboard'),
-      members: REGIONS.map((region) => ({ region, databaseId: dbId(region) })),
+      group: stack.group.name,
       activityTimeouts: { scheduleToClose: '10s', initialRetryInterval: '100ms' },
+      probeScheduleToStart: '10s',
     };
-    return worker.runUntil(async () => (await startReadinessCheck(env.client, input, { taskQueue })).result());
+    const handle = await startReadinessCheck(stack.client, input, { taskQueue: stack.taskQueue });
+    return handle.result();
   }
 
-  it('finds the default group ready to fail over', async () => {
+  it('passes every check of the default group, reading it from the worker configuration', async () => {
     const report = await check();
     assert.deepEqual(report.problems, []);
+    assert.equal(report.verdict, 'pass');
     assert.equal(report.ready, true);
+    assert.deepEqual(
+      report.checks.map((c) => [c.check, c.verdict]),
+      [
+        ['policy', 'pass'],
+        ['membership', 'pass'],
+        ['settings', 'pass'],
+        ['memory-headroom', 'pass'],
+        ['probes', 'pass'],
+        ['traffic-manager', 'pass'],
+        ['quorum', 'pass'],
+        ['probe-workers', 'pass'],
+      ],
+    );
+    assert.match(report.policyDigest ?? '', /^sha256:/);
     assert.deepEqual(
       report.members.map((m) => [m.region, m.reachable, m.settings?.sku]),
       REGIONS.map((r) => [r, true, 'Balanced_B5']),
     );
   });
 
-  it('names the region that does not answer during an outage', async () => {
-    await emulator.faults.outage('southeastasia');
+  it('fails membership and probes during an outage, naming the region', async () => {
+    await stack.emulator.faults.outage('southeastasia');
     try {
       const report = await check();
+      assert.equal(report.verdict, 'fail');
       assert.equal(report.ready, false);
       assert.equal(report.members.find((m) => m.region === 'southeastasia')?.reachable, false);
+      const membership = report.checks.find((c) => c.check === 'membership');
+      assert.equal(membership?.verdict, 'fail');
       assert.ok(
-        report.problems.some((p) => p.includes('southeastasia')),
-        `problems name the region: ${report.problems.join('; ')}`,
+        membership?.reasons.some((p) => p.startsWith('southeastasia: unreachable')),
+        `membership names the region: ${membership?.reasons.join('; ')}`,
+      );
+      assert.equal(report.checks.find((c) => c.check === 'probes')?.verdict, 'fail');
+    } finally {
+      await stack.emulator.faults.restore('southeastasia');
+    }
+  });
+
+  it('`geofailover readiness G --report DIR` writes the md and json report and exits 1 on a fail', async () => {
+    const dir = `${stack.dir}/report`;
+    const ok = await stack.cli(['readiness', stack.group.name, '--task-queue', stack.taskQueue, '--report', dir]);
+    assert.equal(ok.code, 0, showRun(ok));
+    assert.match(ok.stdout, /PASS\s+membership/);
+    const { readFileSync } = await import('node:fs');
+    const md = readFileSync(`${dir}/readiness-report.md`, 'utf8');
+    assert.match(md, /^# Readiness report/);
+    assert.match(md, /\| membership \| \*\*PASS\*\* \|/);
+    const json = JSON.parse(readFileSync(`${dir}/readiness-report.json`, 'utf8')) as { verdict: string };
+    assert.equal(json.verdict, 'pass');
+
+    stack.emulator.faults.firewall({ applicationRegion: 'eastus', database: 'westeurope', mode: 'refuse' });
+    try {
+      const failing = await stack.cli(['readiness', stack.group.name, '--task-queue', stack.taskQueue, '--json']);
+      assert.equal(failing.code, 1, showRun(failing));
+      const out = JSON.parse(failing.stdout) as { verdict: string; reports: ReadinessReport[] };
+      assert.equal(out.verdict, 'fail');
+      const probes = out.reports[0]?.checks.find((c) => c.check === 'probes');
+      assert.equal(probes?.verdict, 'fail');
+      assert.ok(
+        probes?.reasons.some((r) => r.startsWith('eastus cannot reach westeurope')),
+        probes?.reasons.join('; '),
       );
     } finally {
-      await emulator.faults.restore('southeastasia');
+      await stack.emulator.faults.reset();
     }
   });
 });
