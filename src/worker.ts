@@ -6,6 +6,7 @@ import { createActivities, createProbeActivities, type ActivityDependencies } fr
 import type { GeofailoverActivities, ProbeActivities } from './activities/types';
 import { createAzureMonitorMetrics, defaultMetricsEndpoint } from './azure/metrics';
 import { createArmClients, type CreateArmClientsOptions } from './azure/clients';
+import { processWriteBudget } from './azure/write-budget';
 import { credentialFromConfig, IdentitySecretError } from './azure/credentials';
 import type { TokenCredential } from '@azure/core-auth';
 import { parseDatabaseId } from './azure/resource-ids';
@@ -156,6 +157,8 @@ export function activityDependenciesFromConfig(
     endpoint: config.azure.endpoint,
     redisApiVersion: config.azure.redisApiVersion,
     requestTimeoutMs: config.azure.requestTimeoutMs,
+    // One budget per process for these settings: every activity's writes draw from it (src/azure/write-budget.ts).
+    writeBudget: config.azure.writeBudget.enabled && processWriteBudget(config.azure.writeBudget),
     ...(credential !== undefined ? { credential } : {}),
     ...(caPem !== undefined ? { caPem } : {}),
     ...(options.retryOptions !== undefined ? { retryOptions: options.retryOptions } : {}),

@@ -428,6 +428,35 @@ export const configSchema = strict({
       .describe(
         'how long one ARM request (each retry, each long-running-operation poll) may take before it is abandoned',
       ),
+    writeBudget: strict({
+      enabled: z.boolean().default(true).describe('false: writes are sent at once, and 429s only waited out'),
+      burst: z
+        .number()
+        .int()
+        .min(1)
+        .max(10_000)
+        .default(150)
+        .describe("writes that may go at once per subscription; ARM's bucket holds 200"),
+      perSecond: z
+        .number()
+        .gt(0)
+        .max(1000)
+        .default(8)
+        .describe('writes per second per subscription once the burst is spent; ARM refills 10'),
+      workers: z
+        .number()
+        .int()
+        .min(1)
+        .max(1000)
+        .default(1)
+        .describe(
+          'worker processes (main and probe workers) acting as this principal: each takes 1/workers of the budget',
+        ),
+    })
+      .prefault({})
+      .describe(
+        "the worker's budget for mutating ARM requests (PUT, PATCH, POST, DELETE), per subscription: they wait for a token instead of drawing 429s",
+      ),
     memorySource: z
       .enum(['azure-monitor', 'redis-info'])
       .default('azure-monitor')

@@ -2,6 +2,8 @@
 // wait for a token of their subscription's bucket before they are sent, reads never do, a wait is not a request
 // timeout, a cancelled wait sends nothing, long waits heartbeat; and the SDK's own retry waits a 429's Retry-After.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { ApplicationFailure } from '@temporalio/common';
@@ -19,7 +21,10 @@ import {
   type BudgetScope,
 } from '../../src/azure/write-budget';
 import { FAILURE_TYPES } from '../../src/contract/failures';
+import { ConfigError, parseConfig } from '../../src/config/load';
+import { activityDependenciesFromConfig } from '../../src/worker';
 import { FakeHttpClient } from '../helpers/azure-fake-http';
+import { COMMANDERS, peopleConfig } from '../helpers/people';
 
 const SUB_A = '6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6';
 const SUB_B = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
@@ -30,6 +35,17 @@ const dbId = (sub: string): string =>
 const database = { id: dbId(SUB_A), name: 'default', properties: { port: 10000 } };
 const keys = { primaryKey: 'k1', secondaryKey: 'k2' };
 const quietLogger = new DefaultLogger('ERROR');
+const examplePath = path.resolve(__dirname, '../../geofailover.config.example.json');
+
+/** The shipped example (test people's keys), with `azure.writeBudget` set to `writeBudget` when given. */
+function exampleConfig(writeBudget?: unknown): string {
+  const c = JSON.parse(readFileSync(examplePath, 'utf8'));
+  c.people ??= peopleConfig();
+  for (const group of Object.values<Record<string, any>>(c.groups)) group.commanders ??= [...COMMANDERS];
+  // Unlike the example, the test worker reads memory over the data plane (no Azure Monitor client).
+  c.azure = { ...c.azure, caFile: undefined, memorySource: 'redis-info', ...(writeBudget ? { writeBudget } : {}) };
+  return JSON.stringify(c);
+}
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -290,5 +306,28 @@ describe('429 and Retry-After', function () {
     assert.equal(failure.nonRetryable, false);
     assert.equal(failure.nextRetryDelay, 7000);
     assert.match(failure.message, /HTTP 429/);
+  });
+});
+
+describe('write budget from the configuration', () => {
+  it("azure.writeBudget defaults to ARM's bucket less a margin, one budget per worker process", () => {
+    const config = parseConfig(exampleConfig(), 'x.json');
+    assert.deepEqual(config.azure.writeBudget, { enabled: true, burst: 150, perSecond: 8, workers: 1 });
+    const a = activityDependenciesFromConfig(config);
+    const b = activityDependenciesFromConfig(config);
+    assert.ok(a.arm.writeBudget);
+    assert.equal(a.arm.writeBudget, b.arm.writeBudget, 'the main and probe workers of a process share it');
+    assert.deepEqual(a.arm.writeBudget.size, DEFAULT_WRITE_BUDGET);
+  });
+
+  it('is sized by the configuration, split between workers, or turned off', () => {
+    const split = activityDependenciesFromConfig(
+      parseConfig(exampleConfig({ burst: 100, perSecond: 6, workers: 3 }), 'x.json'),
+    );
+    assert.deepEqual(split.arm.writeBudget?.size, { burst: 33, perSecond: 2 });
+    const off = activityDependenciesFromConfig(parseConfig(exampleConfig({ enabled: false }), 'x.json'));
+    assert.equal(off.arm.writeBudget, undefined);
+    assert.throws(() => parseConfig(exampleConfig({ perSecond: 0 }), 'x.json'), ConfigError);
+    assert.throws(() => parseConfig(exampleConfig({ burst: 10, rate: 1 }), 'x.json'), /unknown key "rate"/);
   });
 });
