@@ -3,6 +3,7 @@
  * lazily connected Temporal client (closed by `main` when the command ends).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
 import type { Client } from '@temporalio/client';
 import { resolveConfigPath } from '../config/load';
 import { temporalSchema } from '../config/schema';
@@ -36,6 +37,10 @@ export interface CliEnvironment {
   stdoutIsTTY: boolean;
   /** terminal width for redraws */
   columns?: number;
+  /** whether stdin is a terminal a human can answer a question on (approve/reject confirm there) */
+  stdinIsTTY?: boolean;
+  /** asks the person at the terminal a yes/no question (default no); tests answer it */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 /** A settings or connection problem as the CLI reports it: what is wrong, and the next step. */
@@ -44,6 +49,43 @@ export function temporalRefusal(e: unknown): unknown {
     return new RefusedError(e.message, e.hint, e.code);
   }
   return e;
+}
+
+/** How long a TCP connect to the Temporal address may take before the CLI says nothing answers there. */
+const REACH_TIMEOUT_MS = 3000;
+
+/** Connect errors that mean nothing listens there (the rest, TLS and credentials, the connection explains). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+
+/**
+ * Fails at once when nothing listens at the Temporal address: the SDK would wait out its connect deadline first
+ * (about 10 s of silence). Anything else (TLS, credentials) is left to the connection, which explains it.
+ * @throws RefusedError "no Temporal server at ADDRESS: why", with what to do.
+ */
+async function refuseUnreachable(settings: TemporalSettings): Promise<void> {
+  const i = settings.address.lastIndexOf(':');
+  const host = settings.address.slice(0, i).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(settings.address.slice(i + 1));
+  const code = await new Promise<string | undefined>((resolve) => {
+    const socket = net.connect({ host, port });
+    const done = (result: string | undefined): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => done('ETIMEDOUT'), REACH_TIMEOUT_MS);
+    socket.once('connect', () => done(undefined));
+    socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'ECONNREFUSED'));
+  });
+  if (code === undefined || !UNREACHABLE.has(code)) return;
+  const from = settings.sources.address ? ` (from ${settings.sources.address})` : '';
+  throw new RefusedError(
+    `no Temporal server at ${settings.address}: nothing answers at ${settings.address} (${code})${from}`,
+    'start one (temporal server start-dev), or give its address: --address, temporal.address, TEMPORAL_ADDRESS ' +
+      'or the profile',
+    'temporal-unreachable',
+    { address: settings.address, namespace: settings.namespace },
+  );
 }
 
 export class CliContext {
@@ -126,6 +168,7 @@ export class CliContext {
   temporal(actor?: string): Promise<Client> {
     this.client ??= (async () => {
       const settings = this.temporalSettings();
+      await refuseUnreachable(settings);
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- the SDK only for commands that connect
       const { connectTemporalClient } = require('../temporal/client') as typeof ClientModule;
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- OpenTelemetry only when tracing is on

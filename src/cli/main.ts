@@ -12,8 +12,11 @@ import { TASK_QUEUE } from '../contract/names';
 import type { CommandIo } from '../contract/command-io';
 import type { CliContext, CliEnvironment } from './context';
 import { buildInfo, versionText } from './version';
+import { groupHelpTerm } from './group-argument';
+import { suggestionText } from './suggest';
 import { addTemporalOptions } from '../temporal/cli-options';
 import type * as StartModule from './commands/start';
+import type * as EvacuateModule from './commands/evacuate';
 import type * as StatusModule from './commands/status';
 import type * as ApproveModule from './commands/approve';
 import type * as RejectModule from './commands/reject';
@@ -37,6 +40,8 @@ type Register = (program: Command, ctx: CliContext) => void;
 /** Every command, in help order, and how to load its module. */
 const COMMANDS: readonly (readonly [name: string, load: () => Register])[] = [
   ['start', () => (require('./commands/start') as typeof StartModule).registerStart],
+  ['evacuate', () => (require('./commands/evacuate') as typeof EvacuateModule).registerEvacuate],
+  ['approve-batch', () => (require('./commands/evacuate') as typeof EvacuateModule).registerApproveBatch],
   ['status', () => (require('./commands/status') as typeof StatusModule).registerStatus],
   ['approve', () => (require('./commands/approve') as typeof ApproveModule).registerApprove],
   ['reject', () => (require('./commands/reject') as typeof RejectModule).registerReject],
@@ -69,6 +74,18 @@ export interface CommandIndexEntry {
   /** e.g. `status [options] <group>` */
   term: string;
   summary: string;
+}
+
+/** The program: an unknown command gets our suggestion (`stat` → `status`, not `start`). */
+class Program extends Command {
+  /** Called by commander for a word that names no command. */
+  unknownCommand(): never {
+    const word = this.args[0] ?? '';
+    const names = this.createHelp()
+      .visibleCommands(this)
+      .map((c) => c.name());
+    this.error(`error: unknown command '${word}'${suggestionText(word, names)}`, { code: 'commander.unknownCommand' });
+  }
 }
 
 /** Where the build writes the command index: next to the compiled CLI. */
@@ -114,7 +131,7 @@ export function buildProgram(
   let ctx: CliContext | undefined;
   const context = options.context ?? (() => (ctx ??= newContext(io, defaultEnvironment(), setExit)));
   const listedOnly = new Map<Command, string>(); // command → its help term, from the index
-  const program = new Command('geofailover')
+  const program = new Program('geofailover')
     .description('Regional-failover runbook for Azure Managed Redis active geo-replication')
     .version(
       versionText(buildInfo({ git: argv.includes('--version') || argv.includes('-V') })),
@@ -125,7 +142,12 @@ export function buildProgram(
     .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
     .configureHelp({
       subcommandTerm(cmd: Command): string {
-        return listedOnly.get(cmd) ?? Help.prototype.subcommandTerm.call(this, cmd);
+        return listedOnly.get(cmd) ?? groupHelpTerm(cmd, Help.prototype.subcommandTerm.call(this, cmd));
+      },
+      // Commander lists a required option like any other: say it.
+      optionDescription(option: Option): string {
+        const text = Help.prototype.optionDescription.call(this, option);
+        return option.mandatory ? `${text ? `${text} ` : ''}(required)` : text;
       },
     })
     .showHelpAfterError('(run with --help for usage)')
@@ -162,8 +184,8 @@ TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS_* over a pr
 with your ed25519 key: --key FILE or GEOFAILOVER_KEY=FILE (its public key is in the configuration's people).
 
 An incident:
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage" --dry-run
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage" --key ~/.ssh/geofailover
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage" --dry-run
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage" --key ~/.ssh/geofailover
   geofailover status leaderboard --watch
   geofailover approve leaderboard --key ~/.ssh/geofailover
 `;
@@ -174,7 +196,20 @@ function defaultEnvironment(): CliEnvironment {
     stderrIsTTY: process.stderr.isTTY === true,
     stdoutIsTTY: process.stdout.isTTY === true,
     columns: process.stderr.columns,
+    stdinIsTTY: process.stdin.isTTY === true,
+    confirm: askOnTerminal,
   };
+}
+
+/** Asks a yes/no question on the terminal (stderr), default no. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
 }
 
 /** Runs the CLI and resolves with its exit code; never throws. */

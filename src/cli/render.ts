@@ -145,7 +145,7 @@ export function renderPlan(plan: FailoverPlan): string[] {
   for (const w of plan.warnings) lines.push(`warning: ${w}`);
   lines.push('');
   lines.push(
-    `to run it: geofailover start --group ${plan.group} --failed-region ${plan.failedRegion} ` +
+    `to run it: geofailover start ${plan.group} --failed-region ${plan.failedRegion} ` +
       `--reason ${JSON.stringify(plan.reason)} --by ${plan.requestedBy}` +
       (plan.input.acceptSettingsMismatch ? ' --accept-settings-mismatch' : ''),
   );

@@ -1,12 +1,16 @@
-/** The decision both `approve` and `reject` send, through the `decide` update. */
+/**
+ * The decision both `approve` and `reject` send, through the `decide` update. Before sending, the open gate is shown
+ * (what the approver decides on: trigger, memory, blast radius, targets), and a person at a terminal confirms it.
+ */
 import { WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
 import type { Command } from 'commander';
+import type { OpenGate } from '../../contract/types';
 import { decisionPayload } from '../../signing/payloads';
 import { decide } from '../../starter';
 import type { CliContext } from '../context';
 import { EXIT_FAILED, EXIT_OK, RefusedError, UsageError } from '../errors';
 import type { Output } from '../output';
-import { runbookRef } from '../render';
+import { renderGateRequest, runbookRef } from '../render';
 import { signerOptions } from '../signer';
 import { buildPayload, printPayload, signingContext, type SigningCommandOptions } from './send-signal';
 import { text } from './shared';
@@ -27,11 +31,34 @@ export interface DecideOutput {
   reason?: string;
   /** what an accepted decision did, e.g. "approval 1 of 2 recorded at approval-unlink" */
   detail?: string;
+  /** the open gate as the approver saw it before deciding: its request holds the trigger, memory and blast radius */
+  openGate?: OpenGate;
 }
 
 interface DecideOptions extends SigningCommandOptions {
   comment?: string;
   gate?: string;
+  /** do not ask for confirmation on a terminal */
+  yes?: boolean;
+}
+
+/** What is being decided, in full: the gate, where it stands, and the evidence its request carries. */
+export function renderDecisionGate(
+  decision: 'approve' | 'reject',
+  gate: OpenGate,
+  workflowId: string,
+  runId: string,
+): string[] {
+  const approvals = gate.approvals.length ? ` (${gate.approvals.join(', ')})` : '';
+  const lines = [
+    `you are about to ${decision.toUpperCase()} gate ${gate.gate} of ${workflowId} (run ${runId})`,
+    `  ${gate.approvals.length} of ${gate.quorum} approval(s) so far${approvals}; opened ${gate.requestedAt}`,
+    ...renderGateRequest(gate.request),
+  ];
+  if (gate.targets?.length) lines.push(`  targets: ${gate.targets.join(', ')}`);
+  if (gate.escalatedAt) lines.push(`  escalated ${gate.escalatedAt}; stops safely ${gate.expiresAt ?? 'later'}`);
+  else if (gate.escalatesAt) lines.push(`  escalates ${gate.escalatesAt} if nobody decides`);
+  return lines;
 }
 
 async function sendDecision(
@@ -53,6 +80,22 @@ async function sendDecision(
     );
   }
   const payload = buildPayload(() => decisionPayload(signing, decision, opts.comment), description.workflowId);
+  // The approver sees what they decide on before it is sent: on stderr (stdout stays the result), or under --json
+  // in the result.
+  if (gate && !opts.json) {
+    ctx.io.stderr(`${renderDecisionGate(decision, gate, description.workflowId, description.runId).join('\n')}\n`);
+  }
+  const { stdinIsTTY, stderrIsTTY, confirm } = ctx.environment;
+  if (!opts.printPayload && !opts.yes && stdinIsTTY && stderrIsTTY && confirm) {
+    const where = `${gate ? `gate ${gate.gate} of ` : ''}${description.workflowId}`;
+    if (!(await confirm(`${decision} ${where} as ${signer.actor}?`))) {
+      throw new RefusedError(
+        `not confirmed: nothing was sent to ${description.workflowId}`,
+        `answer y to send it, or pass --yes to skip the question`,
+        'not-confirmed',
+      );
+    }
+  }
   if (opts.printPayload) {
     if (opts.json) throw new UsageError('--print-payload prints the payload itself; leave out --json');
     return printPayload(out, payload, description.workflowId, decision);
@@ -85,6 +128,7 @@ async function sendDecision(
     accepted: answer.accepted,
     ...(answer.reason ? { reason: answer.reason } : {}),
     ...(answer.detail ? { detail: answer.detail } : {}),
+    ...(gate ? { openGate: gate } : {}),
   };
   const where = `${gateName ? `${gateName} of ` : ''}${description.workflowId}`;
   const ref2 = runbookRef(description.workflowId);
@@ -109,7 +153,9 @@ export function registerDecision(program: Command, ctx: CliContext, decision: 'a
     .description(
       `${decision === 'approve' ? 'Approve' : 'Reject'} the open gate of a runbook through the decide update: the ` +
         'workflow answers at once, accepted or refused with the reason (not an approver, the requester of the ' +
-        'incident, no gate open, already decided, a signature that does not verify). Refusals are recorded in the step log.' +
+        'incident, no gate open, already decided, a signature that does not verify). Refusals are recorded in the step log. ' +
+        'It first shows the open gate (its trigger, memory trend, blast radius and targets) and, on a terminal, asks ' +
+        'to confirm (--yes skips the question).' +
         (decision === 'reject' ? ' A rejected gate stops that path safely.' : ''),
     )
     .argument('<group-or-workflow-id>', 'a group name (its open runbook), or a workflow id')
@@ -119,6 +165,7 @@ export function registerDecision(program: Command, ctx: CliContext, decision: 'a
     .option('--comment <text>', 'kept with the decision in the history', text('--comment'))
     .option('--gate <name>', 'only decide if this gate is the open one (as `status` shows it)', text('--gate'))
     .option('--print-payload', 'print the signed payload for `temporal workflow signal` instead of sending it')
+    .option('-y, --yes', 'do not ask for confirmation (a terminal is asked; scripts and pipes never are)')
     .option('--json', 'one JSON document')
     .addHelpText(
       'after',

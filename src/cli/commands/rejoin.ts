@@ -1,5 +1,5 @@
 /**
- * `geofailover rejoin --group G --region R --reason TEXT [--key FILE] [--wait] [--json]`: starts
+ * `geofailover rejoin G --region R --reason TEXT [--key FILE] [--wait] [--json]`: starts
  * `rejoinRunbook` (id rejoin/G) for a region whose database was unlinked earlier — by hand, or by a
  * failover that has ended. Refused while a failover of the group is open.
  */
@@ -13,11 +13,13 @@ import { RefusedError } from '../errors';
 import type { Output } from '../output';
 import { loadCliConfig, resolveGroup } from '../resolve';
 import { loadSigner, refuseLongStart, signStart, signerOptions, type SignerOptions } from '../signer';
+import { addGroupArgument, groupOf } from '../group-argument';
 import { globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
 interface RejoinOptions extends SignerOptions {
-  group: string;
+  /** the older --group form of the group argument */
+  group?: string;
   region: string;
   reason: string;
   wait?: boolean;
@@ -39,10 +41,16 @@ export interface RejoinStartResult {
   webUi?: string;
 }
 
-async function rejoin(ctx: CliContext, out: Output, command: Command, opts: RejoinOptions): Promise<number> {
+async function rejoin(
+  ctx: CliContext,
+  out: Output,
+  command: Command,
+  groupName: string,
+  opts: RejoinOptions,
+): Promise<number> {
   const { config, taskQueue } = globalOptions(command);
   const loaded = loadCliConfig(config);
-  const group = resolveGroup(loaded, opts.group);
+  const group = resolveGroup(loaded, groupName);
   const signer = loadSigner(loaded, opts, ctx.env);
   const requestedBy = signer.actor;
   refuseLongStart(signer.validForMs);
@@ -104,15 +112,15 @@ async function rejoin(ctx: CliContext, out: Output, command: Command, opts: Rejo
 
 export function registerRejoin(program: Command, ctx: CliContext): void {
   const [key, by, validFor] = signerOptions();
-  program
+  const cmd = program
     .command('rejoin')
     .summary('rejoin a region unlinked earlier and fail traffic back to it (rejoinRunbook)')
     .description(
       'Start rejoinRunbook for one group (workflow id rejoin/G): approval, force-link (or recreate) of the ' +
         "region's database, which discards its data, then failback once it passes the probes. Refused while a " +
         'failover of the group is open.',
-    )
-    .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
+    );
+  addGroupArgument(cmd, { required: true, description: 'the group, as named in the configuration' })
     .requiredOption('--region <region>', 'the member region whose database rejoins', text('--region'))
     .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
     .addOption(key!)
@@ -121,7 +129,14 @@ export function registerRejoin(program: Command, ctx: CliContext): void {
     .option('--wait', 'follow the run to its end; exit 0 only when it completed')
     .option('--json', 'one JSON document (with --wait: one JSON object per line)')
     .addOption(intervalOption('--wait'))
-    .action(async (opts: RejoinOptions, command: Command) =>
-      ctx.run(opts.json === true, (out) => rejoin(ctx, out, command, opts)),
+    .addHelpText(
+      'after',
+      `
+Examples:
+  geofailover rejoin leaderboard --region eastus --reason "eastus is back, INC-4711" --key ~/.ssh/geofailover
+  geofailover rejoin leaderboard --region eastus --reason "drill" --key alice.key --wait --json`,
+    )
+    .action(async (group: string | undefined, opts: RejoinOptions, command: Command) =>
+      ctx.run(opts.json === true, (out) => rejoin(ctx, out, command, groupOf(command, group, opts.group)!, opts)),
     );
 }

@@ -60,7 +60,7 @@ export async function openRunbook(client: Client, ref: string): Promise<Workflow
         found.candidates.length > 1 ? 'do' : 'does'
       } not exist`,
       isGroup
-        ? `start one with: geofailover start --group ${ref} --failed-region REGION --reason TEXT`
+        ? `start one with: geofailover start ${ref} --failed-region REGION --reason TEXT`
         : 'pass a group name or the id of an open runbook (temporal workflow list)',
       'no-open-runbook',
       { candidates: found.candidates },
@@ -90,7 +90,7 @@ export async function anyRunbook(client: Client, ref: string): Promise<WorkflowE
         found.candidates.length > 1 ? 'do' : 'does'
       } not exist`,
       isGroup
-        ? `start one with: geofailover start --group ${ref} --failed-region REGION --reason TEXT`
+        ? `start one with: geofailover start ${ref} --failed-region REGION --reason TEXT`
         : `a group name G means ${workflowIds.failover('G')} (or ${workflowIds.rejoin('G')})`,
       'not-found',
       { candidates: found.candidates },

@@ -1,6 +1,6 @@
 /**
- * `geofailover start --group G --failed-region R --reason TEXT [--key FILE] [--accept-settings-mismatch]
- * [--dry-run] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
+ * `geofailover start G --failed-region R --reason TEXT [--key FILE] [--accept-settings-mismatch]
+ * [--dry-run [--offline]] [--wait] [--json]`: checks everything it can, then starts `failoverRunbook` (id failover/G).
  */
 import type { Client } from '@temporalio/client';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
@@ -9,8 +9,9 @@ import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../contract/n
 import { INCIDENT_ID, type FailoverRunbookInput } from '../../contract/runbook';
 import { countWorkflowPollers, describeIfExists, executionState, startFailover } from '../../starter';
 import type { CliContext } from '../context';
-import { EXIT_OK, RefusedError, UsageError } from '../errors';
+import { EXIT_FAILED, EXIT_OK, RefusedError, UsageError } from '../errors';
 import type { Output } from '../output';
+import { azureChecks, renderChecks, temporalChecks } from '../preflight';
 import { renderPlan } from '../render';
 import {
   buildFailoverInput,
@@ -22,6 +23,7 @@ import {
   type FailoverRequest,
 } from '../resolve';
 import { KEY_ENV, loadSigner, refuseLongStart, signStart, signerOptions, type SignerOptions } from '../signer';
+import { addGroupArgument, groupOf } from '../group-argument';
 import { actor, globalOptions, text } from './shared';
 import { intervalOption, reportStarted } from './status';
 
@@ -42,12 +44,15 @@ export interface StartResult {
 }
 
 interface StartOptions extends SignerOptions {
-  group: string;
+  /** the older --group form of the group argument */
+  group?: string;
   failedRegion: string;
   reason: string;
   acceptSettingsMismatch?: boolean;
   incident?: string;
   dryRun?: boolean;
+  /** --dry-run without the live checks (Temporal, workers, ARM) */
+  offline?: boolean;
   wait?: boolean;
   json?: boolean;
   interval?: number;
@@ -95,13 +100,20 @@ function searchAttributeRefusal(e: unknown): RefusedError | undefined {
   );
 }
 
-async function start(ctx: CliContext, out: Output, command: Command, opts: StartOptions): Promise<number> {
+async function start(
+  ctx: CliContext,
+  out: Output,
+  command: Command,
+  groupName: string,
+  opts: StartOptions,
+): Promise<number> {
   if (opts.dryRun && opts.wait) throw new UsageError('--dry-run and --wait cannot be combined');
+  if (opts.offline && !opts.dryRun) throw new UsageError('--offline only goes with --dry-run');
   const { config, taskQueue } = globalOptions(command);
 
   // Everything that can be checked without Temporal, before anything changes.
   const loaded = loadCliConfig(config);
-  const group = resolveGroup(loaded, opts.group);
+  const group = resolveGroup(loaded, groupName);
   const survivors = checkFailedRegion(group, opts.failedRegion);
   // A dry run needs no key (it shows where the signature goes); a start is always signed.
   const signer = opts.dryRun && !opts.key && !ctx.env[KEY_ENV] ? undefined : loadSigner(loaded, opts, ctx.env);
@@ -131,8 +143,28 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
 
   if (opts.dryRun) {
     const plan = planFailover(request, taskQueue);
-    out.result(plan, renderPlan(plan).join('\n'));
-    return EXIT_OK;
+    if (opts.offline) {
+      out.result(plan, renderPlan(plan).join('\n'));
+      return EXIT_OK;
+    }
+    // The plan alone says nothing about whether a start would run: check the world it would run in.
+    out.progress(`checking Temporal, its workers and ARM for group ${group.name}…`);
+    const [temporal, azure] = await Promise.all([
+      temporalChecks(
+        () => ctx.temporal(requestedBy),
+        () => ctx.temporalTarget(),
+        group,
+        taskQueue,
+      ),
+      azureChecks(loaded, group),
+    ]);
+    const checks = [...temporal, ...azure];
+    const failed = checks.filter((c) => !c.ok).length;
+    const verdict = failed
+      ? `${failed} live check(s) failed: a start now would not run; fix them first (or pass --offline to see only the plan)`
+      : 'every live check passed: a start now would run';
+    out.result({ ...plan, checks }, [...renderPlan(plan), '', ...renderChecks(checks), verdict].join('\n'));
+    return failed ? EXIT_FAILED : EXIT_OK;
   }
 
   const warnings = planWarnings(request);
@@ -177,15 +209,15 @@ async function start(ctx: CliContext, out: Output, command: Command, opts: Start
 
 export function registerStart(program: Command, ctx: CliContext): void {
   const [key, by, validFor] = signerOptions();
-  program
+  const cmd = program
     .command('start')
     .summary('start a failover of one replication group (checks everything first)')
     .description(
       'Start failoverRunbook for one geo-replication group (workflow id failover/G). Before anything starts it ' +
         'checks the configuration, the group, that the failed region is a member with a survivor, the resource ' +
         'ids, and that no incident is open for the group; any problem refuses the start with exit code 1.',
-    )
-    .requiredOption('--group <name>', 'the group, as named in the configuration', text('--group'))
+    );
+  addGroupArgument(cmd, { required: true, description: 'the group, as named in the configuration' })
     .requiredOption('--failed-region <region>', 'the member region that failed', text('--failed-region'))
     .requiredOption('--reason <text>', 'why (kept in the history, shown to approvers)', text('--reason'))
     .addOption(key!)
@@ -197,7 +229,13 @@ export function registerStart(program: Command, ctx: CliContext): void {
       text('--incident'),
     )
     .option('--accept-settings-mismatch', 'go on even when survivors’ settings differ (the differences are recorded)')
-    .option('--dry-run', 'print the plan (steps, targets, approvers, durations) and change nothing')
+    .option(
+      '--dry-run',
+      'print the plan (steps, targets, approvers, durations) and check the live world (Temporal reachable, workers ' +
+        'polling each task queue the run needs, ARM reachable, every member readable); change nothing; exit 1 ' +
+        'when a check fails',
+    )
+    .option('--offline', 'with --dry-run: only the plan, no live checks')
     .option('--wait', 'follow the run to its end, one line per step change; exit 0 only when it completed')
     .option('--json', 'one JSON document (with --wait: one JSON object per line)')
     .addOption(intervalOption('--wait'))
@@ -205,11 +243,12 @@ export function registerStart(program: Command, ctx: CliContext): void {
       'after',
       `
 Examples:
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
-  geofailover start --group leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --key ~/.ssh/geofailover
-  geofailover start --group leaderboard --failed-region eastus --reason "drill" --key alice.key --wait --json`,
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --dry-run --offline
+  geofailover start leaderboard --failed-region eastus --reason "eastus outage, INC-4711" --key ~/.ssh/geofailover
+  geofailover start leaderboard --failed-region eastus --reason "drill" --key alice.key --wait --json`,
     )
-    .action(async (opts: StartOptions, command: Command) =>
-      ctx.run(opts.json === true, (out) => start(ctx, out, command, opts)),
+    .action(async (group: string | undefined, opts: StartOptions, command: Command) =>
+      ctx.run(opts.json === true, (out) => start(ctx, out, command, groupOf(command, group, opts.group)!, opts)),
     );
 }
