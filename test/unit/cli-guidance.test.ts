@@ -7,9 +7,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/main';
 import { editDistance, suggestCommands } from '../../src/cli/suggest';
+import { assertCliSchema } from '../helpers/cli-schema';
 import { peopleConfig, writeKeyFiles } from '../helpers/people';
 
-const EXAMPLE = path.resolve(__dirname, '../../geofailover.config.example.json');
+const ROOT = path.resolve(__dirname, '../..');
+const EXAMPLE = path.join(ROOT, 'geofailover.config.example.json');
 
 interface Run {
   code: number;
@@ -52,8 +54,9 @@ function writeConfig(group: string): string {
   delete config.$schema;
   config.people = peopleConfig();
   config.groups = { [group]: config.groups.leaderboard };
-  // No emulator CA here: ARM is not what these tests look at.
+  // No emulator here: ARM is not what these tests look at.
   delete config.azure.caFile;
+  config.azure.endpoint = 'https://127.0.0.1:1';
   const file = path.join(dir, `${group}.json`);
   writeFileSync(file, JSON.stringify(config, null, 2));
   return file;
@@ -82,6 +85,7 @@ describe('CLI guidance (in-process, no server)', function () {
 
       assert.equal(json.code, 1, show(json));
       const plan = JSON.parse(json.stdout);
+      assertCliSchema('start', plan);
       assert.equal(plan.dryRun, true);
       const temporal = plan.checks.find((c: { check: string }) => c.check === 'temporal');
       assert.equal(temporal.ok, false);
