@@ -1,6 +1,8 @@
-// The `geofailover` command line as a user meets it: the bin spawned as a process against the shared dev
-// server, with a configuration file in a temp dir (the tests' people and their public keys) and each person's
-// private key file beside it for `--key`; assertions on exit code, stdout and stderr.
+// The `geofailover` command line as a user meets it: `main(argv, io, env)` of src/cli/main.ts called in the test
+// process (what bin/geofailover.js runs, minus the process) against the shared dev server, with a configuration
+// file in a temp dir (the tests' people and their public keys) and each person's private key file beside it for
+// `--key`; assertions on exit code, stdout and stderr. A few smoke tests spawn the bin itself (it starts, exit
+// codes, --help/--version).
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +13,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
+import { main } from '../../src/cli/main';
 import { loadCliConfig, resolveGroup } from '../../src/cli/resolve';
 import { STEP_NAMES, workflowIds } from '../../src/contract/names';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../src/contract/search-attributes';
@@ -35,7 +38,7 @@ let tempDir = '';
 let keys: Record<string, string> = {};
 
 /**
- * The environment of a spawned CLI: the test server, no user Temporal profile, no key of the user, USER=alice
+ * The environment of the CLI: the test server, no user Temporal profile, no key of the user, USER=alice
  * unless said.
  */
 function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
@@ -56,21 +59,28 @@ function cliEnv(extra: Record<string, string | undefined>): NodeJS.ProcessEnv {
   return env;
 }
 
-function runCli(args: string[], env: Record<string, string | undefined> = {}, signal?: AbortSignal): Promise<CliRun> {
+/** `geofailover ARGS` in this process: main() with its own environment, output captured, never a terminal. */
+async function runCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(
+    args,
+    { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) },
+    { env: cliEnv(env), stderrIsTTY: false, stdoutIsTTY: false },
+  );
+  return { code, stdout, stderr };
+}
+
+/** `geofailover ARGS` as a process: the bin as a user's shell runs it. */
+function spawnCli(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: cliEnv(env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-      ...(signal ? { signal, killSignal: 'SIGKILL' as const } : {}),
-    });
+    const child = spawn(process.execPath, [BIN, ...args], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
-    child.on('error', (e) => {
-      if (e.name !== 'AbortError') reject(e);
-    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
@@ -147,7 +157,41 @@ describe('geofailover CLI', () => {
     rmSync(tempDir, { recursive: true, force: true });
   });
 
-  describe('spawned as a process', function () {
+  describe('the bin, spawned as a process', function () {
+    this.timeout(90_000);
+
+    it('starts from the sources and answers --version, --help, bad usage (2) and a refusal (1)', async () => {
+      const group = uniqueName('spawned');
+      const config = writeConfig(group);
+      const start = ['start', '--config', config, '--group', group, '--failed-region', 'eastus'];
+      const [version, help, usage, refused] = await Promise.all([
+        spawnCli(['--version']),
+        spawnCli(['--help']),
+        spawnCli(start),
+        spawnCli([
+          'start',
+          '--config',
+          config,
+          '--group',
+          uniqueName('nogroup'),
+          '--failed-region',
+          'eastus',
+          '--reason',
+          'r',
+        ]),
+      ]);
+      expectExit(version, 0);
+      assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+      expectExit(help, 0);
+      for (const command of ['start', 'status', 'approve', 'reject', 'worker', 'drill', 'audit']) {
+        assert.match(help.stdout, new RegExp(`\\n  ${command}\\b`), `--help lists ${command}`);
+      }
+      expectExit(usage, 2, /required option '--reason <text>' not specified/);
+      expectExit(refused, 1, new RegExp(`no group "nogroup-[0-9a-f]+" in .*; known groups: ${group}`));
+    });
+  });
+
+  describe('in process (main)', function () {
     this.timeout(90_000);
     let env: TestWorkflowEnvironment;
     const started: string[] = [];
@@ -283,7 +327,7 @@ describe('geofailover CLI', () => {
       }
     });
 
-    it('--dry-run prints the plan without contacting Temporal and starts nothing', async () => {
+    it('--dry-run --offline prints the plan without contacting Temporal and starts nothing', async () => {
       const group = uniqueName('dry');
       const config = writeConfig(group, (g) => {
         g.quorum.unlink = 2;
@@ -292,9 +336,9 @@ describe('geofailover CLI', () => {
       const offline = { TEMPORAL_ADDRESS: '127.0.0.1:1', USER: 'incident-cmdr' };
       const args = ['start', '--config', config, '--group', group, '--failed-region', 'eastus', '--reason', 'drill'];
       const [text, json, signed] = await Promise.all([
-        runCli([...args, '--dry-run'], offline),
-        runCli([...args, '--dry-run', '--json'], offline),
-        runCli([...args, '--dry-run', '--json', ...key('sre-lead')], offline),
+        runCli([...args, '--dry-run', '--offline'], offline),
+        runCli([...args, '--dry-run', '--offline', '--json'], offline),
+        runCli([...args, '--dry-run', '--offline', '--json', ...key('sre-lead')], offline),
       ]);
       expectExit(text, 0);
       assert.match(text.stdout, /dry run: nothing was started or changed/);
@@ -539,13 +583,18 @@ describe('geofailover CLI', () => {
 
       const body = async (): Promise<void> => {
         const startArgs = [...globals, 'start', '--group', group, '--failed-region', failed];
-        // `start --wait` runs the whole time, following the incident; stopped early only if a check fails.
-        const stopWaiting = new AbortController();
-        const waiting = runCli(
-          [...startArgs, '--reason', 'region down', ...key('sre-lead'), '--wait', '--json', '--interval', '200'],
-          {},
-          stopWaiting.signal,
-        );
+        // `start --wait` runs the whole time, following the incident; if a check fails, the run is terminated,
+        // which ends the wait.
+        const waiting = runCli([
+          ...startArgs,
+          '--reason',
+          'region down',
+          ...key('sre-lead'),
+          '--wait',
+          '--json',
+          '--interval',
+          '200',
+        ]);
         try {
           await waitForStatus(
             env.client.workflow.getHandle(workflowId),
@@ -645,7 +694,10 @@ describe('geofailover CLI', () => {
           expectExit(await runCli(['reject', group, ...globals, ...key(OUTSIDER), '--by', OUTSIDER]), 1);
           expectExit(await runCli(['approve', group, ...globals, ...key('data-owner')]), 0);
         } catch (e) {
-          stopWaiting.abort();
+          await env.client.workflow
+            .getHandle(workflowId)
+            .terminate('test failed')
+            .catch(() => undefined);
           await waiting;
           throw e;
         }

@@ -11,6 +11,7 @@
 // The tools are found (or built/installed) exactly as `npm run tools` does (scripts/tools.mjs), once, in the main
 // process (workers inherit REDIS_SERVER_PATH and TEMPORAL_CLI_PATH); the server is started, health-checked and
 // stopped by src/drill/dev-server.ts, as `geofailover drill` does.
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { startDevServer, type DevServer } from '../../src/drill/dev-server';
 
 const log = (line: string): void => void process.stderr.write(`[test-env] ${line}\n`);
@@ -53,9 +54,77 @@ function ensureServer(): Promise<void> {
   return starting;
 }
 
+/**
+ * GEOFAILOVER_TEST_TIMINGS=FILE: one JSON line per test file (in a worker; per run when serial) with its wall time
+ * and the CPU time of this process plus the children it reaped meanwhile (spawned workers, drills, redis-servers),
+ * and the dev server's CPU so far — for BENCHMARKS.md; CPU is what compares on a loaded machine.
+ */
+const TIMINGS = process.env.GEOFAILOVER_TEST_TIMINGS;
+const TICK_MS = 10; // USER_HZ is 100 on Linux
+
+/** [self, reaped children] CPU ms of a process, from /proc/PID/stat (utime stime cutime cstime). */
+function procCpuMs(pid: number | 'self'): [number, number] {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    return [(f[11]! + f[12]!) * TICK_MS, (f[13]! + f[14]!) * TICK_MS];
+  } catch {
+    return [0, 0];
+  }
+}
+
+/** The dev server process (the supervising shell's child) of this process's server: its CPU so far. */
+function serverCpuMs(): number {
+  if (!server) return 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === server.pid) return procCpuMs(Number(entry))[0];
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return 0;
+}
+
+let fileStart: { wall: number; cpu: number } | undefined;
+
+function startTiming(): void {
+  if (!TIMINGS) return;
+  const [self, children] = procCpuMs('self');
+  fileStart = { wall: performance.now(), cpu: self + children };
+}
+
+function endTiming(this: Mocha.Context): void {
+  if (!TIMINGS || !fileStart) return;
+  const [self, children] = procCpuMs('self');
+  const root = this.test?.parent;
+  const file = root?.file ?? root?.suites.find((s) => s.file)?.file ?? '?';
+  appendFileSync(
+    TIMINGS,
+    `${JSON.stringify({
+      file: file.replace(`${process.cwd()}/`, ''),
+      worker: process.env.MOCHA_WORKER_ID ?? 'main',
+      wallMs: Math.round(performance.now() - fileStart.wall),
+      cpuMs: self + children - fileStart.cpu,
+      serverCpuMs: serverCpuMs(),
+    })}\n`,
+  );
+  fileStart = undefined;
+}
+
 export const mochaHooks = {
   // In a worker this runs before each of its files; the server starts once per process.
-  beforeAll: ensureServer,
+  async beforeAll(): Promise<void> {
+    await ensureServer();
+    startTiming();
+  },
+  afterAll: endTiming,
 };
 
 export async function mochaGlobalTeardown(): Promise<void> {
