@@ -7,6 +7,7 @@ import type { WorkflowBundle } from '@temporalio/worker';
 import type { LoadedHistory } from './history';
 import {
   defaultEvidenceDir,
+  refuseNonEmptyDir,
   writeEvidencePackage,
   type EvidencePackage,
   type PackageSigningKey,
@@ -25,8 +26,10 @@ export interface AuditOptions {
   /** every run of an incident that continued as new, first run first: each is replayed, and kept in the package */
   runs?: readonly LoadedHistory[];
   source: EvidenceReport['source'];
-  /** default: evidence/<workflow id with / replaced by _> under the current directory */
+  /** default: evidence/<workflow id with / replaced by _>_<run id> under the current directory */
   outDir?: string;
+  /** write into an output folder that already holds files (default: refuse it, OutputDirError) */
+  force?: boolean;
   formats?: readonly ReportFormat[];
   /** a prebuilt bundle of the workflow code to replay against (tests); default: src/workflows */
   bundle?: WorkflowBundle;
@@ -43,10 +46,14 @@ export interface AuditResult {
 
 /**
  * Replays, reports and writes the package. A diverged replay is a result (report.replay.verdict), not an error.
+ * @throws OutputDirError when the output folder already holds files and `force` is not set
  * @throws when the workflow code cannot be bundled or the package cannot be written.
  */
 export async function auditHistory(options: AuditOptions): Promise<AuditResult> {
   const { loaded } = options;
+  const dir = options.outDir ?? defaultEvidenceDir(loaded.workflowId, undefined, loaded.runId);
+  // Before the replay: a refusal should not cost the seconds a replay takes.
+  refuseNonEmptyDir(dir, options.force);
   const replayOptions = {
     workflowId: loaded.workflowId,
     ...(options.bundle ? { bundle: options.bundle } : {}),
@@ -59,7 +66,7 @@ export async function auditHistory(options: AuditOptions): Promise<AuditResult> 
     report,
     historyJson: loaded.json,
     ...(runs ? { runHistories: runs.map((r) => r.json) } : {}),
-    dir: options.outDir ?? defaultEvidenceDir(loaded.workflowId),
+    dir,
     ...(options.formats ? { formats: options.formats } : {}),
     ...(options.signKey ? { signKey: options.signKey } : {}),
   });

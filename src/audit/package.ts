@@ -64,10 +64,39 @@ export function parseFormats(value: string): ReportFormat[] {
   return REPORT_FORMATS.filter((f) => wanted.includes(f));
 }
 
-/** evidence/<workflow id with every / replaced by _>, under `baseDir` (default: the current directory). */
-export function defaultEvidenceDir(workflowId: string, baseDir = process.cwd()): string {
-  const safe = workflowId.replace(/[/\\]/g, '_').replace(/^\.+/, '_') || 'workflow';
-  return path.join(baseDir, 'evidence', safe);
+const safeName = (name: string): string => name.replace(/[/\\]/g, '_').replace(/^\.+/, '_');
+
+/**
+ * evidence/<workflow id with every / replaced by _>_<run id>, under `baseDir` (default: the current directory): one
+ * folder per run, so auditing another run of the same workflow id never lands on an earlier package.
+ */
+export function defaultEvidenceDir(workflowId: string, baseDir = process.cwd(), runId?: string): string {
+  const safe = safeName(workflowId) || 'workflow';
+  return path.join(baseDir, 'evidence', runId ? `${safe}_${safeName(runId)}` : safe);
+}
+
+/** Thrown for an output folder that already holds files, when overwriting was not asked for. */
+export class OutputDirError extends Error {
+  override name = 'OutputDirError';
+  constructor(readonly dir: string) {
+    super(`${dir} already holds files: an evidence package is never written over another`);
+  }
+}
+
+/**
+ * Refuses a folder that exists and is not empty, unless `force`: an evidence package must not silently replace
+ * another.
+ * @throws OutputDirError
+ */
+export function refuseNonEmptyDir(dir: string, force = false): void {
+  if (force || !existsSync(dir)) return;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return; // not a directory, or unreadable: writing the package says what is wrong
+  }
+  if (entries.length) throw new OutputDirError(dir);
 }
 
 export interface PackageFile {

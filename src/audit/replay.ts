@@ -4,10 +4,12 @@
  * match. `Worker.runReplayHistory` runs the workflow code over the history without a server.
  */
 import { DefaultLogger, makeTelemetryFilterString, ReplayError, Runtime, Worker } from '@temporalio/worker';
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { WorkflowBundle } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { workflowBundleFile } from '../workflow-bundle';
+import { codeVersion } from './code-version';
 import { eventId, eventType, startedAttributes, type History } from './history';
 
 export type ReplayVerdictName = 'verified' | 'diverged';
@@ -32,6 +34,13 @@ export interface ReplayVerdict {
   against: string;
   /** an incident that continued as new: each run's own verdict, first run first */
   runs?: { run: number; runId: string; events: number; verdict: ReplayVerdictName }[];
+  /** the code replayed against: geofailover's version and commit, and the sha256 of the workflow bundle */
+  code?: { version: string; commit?: string; bundleSha256?: string };
+}
+
+/** sha256 of a bundle's code, so a report names exactly the workflow code it was replayed against. */
+export function bundleSha256(bundle: WorkflowBundle): string {
+  return createHash('sha256').update(bundle.code).digest('hex');
 }
 
 let currentBundle: Promise<WorkflowBundle> | undefined;
@@ -107,6 +116,7 @@ export async function replayHistory(history: History, options: ReplayOptions = {
     workflowType: startedAttributes(history)?.workflowType?.name ?? 'unknown',
     checkedAt,
     against: options.against ?? 'the current workflow code (src/workflows)',
+    code: { ...codeVersion(), bundleSha256: bundleSha256(bundle) },
   };
   try {
     await Worker.runReplayHistory({ workflowBundle: bundle }, history, options.workflowId);

@@ -81,7 +81,7 @@ export async function evidenceOfFailure(
   }
 }
 
-/** Fetches the history and writes the package into `outDir` (default evidence/<workflow id>). */
+/** Fetches the history and writes the package into `outDir` (default evidence/<workflow id>_<run id>). */
 async function writeEvidence(
   client: Client,
   workflowId: string,
@@ -95,12 +95,14 @@ async function writeEvidence(
     runs = await fetchIncidentRuns(client, workflowId, runId);
   }
   const loaded = incidentHistory(runs);
-  const dir = outDir ? path.resolve(outDir) : defaultEvidenceDir(workflowId);
+  const dir = outDir ? path.resolve(outDir) : defaultEvidenceDir(workflowId, undefined, loaded.runId);
   mkdirSync(dir, { recursive: true });
   return auditHistory({
     loaded,
     runs,
     source: { kind: 'temporal', address: target.address, namespace: target.namespace },
     outDir: dir,
+    // The drill's own folder (--out, or one per run): the drill writes it, as it always did.
+    force: true,
   });
 }

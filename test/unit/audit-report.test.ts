@@ -17,8 +17,17 @@ import {
   parseHistoryJson,
   readHistoryFile,
 } from '../../src/audit/history';
-import { defaultEvidenceDir, parseFormats, writeEvidencePackage } from '../../src/audit/package';
+import { auditHistory } from '../../src/audit/audit';
+import {
+  defaultEvidenceDir,
+  OutputDirError,
+  parseFormats,
+  refuseNonEmptyDir,
+  writeEvidencePackage,
+} from '../../src/audit/package';
 import { describeMismatch, type ReplayVerdict } from '../../src/audit/replay';
+import { environmentOf } from '../../src/audit/report/assessment';
+import { inputProblems } from '../../src/workflows/runbook/validate-input';
 import { renderHtml } from '../../src/audit/report/html';
 import { renderMarkdown } from '../../src/audit/report/markdown';
 import { buildEvidenceReport } from '../../src/audit/report/model';
@@ -37,6 +46,19 @@ const VERIFIED: ReplayVerdict = {
   durationMs: 12,
   against: 'the current workflow code (src/workflows)',
 };
+
+const CODE_VERIFIED: ReplayVerdict = {
+  ...VERIFIED,
+  code: { version: '0.2.0', commit: '0123456789ab', bundleSha256: 'abcdef'.repeat(10) + 'abcd' },
+};
+
+/** A failover input whose shape validate-input accepts. */
+const validInput = (): Record<string, unknown> => ({
+  group: 'leaderboard',
+  failedRegion: 'eastus',
+  reason: 'eastus outage',
+  request: { statement: '{}', signature: 'sig' },
+});
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
@@ -297,8 +319,9 @@ describe('evidence report rendering', () => {
     const svg = /<svg[^>]*class="timeline"[^>]*>([\s\S]*?)<\/svg>/.exec(html)?.[1] ?? '';
     for (const s of r.steps.filter((x) => x.startedAt))
       assert.ok(svg.includes(`<title>${s.step}: ${s.status}`), s.step);
-    assert.equal((svg.match(/<path d="M[^"]*l5 7/g) ?? []).length, r.decisions.length, 'a diamond per decision');
+    assert.equal((svg.match(/<g class="marker /g) ?? []).length, r.decisions.length, 'a marker per decision');
     assert.match(svg, /RTO \d+(\.\d+)? m?s/);
+    assert.match(html, /<svg viewBox="0 0 1060 \d+"/, 'scales to its box: the whole run on a phone or a page');
   });
 
   it('a diverged replay is the first thing both reports say, with the mismatching event', () => {
@@ -318,7 +341,178 @@ describe('evidence report rendering', () => {
       md.split('\n')[2] ?? '',
       /^> \*\*Replay DIVERGED\*\*: .* at event 5 \(UpsertWorkflowSearchAttributes\)/,
     );
-    assert.match(renderHtml(r), /<div class="banner diverged"><span class="verdict">REPLAY DIVERGED<\/span>/);
+    const html = renderHtml(r);
+    assert.match(html, /<div class="banner diverged"><span class="verdict">REPLAY DIVERGED<\/span>/);
+    assert.ok(html.indexOf('REPLAY DIVERGED') < html.indexOf('id="decisions"'), 'on the first screen');
+  });
+
+  it('the first screen: banner, outcome, incident, RTO against target, replay with its code, the decisions', () => {
+    const r = report(readHistoryFile(path.join(HISTORIES, 'long-outage-unlink-rejoin.json')).history, CODE_VERIFIED);
+    const html = renderHtml(r);
+    const first = html.slice(0, html.indexOf('<h2 id="summary">'));
+    for (const id of ['mode-banner', 'outcome', 'incident', 'rto', 'replay-verdict', 'decisions']) {
+      assert.ok(first.includes(`id="${id}"`), `${id} comes before the summary`);
+    }
+    assert.ok(first.includes('geofailover 0.2.0 (commit 0123456789ab), workflow bundle sha256 abcdefabcdefabcd…'));
+    assert.doesNotMatch(first, /banner verified/, 'a verified replay is a card, not a banner over the run');
+    assert.doesNotMatch(first, /id="open-items"/, 'a clean run has no open items');
+    assert.equal(r.outcome.clean, true);
+    // The decisions: the start, then every vote with what its approver saw.
+    assert.deepEqual(
+      r.decisionTable.map((d) => [d.gate, d.decision, d.who, d.signed]),
+      [
+        ['(start)', 'start', 'sre-lead', 'signed'],
+        ['approval-unlink', 'approve', 'sre-manager', 'signed'],
+        ['approval-unlink', 'approve', 'data-owner', 'signed'],
+        ['approval-rejoin', 'approve', 'sre-manager', 'signed'],
+      ],
+    );
+    const unlink = r.decisionTable[1]?.saw ?? '';
+    assert.match(unlink, /trigger: memory pressure on a survivor reached the critical grade/);
+    assert.match(unlink, /memory .*95 %/);
+    assert.match(unlink, /blast radius: eastus: leaves the group/);
+    assert.match(r.decisionTable[3]?.saw ?? '', /data discarded: eastus's database data is discarded/);
+    const md = renderMarkdown(r);
+    const mdFirst = md.slice(0, md.indexOf('## Summary'));
+    assert.match(mdFirst, /> \*\*ENVIRONMENT UNKNOWN\*\*: the history does not record which ARM endpoint/);
+    assert.match(mdFirst, /\| Outcome \| \*\*completed\*\*: /);
+    assert.match(mdFirst, /\| RTO \| \*\*251 ms\*\*, no target set/);
+    assert.match(mdFirst, /\| Replay \| \*\*VERIFIED\*\*: replays against geofailover 0\.2\.0 \(commit 0123456789ab\)/);
+    assert.match(
+      mdFirst,
+      /## Decisions\n\n\| Gate \| Decision \| Who \| Signed or declared \| When \| What they saw \|/,
+    );
+  });
+
+  it('per gate: the trigger, memory trend, blast radius and the data an approval discards', () => {
+    const r = stored('long-outage-unlink-rejoin');
+    const unlink = r.gates.find((g) => g.gate === 'approval-unlink');
+    assert.match(unlink?.seen.trigger ?? '', /critical grade/);
+    assert.match(unlink?.seen.memoryTrend ?? '', /95 %/);
+    assert.ok(unlink?.seen.blastRadius?.some((l) => /westeurope: drops its link to eastus/.test(l)));
+    assert.match(unlink?.seen.dataDiscarded ?? '', /eastus's data: writes it took that never replicated are lost/);
+    const rejoin = r.gates.find((g) => g.gate === 'approval-rejoin');
+    assert.match(rejoin?.seen.dataDiscarded ?? '', /eastus's database data is discarded; it resynchronises/);
+    const html = renderHtml(r);
+    assert.match(html, /What the approvers saw:[\s\S]*<th>Blast radius<\/th>[\s\S]*<th>Data discarded<\/th>/);
+    const md = renderMarkdown(r);
+    assert.match(md, /### Gate approval-rejoin[\s\S]*- \*\*Data discarded\*\*: eastus's database data is discarded/);
+    const retry = stored('intervention-retry').gates[0];
+    assert.match(retry?.seen.failure ?? '', /AzureBadRequest: .*endpoint is locked/);
+  });
+
+  it('an aborted run with its region still disabled: open items first, and the replay does not dominate', () => {
+    const r = stored('aborted');
+    assert.equal(r.outcome.clean, false);
+    assert.ok(
+      r.openItems.some((i) => /^Traffic Manager endpoint eastus is Disabled: eastus serves no traffic$/.test(i)),
+    );
+    assert.ok(r.openItems.some((i) => /^the runbook ended aborted: /.test(i)));
+    const html = renderHtml(r);
+    const first = html.slice(0, html.indexOf('<h2 id="summary">'));
+    assert.match(first, /<section class="open-items" id="open-items"><h2>Open items: the run did not end clean<\/h2>/);
+    assert.match(first, /<div class="card bad" id="outcome">[\s\S]*?class="status s-failed"[^>]*>✗ aborted</);
+    assert.doesNotMatch(html, /class="banner verified"/);
+    assert.ok(first.indexOf('id="open-items"') < first.indexOf('id="decisions"'));
+    assert.match(renderMarkdown(r), /\*\*Open items\*\* \(the run did not end clean\):\n\n- the runbook ended aborted/);
+  });
+
+  it('a rejected gate is drawn rejected, and decision markers differ by letter and shape, not colour alone', () => {
+    const r = stored('rejected-unlink');
+    const svg = /<svg[^>]*class="timeline"[^>]*>([\s\S]*?)<\/svg>/.exec(renderHtml(r))?.[1] ?? '';
+    assert.match(svg, /<g class="gate gate-rejected"><rect [^>]*fill="url\(#hatch-rejected\)"/);
+    assert.match(svg, /approval-unlink REJECTED/);
+    const reject = /<g class="marker decision-accepted" data-letter="R">([\s\S]*?)<\/g>/.exec(svg)?.[1] ?? '';
+    assert.match(reject, /<circle [^>]*fill="#b71c1c"/, 'a reject is red, never green');
+    assert.match(reject, />R<\/text>/);
+    const long = /<svg[^>]*class="timeline"[^>]*>([\s\S]*?)<\/svg>/.exec(
+      renderHtml(stored('long-outage-unlink-rejoin')),
+    )?.[1];
+    assert.match(
+      long ?? '',
+      /<g class="marker decision-refused" data-letter="A"><title>[^<]*<\/title><rect /,
+      'refused: a crossed square',
+    );
+    assert.match(long ?? '', /Decisions: A approve, R reject/, 'a legend says what letters and shapes mean');
+  });
+
+  it('status badges carry a border, a sign and a word: they read the same printed in black and white', () => {
+    const html = renderHtml(stored('timeout'));
+    const badges = html.match(/<span class="status[^"]*"[^>]*>[^<]*<\/span>/g) ?? [];
+    assert.ok(badges.length > 10);
+    for (const b of badges)
+      assert.match(b, /class="status s-(succeeded|failed|running|waiting|skipped|pending|unknown)"[^>]*>\S+ \w/, b);
+    assert.doesNotMatch(html, /class="status" style=/, 'no colour-only badge');
+    assert.match(html, /@page \{ size: A4;/);
+    assert.match(html, /@media print/);
+    assert.match(html, /\.table-wrap \{ overflow-x: auto;/);
+  });
+});
+
+describe('drill or production, the incident id and the RTO target', () => {
+  /** short-outage with its loadPolicy result and input edited. */
+  function edited(edit: { arm?: string; rtoTarget?: string; incident?: unknown }): EvidenceReport {
+    const raw = rawHistory('short-outage');
+    const completed = ofType(raw, 'ACTIVITY_TASK_COMPLETED').find((e) => {
+      const result = decode(e.activityTaskCompletedEventAttributes.result.payloads[0]);
+      return result?.found === true && result.policy;
+    });
+    const payload = completed!.activityTaskCompletedEventAttributes.result.payloads[0];
+    const lookup = decode(payload);
+    if (edit.arm !== undefined) lookup.armEndpoint = edit.arm;
+    if (edit.rtoTarget !== undefined) lookup.policy.group.durations.rtoTarget = edit.rtoTarget;
+    encode(payload, lookup);
+    if (edit.incident !== undefined) {
+      const started = raw.events[0]!.workflowExecutionStartedEventAttributes.input.payloads[0];
+      encode(started, { ...decode(started), incident: edit.incident });
+    }
+    return fromRaw(raw, 'edited');
+  }
+
+  it('the emulator (any endpoint but ARM) is a DRILL, management.azure.com is PRODUCTION, none recorded is unknown', () => {
+    const drill = edited({ arm: 'https://127.0.0.1:8443' });
+    assert.deepEqual([drill.environment.mode, drill.environment.armEndpoint], ['drill', 'https://127.0.0.1:8443']);
+    assert.match(renderHtml(drill), /<div class="mode mode-drill" id="mode-banner"><strong>DRILL<\/strong>/);
+    assert.match(
+      renderMarkdown(drill),
+      /^> \*\*DRILL\*\*: the worker acted through https:\/\/127\.0\.0\.1:8443, not Azure/m,
+    );
+    const prod = edited({ arm: 'https://management.azure.com' });
+    assert.equal(prod.environment.mode, 'production');
+    assert.match(renderHtml(prod), /<strong>PRODUCTION<\/strong>/);
+    assert.equal(environmentOf('https://management.usgovcloudapi.net').mode, 'production', 'a sovereign cloud');
+    assert.equal(environmentOf('https://management.azure.com.evil.example').mode, 'drill');
+    assert.equal(stored('short-outage').environment.mode, 'unknown');
+  });
+
+  it("the RTO against the configuration's rtoTarget: met, missed", () => {
+    const met = edited({ rtoTarget: '5 minutes' });
+    assert.deepEqual(
+      [met.outcome.rtoTarget, met.outcome.rtoTargetMs, met.outcome.rtoMet],
+      ['5 minutes', 300_000, true],
+    );
+    assert.match(renderHtml(met), /<div class="card good" id="rto">[\s\S]*?✓ met[\s\S]*?target 5 min: met/);
+    const missed = edited({ rtoTarget: '1ms' });
+    assert.equal(missed.outcome.rtoMet, false);
+    assert.match(renderHtml(missed), /<div class="card bad" id="rto">[\s\S]*?✗ missed[\s\S]*?target 1 ms: MISSED/);
+    assert.match(renderMarkdown(missed), /\| RTO \| \*\*\d+ ms\*\*, target 1 ms: MISSED \|/);
+  });
+
+  it('the incident id from the input, shown only as the runbook would accept it', () => {
+    const r = edited({ incident: 'INC-4711' });
+    assert.equal(r.request.incident, 'INC-4711');
+    assert.match(
+      renderHtml(r),
+      /<div class="card neutral" id="incident"><div class="k">Incident<\/div><div class="v">INC-4711</,
+    );
+    assert.match(renderMarkdown(r), /\| Incident \| INC-4711 \|/);
+    assert.equal(edited({ incident: '<script>' }).request.incident, undefined);
+    assert.deepEqual(inputProblems('failover', { ...validInput(), incident: 'INC-4711' }), []);
+    for (const bad of ['<script>', 'x'.repeat(65), 42, '', 'two words']) {
+      const problems = inputProblems('failover', { ...validInput(), incident: bad });
+      assert.equal(problems.length, 1, JSON.stringify(bad));
+      assert.match(problems[0] ?? '', /^incident is .*expected a tracker id of at most 64/);
+    }
   });
 });
 
@@ -427,6 +621,32 @@ describe('evidence package', () => {
       path.join('/base', 'evidence', 'failover_leaderboard'),
     );
     assert.equal(defaultEvidenceDir('../x', '/base'), path.join('/base', 'evidence', '__x'), 'never leaves evidence/');
+    assert.equal(
+      defaultEvidenceDir('failover/leaderboard', '/base', '0197-abc'),
+      path.join('/base', 'evidence', 'failover_leaderboard_0197-abc'),
+      'one folder per run',
+    );
+    assert.equal(defaultEvidenceDir('x', '/base', '../..'), path.join('/base', 'evidence', 'x___..'));
+  });
+
+  it('never writes over another package: a folder that holds files is refused unless forced', async () => {
+    const target = mkdtempSync(path.join(os.tmpdir(), 'geofailover-refuse-'));
+    try {
+      refuseNonEmptyDir(target);
+      refuseNonEmptyDir(path.join(target, 'missing'));
+      writeFileSync(path.join(target, 'report.html'), 'an earlier package');
+      assert.throws(() => refuseNonEmptyDir(target), OutputDirError);
+      refuseNonEmptyDir(target, true);
+      const loaded = readHistoryFile(path.join(HISTORIES, 'short-outage.json'));
+      await assert.rejects(
+        auditHistory({ loaded, source: { kind: 'file', file: 'x' }, outDir: target, bundle: { code: '' } }),
+        (e: Error) => e instanceof OutputDirError && /already holds files/.test(e.message),
+        'refused before anything is replayed or written',
+      );
+      assert.equal(readFileSync(path.join(target, 'report.html'), 'utf8'), 'an earlier package');
+    } finally {
+      rmSync(target, { recursive: true, force: true });
+    }
   });
 });
 

@@ -209,3 +209,34 @@ export const DECISION_COLUMNS = [
   'Verdict',
   'Reason or effect',
 ];
+
+/** 'DRILL', 'PRODUCTION' or 'ENVIRONMENT UNKNOWN', for the banner at the top of the report. */
+export function modeLabel(report: EvidenceReport): string {
+  const mode = report.environment.mode;
+  return mode === 'unknown' ? 'ENVIRONMENT UNKNOWN' : mode.toUpperCase();
+}
+
+/** The RTO against its target: '251 ms, target 5 min: met', 'not measured …; target 5 min'. */
+export function formatRtoTarget(report: EvidenceReport): { value: string; target: string; met?: boolean } {
+  const o = report.outcome;
+  const value = o.rtoMs === undefined ? 'not measured' : formatMs(o.rtoMs);
+  if (o.rtoTargetMs === undefined) return { value, target: 'no target set (durations.rtoTarget in the configuration)' };
+  const target = `target ${formatMs(o.rtoTargetMs)}`;
+  if (o.rtoMet === undefined) return { value, target: `${target}; traffic was not rerouted` };
+  return { value, target: `${target}: ${o.rtoMet ? 'met' : 'MISSED'}`, met: o.rtoMet };
+}
+
+/** The code the history was replayed against: 'geofailover 0.2.0 (commit 0123456789ab), workflow bundle sha256 …'. */
+export function replayCodeLine(report: EvidenceReport): string {
+  const code = report.replay.code;
+  if (!code) return `against ${report.replay.against}`;
+  return (
+    `geofailover ${code.version}${code.commit ? ` (commit ${code.commit})` : ''}` +
+    `${code.bundleSha256 ? `, workflow bundle sha256 ${code.bundleSha256.slice(0, 16)}…` : ''}`
+  );
+}
+
+/** Whether the run ended as it should: completed and nothing left open. */
+export function outcomeWord(report: EvidenceReport): string {
+  return report.outcome.outcome ?? report.workflow.execution;
+}

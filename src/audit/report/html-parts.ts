@@ -18,6 +18,17 @@ export const STATUS_COLOURS: Record<string, string> = {
   unknown: '#6a1b9a',
 };
 
+/** The word a status badge starts with, so a badge reads the same printed in black and white. */
+export const STATUS_ICONS: Record<string, string> = {
+  succeeded: '✓',
+  failed: '✗',
+  running: '▶',
+  waiting: '⏸',
+  skipped: '–',
+  pending: '○',
+  unknown: '?',
+};
+
 /** One element; attribute values are escaped, `body` is markup already. */
 export function tag(name: string, attrs: Record<string, string | number | undefined>, body = ''): string {
   const a = Object.entries(attrs)

@@ -17,19 +17,23 @@ import {
   formatProbe,
   formatRequester,
   formatRto,
+  formatRtoTarget,
   formatSignature,
   formatSigner,
   formatTime,
   probeMatrix,
   policyPeople,
   probeRoundTitle,
+  modeLabel,
+  outcomeWord,
   regionLabel,
+  replayCodeLine,
   replaySentence,
   sshKeygenCommand,
   runsLine,
 } from './format';
-import { esc, STATUS_COLOURS, tag } from './html-parts';
-import type { EvidenceReport, ReportMember } from './schema';
+import { esc, STATUS_COLOURS, STATUS_ICONS, tag } from './html-parts';
+import type { EvidenceReport, ReportGate, ReportMember } from './schema';
 import { timelineSvg } from './timeline-svg';
 
 export { esc };
@@ -37,62 +41,107 @@ export { esc };
 const CSS = `
 :root { color-scheme: light; --ink:#1d2327; --muted:#5f6b73; --line:#d8dee4; --bg:#ffffff; --panel:#f6f8fa; }
 * { box-sizing: border-box; }
+html { -webkit-text-size-adjust: 100%; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: var(--bg); margin: 0; }
-main { max-width: 1120px; margin: 0 auto; padding: 24px; }
-h1 { font-size: 22px; margin: 0 0 12px; word-break: break-all; }
-h2 { font-size: 18px; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
+main { max-width: 1120px; margin: 0 auto; padding: 16px 24px 24px; }
+h1 { font-size: 20px; margin: 8px 0; overflow-wrap: anywhere; }
+h2 { font-size: 18px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
 h3 { font-size: 15px; margin: 20px 0 6px; }
 p { margin: 6px 0; }
-.banner { padding: 12px 16px; border-radius: 6px; margin: 12px 0; border: 1px solid; }
-.banner.verified { background: #e8f5e9; border-color: #81c784; }
-.banner.diverged { background: #ffebee; border-color: #e57373; }
-.banner.partial { background: #fff8e1; border-color: #ffd54f; }
+code, .mono { overflow-wrap: anywhere; }
+pre { white-space: pre-wrap; overflow-wrap: anywhere; }
+.banner { padding: 10px 14px; border-radius: 6px; margin: 10px 0; border: 2px solid; }
+.banner.verified { background: #e8f5e9; border-color: #2e7d32; }
+.banner.diverged { background: #ffebee; border-color: #b71c1c; }
+.banner.partial { background: #fff8e1; border-color: #b26a00; }
+.mode { padding: 6px 12px; border: 2px solid; border-radius: 6px; font-size: 13px; display: flex; flex-wrap: wrap; gap: 4px 12px; align-items: baseline; }
+.mode strong { font-size: 18px; letter-spacing: .08em; }
+.mode-drill { border-color: #0d47a1; background: #e3f2fd; color: #0d2e5c; }
+.mode-production { border-color: #b71c1c; background: #ffebee; color: #5c0d0d; }
+.mode-unknown { border-color: #37474f; background: #eceff1; color: #263238; }
+.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(230px, 1fr)); gap: 8px; margin: 10px 0; }
+.card { border: 1px solid var(--line); border-left-width: 5px; border-radius: 6px; padding: 8px 10px; background: #fff; min-width: 0; }
+.card .k { font-size: 12px; text-transform: uppercase; letter-spacing: .05em; color: var(--muted); }
+.card .v { font-size: 17px; font-weight: 700; margin: 2px 0; overflow-wrap: anywhere; }
+.card small { display: block; color: var(--muted); overflow-wrap: anywhere; }
+.card.good { border-left-color: #2e7d32; } .card.bad { border-left-color: #b71c1c; } .card.neutral { border-left-color: #607d8b; }
+.open-items { border: 2px solid #b71c1c; border-radius: 6px; background: #fff5f5; padding: 8px 14px; margin: 10px 0; }
+.open-items h2 { margin: 0 0 4px; border: 0; font-size: 16px; color: #b71c1c; }
+.open-items ul { margin: 4px 0; padding-left: 20px; }
 .verdict { font-weight: 700; letter-spacing: .04em; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+.table-wrap { overflow-x: auto; max-width: 100%; margin: 6px 0 12px; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 th { background: var(--panel); font-weight: 600; }
 table.kv th { width: 180px; }
 td.num { text-align: right; white-space: nowrap; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; word-break: break-all; }
-.status { display: inline-block; padding: 0 6px; border-radius: 3px; color: #fff; font-size: 12px; }
+.status { display: inline-block; padding: 0 6px; border: 1.5px solid currentColor; border-radius: 3px; font-size: 12px; font-weight: 600; white-space: nowrap; background: #fff; }
+.s-succeeded { color: #1b5e20; background: #e8f5e9; } .s-failed { color: #b71c1c; background: #ffebee; }
+.s-running { color: #0d47a1; background: #e3f2fd; } .s-waiting { color: #bf360c; background: #fff3e0; }
+.s-skipped { color: #37474f; background: #eceff1; } .s-pending { color: #37474f; background: #fff; }
+.s-unknown { color: #4a148c; background: #f3e5f5; }
 .ok { background: #e8f5e9; } .bad { background: #ffebee; } .warn { background: #fff3e0; }
 .muted { color: var(--muted); }
-figure { margin: 8px 0 16px; overflow-x: auto; }
+figure { margin: 8px 0 16px; }
+svg.timeline { display: block; width: 100%; height: auto; max-width: 1060px; }
 svg text { font: 11px system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; fill: var(--ink); }
 .bar { width: 140px; height: 10px; background: var(--panel); border: 1px solid var(--line); display: inline-block; vertical-align: middle; }
 .bar > span { display: block; height: 100%; }
-details pre { background: var(--panel); padding: 8px; overflow-x: auto; font-size: 12px; }
+details pre { background: var(--panel); padding: 8px; font-size: 12px; }
 footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
+@media (max-width: 640px) {
+  main { padding: 8px 10px 16px; }
+  h1 { font-size: 17px; }
+  table { font-size: 12px; }
+  table.kv th { width: auto; }
+  th, td { padding: 3px 5px; }
+  .cards { grid-template-columns: 1fr; }
+}
+@page { size: A4; margin: 12mm; }
+@media print {
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  body { font-size: 9.5pt; }
+  main { max-width: none; padding: 0; }
+  .table-wrap { overflow: visible; }
+  table { font-size: 8pt; }
+  th, td { padding: 2px 4px; }
+  svg.timeline { max-width: 100%; }
+  h2, h3 { break-after: avoid; }
+  tr, .card, figure, .open-items { break-inside: avoid; }
+  .cards { grid-template-columns: repeat(2, 1fr); }
+}
 `;
 
+/** A table in its own scrolling box: a wide table never widens the page. */
 function table(header: string[], rows: string[][], className?: string): string {
   if (!rows.length) return '';
   const head = `<tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`;
-  return `<table${className ? ` class="${className}"` : ''}><thead>${head}</thead><tbody>${rows
+  return `<div class="table-wrap"><table${className ? ` class="${className}"` : ''}><thead>${head}</thead><tbody>${rows
     .map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`)
-    .join('')}</tbody></table>`;
+    .join('')}</tbody></table></div>`;
 }
 
 function kv(rows: [string, string][]): string {
-  return `<table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table>`;
+  return `<div class="table-wrap"><table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></div>`;
 }
 
-/** A coloured label; `colourOf` is a step status naming the colour (default: the label itself). */
-function statusBadge(label: string, colourOf = label): string {
-  return tag('span', { class: 'status', style: `background:${STATUS_COLOURS[colourOf] ?? '#607d8b'}` }, esc(label));
+/**
+ * A status label with a border, a sign and the word (readable printed in black and white); `colourOf` is a step
+ * status naming the style (default: the label itself).
+ */
+function statusBadge(label: string, colourOf = label, title?: string): string {
+  const key = STATUS_COLOURS[colourOf] ? colourOf : 'unknown';
+  return tag('span', { class: `status s-${key}`, title }, `${STATUS_ICONS[key] ?? '?'} ${esc(label)}`);
 }
 
 /** A verified / NOT verified badge with the reason as a tooltip. */
 function signatureBadge(sig: { verified: boolean; reason?: string }): string {
   return (
-    tag(
-      'span',
-      {
-        class: 'status',
-        style: `background:${STATUS_COLOURS[sig.verified ? 'succeeded' : 'failed']}`,
-        title: sig.verified ? undefined : formatSignature(sig),
-      },
+    statusBadge(
       sig.verified ? 'verified' : 'NOT verified',
+      sig.verified ? 'succeeded' : 'failed',
+      sig.verified ? undefined : formatSignature(sig),
     ) + (sig.verified || !sig.reason ? '' : ` <span class="muted">${esc(sig.reason)}</span>`)
   );
 }
@@ -120,6 +169,128 @@ function signaturesSection(report: EvidenceReport): string {
       ]),
     )
   );
+}
+
+// ---- the first screen: what an auditor signs off on -------------------------------------------------------
+
+/** A gate's outcome as a badge: approved green, rejected/timed-out red, open orange. */
+function gateOutcomeBadge(outcome: string | undefined): string {
+  const o = outcome ?? 'open';
+  const style =
+    o === 'approved' || o === 'retry'
+      ? 'succeeded'
+      : o === 'open'
+        ? 'waiting'
+        : o === 'rejected' || o === 'timed-out' || o === 'aborted'
+          ? 'failed'
+          : 'skipped';
+  return statusBadge(o, style);
+}
+
+/** What the approvers of a gate saw when they decided. */
+function seenTable(g: ReportGate): string {
+  const s = g.seen;
+  const rows: [string, string][] = [];
+  if (s.trigger) rows.push(['Trigger', esc(s.trigger)]);
+  if (s.failure) rows.push(['Failure', esc(s.failure)]);
+  if (s.outage) rows.push(['Outage so far', esc(s.outage)]);
+  if (s.memoryTrend) rows.push(['Memory trend', esc(s.memoryTrend)]);
+  if (s.blastRadius?.length) {
+    rows.push(['Blast radius', `<ul>${s.blastRadius.map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`]);
+  }
+  if (s.dataDiscarded) rows.push(['Data discarded', `<strong>${esc(s.dataDiscarded)}</strong>`]);
+  return rows.length ? `<p class="muted">What the approvers saw:</p>${kv(rows)}` : '';
+}
+
+function card(id: string, key: string, value: string, small: string, tone: 'good' | 'bad' | 'neutral'): string {
+  return `<div class="card ${tone}" id="${id}"><div class="k">${esc(key)}</div><div class="v">${value}</div><small>${small}</small></div>`;
+}
+
+/**
+ * The top of the page, fitting one screen: drill or production, outcome, incident, RTO against its target, the
+ * replay verdict with the code it used, what the run left open, and every person's decision.
+ */
+function firstScreen(report: EvidenceReport): string {
+  const w = report.workflow;
+  const env = report.environment;
+  const out: string[] = [];
+  out.push(
+    `<div class="mode mode-${env.mode}" id="mode-banner"><strong>${esc(modeLabel(report))}</strong>` +
+      `<span>${esc(env.basis)}</span></div>`,
+  );
+  out.push(`<h1>Evidence report: ${esc(w.workflowId)}</h1>`);
+  const verdict = report.replay.verdict;
+  // A diverged replay is a finding about the evidence itself: it comes first.
+  if (verdict === 'diverged') {
+    out.push(
+      `<div class="banner diverged"><span class="verdict">REPLAY DIVERGED</span>: ${esc(replaySentence(report))}</div>`,
+    );
+  }
+  if (report.partial) {
+    out.push(`<div class="banner partial"><strong>Partial report</strong>: ${esc(report.partialReason)}.</div>`);
+  }
+  const clean = report.outcome.clean;
+  const outcome = outcomeWord(report);
+  const g = report.request.group as { name?: string };
+  const rto = formatRtoTarget(report);
+  out.push(
+    '<div class="cards">' +
+      card(
+        'outcome',
+        'Outcome',
+        statusBadge(outcome, clean ? 'succeeded' : w.execution === 'running' ? 'running' : 'failed'),
+        esc(report.outcome.summary),
+        clean ? 'good' : 'bad',
+      ) +
+      card(
+        'incident',
+        'Incident',
+        esc(report.request.incident ?? 'no incident id'),
+        esc(
+          `group ${g.name ?? '?'}, ${regionLabel(report).toLowerCase()} ${report.request.region}; requested by ` +
+            `${report.request.requestedBy}; started ${formatTime(w.startedAt)}`,
+        ),
+        'neutral',
+      ) +
+      card(
+        'rto',
+        'RTO (start → traffic rerouted)',
+        `${esc(rto.value)}${rto.met === undefined ? '' : ` ${statusBadge(rto.met ? 'met' : 'missed', rto.met ? 'succeeded' : 'failed')}`}`,
+        esc(rto.target),
+        rto.met === undefined ? 'neutral' : rto.met ? 'good' : 'bad',
+      ) +
+      card(
+        'replay-verdict',
+        'Replay',
+        statusBadge(verdict, verdict === 'verified' ? 'succeeded' : 'failed'),
+        esc(`${verdict === 'verified' ? 'replays against' : 'does not replay against'} ${replayCodeLine(report)}`),
+        verdict === 'verified' ? 'good' : 'bad',
+      ) +
+      '</div>',
+  );
+  if (report.openItems.length) {
+    out.push(
+      '<section class="open-items" id="open-items"><h2>Open items: the run did not end clean</h2><ul>' +
+        report.openItems.map((i) => `<li>${esc(i)}</li>`).join('') +
+        '</ul></section>',
+    );
+  }
+  out.push('<h2 id="decisions">Decisions</h2>');
+  out.push(
+    table(
+      ['Gate', 'Decision', 'Who', 'Signed or declared', 'When', 'What they saw'],
+      report.decisionTable.map((d) => [
+        esc(d.gate),
+        `<strong>${esc(d.decision)}</strong>`,
+        esc(d.who),
+        statusBadge(d.signed, d.signed === 'signed' ? 'succeeded' : 'waiting', d.fingerprint),
+        `${esc(formatClock(d.at))} <span class="muted">+${esc(formatMs(Math.max(0, Date.parse(d.at) - Date.parse(w.startedAt))))}</span>`,
+        esc(d.saw),
+      ]),
+      'decisions',
+    ),
+  );
+  return `<header class="first-screen">${out.join('\n')}</header>`;
 }
 
 // ---- sections ----------------------------------------------------------------------------------------
@@ -205,12 +376,7 @@ export function renderHtml(report: EvidenceReport): string {
   const w = report.workflow;
   const verdict = report.replay.verdict;
   const body: string[] = [];
-  body.push(`<h1>Evidence report: ${esc(w.workflowId)}</h1>`);
-  body.push(
-    `<div class="banner ${verdict}"><span class="verdict">REPLAY ${esc(verdict.toUpperCase())}</span>: ${esc(replaySentence(report))}</div>`,
-  );
-  if (report.partial)
-    body.push(`<div class="banner partial"><strong>Partial report</strong>: ${esc(report.partialReason)}.</div>`);
+  body.push(firstScreen(report));
 
   body.push('<h2 id="summary">Summary</h2>');
   body.push(
@@ -220,6 +386,8 @@ export function renderHtml(report: EvidenceReport): string {
         `${esc(w.workflowId)} (${esc(w.workflowType)})${w.runId ? `, run <span class="mono">${esc(w.runId)}</span>` : ''}`,
       ],
       ['Outcome', `<strong>${esc(report.outcome.outcome ?? w.execution)}</strong>: ${esc(report.outcome.summary)}`],
+      ['Environment', `<strong>${esc(modeLabel(report))}</strong>: ${esc(report.environment.basis)}`],
+      ...(report.request.incident ? ([['Incident', esc(report.request.incident)]] as [string, string][]) : []),
       ['Requested by', esc(formatRequester(report))],
       ['Reason', esc(report.request.reason)],
       [regionLabel(report), esc(report.request.region)],
@@ -229,8 +397,9 @@ export function renderHtml(report: EvidenceReport): string {
         w.closedAt ? `${esc(formatTime(w.closedAt))} (after ${esc(formatDuration(w.durationMs))})` : 'still running',
       ],
       ['Measured RTO', esc(formatRto(report))],
+      ['RTO target', esc(formatRtoTarget(report).target)],
       ['Final state', esc(formatFinalState(report))],
-      ['Replay verdict', `<strong>${esc(verdict.toUpperCase())}</strong>`],
+      ['Replay verdict', `<strong>${esc(verdict.toUpperCase())}</strong> (${esc(replayCodeLine(report))})`],
       ['History', `${w.historyEvents} events, last at ${esc(formatTime(w.lastEventAt))}`],
     ]),
   );
@@ -272,9 +441,10 @@ export function renderHtml(report: EvidenceReport): string {
     body.push(
       `<h3>Gate ${esc(g.gate)} <span class="muted">(step ${esc(g.step)})</span></h3>` +
         `<p>Requested ${esc(formatTime(g.requestedAt))}; quorum ${g.quorum} of ${esc(g.eligibleApprovers.join(', ') || 'nobody')}` +
-        `${g.escalatedAt ? `; escalated ${esc(formatTime(g.escalatedAt))}` : ''}; outcome <strong>${esc(g.outcome ?? 'open')}</strong>` +
+        `${g.escalatedAt ? `; escalated ${esc(formatTime(g.escalatedAt))}` : ''}; outcome ${gateOutcomeBadge(g.outcome)}` +
         `${g.decidedAt ? ` at ${esc(formatTime(g.decidedAt))}` : ''}.</p>`,
     );
+    body.push(seenTable(g));
     body.push(
       table(
         ['Approver', 'Decision', 'Via', 'At', 'Key fingerprint', 'Signature', 'Comment'],
@@ -325,8 +495,9 @@ export function renderHtml(report: EvidenceReport): string {
     const failure = (g.request as { failure?: { type?: string; message?: string } } | undefined)?.failure;
     body.push(
       `<h3>${esc(g.gate)}</h3><p>Step ${esc(g.step)} failed after its retries${failure ? `: <strong>${esc(failure.type)}</strong>: ${esc(failure.message)}` : ''}. ` +
-        `Gate opened ${esc(formatTime(g.requestedAt))}; outcome <strong>${esc(g.outcome ?? 'open')}</strong>${g.decidedAt ? ` at ${esc(formatTime(g.decidedAt))}` : ''}.</p>`,
+        `Gate opened ${esc(formatTime(g.requestedAt))}; outcome ${gateOutcomeBadge(g.outcome)}${g.decidedAt ? ` at ${esc(formatTime(g.decidedAt))}` : ''}.</p>`,
     );
+    body.push(seenTable(g));
     body.push(
       table(
         ['Action', 'By', 'At', 'Key fingerprint', 'Signature', 'Comment'],

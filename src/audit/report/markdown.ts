@@ -13,18 +13,22 @@ import {
   formatProbe,
   formatRequester,
   formatRto,
+  formatRtoTarget,
   formatSignature,
   formatSigner,
   formatTime,
   probeMatrix,
   policyPeople,
   probeRoundTitle,
+  modeLabel,
+  outcomeWord,
   regionLabel,
+  replayCodeLine,
   replaySentence,
   sshKeygenCommand,
   runsLine,
 } from './format';
-import type { EvidenceReport, ReportMember } from './schema';
+import type { EvidenceReport, ReportGate, ReportMember } from './schema';
 
 /** Escapes text for Markdown (inline and table cells): no markup, no HTML, one line. */
 export function md(text: unknown): string {
@@ -161,13 +165,72 @@ function signaturesSection(report: EvidenceReport): string[] {
   return lines;
 }
 
+/** What the approvers of a gate saw, as a list. */
+function seenLines(g: ReportGate): string[] {
+  const s = g.seen;
+  const lines: string[] = [];
+  if (s.trigger) lines.push(`- Trigger: ${md(s.trigger)}`);
+  if (s.failure) lines.push(`- Failure: ${md(s.failure)}`);
+  if (s.outage) lines.push(`- Outage so far: ${md(s.outage)}`);
+  if (s.memoryTrend) lines.push(`- Memory trend: ${md(s.memoryTrend)}`);
+  for (const b of s.blastRadius ?? []) lines.push(`- Blast radius: ${md(b)}`);
+  if (s.dataDiscarded) lines.push(`- **Data discarded**: ${md(s.dataDiscarded)}`);
+  return lines.length ? ['What the approvers saw:', '', ...lines, ''] : [];
+}
+
 /** Renders report.md. */
 export function renderMarkdown(report: EvidenceReport): string {
   const w = report.workflow;
   const verdict = report.replay.verdict.toUpperCase();
   const out: string[] = [`# Evidence report: ${md(w.workflowId)}`, ''];
-  out.push(`> **Replay ${verdict}**: ${md(replaySentence(report))}`, '');
+  // A diverged replay is a finding about the evidence itself: it comes first.
+  if (report.replay.verdict === 'diverged') out.push(`> **Replay ${verdict}**: ${md(replaySentence(report))}`, '');
+  out.push(`> **${modeLabel(report)}**: ${md(report.environment.basis)}`, '');
   if (report.partial) out.push(`> **Partial report**: ${md(report.partialReason)}.`, '');
+  const rto = formatRtoTarget(report);
+  const group = report.request.group as { name?: string };
+  out.push(
+    ...table(
+      ['', ''],
+      [
+        [
+          'Outcome',
+          `**${md(outcomeWord(report))}**${report.outcome.clean ? '' : ' (did not end clean)'}: ${md(report.outcome.summary)}`,
+        ],
+        ['Incident', md(report.request.incident ?? 'no incident id')],
+        [
+          'Group and region',
+          md(`group ${group.name ?? '?'}, ${regionLabel(report).toLowerCase()} ${report.request.region}`),
+        ],
+        ['RTO', `**${md(rto.value)}**, ${md(rto.target)}`],
+        [
+          'Replay',
+          `**${verdict}**: ${report.replay.verdict === 'verified' ? 'replays against' : 'does not replay against'} ${md(replayCodeLine(report))}`,
+        ],
+      ],
+    ),
+    '',
+  );
+  if (report.openItems.length) {
+    out.push('**Open items** (the run did not end clean):', '', ...report.openItems.map((i) => `- ${md(i)}`), '');
+  }
+  out.push('## Decisions', '');
+  out.push(
+    ...table(
+      ['Gate', 'Decision', 'Who', 'Signed or declared', 'When', 'What they saw'],
+      report.decisionTable.map((d) => [
+        md(d.gate),
+        `**${md(d.decision)}**`,
+        md(d.who),
+        d.signed === 'signed'
+          ? `signed${d.fingerprint ? ` (${md(d.fingerprint)})` : ''}`
+          : '**declared** (no verified signature)',
+        `${md(formatClock(d.at))} (+${md(formatDuration(Math.max(0, Date.parse(d.at) - Date.parse(w.startedAt))))})`,
+        md(d.saw),
+      ]),
+    ),
+    '',
+  );
 
   out.push('## Summary', '');
   out.push(
@@ -186,8 +249,10 @@ export function renderMarkdown(report: EvidenceReport): string {
           w.closedAt ? `${md(formatTime(w.closedAt))} (after ${md(formatDuration(w.durationMs))})` : 'still running',
         ],
         ['Measured RTO', md(formatRto(report))],
+        ['RTO target', md(rto.target)],
+        ['Environment', `**${modeLabel(report)}**: ${md(report.environment.basis)}`],
         ['Final state', md(formatFinalState(report))],
-        ['Replay verdict', `**${verdict}**`],
+        ['Replay verdict', `**${verdict}** (${md(replayCodeLine(report))})`],
         ['History', `${w.historyEvents} events, last at ${md(formatTime(w.lastEventAt))}`],
       ],
     ),
@@ -237,6 +302,7 @@ export function renderMarkdown(report: EvidenceReport): string {
         `${g.escalatedAt ? `; escalated ${md(formatTime(g.escalatedAt))}` : ''}; ` +
         `outcome **${md(g.outcome ?? 'open')}**${g.decidedAt ? ` at ${md(formatTime(g.decidedAt))}` : ''}.`,
       '',
+      ...seenLines(g),
     );
     out.push(
       ...table(
@@ -300,6 +366,7 @@ export function renderMarkdown(report: EvidenceReport): string {
       `Step ${md(g.step)} failed after its retries${failure ? `: ${md(failure.type)}: ${md(failure.message)}` : ''}. ` +
         `Gate opened ${md(formatTime(g.requestedAt))}; outcome **${md(g.outcome ?? 'open')}**${g.decidedAt ? ` at ${md(formatTime(g.decidedAt))}` : ''}.`,
       '',
+      ...seenLines(g),
       ...table(
         ['Action', 'By', 'At', 'Key fingerprint', 'Signature', 'Comment'],
         (g.interventions ?? []).map((i) => [

@@ -6,15 +6,21 @@
  * partial) — and, from activity events, membership, memory, probes and Traffic Manager. Every signed decision
  * is verified again here against the recorded policy's keys (./signatures), not taken from the step log.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { DecideResult } from '../../contract/messages';
 import { STEP_NAMES, WORKFLOW_TYPES, type StepName } from '../../contract/names';
 import { stepOfSummary } from '../../contract/steps';
-import type { FailoverRunbookInput, GroupDefinition, RejoinRunbookInput, RunbookResult } from '../../contract/runbook';
+import {
+  INCIDENT_ID,
+  type FailoverRunbookInput,
+  type GroupDefinition,
+  type RejoinRunbookInput,
+  type RunbookResult,
+} from '../../contract/runbook';
 import type { GateRecord, RefusedAttempt, StepRecord } from '../../contract/types';
 import { activitySummaries, type History } from '../history';
 import type { ReplayVerdict } from '../replay';
+import { codeVersion } from '../code-version';
+import { decisionTable, environmentOf, gateSeen, openItems, rtoTargetMs } from './assessment';
 import { readHistoryFacts, type ActivityEvents, type HistoryFacts } from './events';
 import { activityRows, isRecord, membership, memory, probes, str, traffic } from './observations';
 import type {
@@ -48,25 +54,9 @@ type RunbookInput = Partial<FailoverRunbookInput> & Partial<RejoinRunbookInput>;
 const span = (from?: string, to?: string): number | undefined =>
   from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : undefined;
 
-let version: string | undefined;
 /** geofailover's version, from the package.json above this file (source or build). */
 export function generatorVersion(): string {
-  if (version) return version;
-  version = '0.0.0';
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const file = path.join(dir, 'package.json');
-    if (!existsSync(file)) continue;
-    try {
-      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'geofailover' && pkg.version) {
-        version = pkg.version;
-        break;
-      }
-    } catch {
-      // keep looking
-    }
-  }
-  return version;
+  return codeVersion().version;
 }
 
 // ---- which step an activity served -------------------------------------------------------------------
@@ -290,6 +280,7 @@ function gatesFromResult(steps: StepRecord[], decisions: ReportDecision[], ctx: 
         requestedAt: g.requestedAt,
         quorum: g.quorum,
         eligibleApprovers: g.eligibleApprovers ?? [],
+        seen: {},
         votes: (g.votes ?? []).map((v) => {
           // The vote's own proof, checked again: the step log's fingerprint is not taken on trust.
           const check = checkDecision(v.proof, ctx.recorded, {
@@ -347,6 +338,7 @@ function gatesFromResult(steps: StepRecord[], decisions: ReportDecision[], ctx: 
         });
       }
       if (g.request !== undefined) gate.request = g.request;
+      gate.seen = gateSeen(gate);
       return gate;
     }),
   );
@@ -566,6 +558,7 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
       a.type === 'setEndpointStatus' && a.outcome === 'completed' && isRecord(a.input) && a.input.status === 'Disabled',
   );
   const outcome: EvidenceReport['outcome'] = {
+    clean: false,
     summary:
       result?.summary ??
       (running
@@ -658,13 +651,25 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
   const digest = recorded?.policy.digest ?? result?.status.policyDigest;
   if (digest) request.policyDigest = digest;
   if (input.acceptSettingsMismatch !== undefined) request.acceptSettingsMismatch = input.acceptSettingsMismatch;
+  // Shown only as the runbook would have accepted it (validate-input refuses anything else).
+  if (typeof input.incident === 'string' && INCIDENT_ID.test(input.incident)) request.incident = input.incident;
   if (input.tuning !== undefined) request.tuning = input.tuning;
 
+  const target = group?.durations?.rtoTarget;
+  const targetMs = rtoTargetMs(target);
+  if (targetMs !== undefined) {
+    outcome.rtoTarget = String(target);
+    outcome.rtoTargetMs = targetMs;
+    if (outcome.rtoMs !== undefined) outcome.rtoMet = outcome.rtoMs <= targetMs;
+  }
+
   const decisionList = decisions(facts, result, ctx);
-  const report: EvidenceReport = {
+  const code = codeVersion();
+  const report: Omit<EvidenceReport, 'decisionTable' | 'openItems'> = {
     schemaVersion: 1,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
-    generator: { name: 'geofailover', version: generatorVersion() },
+    generator: { name: 'geofailover', version: code.version, ...(code.commit ? { commit: code.commit } : {}) },
+    environment: environmentOf(recorded?.armEndpoint),
     source: options.source,
     partial: !result,
     workflow,
@@ -694,5 +699,7 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
     };
   }
   if (partialReason) report.partialReason = partialReason;
-  return report;
+  const items = openItems(report);
+  report.outcome.clean = items.length === 0 && report.workflow.execution === 'completed';
+  return { ...report, openItems: items, decisionTable: decisionTable(report) };
 }

@@ -95,8 +95,35 @@ const gate = z
       .unknown()
       .optional()
       .describe('what the approvers were asked to decide on (evidence, failure, blast radius)'),
+    seen: z
+      .object({
+        trigger: z.string().optional().describe('why the gate opened (the unlink trigger, or the failed step)'),
+        memoryTrend: z.string().optional().describe("the survivors' memory trend the approvers were shown"),
+        outage: z.string().optional().describe('how long the region had been out when the gate opened'),
+        blastRadius: z.array(z.string()).optional().describe('what an approval changes, one line per resource'),
+        dataDiscarded: z
+          .string()
+          .optional()
+          .describe('the data an approval discards: a rejoin discards the rejoining region’s data'),
+        failure: z.string().optional().describe('an intervention gate: the failure of the step'),
+      })
+      .describe('what the approvers saw when they decided, in words (from request)'),
   })
   .describe('a gate the runbook opened, as its step log recorded it');
+
+const decisionRow = z
+  .object({
+    gate: z.string().describe('the gate decided (approval-unlink, intervention:<step>…), or the action without a gate'),
+    decision: z.string().describe('approve, reject, retry, skip, abort, start, regionRecovered, unlinkNow'),
+    who: z.string(),
+    signed: z
+      .enum(['signed', 'declared'])
+      .describe("'signed': a signature this audit verified; 'declared': only the step log's word"),
+    fingerprint: fingerprint.optional(),
+    at: time,
+    saw: z.string().describe('what the decider saw: the gate’s trigger, memory trend, blast radius, data discarded'),
+  })
+  .describe('one decision of a person, in order');
 
 const decision = z
   .object({
@@ -228,7 +255,23 @@ export const evidenceReportSchema = z
   .object({
     schemaVersion: z.literal(1),
     generatedAt: time,
-    generator: z.object({ name: z.literal('geofailover'), version: z.string() }),
+    generator: z.object({
+      name: z.literal('geofailover'),
+      version: z.string(),
+      commit: z.string().optional().describe('the git commit of the code that wrote the report, when known'),
+    }),
+    environment: z
+      .object({
+        mode: z
+          .enum(['drill', 'production', 'unknown'])
+          .describe(
+            "production: the worker acted through Azure Resource Manager (management.azure.com or a sovereign cloud's); " +
+              'drill: through any other endpoint (the emulator); unknown: the history does not record it',
+          ),
+        armEndpoint: z.string().optional().describe('the origin of the ARM endpoint, as loadPolicy recorded it'),
+        basis: z.string().describe('why the report calls it so'),
+      })
+      .describe('drill or production, from the ARM endpoint the worker recorded'),
     source: z
       .object({
         kind: z.enum(['temporal', 'file']),
@@ -271,6 +314,7 @@ export const evidenceReportSchema = z
           .record(z.string(), z.unknown())
           .describe("the whole group definition acted on, from the worker's recorded policy (config acted on)"),
         acceptSettingsMismatch: z.boolean().optional(),
+        incident: z.string().optional().describe("the incident's id in the organisation's tracker (start --incident)"),
         tuning: z.unknown().optional(),
       })
       .describe("who started the runbook and why: the workflow's input and its signed request"),
@@ -311,7 +355,20 @@ export const evidenceReportSchema = z
       phase: z.string().optional().describe('the last RunbookPhase the runbook set'),
       rtoMs: ms.optional().describe('measured RTO: start → traffic rerouted'),
       rtoSource: z.enum(['result', 'history-events']).optional(),
+      rtoTarget: z.string().optional().describe("the group's durations.rtoTarget, as configured"),
+      rtoTargetMs: ms.optional(),
+      rtoMet: z
+        .boolean()
+        .optional()
+        .describe('whether the measured RTO met the target; absent when either is missing'),
+      clean: z
+        .boolean()
+        .describe('true when the run completed and left nothing open (see openItems)'),
     }),
+    openItems: z
+      .array(z.string())
+      .describe('what the run left for people to do: a region still disabled or unlinked, a gate still open, …'),
+    decisionTable: z.array(decisionRow).describe("every person's decision, the start included, in order"),
     steps: z.array(step),
     phases: z.array(z.object({ phase: z.string(), at: time, eventId: eventRef })).describe('RunbookPhase changes'),
     gates: z.array(gate),
@@ -367,6 +424,14 @@ export const evidenceReportSchema = z
         checkedAt: time,
         durationMs: ms,
         against: z.string(),
+        code: z
+          .object({
+            version: z.string().describe('the geofailover version that replayed'),
+            commit: z.string().optional().describe('its git commit, when known'),
+            bundleSha256: z.string().optional().describe('sha256 of the workflow bundle the history was replayed against'),
+          })
+          .optional()
+          .describe('the code the history was replayed against'),
         runs: z
           .array(
             z.object({
@@ -395,6 +460,8 @@ export type ReportProfile = z.infer<typeof profile>;
 export type ReportActivity = z.infer<typeof activity>;
 export type ReportRefusedAttempt = z.infer<typeof refused>;
 export type ReportSignature = z.infer<typeof signature>;
+export type ReportDecisionRow = z.infer<typeof decisionRow>;
+export type ReportEnvironment = EvidenceReport['environment'];
 
 /** What `geofailover audit --json` prints. */
 export const auditOutputSchema = z

@@ -34,6 +34,8 @@ export interface RecordedPolicy {
   eventId: number;
   /** whether `digest` is the digest of the recorded group and people */
   digestMatches: boolean;
+  /** the origin of the ARM endpoint the worker acted through, when its loadPolicy recorded it */
+  armEndpoint?: string;
 }
 
 const isStringArray = (v: unknown): v is string[] => Array.isArray(v) && v.every((x) => typeof x === 'string');
@@ -56,7 +58,13 @@ export function recordedPolicy(activities: readonly ActivityEvents[]): RecordedP
     } catch {
       digestMatches = false;
     }
-    return { policy, eventId: a.closedEventId ?? a.scheduledEventId, digestMatches };
+    const armEndpoint = str(a.result.armEndpoint)?.slice(0, 200);
+    return {
+      policy,
+      eventId: a.closedEventId ?? a.scheduledEventId,
+      digestMatches,
+      ...(armEndpoint ? { armEndpoint } : {}),
+    };
   }
   return undefined;
 }

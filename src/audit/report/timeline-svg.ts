@@ -1,35 +1,90 @@
 /**
  * The step timeline of the evidence report, drawn as a Gantt chart in inline SVG (no script, no external
- * asset): a phase band, one bar per step, a diamond per decision and the measured RTO line.
+ * asset): a phase band, one bar per step, one bar per gate (rejected gates drawn as rejected), a marker per
+ * decision and the measured RTO line. The drawing scales to its box (viewBox), so the whole run fits a phone or an
+ * A4 page; markers and gate bars say what they are in letters and shapes, not in colour alone.
  */
 import { formatMs, formatTime } from './format';
 import { esc, STATUS_COLOURS, tag } from './html-parts';
-import type { EvidenceReport, ReportStep } from './schema';
+import type { EvidenceReport, ReportDecision, ReportGate, ReportStep } from './schema';
 
-const CHART = { width: 1060, label: 150, right: 20, row: 22, top: 34 };
+const CHART = { width: 1060, label: 150, right: 24, row: 22, top: 34 };
+
+/** The letter a decision marker carries: what was decided. */
+export function decisionLetter(d: Pick<ReportDecision, 'name' | 'payload'>): string {
+  const payload = (typeof d.payload === 'object' && d.payload !== null ? d.payload : {}) as Record<string, unknown>;
+  const name = d.name === 'decide' ? String(payload.decision ?? '') : d.name;
+  switch (name) {
+    case 'approve':
+      return 'A';
+    case 'reject':
+      return 'R';
+    case 'intervene':
+      return 'I';
+    case 'unlinkNow':
+      return 'U';
+    case 'regionRecovered':
+      return 'H';
+    case 'abort':
+      return 'X';
+    default:
+      return '?';
+  }
+}
+
+const DECISION_COLOURS: Record<string, string> = {
+  A: '#1b5e20',
+  R: '#b71c1c',
+  X: '#b71c1c',
+  I: '#0d47a1',
+  U: '#e65100',
+  H: '#1b5e20',
+  '?': '#455a64',
+};
+
+/** A gate's outcome as the bar's colour and dash: approved solid, rejected/timed-out hatched red, open dashed. */
+function gateStyle(g: ReportGate): { fill: string; pattern?: string; label: string } {
+  const outcome = g.outcome ?? 'open';
+  if (outcome === 'approved' || outcome === 'retry')
+    return { fill: STATUS_COLOURS.succeeded as string, label: outcome };
+  if (outcome === 'rejected' || outcome === 'aborted' || outcome === 'timed-out') {
+    return { fill: STATUS_COLOURS.failed as string, pattern: 'url(#hatch-rejected)', label: outcome.toUpperCase() };
+  }
+  if (outcome === 'open') return { fill: STATUS_COLOURS.waiting as string, label: 'OPEN' };
+  return { fill: STATUS_COLOURS.skipped as string, label: outcome };
+}
 
 /**
  * The steps as a Gantt chart in inline SVG: one bar per step from its start to its end (to the report's end
- * while it runs), a phase band, a tick per decision (green accepted, red refused) and the RTO line.
+ * while it runs), a phase band, a bar per gate, a marker per decision (letter: what; circle: accepted; crossed
+ * square: refused; dashed circle: not answered yet) and the RTO line, with a legend.
  */
 export function timelineSvg(report: EvidenceReport): string {
   const t0 = Date.parse(report.workflow.startedAt);
-  const ends = [report.workflow.closedAt, report.workflow.lastEventAt, ...report.steps.map((s) => s.endedAt)].flatMap(
-    (t) => (t ? [Date.parse(t)] : []),
-  );
-  const tEnd = Math.max(t0 + 1, ...ends);
+  const ends = [
+    report.workflow.closedAt,
+    report.workflow.lastEventAt,
+    ...report.steps.map((s) => s.endedAt),
+    ...report.decisions.map((d) => d.at),
+  ].flatMap((t) => (t ? [Date.parse(t)] : []));
+  const tEnd = Math.max(t0 + 1, ...ends.filter((t) => Number.isFinite(t)));
   const plot = CHART.width - CHART.label - CHART.right;
   const x = (ms: number): number => CHART.label + ((Math.min(Math.max(ms, t0), tEnd) - t0) / (tEnd - t0)) * plot;
-  const rows = report.steps.length + 2; // phases, steps, decisions
-  const height = CHART.top + rows * CHART.row + 26;
-  const parts: string[] = [];
+  const gateRows = report.gates.length ? 1 : 0;
+  const rows = report.steps.length + 2 + gateRows; // phases, steps, gates, decisions
+  const plotBottom = CHART.top + rows * CHART.row;
+  const height = plotBottom + 26 + 34; // RTO label, two legend lines
+  const parts: string[] = [
+    '<defs><pattern id="hatch-rejected" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">' +
+      `<rect width="6" height="6" fill="${STATUS_COLOURS.failed}"/><line x1="0" y1="0" x2="0" y2="6" stroke="#fff" stroke-width="2"/></pattern></defs>`,
+  ];
   const rowY = (i: number): number => CHART.top + i * CHART.row;
 
   // Axis with ticks.
   for (let i = 0; i <= 5; i++) {
     const t = t0 + ((tEnd - t0) * i) / 5;
     const px = x(t);
-    parts.push(tag('line', { x1: px, x2: px, y1: CHART.top - 6, y2: height - 22, stroke: '#e0e6eb' }));
+    parts.push(tag('line', { x1: px, x2: px, y1: CHART.top - 6, y2: plotBottom + 4, stroke: '#e0e6eb' }));
     parts.push(
       tag(
         'text',
@@ -67,12 +122,16 @@ export function timelineSvg(report: EvidenceReport): string {
         parts.push(
           tag(
             'path',
-            { d: `M${px} ${y + 4} l7 7 l-7 7 l-7 -7 z`, fill: STATUS_COLOURS[s.status] ?? '#607d8b' },
+            {
+              d: `M${px} ${y + 4} l7 7 l-7 7 l-7 -7 z`,
+              fill: STATUS_COLOURS[s.status] ?? '#607d8b',
+              stroke: '#263238',
+            },
             tag('title', {}, esc(`${s.step}: ${s.status} at ${formatTime(s.endedAt)}: ${s.summary}`)),
           ),
         );
         parts.push(tag('text', { x: px - 10, y: y + 15, 'text-anchor': 'end' }, esc(s.status)));
-      } else parts.push(tag('text', { x: CHART.label + 4, y: y + 15, fill: '#8a959e' }, esc(s.status)));
+      } else parts.push(tag('text', { x: CHART.label + 4, y: y + 15, fill: '#5f6b73' }, esc(s.status)));
       return;
     }
     const from = Date.parse(s.startedAt);
@@ -91,9 +150,10 @@ export function timelineSvg(report: EvidenceReport): string {
           width,
           height: CHART.row - 8,
           rx: 2,
-          fill: STATUS_COLOURS[s.status] ?? '#607d8b',
+          fill: s.status === 'failed' ? 'url(#hatch-rejected)' : (STATUS_COLOURS[s.status] ?? '#607d8b'),
           'fill-opacity': open ? 0.55 : 1,
-          stroke: open ? '#37474f' : undefined,
+          stroke: open ? '#37474f' : '#263238',
+          'stroke-width': 0.5,
           'stroke-dasharray': open ? '4 2' : undefined,
         },
         tag('title', {}, esc(label)),
@@ -108,23 +168,91 @@ export function timelineSvg(report: EvidenceReport): string {
     );
   });
 
-  // Decisions: a tick each, coloured by the runbook's answer.
-  const dy = rowY(report.steps.length + 1);
+  // One bar per gate, from when it opened to when it was decided (to the end while open).
+  if (gateRows) {
+    const y = rowY(report.steps.length + 1);
+    parts.push(tag('text', { x: 4, y: y + 15 }, 'gates'));
+    for (const g of report.gates) {
+      const from = Date.parse(g.requestedAt);
+      const to = g.decidedAt ? Date.parse(g.decidedAt) : tEnd;
+      const style = gateStyle(g);
+      const width = Math.max(4, x(to) - x(from));
+      parts.push(
+        tag(
+          'g',
+          { class: `gate gate-${(g.outcome ?? 'open').replace(/[^a-z-]/g, '')}` },
+          tag(
+            'rect',
+            {
+              x: x(from),
+              y: y + 3,
+              width,
+              height: CHART.row - 6,
+              fill: style.pattern ?? style.fill,
+              stroke: '#263238',
+              'stroke-width': 0.75,
+              'stroke-dasharray': g.outcome ? undefined : '4 2',
+            },
+            tag('title', {}, esc(`${g.gate}: ${g.outcome ?? 'open'} (opened ${formatTime(g.requestedAt)})`)),
+          ) +
+            tag(
+              'text',
+              {
+                x: Math.min(x(from) + width + 4, CHART.width - 4),
+                y: y + 15,
+                'text-anchor': x(from) + width + 80 > CHART.width ? 'end' : 'start',
+              },
+              esc(`${g.gate} ${style.label}`),
+            ),
+        ),
+      );
+    }
+  }
+
+  // Decisions: a marker each; the letter says what, the shape says the answer (colour only repeats it).
+  const dy = rowY(report.steps.length + 1 + gateRows);
+  const cy = dy + CHART.row / 2;
   parts.push(tag('text', { x: 4, y: dy + 15 }, 'decisions'));
   for (const d of report.decisions) {
     const px = x(Date.parse(d.at));
-    const colour = d.verdict === 'accepted' ? '#2e7d32' : d.verdict === 'unknown' ? '#607d8b' : '#c62828';
+    const letter = decisionLetter(d);
+    const colour = DECISION_COLOURS[letter] ?? '#455a64';
+    const title = tag(
+      'title',
+      {},
+      esc(
+        `${formatTime(d.at)} ${d.name} signed by ${d.signature.verified ? d.signature.signer : `${d.actor ?? '?'} (not verified)`}: ${d.verdict}${d.reason ? `: ${d.reason}` : ''}`,
+      ),
+    );
+    let shape: string;
+    if (d.verdict === 'accepted') {
+      shape = tag('circle', { cx: px, cy, r: 7, fill: colour, stroke: '#000', 'stroke-width': 0.75 });
+    } else if (d.verdict === 'unknown') {
+      shape = tag('circle', { cx: px, cy, r: 7, fill: '#fff', stroke: colour, 'stroke-dasharray': '2 2' });
+    } else {
+      shape =
+        tag('rect', {
+          x: px - 7,
+          y: cy - 7,
+          width: 14,
+          height: 14,
+          fill: '#fff',
+          stroke: '#b71c1c',
+          'stroke-width': 1.5,
+        }) + tag('line', { x1: px - 7, y1: cy + 7, x2: px + 7, y2: cy - 7, stroke: '#b71c1c', 'stroke-width': 1.5 });
+    }
+    const ink = d.verdict === 'accepted' ? '#fff' : colour;
     parts.push(
       tag(
-        'path',
-        { d: `M${px} ${dy + 4} l5 7 l-5 7 l-5 -7 z`, fill: colour },
-        tag(
-          'title',
-          {},
-          esc(
-            `${formatTime(d.at)} ${d.name} signed by ${d.signature.verified ? d.signature.signer : `${d.actor ?? '?'} (not verified)`}: ${d.verdict}${d.reason ? `: ${d.reason}` : ''}`,
+        'g',
+        { class: `marker decision-${d.verdict}`, 'data-letter': letter },
+        title +
+          shape +
+          tag(
+            'text',
+            { x: px, y: cy + 4, 'text-anchor': 'middle', fill: ink, 'font-weight': 700, class: 'letter' },
+            letter,
           ),
-        ),
       ),
     );
   }
@@ -134,10 +262,38 @@ export function timelineSvg(report: EvidenceReport): string {
   if (rto !== undefined) {
     const px = x(t0 + rto);
     parts.push(
-      tag('line', { x1: px, x2: px, y1: CHART.top, y2: height - 22, stroke: '#c62828', 'stroke-dasharray': '5 3' }),
+      tag('line', { x1: px, x2: px, y1: CHART.top, y2: plotBottom + 4, stroke: '#c62828', 'stroke-dasharray': '5 3' }),
     );
-    parts.push(tag('text', { x: px + 3, y: height - 8, fill: '#c62828' }, esc(`RTO ${formatMs(rto)}`)));
+    parts.push(
+      tag(
+        'text',
+        {
+          x: Math.min(px + 3, CHART.width - 4),
+          y: plotBottom + 18,
+          fill: '#c62828',
+          'text-anchor': px + 80 > CHART.width ? 'end' : 'start',
+        },
+        esc(`RTO ${formatMs(rto)}`),
+      ),
+    );
   }
+
+  // Legend: what letters and shapes mean.
+  parts.push(
+    tag(
+      'text',
+      { x: 4, y: height - 20, class: 'legend' },
+      esc(
+        'Decisions: A approve, R reject, I intervene, U unlinkNow, H regionRecovered, X abort; filled circle ' +
+          'accepted, crossed square refused, dashed circle not answered yet.',
+      ),
+    ),
+    tag(
+      'text',
+      { x: 4, y: height - 6, class: 'legend' },
+      esc('Gates: solid bar decided, red hatched bar rejected, timed out or aborted, dashed bar still open.'),
+    ),
+  );
 
   return tag(
     'svg',
@@ -145,8 +301,9 @@ export function timelineSvg(report: EvidenceReport): string {
       viewBox: `0 0 ${CHART.width} ${height}`,
       width: CHART.width,
       height,
+      preserveAspectRatio: 'xMinYMin meet',
       role: 'img',
-      'aria-label': `Timeline of ${report.steps.length} runbook steps`,
+      'aria-label': `Timeline of ${report.steps.length} runbook steps, ${report.gates.length} gate(s) and ${report.decisions.length} decision(s)`,
       class: 'timeline',
     },
     parts.join(''),

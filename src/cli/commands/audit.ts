@@ -1,7 +1,8 @@
 /**
- * `geofailover audit WORKFLOW_ID | --history FILE [--out DIR] [--format md,json,html] [--sign-key FILE] [--json]`:
- * replay a runbook's history against the current workflow code (verified or diverged), then write its evidence
- * package, signed when a key is given. Exit 0 when verified, 1 when diverged or on failure, 2 on bad usage.
+ * `geofailover audit WORKFLOW_ID | --history FILE [--out DIR [--force]] [--format md,json,html] [--sign-key FILE]
+ * [--json]`: replay a runbook's history against the current workflow code (verified or diverged), then write its
+ * evidence package, signed when a key is given, into a new folder (one per run by default; a folder that holds files
+ * is refused without --force). Exit 0 when verified, 1 when diverged, refused or on failure, 2 on bad usage.
  *
  * `geofailover audit --verify DIR [--allowed-signers FILE | --config FILE] [--json]`: check a package. Exit 0
  * verified, 1 failed.
@@ -13,7 +14,16 @@ import type { Command } from 'commander';
 import { auditHistory, auditOutput, type AuditResult } from '../../audit/audit';
 import { fetchIncidentRuns, incidentHistory } from '../../audit/chain';
 import { HistoryError, readHistoryFile, type LoadedHistory } from '../../audit/history';
-import { FormatError, parseFormats, REPORT_FORMATS, staleFiles, type ReportFormat } from '../../audit/package';
+import {
+  defaultEvidenceDir,
+  FormatError,
+  OutputDirError,
+  parseFormats,
+  refuseNonEmptyDir,
+  REPORT_FORMATS,
+  staleFiles,
+  type ReportFormat,
+} from '../../audit/package';
 import { installQuietRuntime } from '../../audit/replay';
 import type { AuditVerifyOutput, EvidenceReport } from '../../audit/report/schema';
 import { parseAllowedSigners, verifyPackage, type PackageVerification, type TrustedSigners } from '../../audit/verify';
@@ -39,6 +49,7 @@ interface AuditOptions {
   verify?: string;
   allowedSigners?: string;
   requireSignature?: boolean;
+  force?: boolean;
 }
 
 /** 1234 → '1.2 kB' */
@@ -237,9 +248,9 @@ async function audit(
   configFlag: string | undefined,
 ): Promise<number> {
   if (opts.verify !== undefined) {
-    if (ref || opts.history || opts.runId || opts.out || opts.signKey) {
+    if (ref || opts.history || opts.runId || opts.out || opts.signKey || opts.force) {
       throw new UsageError(
-        '--verify DIR checks a package: give no workflow id, --history, --run-id, --out or --sign-key with it',
+        '--verify DIR checks a package: give no workflow id, --history, --run-id, --out, --sign-key or --force with it',
         'geofailover audit --verify evidence/failover_leaderboard --config geofailover.config.json',
       );
     }
@@ -283,13 +294,26 @@ async function audit(
     const target = ctx.temporalTarget();
     source = { kind: 'temporal', address: target.address, namespace: target.namespace };
   }
+  const outDir = opts.out ? path.resolve(opts.out) : defaultEvidenceDir(loaded.workflowId, undefined, loaded.runId);
+  try {
+    refuseNonEmptyDir(outDir, opts.force);
+  } catch (e) {
+    if (!(e instanceof OutputDirError)) throw e;
+    throw new RefusedError(
+      `${shownPath(outDir)} already holds files; nothing was written (an evidence package is never written over another)`,
+      `pass --force to write into it anyway, or --out with another (new or empty) folder`,
+      'output-not-empty',
+      { dir: outDir },
+    );
+  }
   out.progress(`replaying ${loaded.history.events?.length ?? 0} events against the current workflow code…`);
   const result = await auditHistory({
     loaded,
     ...(runs ? { runs } : {}),
     source,
     formats: wanted,
-    ...(opts.out ? { outDir: path.resolve(opts.out) } : {}),
+    outDir,
+    ...(opts.force ? { force: true } : {}),
     ...(signKey ? { signKey } : {}),
   });
   if (result.report.partial) out.warn(`partial report: ${result.report.partialReason}`);
@@ -330,9 +354,10 @@ export function registerAudit(program: Command, ctx: CliContext): void {
     .option('--run-id <id>', 'a specific run of the workflow (default: the latest)', text('--run-id'))
     .option(
       '--out <dir>',
-      'where to write the package (default: evidence/<workflow-id with / replaced by _>)',
+      'where to write the package, a new or empty folder (default: evidence/<workflow-id with / replaced by _>_<run-id>)',
       text('--out'),
     )
+    .option('--force', 'write into an --out folder that already holds files (default: refuse it)')
     .option(
       '--format <list>',
       `reports to write, comma-separated: ${REPORT_FORMATS.join(',')}`,

@@ -8,6 +8,7 @@ import type * as DrillModule from '../../drill/drill';
 import { DrillReporter, formatBytes, shownPath, type DrillSummary } from '../../drill/events';
 import { DrillUsageError, planDrill, ScenarioError, type DrillPlan } from '../../drill/scenario';
 import { Teardown } from '../../drill/teardown';
+import { recentSetup, toolchainMs, type RecentSetup } from '../../drill/toolchain';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
 import { formatDuration } from '../output';
@@ -42,9 +43,21 @@ function describePath(p: DrillPlan): string {
         'then it recovers, rejoins and traffic fails back';
 }
 
-function renderSummary(s: DrillSummary): string {
+/** Setup (npm ci before the drill, tools the drill built) counts apart: it happens once, the drill every time. */
+function splitTimes(s: DrillSummary, before: RecentSetup | undefined): { drillMs: number; setup?: string } {
+  const tools = toolchainMs();
+  // Finding cached tools takes well under a second; more means something was installed or built.
+  const ownSetup = tools > 5000 ? tools : 0;
+  const drillMs = Math.max(0, s.wallMs - ownSetup);
+  const parts = [...(before?.parts ?? []), ...(ownSetup ? [`tools ${formatDuration(ownSetup)}`] : [])];
+  const setupMs = (before?.ms ?? 0) + ownSetup;
+  return setupMs > 0 ? { drillMs, setup: `${formatDuration(setupMs)} (${parts.join(', ')}), once` } : { drillMs };
+}
+
+function renderSummary(s: DrillSummary, before?: RecentSetup): string {
   const lines: string[] = [];
-  const wall = formatDuration(s.wallMs);
+  const { drillMs, setup } = splitTimes(s, before);
+  const wall = formatDuration(drillMs);
   if (s.ok) {
     lines.push(`drill VERIFIED in ${wall}: ${s.path} of ${s.failedRegion} in group ${s.group}, final state checked`);
   } else if (s.interrupted) {
@@ -53,13 +66,16 @@ function renderSummary(s: DrillSummary): string {
     lines.push(`drill FAILED after ${wall}:`);
     for (const f of s.failed) lines.push(`  - ${f}`);
   }
+  if (setup) lines.push(`  setup:        ${setup}; the drill itself took ${wall}`);
   if (s.rtoMs !== undefined) lines.push(`  measured RTO: ${formatDuration(s.rtoMs)} (start → traffic rerouted)`);
   if (s.evidenceDir) {
     const dir = shownPath(s.evidenceDir);
     lines.push(
       `  evidence:     ${dir}/report.html (${formatBytes(s.evidenceBytes ?? 0)}; replay ${s.verdict ?? 'not run'})`,
     );
-    lines.push(`  re-check it:  geofailover audit --history ${dir}/history.json --out ${dir}`);
+    // Never into the drill's own package: a re-check writes its own folder (audit refuses a non-empty one).
+    lines.push(`  re-check it:  geofailover audit --verify ${dir}`);
+    lines.push(`  rebuild it:   geofailover audit --history ${dir}/history.json --out ${dir}-recheck`);
   }
   if (s.workDir)
     lines.push(`  kept for you: ${s.workDir} (configuration, drill.log with the workers' and emulator's log)`);
@@ -85,6 +101,8 @@ async function drill(ctx: CliContext, command: Command, opts: DrillOptions): Pro
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // What `npm run drill` set up right before (npm ci, tools): reported apart from the drill's own time.
+  const before = await recentSetup();
   try {
     reporter.log(`geofailover drill: ${describePath(drillPlan)}`);
     // Loaded here: the drill pulls in the SDK's worker runtime, the emulator and the audit.
@@ -113,7 +131,7 @@ async function drill(ctx: CliContext, command: Command, opts: DrillOptions): Pro
     );
     summary.wallMs = reporter.elapsedMs();
     reporter.emit({ type: 'summary', ...summary });
-    reporter.text(renderSummary(summary));
+    reporter.text(renderSummary(summary, before));
     return summary.exitCode;
   } finally {
     // Whatever happened above, nothing the drill started outlives it.
