@@ -192,6 +192,7 @@ export function activityDependenciesFromConfig(
     policies: policiesOf(config),
     // Groups may share a Traffic Manager endpoint: a failback asks the others' open incidents before enabling it.
     groupNames: Object.keys(config.groups),
+    ...(config.evacuation ? { evacuation: config.evacuation } : {}),
   };
 }
 

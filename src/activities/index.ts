@@ -2,6 +2,7 @@ import type { ArmClients } from '../azure/clients';
 import type { AzureMonitorMetrics } from '../azure/metrics';
 import type { GroupNotificationTarget, ResolvedWebhook } from '../config/webhook';
 import { createDataPlaneActivities } from './data-plane';
+import { createEvacuationActivities, type EvacuationActivities } from './evacuation';
 import { createGeoReplicationActivities } from './geo-replication';
 import { createMembershipActivities } from './membership';
 import { createNotificationActivities } from './notification';
@@ -58,11 +59,16 @@ export interface ActivityDependencies {
   groupNames?: readonly string[];
   /** How the open runs of a group are found (default: ask the Temporal server); only tests replace it. */
   openRunbooks?: OpenRunbookSource;
+  /** the configuration's `evacuation` section (regionEvacuation's approval policy) */
+  evacuation?: { unlinkApproval?: 'per-group' | 'batch' };
 }
 
 /** Every activity the main worker (task queue `geofailover`) registers, built from injected clients. */
-export function createActivities(deps: ActivityDependencies): GeofailoverActivities & ReadinessActivities {
+export function createActivities(
+  deps: ActivityDependencies,
+): GeofailoverActivities & ReadinessActivities & EvacuationActivities {
   return {
+    ...createEvacuationActivities(deps),
     ...createPolicyActivities(deps),
     ...createMembershipActivities(deps),
     ...createDataPlaneActivities(deps),

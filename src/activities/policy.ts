@@ -3,6 +3,7 @@ import { FAILURE_TYPES } from '../contract/failures';
 import type { PolicyLookup } from '../contract/policy';
 import { destructiveRefusal, type DestructiveRequest } from '../policy/authorize';
 import { temporalCallerCheck, type CallerCheck } from './caller';
+import { evacuationRunFor, type EvacuationLookup } from './evacuation-caller';
 import type { PolicyActivities } from './types';
 
 /** Looks a group's policy up in the worker's own configuration. */
@@ -18,6 +19,8 @@ export interface PolicyDependencies {
    * Tests that run activities outside any workflow replace it.
    */
   callerCheck?: CallerCheck;
+  /** Which evacuation started the calling run (default: ask the Temporal server); only tests replace it. */
+  evacuationOf?: EvacuationLookup;
 }
 
 const NO_POLICY: PolicyLookup = {
@@ -64,6 +67,9 @@ export async function requireAuthorization(
   // Activities run only for workflows; an activity with no workflow execution is refused like any other.
   const workflowExecution = activityInfo().workflowExecution ?? { workflowId: '(none)', runId: '(none)' };
   const lookup = lookupPolicy(deps, input.group);
+  const evacuation = lookup.found
+    ? await evacuationRunFor(deps.evacuationOf, input.authorization, workflowExecution, what)
+    : undefined;
   let refusal = lookup.found
     ? destructiveRefusal({
         ...check,
@@ -71,6 +77,7 @@ export async function requireAuthorization(
         workflowId: workflowExecution.workflowId,
         runId: workflowExecution.runId,
         authorization: input.authorization,
+        ...(evacuation ? { evacuation } : {}),
       })
     : lookup.reason;
   if (!refusal) {

@@ -491,6 +491,16 @@ export const configSchema = strict({
     )
     .refine((g) => Object.keys(g).length >= 1, { message: 'define at least one group' }),
   temporal: temporalSchema.optional().describe('how the CLI and the workers reach Temporal (see the README)'),
+  evacuation: strict({
+    unlinkApproval: z
+      .enum(['per-group', 'batch'])
+      .default('per-group')
+      .describe(
+        "regionEvacuation: per-group, each group's unlink gate is approved on its own; batch, one signed approval listing groups approves the open unlink gate of each (the same quorum per group)",
+      ),
+  })
+    .optional()
+    .describe('how `geofailover evacuate` (regionEvacuation) asks for approvals'),
 }).superRefine((config, ctx) => {
   for (const name of Object.keys(config.people)) {
     const spelled = personName.safeParse(name);

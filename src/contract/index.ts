@@ -6,3 +6,4 @@ export * from './readiness';
 export * from './runbook';
 export * from './search-attributes';
 export * from './policy';
+export * from './evacuation';

@@ -15,6 +15,8 @@ export interface DestructiveRequest {
   target: string;
   /** the gate whose approvals (its quorum from the policy) allow the step; omitted: the signed start alone (traffic) */
   gate?: 'approval-unlink' | 'approval-rejoin';
+  /** the regionEvacuation that started this run (as Temporal says): its batch approvals of approval-unlink count */
+  evacuation?: { workflowId: string; runId: string };
 }
 
 const MAX_APPROVALS = 16;
@@ -50,7 +52,7 @@ export function destructiveRefusal(req: DestructiveRequest): string | undefined 
   const quorum = Math.max(1, policy.group.quorum[gate === 'approval-unlink' ? 'unlink' : 'rejoin']);
   const approvers = new Set<string>();
   for (const proof of req.authorization.approvals ?? []) {
-    const approval = verifySigned(proof, policy, {
+    let approval = verifySigned(proof, policy, {
       actions: ['approve'],
       workflowId,
       runId,
@@ -58,6 +60,16 @@ export function destructiveRefusal(req: DestructiveRequest): string | undefined 
       targets: [req.target],
       role: 'approver',
     });
+    if (!approval.ok && req.evacuation && gate === 'approval-unlink') {
+      const batch = verifySigned(proof, policy, {
+        actions: ['approve'],
+        ...req.evacuation,
+        gate,
+        targets: [req.target],
+        role: 'approver',
+      });
+      if (batch.ok) approval = batch;
+    }
     if (!approval.ok) return `an approval is not valid: ${approval.reason}`;
     if (approval.signer === start.signer) return `${start.signer} requested the run and cannot approve it (four-eyes)`;
     approvers.add(approval.signer);

@@ -2,4 +2,5 @@
 // workflow type of the public contract (WORKFLOW_TYPES in src/contract/names.ts).
 export { failoverRunbook } from './failover-runbook';
 export { readinessCheck } from './readiness-check';
+export { regionEvacuation } from './region-evacuation';
 export { rejoinRunbook } from './rejoin-runbook';

@@ -9,6 +9,7 @@ import { EXIT_FAILED, EXIT_OK } from '../errors';
 import type { Output } from '../output';
 import { isInterventionGate, runbookRef, renderStatus, renderStepLine } from '../render';
 import { anyRunbook, milliseconds } from './shared';
+import { evacuationStatus } from './evacuate';
 
 export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 
@@ -144,6 +145,10 @@ Examples:
     )
     .action(async (ref: string, opts: StatusOptions) =>
       ctx.run(opts.json === true, async (out) => {
+        if (ref.startsWith('evacuate/')) {
+          await evacuationStatus(ctx, out, ref, opts);
+          return;
+        }
         const client = await ctx.temporal();
         const description = await anyRunbook(client, ref);
         const webUi = ctx.webUi(description.workflowId, description.runId);

@@ -11,6 +11,7 @@ import {
   statusQuery,
   unlinkNowSignal,
 } from '../../contract/messages';
+import { batchApprovalSignal } from '../../contract/evacuation';
 import { bounded } from './bounded';
 import type { RunbookState } from './runbook-state';
 
@@ -129,6 +130,9 @@ export function installRunbookHandlers(state: RunbookState): void {
     if (problem) state.malformed('unlinkNow', field(payload, 'by'), problem, 'signal');
     else state.unlinkNow(payload);
   });
+
+  // From the evacuation that started this run (evacuation/child.ts checks it); refused otherwise.
+  setHandler(batchApprovalSignal, (payload) => state.batchVote(payload));
 
   setHandler(abortSignal, (payload) => {
     const problem = byPayloadProblem(payload, true);

@@ -18,6 +18,7 @@ import { bounded } from './bounded';
 import { newRecoveryProgress, requestVerification, restoredProgress, type RecoveryProgress } from './recovery-progress';
 import { StepLog } from './step-log';
 import { UnlinkTrigger } from './unlink-trigger';
+import { batchVoteCheck, evacuationParent } from '../evacuation/child';
 
 export interface RunbookContext {
   /** the group the input names (bounded); the policy's group once loaded */
@@ -274,12 +275,19 @@ export class RunbookState {
     const refuse = (reason: string, by: unknown = claimed): DecideResult =>
       this.refuse({ ...refusal, by, reason }, step, typeof by === 'string' && by !== claimed);
     if (!this.policy) return refuse('the runbook has not loaded its policy yet; send it again in a moment');
-    const result = verifySigned(proof, this.policy, {
+    let result = verifySigned(proof, this.policy, {
       ...expect,
       workflowId: this.context.workflowId,
       runId: this.context.runId,
       nowMs: Date.now(),
     });
+    // An evacuation's signed abort reaches each of its runbooks: bound to the evacuation's run, signed by a
+    // commander of this group.
+    const parent = !result.ok && expect.actions.includes('abort') ? evacuationParent() : undefined;
+    if (parent) {
+      const viaParent = verifySigned(proof, this.policy, { ...expect, ...parent, nowMs: Date.now() });
+      if (viaParent.ok) result = viaParent;
+    }
     if (!result.ok) return refuse(result.reason);
     if (this.usedNonces.has(result.statement.nonce)) {
       return refuse(`replayed: this signed statement (nonce ${bounded(result.statement.nonce, 40)}) was already used`);
@@ -346,6 +354,33 @@ export class RunbookState {
     }
     this.usedNonces.add(check.statement.nonce);
     return result;
+  }
+
+  /** An evacuation's batch approval of approval-unlink (evacuation/child.ts checks it against this group's policy). */
+  batchVote(payload: unknown): void {
+    const gate = this.gate;
+    const claimed = (payload as { approver?: unknown } | null)?.approver;
+    const refuse = (reason: string, by: unknown = claimed, verified = false): void => {
+      this.refuse(
+        { by, action: 'approve (batch)', via: 'signal', reason, gate: gate?.name },
+        gate?.step ?? 'approval-unlink',
+        verified,
+      );
+    };
+    const check = batchVoteCheck(payload, gate?.name, this.policy, this.context.region);
+    if (typeof check === 'string') return refuse(check);
+    if (this.usedNonces.has(check.statement.nonce)) return refuse('replayed: this signed statement was already used');
+    const result = (gate as ApprovalGate).vote({
+      decision: 'approve',
+      approver: check.signer,
+      comment: (payload as { comment?: string }).comment,
+      via: 'signal',
+      at: now(),
+      fingerprint: check.fingerprint,
+      proof: (payload as { proof: Proof }).proof,
+    });
+    if (!result.accepted) return refuse(result.reason ?? 'refused', check.signer, true);
+    this.usedNonces.add(check.statement.nonce);
   }
 
   /** intervene signal. */

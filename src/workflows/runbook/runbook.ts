@@ -27,6 +27,7 @@ import { countDestructiveCalls, countIntervention, recordGateWait, recordRto } f
 import { Notices } from './notify';
 import { leftStateWords } from './left-state';
 import { resumeProblems } from './validate-input';
+import { reportToEvacuation } from '../evacuation/child';
 
 /** Ends the run from anywhere in the main flow: caught by `Runbook.run`, which records the outcome. */
 export class RunbookStop extends Error {
@@ -272,6 +273,7 @@ export class Runbook {
     if (phase === this.shownPhase) return;
     this.shownPhase = phase;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.phase, value: phase }]);
+    reportToEvacuation(phase, this.rtoMs, this.state.gate?.openGate(this.state.context.workflowId));
   }
 
   /** Stops here when someone sent `abort`. */
