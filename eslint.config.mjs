@@ -29,7 +29,12 @@ export function layerRules(basePath) {
     {
       files: ['src/**/*.ts', 'src/**/*.mjs'],
       plugins: { 'import-x': importX },
-      settings: { 'import-x/resolver-next': [createTypeScriptImportResolver({ project: `${basePath}/tsconfig.json` })] },
+      settings: {
+        // Without these the cycle rule cannot read a TypeScript module's own imports, and finds nothing.
+        'import-x/extensions': ['.ts', '.mts', '.js', '.mjs'],
+        'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.mts'] },
+        'import-x/resolver-next': [createTypeScriptImportResolver({ project: `${basePath}/tsconfig.json` })],
+      },
       rules: {
         'import-x/no-cycle': ['error', { ignoreExternal: true }],
         'import-x/no-restricted-paths': [
