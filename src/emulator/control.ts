@@ -30,6 +30,10 @@
  *                                  behaviours (see faults.ts quirksInputSchema)
  *   POST /faults/reset             clear every fault (ends outages, opens firewalls; rate limits and quirks back to
  *                                  the start-up options)
+ *   GET  /latencies                {"arm-read", "arm-write", "lro", "probe"}  emulated latencies in ms
+ *   POST /latencies                any of those keys, ms (0 to 3 600 000)  added before answering an ARM read or
+ *                                  write, to each long-running operation, to each new private-endpoint connection;
+ *                                  a setting, not a fault: /faults/reset keeps it
  *
  * Operation names: see OPERATION_NAMES in operations.ts. Bad input answers 400
  * `{ "error": { "code": "BadRequest", "message": … } }`; unknown paths 404; wrong methods 405.
@@ -37,9 +41,11 @@
 import http from 'node:http';
 import type { MutationCount } from './counters';
 import { FaultInputError, type Faults } from './faults';
+import { LatencySettingError, type Latencies } from './latencies';
 
 export interface ControlTarget {
   faults: Faults;
+  latencies: Latencies;
   counters(): MutationCount[];
   resetCounters(): void;
   /** the state dump, with memory sampled afresh */
@@ -94,6 +100,7 @@ function routes(target: ControlTarget): Record<string, Record<string, Handler>> 
     '/faults/rate-limits': { POST: (b) => faults.rateLimits((b ?? {}) as never) },
     '/faults/quirks': { POST: (b) => faults.quirks((b ?? {}) as never) },
     '/faults/reset': { POST: () => faults.reset() },
+    '/latencies': { GET: () => target.latencies.get(), POST: (b) => target.latencies.set(b) },
   };
 }
 
@@ -118,7 +125,7 @@ export function createControlServer(target: ControlTarget): http.Server {
       } catch (e) {
         if (e instanceof ControlError) {
           response = { status: e.status, body: { error: { code: e.code, message: e.message } } };
-        } else if (e instanceof FaultInputError) {
+        } else if (e instanceof FaultInputError || e instanceof LatencySettingError) {
           response = { status: 400, body: { error: { code: 'BadRequest', message: e.message } } };
         } else {
           target.log(`control: ${(e as Error)?.stack ?? String(e)}`);

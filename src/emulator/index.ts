@@ -13,6 +13,7 @@ import { Counters, type MutationCount } from './counters';
 import { DataPlane, type PrivateEndpoint } from './data-plane';
 import { Faults, type FaultHost, type FaultState, type FirewallMode } from './faults';
 import { createIdentityServer, TokenIssuer, type IdentityEndpoint, type IdentityOptions } from './identity';
+import { Latencies, type LatencySettings } from './latencies';
 import { Operations } from './lro';
 import { MetadataBuildup, type MemorySample } from './metadata';
 import { renderProfile, type ArmServices } from './routes';
@@ -35,6 +36,14 @@ export type {
   ThrottleInput,
 } from './faults';
 export { FaultInputError } from './faults';
+export {
+  Latencies,
+  LatencySettingError,
+  LATENCY_KINDS,
+  parseLatencySpec,
+  type LatencyKind,
+  type LatencySettings,
+} from './latencies';
 export { LRO_OPERATIONS, OPERATION_NAMES, type LroOperationName, type OperationName } from './operations';
 export { defaultScenario, loadScenario, parseScenario, scenarioFromSpec, ScenarioError } from './scenario';
 export { generateEstate, estateGroupName, estateClusterName, type EstateOptions } from './scenarios/estate';
@@ -68,6 +77,14 @@ export interface EmulatorOptions {
   log?: (line: string) => void;
   /** one line per ARM request to `log`; default false */
   accessLog?: boolean;
+  /**
+   * The data plane's shape: `per-database` (one redis-server per database), `shared` (one per region, each
+   * database a logical database behind TLS-terminating private endpoints), or `auto` (default): shared above
+   * {@link SHARED_DATA_PLANE_ABOVE} databases.
+   */
+  dataPlane?: 'per-database' | 'shared' | 'auto';
+  /** emulated latencies in ms (default zero): ARM read, ARM write, LRO, data-plane connection */
+  latencies?: Partial<LatencySettings>;
   /**
    * The emulated tenant (its own HTTPS port): principals it grants (default one worker principal) and the
    * lifetime of the tokens it issues (default one hour; short in tests to prove refresh).
@@ -146,6 +163,10 @@ export interface Emulator {
   scenario: Scenario;
   /** in-process fault injection: the same operations as the control API */
   faults: Faults;
+  /** emulated latencies (the control API's /latencies) */
+  latencies: Latencies;
+  /** how the data plane runs its databases */
+  dataPlane: { shape: 'per-database' | 'shared'; redisServers: number };
   /** accepted mutating ARM calls per resource and operation */
   counters(): MutationCount[];
   /** listKeys calls per database, refused ones included (reads: not in `counters`); reset with the counters */
@@ -162,6 +183,8 @@ export interface Emulator {
 }
 
 const DEFAULT_LRO_MS = 1000;
+/** Up to a 10-group estate (30 databases) each database gets its own redis-server. */
+export const SHARED_DATA_PLANE_ABOVE = 30;
 const DEFAULT_RETRY_AFTER_S = 1;
 const DEFAULT_TICK_MS = 1000;
 const LOOPBACK = '127.0.0.1';
@@ -201,11 +224,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     const store = storeFromScenario(scenario, { keysFor: () => newKeys(), hostName: LOOPBACK });
     if (options.trafficManagerCheckingMs !== undefined)
       store.trafficManagerCheckingMs = options.trafficManagerCheckingMs;
-    const dataPlane = await startDataPlane(store, scenario, { ca, workDir, redisServerPath: options.redisServerPath });
+    const latencies = new Latencies(options.latencies);
+    const requested = options.dataPlane ?? 'auto';
+    const shape =
+      requested === 'auto' ? (store.slots().length > SHARED_DATA_PLANE_ABOVE ? 'shared' : 'per-database') : requested;
+    const dataPlane = await startDataPlane(store, scenario, {
+      ca,
+      workDir,
+      redisServerPath: options.redisServerPath,
+      shape,
+      latencyMs: () => latencies.probeMs(),
+    });
     cleanups.push(() => dataPlane.close());
     for (const db of store.databases()) db.port = dataPlane.endpoint(db.id).port;
     log(
-      `data plane: ${store.slots().length} redis-server(s), ${scenario.applicationRegions.length} application region(s)`,
+      `data plane (${shape}): ${dataPlane.serverCount} redis-server(s) for ${store.slots().length} database(s), ` +
+        `${scenario.applicationRegions.length} application region(s)`,
     );
 
     const operations = new Operations(log);
@@ -241,6 +275,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         durationMs: options.lro?.durationMs ?? DEFAULT_LRO_MS,
         retryAfterSeconds: options.lro?.retryAfterSeconds ?? DEFAULT_RETRY_AFTER_S,
       },
+      latencies,
       newKeys,
       log,
     };
@@ -280,6 +315,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     };
     const controlServer = createControlServer({
       faults: activeFaults,
+      latencies,
       counters: () => counters.list(),
       resetCounters: () => counters.reset(),
       freshState,
@@ -303,6 +339,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       issuer,
       scenario,
       faults: activeFaults,
+      latencies,
+      dataPlane: { shape: dataPlane.shape, redisServers: dataPlane.serverCount },
       counters: () => counters.list(),
       listKeysCalls: () => counters.listKeysCalls(),
       resetCounters: () => counters.reset(),
@@ -327,7 +365,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 async function startDataPlane(
   store: Store,
   scenario: Scenario,
-  options: { ca: Awaited<ReturnType<typeof createCertificateAuthority>>; workDir: string; redisServerPath?: string },
+  options: {
+    ca: Awaited<ReturnType<typeof createCertificateAuthority>>;
+    workDir: string;
+    redisServerPath?: string;
+    shape: 'per-database' | 'shared';
+    latencyMs: () => number;
+  },
 ): Promise<DataPlane> {
   const specs = store.slots().map((slot) => {
     const cluster = store.cluster(slot.clusterId);
@@ -338,6 +382,7 @@ async function startDataPlane(
       password: db?.keys.primaryKey ?? newKeys().primaryKey,
       tls: slot.clientProtocol === 'Encrypted',
       maxMemoryBytes: slot.maxMemoryBytes,
+      region: cluster?.location,
     };
   });
   const dataPlane = await DataPlane.start(
@@ -346,6 +391,8 @@ async function startDataPlane(
       workDir: path.join(options.workDir, 'data-plane'),
       redisServerPath: options.redisServerPath,
       host: LOOPBACK,
+      shape: options.shape,
+      latencyMs: options.latencyMs,
     },
     specs,
     [...scenario.applicationRegions],

@@ -116,7 +116,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ArmSer
     authenticate(req, options.identity, route.operation);
 
     // 7. faults
-    const latencyMs = services.faults.latencyFor(route.operation);
+    const latencyMs = services.faults.latencyFor(route.operation) + services.latencies.forArmRequest(method);
     if (latencyMs > 0) await delay(latencyMs);
     if (route.region !== undefined && services.faults.isHanging(route.region, route.operation)) {
       await holdRequest(res, services, route.region);

@@ -5,6 +5,8 @@ export interface RedisTarget {
   host: string;
   port: number;
   password: string;
+  /** an ACL user; default the `default` user */
+  username?: string;
   /** For TLS databases: the CA to trust and the name the certificate is checked against. */
   tls?: { ca: string; servername: string };
 }
@@ -31,6 +33,7 @@ export async function connectAdminClient(
       target.tls === undefined
         ? common
         : { ...common, tls: true as const, ca: target.tls.ca, servername: target.tls.servername },
+    ...(target.username !== undefined ? { username: target.username } : {}),
     password: target.password,
     // CLIENT SETINFO arrived in Redis 7.2; skip it rather than log refusals from 7.0.
     disableClientInfo: true,

@@ -2,9 +2,21 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DataPlaneError } from './data-plane-error';
 import { databaseDirectoryName } from './database-directory';
-import { Forwarder } from './forwarder';
+import { Forwarder, type Upstream } from './forwarder';
 import { RedisDatabase } from './redis-database';
-import type { Address, DatabaseSpec, DataPlaneOptions, FirewallMode, MemoryUsage, PrivateEndpoint } from './types';
+import { SharedRedisServer, type SharedDatabase } from './shared-server';
+import type {
+  Address,
+  DatabaseSpec,
+  DataPlaneOptions,
+  DataPlaneShape,
+  FirewallMode,
+  MemoryUsage,
+  PrivateEndpoint,
+} from './types';
+
+/** What the data plane needs of a database, whichever shape serves it. */
+type Backend = RedisDatabase | SharedDatabase;
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_START_TIMEOUT_IN_MS = 15_000;
@@ -16,18 +28,36 @@ interface PrivateEndpointEntry {
 }
 
 /**
- * The emulator's data plane: one real redis-server per database, and in front of each, one forwarder per
- * application region standing for that region's private endpoint. Faults (outage, firewall, metadata
- * build-up) are injected here; the ARM emulator decides when.
+ * The emulator's data plane: real redis-servers (one per database, or one per region in the shared shape), and
+ * in front of each database one forwarder per application region standing for that region's private endpoint.
+ * Faults (outage, firewall, metadata build-up) are injected here; the ARM emulator decides when.
  */
 export class DataPlane {
-  readonly #databases: Map<string, RedisDatabase>;
+  readonly shape: DataPlaneShape;
+  readonly #databases: Map<string, Backend>;
   readonly #endpoints: Map<string, PrivateEndpointEntry>;
+  /** shared shape: the database's own endpoint (what ARM reports as its port) */
+  readonly #direct: Map<string, Forwarder>;
+  readonly #servers: SharedRedisServer[];
   #closing: Promise<void> | undefined;
 
-  private constructor(databases: Map<string, RedisDatabase>, endpoints: Map<string, PrivateEndpointEntry>) {
+  private constructor(
+    shape: DataPlaneShape,
+    databases: Map<string, Backend>,
+    endpoints: Map<string, PrivateEndpointEntry>,
+    direct: Map<string, Forwarder>,
+    servers: SharedRedisServer[],
+  ) {
+    this.shape = shape;
     this.#databases = databases;
     this.#endpoints = endpoints;
+    this.#direct = direct;
+    this.#servers = servers;
+  }
+
+  /** How many redis-server processes serve the databases. */
+  get serverCount(): number {
+    return this.shape === 'shared' ? this.#servers.length : this.#databases.size;
   }
 
   /**
@@ -46,58 +76,89 @@ export class DataPlane {
       'database id',
     );
     assertUnique(applicationRegions, 'application region');
+    const shape = options.shape ?? 'per-database';
     const host = options.host ?? DEFAULT_HOST;
     // `||`, not `??`: an empty REDIS_SERVER_PATH means unset.
     const redisServerPath = options.redisServerPath || process.env['REDIS_SERVER_PATH'] || 'redis-server';
     const workDir = resolve(options.workDir);
-    const started = new Map<string, RedisDatabase>();
+    const startTimeoutInMs = options.startTimeoutInMs ?? DEFAULT_START_TIMEOUT_IN_MS;
+    const started = new Map<string, Backend>();
     const endpoints = new Map<string, PrivateEndpointEntry>();
+    const direct = new Map<string, Forwarder>();
+    const servers = new Map<string, SharedRedisServer>();
+    const forwarderOptions = { onError: options.onError, latencyMs: options.latencyMs };
     try {
-      const results = await Promise.allSettled(
-        databases.map(async (spec) => {
-          const directory = join(workDir, databaseDirectoryName(spec.id));
-          await mkdir(directory, { recursive: true, mode: 0o700 });
-          const database = await RedisDatabase.create({
-            spec,
-            directory,
-            host,
-            redisServerPath,
-            ca: options.ca,
-            startTimeoutInMs: options.startTimeoutInMs ?? DEFAULT_START_TIMEOUT_IN_MS,
-          });
-          started.set(lookupKey(spec.id), database);
-        }),
-      );
-      const failure = results.find((result) => result.status === 'rejected');
-      if (failure !== undefined) throw failure.reason;
-      for (const applicationRegion of applicationRegions) {
+      if (shape === 'shared') {
         for (const spec of databases) {
-          const upstream = (started.get(lookupKey(spec.id)) as RedisDatabase).address;
-          const forwarder = await Forwarder.listen(host, upstream, { onError: options.onError });
-          endpoints.set(endpointKey(applicationRegion, spec.id), {
-            applicationRegion,
-            databaseId: spec.id,
-            forwarder,
-          });
+          const region = lookupKey(spec.region ?? 'local');
+          let server = servers.get(region);
+          if (server === undefined) {
+            server = new SharedRedisServer({
+              name: `shared-${region}`,
+              directory: join(workDir, `shared-${region.replace(/[^a-z0-9-]/g, '-')}`),
+              host,
+              redisServerPath,
+              ca: options.ca,
+              startTimeoutInMs,
+            });
+            servers.set(region, server);
+          }
+          started.set(lookupKey(spec.id), server.add(spec));
+        }
+        const results = await Promise.allSettled([...servers.values()].map((server) => server.create()));
+        const failure = results.find((result) => result.status === 'rejected');
+        if (failure !== undefined) throw failure.reason;
+      } else {
+        const results = await Promise.allSettled(
+          databases.map(async (spec) => {
+            const directory = join(workDir, databaseDirectoryName(spec.id));
+            await mkdir(directory, { recursive: true, mode: 0o700 });
+            const database = await RedisDatabase.create({
+              spec,
+              directory,
+              host,
+              redisServerPath,
+              ca: options.ca,
+              startTimeoutInMs,
+            });
+            started.set(lookupKey(spec.id), database);
+          }),
+        );
+        const failure = results.find((result) => result.status === 'rejected');
+        if (failure !== undefined) throw failure.reason;
+      }
+      const upstreamOf = (spec: DatabaseSpec): Upstream => {
+        const backend = started.get(lookupKey(spec.id)) as Backend;
+        return backend instanceof RedisDatabase
+          ? backend.address
+          : (client, track): void => backend.accept(client, track);
+      };
+      for (const spec of databases) {
+        if (shape === 'shared')
+          direct.set(lookupKey(spec.id), await Forwarder.listen(host, upstreamOf(spec), { onError: options.onError }));
+        for (const applicationRegion of applicationRegions) {
+          const forwarder = await Forwarder.listen(host, upstreamOf(spec), forwarderOptions);
+          endpoints.set(endpointKey(applicationRegion, spec.id), { applicationRegion, databaseId: spec.id, forwarder });
         }
       }
     } catch (error) {
       await Promise.all([
         ...[...started.values()].map((database) => database.close()),
         ...[...endpoints.values()].map((entry) => entry.forwarder.close()),
+        ...[...direct.values()].map((forwarder) => forwarder.close()),
       ]);
       throw error;
     }
     // Keep the caller's order for listings.
-    const ordered = new Map(
-      databases.map((spec) => [lookupKey(spec.id), started.get(lookupKey(spec.id)) as RedisDatabase]),
-    );
-    return new DataPlane(ordered, endpoints);
+    const ordered = new Map(databases.map((spec) => [lookupKey(spec.id), started.get(lookupKey(spec.id)) as Backend]));
+    return new DataPlane(shape, ordered, endpoints, direct, [...servers.values()]);
   }
 
   /** The redis-server itself. Throws DataPlaneError DatabaseNotFound. */
   endpoint(databaseId: string): Address {
-    return this.#database(databaseId).address;
+    const database = this.#database(databaseId);
+    // Shared: the server is plaintext and holds every database; the database's own endpoint selects it.
+    return this.#direct.get(lookupKey(database.id))?.address ?? database.address;
   }
 
   /** The private endpoint of `databaseId` in `applicationRegion`. Throws DataPlaneError PrivateEndpointNotFound. */
@@ -119,8 +180,11 @@ export class DataPlane {
    * Region outage: SHUTDOWN SAVE, then the process is gone. Forwarders then reset client connections at once.
    * Idempotent. Throws DataPlaneError StopFailed if redis refuses or does not exit.
    */
-  stopDatabase(databaseId: string): Promise<void> {
-    return this.#database(databaseId).stop();
+  async stopDatabase(databaseId: string): Promise<void> {
+    const database = this.#database(databaseId);
+    await database.stop();
+    // Shared: the server may run on for other databases, so this one's connections are reset here.
+    if (this.shape === 'shared') this.#forwardersOf(database.id).forEach((forwarder) => forwarder.dropConnections());
   }
 
   /** Restore: same port, same (current) password, the data saved at stop. Idempotent. Throws StartFailed. */
@@ -153,6 +217,10 @@ export class DataPlane {
    * until `expiresAtMs`, also after restarts (see RedisDatabase.addEntraPassword).
    */
   async addEntraPassword(username: string, token: string, expiresAtMs: number): Promise<void> {
+    if (this.shape === 'shared') {
+      await Promise.all(this.#servers.map((server) => server.addEntraPassword(username, token, expiresAtMs)));
+      return;
+    }
     await Promise.all([...this.#databases.values()].map((d) => d.addEntraPassword(username, token, expiresAtMs)));
   }
 
@@ -187,13 +255,22 @@ export class DataPlane {
     this.#closing ??= (async () => {
       await Promise.all([
         ...[...this.#endpoints.values()].map((entry) => entry.forwarder.close()),
+        ...[...this.#direct.values()].map((forwarder) => forwarder.close()),
         ...[...this.#databases.values()].map((database) => database.close()),
       ]);
     })();
     return this.#closing;
   }
 
-  #database(databaseId: string): RedisDatabase {
+  #forwardersOf(databaseId: string): Forwarder[] {
+    const key = lookupKey(databaseId);
+    return [
+      ...[...this.#endpoints.values()].filter((e) => lookupKey(e.databaseId) === key).map((e) => e.forwarder),
+      ...(this.#direct.has(key) ? [this.#direct.get(key) as Forwarder] : []),
+    ];
+  }
+
+  #database(databaseId: string): Backend {
     const database = this.#databases.get(lookupKey(databaseId));
     if (database === undefined) throw new DataPlaneError('DatabaseNotFound', `no database ${databaseId}`);
     return database;

@@ -2,6 +2,13 @@ import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import type { Address, FirewallMode } from './types';
 
+/**
+ * Where a forwarded connection goes: a redis-server's address (bytes piped as they are), or a handler that takes
+ * the client socket over (the shared shape terminates TLS and selects the database); `track` registers sockets
+ * the firewall must destroy with the client's.
+ */
+export type Upstream = Address | ((client: Socket, track: (socket: Socket) => void) => void);
+
 const RELISTEN_ATTEMPTS = 40;
 const RELISTEN_DELAY_IN_MS = 50;
 
@@ -15,7 +22,8 @@ const RELISTEN_DELAY_IN_MS = 50;
  */
 export class Forwarder {
   readonly #host: string;
-  readonly #upstream: Address;
+  readonly #upstream: Upstream;
+  readonly #latencyMs: () => number;
   #port = 0;
   #mode: FirewallMode;
   #server: Server | undefined;
@@ -24,23 +32,37 @@ export class Forwarder {
   readonly #sockets = new Set<Socket>();
   readonly #onError: (error: Error) => void;
 
-  private constructor(host: string, upstream: Address, mode: FirewallMode, onError: (error: Error) => void) {
+  private constructor(
+    host: string,
+    upstream: Upstream,
+    mode: FirewallMode,
+    onError: (error: Error) => void,
+    latencyMs: () => number,
+  ) {
     this.#host = host;
     this.#upstream = upstream;
+    this.#latencyMs = latencyMs;
     this.#mode = mode;
     this.#onError = onError;
   }
 
   /**
    * Binds a random port on `host` (kept for the forwarder's lifetime) and forwards to `upstream`.
-   * `onError` hears about a port that could not be re-bound after a refuse period.
+   * `onError` hears about a port that could not be re-bound after a refuse period; `latencyMs` (read per
+   * connection) delays each new connection before it is forwarded: an emulated network latency.
    */
   static async listen(
     host: string,
-    upstream: Address,
-    options: { mode?: FirewallMode; onError?: (error: Error) => void } = {},
+    upstream: Upstream,
+    options: { mode?: FirewallMode; onError?: (error: Error) => void; latencyMs?: () => number } = {},
   ): Promise<Forwarder> {
-    const forwarder = new Forwarder(host, upstream, options.mode ?? 'open', options.onError ?? (() => undefined));
+    const forwarder = new Forwarder(
+      host,
+      upstream,
+      options.mode ?? 'open',
+      options.onError ?? (() => undefined),
+      options.latencyMs ?? (() => 0),
+    );
     const server = forwarder.#createServer();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -75,6 +97,11 @@ export class Forwarder {
     } else if (this.#server === undefined) {
       this.#relisten(0);
     }
+  }
+
+  /** Resets every connection (its database stopped); the mode stays. */
+  dropConnections(): void {
+    this.#destroyConnections();
   }
 
   /** Stops listening and destroys every connection; idempotent. */
@@ -139,6 +166,26 @@ export class Forwarder {
       return;
     }
     client.setNoDelay(true);
+    const latency = this.#latencyMs();
+    if (latency > 0) {
+      // Read nothing until the emulated latency has passed: the TLS handshake or first reply waits for it.
+      client.pause();
+      const timer = setTimeout(() => {
+        if (client.destroyed || this.#closed || this.#mode !== 'open') return;
+        // Whoever takes the bytes resumes the socket (pipe does), so nothing is read before it listens.
+        this.#forward(client);
+      }, latency);
+      client.once('close', () => clearTimeout(timer));
+      return;
+    }
+    this.#forward(client);
+  }
+
+  #forward(client: Socket): void {
+    if (typeof this.#upstream === 'function') {
+      this.#upstream(client, (socket) => this.#track(socket));
+      return;
+    }
     const upstream = connect({ host: this.#upstream.host, port: this.#upstream.port });
     upstream.setNoDelay(true);
     this.#track(upstream);

@@ -14,7 +14,17 @@ export interface DataPlaneOptions {
   startTimeoutInMs?: number;
   /** Hears about failures no caller is waiting for (a private endpoint that could not listen again). */
   onError?: (error: Error) => void;
+  /**
+   * `per-database` (default): one redis-server per database, private endpoints pass TLS through. `shared`: one
+   * redis-server per region serving each database in its own logical database (see shared-server.ts), for
+   * estates of hundreds of databases.
+   */
+  shape?: DataPlaneShape;
+  /** Added to every new private-endpoint connection (read per connection): emulated probe latency. */
+  latencyMs?: () => number;
 }
+
+export type DataPlaneShape = 'per-database' | 'shared';
 
 /** One Azure Managed Redis database, as the data plane runs it. */
 export interface DatabaseSpec {
@@ -28,6 +38,8 @@ export interface DatabaseSpec {
   tls: boolean;
   /** `maxmemory`, with policy `noeviction`. */
   maxMemoryBytes: number;
+  /** The shared shape's server: databases with the same value share one redis-server (the cluster's region). */
+  region?: string;
 }
 
 /** What a private endpoint does with new connections: forward them, refuse them, or swallow them. */

@@ -9,6 +9,7 @@ import type { Faults } from '../faults';
 import type { Operations } from '../lro';
 import type { OperationName } from '../operations';
 import type { AccessKeys, Store } from '../store';
+import type { Latencies } from '../latencies';
 
 export const REDIS_API_VERSIONS = ['2022-01-01', '2026-08-01'] as const;
 /**
@@ -73,6 +74,8 @@ export interface ArmServices {
   dataPlane: RouteDataPlane;
   metadata: { reconcile(): Promise<void> };
   lro: { durationMs: number; retryAfterSeconds: number };
+  /** emulated ARM and LRO latencies (default zero) */
+  latencies: Latencies;
   newKeys(): AccessKeys;
   log(line: string): void;
 }

@@ -166,7 +166,7 @@ export function startLro(req: ArmRequest, services: ArmServices, spec: LroSpec):
     subscriptionId: store.subscriptionOf(id),
     location: spec.target.location,
     apiVersion: req.apiVersion,
-    durationMs: fault?.durationMs ?? services.lro.durationMs,
+    durationMs: fault?.durationMs ?? services.lro.durationMs + services.latencies.lroMs(),
     outcome: fault && (fault.fail || fault.cancel) ? { fail: fault.fail, cancel: fault.cancel } : undefined,
     result: spec.result,
     statusQuirks: services.faults.activeQuirks().operationStatus,
