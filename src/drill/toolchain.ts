@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
 /**
  * The external tools a drill needs, found, built or installed exactly as `npm run tools` does
  * (src/toolchain/tools.mjs): redis-server always, the Temporal CLI only when the drill starts its own dev server.
@@ -16,17 +19,54 @@ export function loadToolsModule() {
   return import('../toolchain/tools.mjs');
 }
 
+/** How long the last ensureToolchain of this process took: the drill reports setup apart from its own time. */
+let lastToolchainMs = 0;
+export function toolchainMs(): number {
+  return lastToolchainMs;
+}
+
 /**
- * Finds (or builds/installs) redis-server and, with `temporalCli`, the Temporal CLI; `log` gets their progress.
+ * Finds (or builds/installs) redis-server and, with `temporalCli`, the Temporal CLI; `log` gets one line per tool
+ * (and a progress line every 30 s while one is built); the tools' own output goes to the setup log.
  * @throws ToolError (src/toolchain/tools.mjs) saying what to install when a tool cannot be had.
  */
 export async function ensureToolchain(options: {
   temporalCli: boolean;
   log: (line: string) => void;
 }): Promise<Toolchain> {
+  const startedAt = performance.now();
   const tools = await loadToolsModule();
-  const redisServer = await tools.ensureRedisServer({ log: options.log });
-  if (!options.temporalCli) return { redisServer };
-  const temporalCli = await tools.ensureTemporalCli({ log: options.log });
-  return { redisServer, temporalCli };
+  try {
+    const redisServer = await tools.ensureRedisServer({ log: options.log });
+    if (!options.temporalCli) return { redisServer };
+    const temporalCli = await tools.ensureTemporalCli({ log: options.log });
+    return { redisServer, temporalCli };
+  } finally {
+    lastToolchainMs = performance.now() - startedAt;
+  }
+}
+
+/** What `npm run drill` set up right before this drill (scripts/ensure-deps.mjs writes it), if it did. */
+export interface RecentSetup {
+  ms: number;
+  /** e.g. "npm ci 52.1 s", "Temporal CLI 6 min 10 s" */
+  parts: string[];
+}
+
+/** The setup that finished within `withinMs` before now, from the tool cache's last-setup.json. */
+export async function recentSetup(withinMs = 120_000): Promise<RecentSetup | undefined> {
+  const tools = await loadToolsModule();
+  try {
+    const raw = JSON.parse(readFileSync(join(tools.cacheDir(), 'last-setup.json'), 'utf8')) as {
+      finishedAt?: string;
+      ms?: number;
+      parts?: unknown;
+    };
+    const at = Date.parse(raw.finishedAt ?? '');
+    if (!Number.isFinite(at) || Date.now() - at > withinMs || typeof raw.ms !== 'number') return undefined;
+    const parts = Array.isArray(raw.parts) ? raw.parts.filter((p): p is string => typeof p === 'string') : [];
+    return { ms: raw.ms, parts };
+  } catch {
+    return undefined;
+  }
 }

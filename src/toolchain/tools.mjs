@@ -22,6 +22,15 @@ export class ToolError extends Error {
   name = 'ToolError';
 }
 
+/** What a first run costs, for the plan printed up front (measured on a 2-core machine). */
+export const EXPECTED = {
+  npmCi: 'about 1 min',
+  apt: 'about 30 s',
+  temporalBuild: 'about 6–7 min',
+  temporalDownload: 'about 30 s',
+  drill: 'about 20 s',
+};
+
 /** Where built tools live: outside the clone, so repeated clones (CI) reuse them. */
 export function cacheDir(env = process.env) {
   if (env.GEOFAILOVER_CACHE_DIR) return path.resolve(env.GEOFAILOVER_CACHE_DIR);
@@ -46,6 +55,35 @@ function onPath(name, env = process.env) {
 
 function elapsed(startedAt) {
   return `${((performance.now() - startedAt) / 1000).toFixed(1)} s`;
+}
+
+/** 75_000 → "1 min 15 s", 9_400 → "9.4 s": progress lines a person reads. */
+export function formatMs(ms) {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+}
+
+/**
+ * The file the tools' own output (npm, apt-get, go) goes to, so a first run shows one line per tool instead of
+ * hundreds of lines of download noise: GEOFAILOVER_SETUP_LOG, else setup.log in the cache dir.
+ */
+export function setupLogFile(env = process.env) {
+  return env.GEOFAILOVER_SETUP_LOG ? path.resolve(env.GEOFAILOVER_SETUP_LOG) : path.join(cacheDir(env), 'setup.log');
+}
+
+/** The last lines of the setup log, for an error that says what went wrong. */
+export function logTail(logFile, lines = 15) {
+  try {
+    const text = fs.readFileSync(logFile, 'utf8').trimEnd().split('\n');
+    return text
+      .slice(-lines)
+      .map((l) => `    ${l}`)
+      .join('\n');
+  } catch {
+    return '';
+  }
 }
 
 function parseVersion(text) {
@@ -113,20 +151,29 @@ function findGo(env = process.env) {
   return onPath('go', env) ?? GO_FALLBACK_PATHS.find(isExecutableFile);
 }
 
-/** Runs a command with its output on our stderr (stdout stays clean for the JSON result line). */
-function run(file, args, { env = process.env, cwd, heartbeat } = {}) {
+/**
+ * Runs a command with its output appended to `logFile` (the setup log; stdout stays clean for the JSON result line,
+ * and a person sees one line per tool). `heartbeat(ms)` is called every 30 s while it runs.
+ */
+export function run(file, args, { env = process.env, cwd, heartbeat, logFile = setupLogFile(env) } = {}) {
   return new Promise((resolve) => {
     const startedAt = performance.now();
-    const child = spawn(file, args, { env, cwd, stdio: ['ignore', 2, 2] });
-    const timer = heartbeat && setInterval(() => heartbeat(elapsed(startedAt)), 30_000);
-    child.on('error', (error) => {
+    fs.mkdirSync(path.dirname(logFile), { recursive: true });
+    const fd = fs.openSync(logFile, 'a');
+    fs.writeSync(fd, `\n--- ${new Date().toISOString()} $ ${[file, ...args].join(' ')}\n`);
+    const child = spawn(file, args, { env, cwd, stdio: ['ignore', fd, fd] });
+    // Every 30 s; GEOFAILOVER_PROGRESS_MS changes it (tests).
+    const every = Number(env.GEOFAILOVER_PROGRESS_MS) || 30_000;
+    const timer = heartbeat && setInterval(() => heartbeat(performance.now() - startedAt), every);
+    const done = (result) => {
       clearInterval(timer);
-      resolve({ ok: false, detail: error.message });
-    });
-    child.on('exit', (code, signal) => {
-      clearInterval(timer);
-      resolve({ ok: code === 0, detail: signal ? `killed by ${signal}` : `exit code ${code}` });
-    });
+      fs.closeSync(fd);
+      resolve(result);
+    };
+    child.on('error', (error) => done({ ok: false, detail: error.message }));
+    child.on('exit', (code, signal) =>
+      done({ ok: code === 0, detail: signal ? `killed by ${signal}` : `exit code ${code}` }),
+    );
   });
 }
 
@@ -143,19 +190,26 @@ async function buildTemporalCli(go, env, log) {
   const root = cacheDir(env);
   fs.mkdirSync(root, { recursive: true });
   const gobin = fs.mkdtempSync(path.join(root, 'build-'));
+  const logFile = setupLogFile(env);
   try {
-    log(`temporal: building v${TEMPORAL_CLI_VERSION} with ${go} (Go module proxy; several minutes on a cold machine)`);
+    log(
+      `temporal: no Temporal CLI ${TEMPORAL_CLI_VERSION}+ found; building it with ${go}, once only ` +
+        `(${EXPECTED.temporalBuild} on 2 cores), cached at ${cachedTemporalPath(env)} for every later run; ` +
+        `skip the build with TEMPORAL_CLI_PATH=/path/to/temporal (or a temporal on PATH)`,
+    );
     const result = await run(
       go,
       ['install', '-ldflags', TEMPORAL_CLI_LDFLAGS, `${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION}`],
       {
         env: { ...env, CGO_ENABLED: '0', GOBIN: gobin },
-        heartbeat: (t) => log(`temporal: still building (${t})`),
+        logFile,
+        heartbeat: (ms) => log(`temporal: building, ${formatMs(ms)} so far (once only; go's output in ${logFile})`),
       },
     );
     if (!result.ok) {
       throw new ToolError(
-        `go install ${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION} failed (${result.detail}); its output is above. ` +
+        `go install ${TEMPORAL_CLI_MODULE}@v${TEMPORAL_CLI_VERSION} failed (${result.detail}); its output is in ${logFile}:\n` +
+          `${logTail(logFile)}\n` +
           'It needs Go 1.21 or newer (the module asks for Go 1.25, which Go fetches from the module proxy) and the Go module proxy.',
       );
     }
@@ -183,14 +237,17 @@ async function downloadTemporalCli(env, log) {
   }
   const downloadDir = path.join(cacheDir(env), 'download');
   fs.mkdirSync(downloadDir, { recursive: true });
-  log(`temporal: Go not found; letting @temporalio/testing download the CLI into ${downloadDir}`);
+  log(
+    `temporal: no Temporal CLI and no Go; downloading it with @temporalio/testing into ${downloadDir}, once only ` +
+      `(${EXPECTED.temporalDownload}); skip it with TEMPORAL_CLI_PATH=/path/to/temporal`,
+  );
   // A child process, so the SDK's native runtime never lives in the caller (the test process installs its own).
   const script = `
     const { TestWorkflowEnvironment } = require('@temporalio/testing');
     TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'cached-download', downloadDir: ${JSON.stringify(downloadDir)} } } })
       .then((env) => env.teardown())
       .catch((err) => { console.error(err); process.exitCode = 1; });`;
-  const result = await run(process.execPath, ['-e', script], { env, cwd: REPO_ROOT });
+  const result = await run(process.execPath, ['-e', script], { env, cwd: REPO_ROOT, logFile: setupLogFile(env) });
   // The download can succeed even when the SDK's 5 s start-up check fails on a slow machine: look for the file.
   const downloaded = fs
     .readdirSync(downloadDir)
@@ -199,7 +256,7 @@ async function downloadTemporalCli(env, log) {
     .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
   if (!downloaded) {
     throw new ToolError(
-      `@temporalio/testing could not download the Temporal CLI (${result.detail}; output above). ` +
+      `@temporalio/testing could not download the Temporal CLI (${result.detail}; output in ${setupLogFile(env)}). ` +
         `Install Go 1.21+ so the CLI can be built from Go modules, or set TEMPORAL_CLI_PATH.`,
     );
   }
@@ -268,12 +325,16 @@ async function aptInstallRedis(env, log) {
     const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
     // openssh-client: ssh-keygen, for the tests that check our SSHSIG signatures against OpenSSH's.
     const install = ['install', '-y', 'redis-server', 'openssh-client'];
-    log('redis-server: not found; running apt-get install -y redis-server');
-    let result = await run('apt-get', install, { env: aptEnv });
+    const logFile = setupLogFile(env);
+    log(
+      `redis-server: not found; installing Debian's redis-server with apt-get (${EXPECTED.apt}; output in ${logFile})`,
+    );
+    const heartbeat = (ms) => log(`redis-server: installing, ${formatMs(ms)} so far`);
+    let result = await run('apt-get', install, { env: aptEnv, logFile, heartbeat });
     if (!result.ok) {
       log(`redis-server: apt-get install failed (${result.detail}); running apt-get update and trying again`);
-      await run('apt-get', ['update'], { env: aptEnv });
-      result = await run('apt-get', install, { env: aptEnv });
+      await run('apt-get', ['update'], { env: aptEnv, logFile, heartbeat });
+      result = await run('apt-get', install, { env: aptEnv, logFile, heartbeat });
     }
     return result;
   } finally {
@@ -302,7 +363,8 @@ export async function ensureRedisServer({ env = process.env, log = logToStderr }
     tool = findRedisServer(env);
     if (!tool) {
       throw new ToolError(
-        `apt-get install -y redis-server did not provide redis-server (${result.detail}; output above).`,
+        `apt-get install -y redis-server did not provide redis-server (${result.detail}); its output is in ` +
+          `${setupLogFile(env)}:\n${logTail(setupLogFile(env))}`,
       );
     }
     tool = { ...tool, source: 'apt-get' };
@@ -310,6 +372,35 @@ export async function ensureRedisServer({ env = process.env, log = logToStderr }
   const verb = tool.source === 'apt-get' ? 'installed with apt-get' : `found (${tool.source})`;
   log(`redis-server: ${verb} ${tool.path}, version ${tool.version}, in ${elapsed(startedAt)}`);
   return { ...tool, seconds: (performance.now() - startedAt) / 1000 };
+}
+
+/**
+ * What a first run still has to set up, without doing any of it (fast: it only looks): `redis` is 'found', 'apt' or
+ * 'missing'; `temporal` is 'found', 'build', 'download', 'missing' or 'not needed' (`temporalCli: false`).
+ */
+export function plannedTools({ env = process.env, temporalCli = true } = {}) {
+  let redis = 'found';
+  try {
+    if (!findRedisServer(env)) redis = process.getuid?.() === 0 && onPath('apt-get', env) ? 'apt' : 'missing';
+  } catch {
+    redis = 'missing';
+  }
+  let temporal = 'not needed';
+  if (temporalCli) {
+    try {
+      temporal = findTemporalCli(env).tool
+        ? 'found'
+        : findGo(env)
+          ? 'build'
+          : fs.existsSync(path.join(REPO_ROOT, 'node_modules', '@temporalio', 'testing')) ||
+              fs.existsSync(path.join(REPO_ROOT, '.git'))
+            ? 'download'
+            : 'missing';
+    } catch {
+      temporal = 'missing';
+    }
+  }
+  return { redis, temporal };
 }
 
 export function logToStderr(line) {
