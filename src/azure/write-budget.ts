@@ -51,8 +51,8 @@ export function mutationKind(method: string): MutationKind | undefined {
 }
 
 /**
- * A token bucket that hands out reservations: a caller takes a token now even when none is left (the count goes
- * below zero) and is told how long to wait for it, so waiting callers are served in arrival order and nobody polls.
+ * ARM's token bucket, on this side: `burst` tokens when full, `perSecond` back, never more than `burst` — so however
+ * long requests were held up (a stalled event loop, a paused process), no more than `burst` leave at once.
  */
 export class TokenBucket {
   private tokens: number;
@@ -74,20 +74,21 @@ export class TokenBucket {
     this.at = Math.max(this.at, now);
   }
 
-  /** Takes one token; returns how many milliseconds to wait before using it (0: now). */
-  reserve(): number {
+  /** Takes a token if there is one. */
+  take(): boolean {
     this.refill();
+    if (this.tokens < 1) return false;
     this.tokens -= 1;
-    return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.size.perSecond) * 1000);
+    return true;
   }
 
-  /** Gives back a reservation that was not used (its wait was aborted). */
-  release(): void {
+  /** Milliseconds until a token is there (0: now). */
+  msUntilToken(): number {
     this.refill();
-    this.tokens = Math.min(this.size.burst, this.tokens + 1);
+    return this.tokens >= 1 ? 0 : Math.ceil(((1 - this.tokens) / this.size.perSecond) * 1000);
   }
 
-  /** Tokens left now; negative while reservations wait. */
+  /** Tokens there now (fractions included). */
   available(): number {
     this.refill();
     return this.tokens;
@@ -130,25 +131,6 @@ export class WriteBudgetAbortError extends Error {
   }
 }
 
-/** Sleeps `ms`, ending early (rejecting) when `signal` aborts. */
-function sleep(ms: number, signal: AbortSignalLike | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new Error('aborted'));
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /** The part of an AbortSignal the wait uses (core-rest-pipeline's `AbortSignalLike`). */
 export interface AbortSignalLike {
   readonly aborted: boolean;
@@ -157,7 +139,7 @@ export interface AbortSignalLike {
 }
 
 export interface AcquireOptions {
-  /** ends the wait: the token is given back and {@link WriteBudgetAbortError} thrown */
+  /** ends the wait: the request gives up its place and {@link WriteBudgetAbortError} is thrown */
   signal?: AbortSignalLike;
   /** what is waiting, for the error */
   what?: string;
@@ -167,18 +149,42 @@ export interface AcquireOptions {
   waitingEveryMs?: number;
 }
 
-/** The buckets of one worker process, one per ARM endpoint, subscription and kind. */
+/** How the budget sets timers (tests drive them by hand). */
+export interface BudgetTimers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const REAL_TIMERS: BudgetTimers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
+
+/** One bucket and the requests waiting for it, first come first served. */
+interface Lane {
+  bucket: TokenBucket;
+  waiting: { grant(): void }[];
+  /** set while a timer will hand out the next token */
+  timer?: unknown;
+}
+
+/**
+ * The buckets of one worker process, one per ARM endpoint, subscription and kind. A request takes a token at once
+ * when one is there and nobody waits before it; otherwise it queues, and one timer per bucket hands tokens out in
+ * arrival order as they come back.
+ */
 export class WriteBudget {
   /** this process's share of ARM's bucket */
   readonly size: Readonly<BucketSize>;
   readonly workers: number;
-  private readonly buckets = new Map<string, TokenBucket>();
+  private readonly lanes = new Map<string, Lane>();
   private readonly counts: WriteBudgetStats = { granted: 0, waited: 0, maxWaitMs: 0, abandoned: 0 };
 
   /** @throws RangeError for a burst below 1, a refill not above 0, or a worker count below 1 */
   constructor(
     settings: WriteBudgetSettings = DEFAULT_WRITE_BUDGET,
     private readonly clock: () => number = Date.now,
+    private readonly timers: BudgetTimers = REAL_TIMERS,
   ) {
     const workers = settings.workers ?? 1;
     if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be 1 or more, got ${workers}`);
@@ -191,52 +197,90 @@ export class WriteBudget {
     };
   }
 
-  private bucket(scope: BudgetScope): TokenBucket {
+  private lane(scope: BudgetScope): Lane {
     const key = [scope.endpoint.toLowerCase(), scope.subscriptionId.toLowerCase(), scope.kind].join('\u0000');
-    let bucket = this.buckets.get(key);
-    if (!bucket) {
-      bucket = new TokenBucket(this.size, this.clock);
-      this.buckets.set(key, bucket);
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { bucket: new TokenBucket(this.size, this.clock), waiting: [] };
+      this.lanes.set(key, lane);
     }
-    return bucket;
+    return lane;
   }
 
-  /** Tokens left in a scope's bucket now (negative while requests wait). */
+  /** Tokens there now in a scope's bucket. */
   available(scope: BudgetScope): number {
-    return this.bucket(scope).available();
+    return this.lane(scope).bucket.available();
+  }
+
+  /** Requests waiting now for a scope's bucket. */
+  queued(scope: BudgetScope): number {
+    return this.lane(scope).waiting.length;
   }
 
   stats(): WriteBudgetStats {
     return { ...this.counts };
   }
 
+  private schedule(lane: Lane): void {
+    if (lane.timer !== undefined || lane.waiting.length === 0) return;
+    lane.timer = this.timers.set(() => {
+      lane.timer = undefined;
+      while (lane.waiting.length > 0 && lane.bucket.take()) lane.waiting.shift()?.grant();
+      this.schedule(lane);
+    }, lane.bucket.msUntilToken());
+  }
+
   /**
-   * Waits until the request may be sent: at once while the bucket has tokens, else until its reserved token is
-   * due. Resolves with the wait in milliseconds.
-   * @throws WriteBudgetAbortError when `signal` aborts first (the token is given back; nothing was sent)
+   * Waits until the request may be sent: at once while the bucket has a token and nobody waits, else in turn.
+   * Resolves with the wait in milliseconds.
+   * @throws WriteBudgetAbortError when `signal` aborts first (its place is given up; nothing was sent)
    */
-  async acquire(scope: BudgetScope, options: AcquireOptions = {}): Promise<number> {
-    const bucket = this.bucket(scope);
-    const waitMs = bucket.reserve();
-    this.counts.granted += 1;
-    if (waitMs <= 0) return 0;
-    this.counts.waited += 1;
-    this.counts.maxWaitMs = Math.max(this.counts.maxWaitMs, waitMs);
-    const every = Math.max(1, options.waitingEveryMs ?? 1000);
-    try {
-      for (let waited = 0; waited < waitMs;) {
-        const step = Math.min(every, waitMs - waited);
-        await sleep(step, options.signal);
-        waited += step;
-        if (waited < waitMs) options.onWaiting?.(waited);
-      }
-    } catch {
-      bucket.release();
-      this.counts.granted -= 1;
-      this.counts.abandoned += 1;
-      throw new WriteBudgetAbortError(options.what ?? 'an ARM write');
+  acquire(scope: BudgetScope, options: AcquireOptions = {}): Promise<number> {
+    const lane = this.lane(scope);
+    const what = options.what ?? 'an ARM write';
+    if (lane.waiting.length === 0 && lane.bucket.take()) {
+      this.counts.granted += 1;
+      return Promise.resolve(0);
     }
-    return waitMs;
+    const { signal, onWaiting } = options;
+    if (signal?.aborted) {
+      this.counts.abandoned += 1;
+      return Promise.reject(new WriteBudgetAbortError(what));
+    }
+    this.counts.waited += 1;
+    const started = this.clock();
+    return new Promise<number>((resolve, reject) => {
+      const ticker = onWaiting
+        ? setInterval(() => onWaiting(this.clock() - started), Math.max(1, options.waitingEveryMs ?? 1000))
+        : undefined;
+      const done = (): void => {
+        if (ticker) clearInterval(ticker);
+        signal?.removeEventListener('abort', onAbort);
+      };
+      const waiter = {
+        grant: (): void => {
+          done();
+          const waitedMs = Math.max(0, this.clock() - started);
+          this.counts.granted += 1;
+          this.counts.maxWaitMs = Math.max(this.counts.maxWaitMs, waitedMs);
+          resolve(waitedMs);
+        },
+      };
+      const onAbort = (): void => {
+        done();
+        const i = lane.waiting.indexOf(waiter);
+        if (i >= 0) lane.waiting.splice(i, 1);
+        if (lane.waiting.length === 0 && lane.timer !== undefined) {
+          this.timers.clear(lane.timer);
+          lane.timer = undefined;
+        }
+        this.counts.abandoned += 1;
+        reject(new WriteBudgetAbortError(what));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      lane.waiting.push(waiter);
+      this.schedule(lane);
+    });
   }
 }
 

@@ -19,6 +19,7 @@ import {
   WriteBudget,
   WriteBudgetAbortError,
   type BudgetScope,
+  type BudgetTimers,
 } from '../../src/azure/write-budget';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import { ConfigError, parseConfig } from '../../src/config/load';
@@ -61,48 +62,130 @@ const scope = (over: Partial<BudgetScope> = {}): BudgetScope => ({
 });
 
 describe('write budget: token bucket (deterministic clock)', () => {
-  it('hands out the burst at once, then reservations in arrival order at the refill rate', () => {
+  it('hands out the burst at once, then one token per 1/perSecond', () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ burst: 5, perSecond: 2 }, clock.now);
     assert.deepEqual(
-      Array.from({ length: 5 }, () => bucket.reserve()),
-      [0, 0, 0, 0, 0],
+      Array.from({ length: 6 }, () => bucket.take()),
+      [true, true, true, true, true, false],
     );
-    // The 6th waits for the first token back (1/2 s), the 7th for the second, and so on.
-    assert.equal(bucket.reserve(), 500);
-    assert.equal(bucket.reserve(), 1000);
-    assert.equal(bucket.reserve(), 1500);
-    assert.equal(bucket.available(), -3);
-    clock.advance(1500);
-    assert.equal(bucket.available(), 0, 'the waiting reservations are due');
-    assert.equal(bucket.reserve(), 500);
+    assert.equal(bucket.msUntilToken(), 500);
+    clock.advance(499);
+    assert.equal(bucket.take(), false);
+    clock.advance(1);
+    assert.equal(bucket.take(), true);
+    assert.equal(bucket.msUntilToken(), 500);
   });
 
-  it('refills up to the burst, never beyond; a released reservation comes back', () => {
+  it('refills up to the burst, never beyond', () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ burst: 3, perSecond: 10 }, clock.now);
-    bucket.reserve();
-    bucket.reserve();
+    bucket.take();
+    bucket.take();
     assert.equal(bucket.available(), 1);
     clock.advance(60_000);
     assert.equal(bucket.available(), 3, 'capped at the burst');
-    for (let i = 0; i < 3; i++) bucket.reserve();
-    assert.equal(bucket.reserve(), 100);
-    bucket.release();
-    assert.equal(bucket.available(), 0);
-    assert.equal(bucket.reserve(), 100, 'the released token serves the next request');
+    assert.equal(bucket.msUntilToken(), 0);
   });
 
   it('a clock that steps back does not mint tokens', () => {
     const clock = manualClock();
     const bucket = new TokenBucket({ burst: 1, perSecond: 1 }, clock.now);
-    bucket.reserve();
+    bucket.take();
     clock.advance(-5000);
     assert.equal(bucket.available(), 0);
     clock.advance(5000);
     assert.equal(bucket.available(), 0);
     clock.advance(1000);
     assert.equal(bucket.available(), 1);
+  });
+});
+
+/** Timers the test fires by hand, against a manual clock. */
+function manualTimers(clock: { now: () => number }): BudgetTimers & { fireDue(): number; pending(): number } {
+  let timers: { fn: () => void; at: number }[] = [];
+  return {
+    set(fn, ms) {
+      const t = { fn, at: clock.now() + ms };
+      timers.push(t);
+      return t;
+    },
+    clear(handle) {
+      timers = timers.filter((t) => t !== handle);
+    },
+    fireDue() {
+      const due = timers.filter((t) => t.at <= clock.now());
+      timers = timers.filter((t) => t.at > clock.now());
+      for (const t of due) t.fn();
+      return due.length;
+    },
+    pending: () => timers.length,
+  };
+}
+
+/** Lets settled promises run their callbacks. */
+const settle = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('write budget: waiting requests (deterministic clock and timers)', () => {
+  it('serves waiting requests in arrival order as tokens come back', async () => {
+    const clock = manualClock();
+    const timers = manualTimers(clock);
+    const budget = new WriteBudget({ burst: 2, perSecond: 2 }, clock.now, timers);
+    const order: number[] = [];
+    const all = Array.from({ length: 5 }, (_, i) => budget.acquire(scope()).then((ms) => order.push(i) && ms));
+    await settle();
+    assert.deepEqual(order, [0, 1], 'the burst at once');
+    assert.equal(budget.queued(scope()), 3);
+    for (const expected of [
+      [0, 1, 2],
+      [0, 1, 2, 3],
+      [0, 1, 2, 3, 4],
+    ]) {
+      clock.advance(500);
+      timers.fireDue();
+      await settle();
+      assert.deepEqual(order, expected);
+    }
+    assert.deepEqual(await Promise.all(all), [0, 0, 500, 1000, 1500]);
+    assert.equal(timers.pending(), 0, 'no timer left once nobody waits');
+    assert.deepEqual(budget.stats(), { granted: 5, waited: 3, maxWaitMs: 1500, abandoned: 0 });
+  });
+
+  it('after a stall, no more than the burst leaves at once', async () => {
+    const clock = manualClock();
+    const timers = manualTimers(clock);
+    const budget = new WriteBudget({ burst: 3, perSecond: 1 }, clock.now, timers);
+    let sent = 0;
+    for (let i = 0; i < 10; i++) void budget.acquire(scope()).then(() => sent++);
+    await settle();
+    assert.equal(sent, 3);
+    // The event loop stalls for a minute: every waiting request is overdue, but ARM's bucket holds 3.
+    clock.advance(60_000);
+    timers.fireDue();
+    await settle();
+    assert.equal(sent, 6, 'three more, not seven');
+    clock.advance(1000);
+    timers.fireDue();
+    await settle();
+    assert.equal(sent, 7);
+  });
+
+  it('a request arriving while others wait queues behind them, even when a token is back', async () => {
+    const clock = manualClock();
+    const timers = manualTimers(clock);
+    const budget = new WriteBudget({ burst: 1, perSecond: 1 }, clock.now, timers);
+    const order: string[] = [];
+    void budget.acquire(scope()).then(() => order.push('first'));
+    void budget.acquire(scope()).then(() => order.push('second'));
+    clock.advance(1000);
+    void budget.acquire(scope()).then(() => order.push('third'));
+    timers.fireDue();
+    await settle();
+    assert.deepEqual(order, ['first', 'second']);
+    clock.advance(1000);
+    timers.fireDue();
+    await settle();
+    assert.deepEqual(order, ['first', 'second', 'third']);
   });
 });
 
@@ -148,11 +231,14 @@ describe('write budget: buckets and settings', () => {
     assert.notEqual(processWriteBudget(), processWriteBudget({ burst: 10, perSecond: 1 }));
   });
 
-  it('a wait ended by its abort signal gives the token back and says so', async () => {
-    const budget = new WriteBudget({ burst: 1, perSecond: 0.01 });
+  it('a wait ended by its abort signal gives up its place and says so', async () => {
+    const clock = manualClock();
+    const timers = manualTimers(clock);
+    const budget = new WriteBudget({ burst: 1, perSecond: 1 }, clock.now, timers);
     await budget.acquire(scope());
     const controller = new AbortController();
     const waiting = budget.acquire(scope(), { signal: controller.signal, what: 'PATCH endpoint' });
+    assert.equal(budget.queued(scope()), 1);
     controller.abort();
     await assert.rejects(waiting, (e: unknown) => {
       assert.ok(e instanceof WriteBudgetAbortError);
@@ -161,8 +247,14 @@ describe('write budget: buckets and settings', () => {
       assert.equal(c.retryable, true, 'nothing was sent: another attempt may send it');
       return true;
     });
-    assert.deepEqual(budget.stats(), { granted: 1, waited: 1, maxWaitMs: 100_000, abandoned: 1 });
-    assert.ok(budget.available(scope()) > -0.5, 'the reservation was given back');
+    assert.equal(budget.queued(scope()), 0);
+    assert.equal(timers.pending(), 0, 'its timer is cleared');
+    assert.deepEqual(budget.stats(), { granted: 1, waited: 1, maxWaitMs: 0, abandoned: 1 });
+    clock.advance(1000);
+    assert.equal(await budget.acquire(scope()), 0, 'the token it waited for serves the next request');
+    const aborted = new AbortController();
+    aborted.abort();
+    await assert.rejects(budget.acquire(scope(), { signal: aborted.signal }), WriteBudgetAbortError);
   });
 });
 
