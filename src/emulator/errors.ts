@@ -1,6 +1,6 @@
 /**
  * The one error type the ARM emulator answers with, in ARM's shape:
- * `{ "error": { "code", "message", "target"?, "details"? } }` (azure/README.md §6).
+ * `{ "error": { "code", "message", "target"?, "details"? } }` (docs/ARCHITECTURE.md: ARM errors).
  * Route code throws these through the named constructors below; the server's error writer turns
  * them into responses, and anything else into a 500 `InternalServerError`.
  */
@@ -84,7 +84,7 @@ export class ArmError extends Error {
     });
   }
 
-  /** 404: the resource does not exist; the message names the type and resource group (azure/README.md §6). */
+  /** 404: the resource does not exist; the message names the type and resource group, as ARM's does. */
   static resourceNotFound(typeAndName: string, resourceGroup: string): ArmError {
     return new ArmError(
       404,

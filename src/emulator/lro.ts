@@ -1,5 +1,5 @@
 /**
- * Long-running operations as ARM and core-lro expect them (azure/README.md §3): the initial 201/202
+ * Long-running operations as ARM and core-lro expect them (docs/ARCHITECTURE.md): the initial 201/202
  * carries `Azure-AsyncOperation` (the operationsStatus URL), `Location` (the operationResults URL)
  * and `Retry-After`; the status resource always answers 200 with `{ id, name, status, startTime,
  * endTime?, percentComplete?, error? }` and `status` InProgress → Succeeded | Failed | Canceled.

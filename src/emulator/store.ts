@@ -494,7 +494,8 @@ export function storeFromScenario(
       });
     }
   }
-  // Every database of a group starts linked to every member, itself included (azure/README.md §2.2).
+  // Every database of a group starts linked to every member, itself included (docs/ARCHITECTURE.md:
+  // Geo-replication groups).
   for (const d of databases) {
     if (!d.geoReplication) continue;
     const nickname = d.geoReplication.groupNickname.toLowerCase();

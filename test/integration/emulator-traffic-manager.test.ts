@@ -9,7 +9,7 @@ import { createArmHttpClient, type ArmHttpClient } from '../helpers/arm-http';
 import { emulatorCredential, startTestEmulator } from '../helpers/emulator';
 
 /*
- * Traffic Manager endpoint monitor states in the emulator (azure/README.md §5): enabling an endpoint shows
+ * Traffic Manager endpoint monitor states in the emulator (docs/ARCHITECTURE.md): enabling an endpoint shows
  * CheckingEndpoint for the emulator's checking time, then Online, or Degraded while its region is in an outage
  * or the `degrade` fault names it; a disabled endpoint shows Disabled.
  */

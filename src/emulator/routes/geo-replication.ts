@@ -1,7 +1,7 @@
 /**
  * Geo-replication membership rules for create-with-geoReplication and force-link: which part of a
  * (possibly split) group a database may join, and the settings every member must share
- * (azure/README.md §2.2, §2.3).
+ * (docs/ARCHITECTURE.md: Geo-replication groups).
  */
 import { ArmError } from '../errors';
 import type { DatabaseRecord, DatabaseSettings } from '../store';
@@ -81,7 +81,7 @@ export function groupPartToJoin(
   return part.map((d) => d.id);
 }
 
-/** Settings that must match across a group (azure/README.md §2.3). */
+/** Settings that must match across a group (docs/ARCHITECTURE.md: Geo-replication groups). */
 function checkGroupSettings(
   services: ArmServices,
   target: { settings: DatabaseSettings; skuName: string },

@@ -4,7 +4,7 @@
  * full endpoint) and DELETE. Monitor status is computed, not probed (see endpointMonitorStatus): an endpoint
  * enabled by PUT or PATCH shows CheckingEndpoint for the store's `trafficManagerCheckingMs` (Azure: until the
  * first probe answers, about one probing interval), then Online, or Degraded while its region is in an
- * outage or the `degrade` fault names it (azure/README.md §5).
+ * outage or the `degrade` fault names it (docs/ARCHITECTURE.md: Traffic Manager monitor status).
  */
 import { z } from 'zod';
 import { ArmError } from '../errors';
@@ -108,7 +108,7 @@ function endpointMonitorStatus(profile: ProfileRecord, e: EndpointRecord, ctx: M
   return 'Online';
 }
 
-/** Roll-up of the endpoints' monitor status (azure/README.md §5). */
+/** Roll-up of the endpoints' monitor status (docs/ARCHITECTURE.md: Traffic Manager monitor status). */
 function profileMonitorStatus(profile: ProfileRecord, ctx: MonitorContext): string {
   if (profile.profileStatus === 'Disabled') return 'Disabled';
   const statuses = profile.endpoints.map((e) => endpointMonitorStatus(profile, e, ctx));

@@ -38,7 +38,8 @@ export type EnabledEndpointVerdict =
   | { kind: 'checking'; monitorStatus: string }
   | { kind: 'unhealthy'; monitorStatus: string; problem: string };
 
-// Traffic Manager's word for "enabled, the first probe has not answered yet" (azure/README.md §5).
+// Traffic Manager's word for "enabled, the first probe has not answered yet" (docs/ARCHITECTURE.md: Traffic
+// Manager monitor status).
 const CHECKING_MONITOR_STATES = ['CheckingEndpoint'];
 // Serving without health probes (alwaysServe): as good as Online.
 const SERVING_MONITOR_STATES = ['Online', 'Unmonitored'];
