@@ -180,7 +180,8 @@ async function assertPackage(dir: string, run: ScenarioRun): Promise<EvidenceRep
 
   const md = readFileSync(path.join(dir, 'report.md'), 'utf8');
   const input = run.fake.group;
-  assert.match(md, /Replay VERIFIED/);
+  assert.match(md, /\| Replay \| \*\*VERIFIED\*\*: replays against geofailover \d+\.\d+\.\d+/);
+  assert.match(report.replay.code?.bundleSha256 ?? '', /^[0-9a-f]{64}$/, 'names the workflow bundle it replayed');
   assert.ok(md.includes('sre-lead'), 'names the requester');
   assert.ok(
     md.includes(`${run.fake.failedRegion} region outage (recorded scenario long-outage-unlink-rejoin)`),
@@ -408,6 +409,27 @@ describe('geofailover audit (end to end)', function () {
     const again = await runBin(['keys', 'generate', '--name', 'alice', '--out', out]);
     assert.equal(again.code, 1, show(again));
     assert.match(again.stderr, /already exist/);
+  });
+
+  it('never writes over a package: one folder per run by default, a folder holding files refused without --force', async () => {
+    const first = await runBin(['audit', run.workflowId, '--json']);
+    assert.equal(first.code, 0, show(first));
+    const doc = JSON.parse(first.stdout) as { runId: string; package: { dir: string } };
+    assert.equal(
+      doc.package.dir,
+      path.join(tempDir, 'evidence', `${run.workflowId.replace(/\//g, '_')}_${doc.runId}`),
+      'evidence/<workflow>_<run id>',
+    );
+    const again = await auditInProcess([run.workflowId, '--out', doc.package.dir]);
+    assert.equal(again.code, 1, show(again));
+    assert.match(again.stderr, /already holds files; nothing was written/);
+    assert.match(again.stderr, /--force/);
+    const before = readFileSync(path.join(doc.package.dir, 'report.json'), 'utf8');
+    const forced = await auditInProcess([run.workflowId, '--out', doc.package.dir, '--force', '--json']);
+    assert.equal(forced.code, 0, show(forced));
+    assert.notEqual(readFileSync(path.join(doc.package.dir, 'report.json'), 'utf8'), before, 'rewritten when forced');
+    const verify = await auditInProcess(['--verify', doc.package.dir]);
+    assert.equal(verify.code, 0, show(verify));
   });
 
   it('audits an exported history file the same way, storing it byte for byte', async () => {
