@@ -156,7 +156,7 @@ describe('CLI guidance (in-process, no server)', function () {
       assert.match(neither.stderr, /missing required argument 'group'/);
     });
 
-    it('rejoin and readiness: both forms reach the group (an unknown one is named, a known one goes on to Temporal)', async () => {
+    it('rejoin, readiness and keys allowed-signers: both forms reach the group (an unknown one is named, a known one goes on to Temporal)', async () => {
       const rejoin = ['--region', 'eastus', '--reason', 'r', '--key', keys['sre-lead']!, '--config', config];
       const runs = await Promise.all([
         cli(['rejoin', 'nosuch', ...rejoin]),
@@ -178,6 +178,16 @@ describe('CLI guidance (in-process, no server)', function () {
         assert.equal(run.code, 1, show(run));
         assert.match(run.stderr, /no Temporal server at 127\.0\.0\.1:1/);
       }
+      const [signers, signersFlag, signersUnknown] = await Promise.all([
+        cli(['keys', 'allowed-signers', 'leaderboard', '--config', config]),
+        cli(['keys', 'allowed-signers', '--group', 'leaderboard', '--config', config]),
+        cli(['keys', 'allowed-signers', 'nosuch', '--config', config]),
+      ]);
+      assert.equal(signers.code, 0, show(signers));
+      assert.match(signers.stdout, /^sre-lead namespaces="geofailover" ssh-ed25519 /m);
+      assert.equal(signersFlag.stdout, signers.stdout);
+      assert.equal(signersUnknown.code, 1, show(signersUnknown));
+      assert.match(signersUnknown.stderr, /no group "nosuch"/);
       const missing = await cli(['rejoin', ...rejoin]);
       assert.equal(missing.code, 2, show(missing));
       assert.match(missing.stderr, /missing required argument 'group'/);

@@ -13,6 +13,7 @@ import { parsePublicKey } from '../../signing/ssh-key';
 import { ACTOR_PATTERN } from '../../signing/statement';
 import type { CliContext } from '../context';
 import { RefusedError, UsageError } from '../errors';
+import { addGroupArgument, groupOf } from '../group-argument';
 import type { Output } from '../output';
 import { loadCliConfig } from '../resolve';
 import { globalOptions, text } from './shared';
@@ -38,7 +39,7 @@ function exportAllowedSigners(out: Output, configFlag: string | undefined, opts:
     if (!group) {
       throw new RefusedError(
         `no group "${opts.group}" in ${loaded.file}; known groups: ${Object.keys(loaded.config.groups).join(', ')}`,
-        'pass one of them to --group, or leave --group out for everyone in `people`',
+        'pass one of them as the group, or leave it out for everyone in `people`',
         'unknown-group',
       );
     }
@@ -118,15 +119,15 @@ export function registerKeys(program: Command, ctx: CliContext): void {
         '(SSHSIG, namespace geofailover) that `ssh-keygen -Y verify` can check.',
     );
 
-  keys
+  const signersCommand = keys
     .command('allowed-signers')
     .summary("write the OpenSSH allowed_signers file of the configuration's people")
     .description(
       "The OpenSSH allowed_signers file of the configuration's people (all of them, or one group's commanders and " +
         'approvers): `ssh-keygen -Y verify -f FILE -I NAME -n geofailover -s X.sig < X.statement` then checks any ' +
         "signed decision, and `geofailover audit --verify DIR --allowed-signers FILE` an evidence package's signature.",
-    )
-    .option('--group <name>', "only the group's commanders and approvers", text('--group'))
+    );
+  addGroupArgument(signersCommand, { required: false, description: "only the group's commanders and approvers" })
     .option('--out <file>', 'write it to FILE (default: print it)', text('--out'))
     .option('--json', 'one JSON document')
     .addHelpText(
@@ -134,10 +135,16 @@ export function registerKeys(program: Command, ctx: CliContext): void {
       `
 Examples:
   geofailover keys allowed-signers --config geofailover.config.json --out allowed_signers
-  geofailover keys allowed-signers --group leaderboard`,
+  geofailover keys allowed-signers leaderboard`,
     )
-    .action(async (opts: AllowedSignersOptions, command: Command) =>
-      ctx.run(opts.json === true, async (out) => exportAllowedSigners(out, globalOptions(command).config, opts)),
+    .action(async (group: string | undefined, opts: AllowedSignersOptions, command: Command) =>
+      ctx.run(opts.json === true, async (out) => {
+        const chosen = groupOf(command, group, opts.group);
+        return exportAllowedSigners(out, globalOptions(command).config, {
+          ...opts,
+          ...(chosen !== undefined ? { group: chosen } : {}),
+        });
+      }),
     );
 
   keys
