@@ -22,6 +22,7 @@ import {
   type BudgetTimers,
 } from '../../src/azure/write-budget';
 import { FAILURE_TYPES } from '../../src/contract/failures';
+import { RateLimiter } from '../../src/emulator/rate-limits';
 import { ConfigError, parseConfig } from '../../src/config/load';
 import { activityDependenciesFromConfig } from '../../src/worker';
 import { FakeHttpClient } from '../helpers/azure-fake-http';
@@ -421,5 +422,32 @@ describe('write budget from the configuration', () => {
     assert.equal(off.arm.writeBudget, undefined);
     assert.throws(() => parseConfig(exampleConfig({ perSecond: 0 }), 'x.json'), ConfigError);
     assert.throws(() => parseConfig(exampleConfig({ burst: 10, rate: 1 }), 'x.json'), /unknown key "rate"/);
+  });
+});
+
+describe("the emulator's ARM buckets, which the budget is tested against", () => {
+  const db = `/subscriptions/${SUB_A}/resourceGroups/${RG}/providers/Microsoft.Cache/redisEnterprise/c/databases/default`;
+  const bearer = (oid: string): string =>
+    `Bearer e30.${Buffer.from(JSON.stringify({ oid })).toString('base64url')}.sig`;
+
+  it('keeps a bucket per subscription, principal and region, and small sizes are settable', () => {
+    const limiter = new RateLimiter(undefined, () => 0);
+    limiter.configure({ enabled: true, writes: { burst: 1, perSecond: 1 } });
+    const post = (over: { path?: string; region?: string; authorization?: string } = {}) =>
+      limiter.take({ method: 'POST', path: `${db}/listKeys`, region: 'eastus', authorization: bearer('a'), ...over });
+    assert.equal(post()?.throttled, false);
+    assert.equal(post()?.throttled, true);
+    assert.equal(post({ region: 'westeurope' })?.throttled, false, 'another region');
+    assert.equal(post({ authorization: bearer('b') })?.throttled, false, 'another principal');
+    assert.equal(post({ path: db.replace(SUB_A, SUB_B) })?.throttled, false, 'another subscription');
+  });
+
+  it("leaves Azure Monitor's metrics batch out: Azure serves it outside ARM", () => {
+    const limiter = new RateLimiter(undefined, () => 0);
+    limiter.configure({ enabled: true, writes: { burst: 1, perSecond: 1 } });
+    for (let i = 0; i < 3; i++) {
+      assert.equal(limiter.take({ method: 'POST', path: `/subscriptions/${SUB_A}/metrics:getBatch` }), undefined);
+    }
+    assert.equal(limiter.take({ method: 'POST', path: `${db}/listKeys` })?.throttled, false, 'the bucket is full');
   });
 });
