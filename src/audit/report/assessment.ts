@@ -82,7 +82,10 @@ export function gateSeen(gate: Pick<ReportGate, 'gate' | 'kind' | 'step' | 'requ
     const samples = Array.isArray(trend.samples) ? trend.samples.length : 0;
     const from = typeof trend.fromPercent === 'number' ? `${trend.fromPercent} %` : '?';
     const to = typeof trend.toPercent === 'number' ? `${trend.toPercent} %` : '?';
-    seen.memoryTrend = `${text(trend.direction, 20) ?? 'unknown'}: fullest survivor ${from} → ${to} over ${samples} reading(s)`;
+    seen.memoryTrend =
+      samples < 2
+        ? `fullest survivor ${to} (${samples} reading: no trend yet)`
+        : `${text(trend.direction, 20) ?? 'unknown'}: fullest survivor ${from} → ${to} over ${samples} readings`;
   }
   if (typeof r.outageMs === 'number' && r.outageMs >= 0) seen.outage = formatMs(r.outageMs);
   const blast = isRecord(r.blastRadius) ? r.blastRadius : undefined;

@@ -71,7 +71,9 @@ pre { white-space: pre-wrap; overflow-wrap: anywhere; }
 .verdict { font-weight: 700; letter-spacing: .04em; }
 .table-wrap { overflow-x: auto; max-width: 100%; margin: 6px 0 12px; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
+table.decisions td:nth-child(-n+5) { white-space: nowrap; }
+table.decisions td:last-child { min-width: 16em; }
 th { background: var(--panel); font-weight: 600; }
 table.kv th { width: 180px; }
 td.num { text-align: right; white-space: nowrap; }
