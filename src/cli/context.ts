@@ -68,12 +68,17 @@ async function refuseUnreachable(settings: TemporalSettings): Promise<void> {
   const port = Number(settings.address.slice(i + 1));
   const code = await new Promise<string | undefined>((resolve) => {
     const socket = net.connect({ host, port });
+    let settled = false;
     const done = (result: string | undefined): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       socket.destroy();
       resolve(result);
     };
-    const timer = setTimeout(() => done('ETIMEDOUT'), REACH_TIMEOUT_MS);
+    // A busy event loop (modules loading) can run this timer before a connect that already happened is seen:
+    // I/O is polled after timers, so give it that one turn before calling it a timeout.
+    const timer = setTimeout(() => setImmediate(() => done('ETIMEDOUT')), REACH_TIMEOUT_MS);
     socket.once('connect', () => done(undefined));
     socket.once('error', (e: NodeJS.ErrnoException) => done(e.code ?? 'ECONNREFUSED'));
   });
