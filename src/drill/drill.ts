@@ -18,8 +18,6 @@ import { evidenceOfFailure, recordEvidence, type IncidentRef } from './evidence'
 import { runIncident } from './incident';
 import type { DrillPlan } from './scenario';
 import { DRILL_EMULATOR_TIMING, type DrillOptions } from './settings';
-
-export type { DrillOptions };
 import type { Teardown } from './teardown';
 import { findFreePort } from '../emulator/data-plane/free-port';
 import { scrapeMetrics } from '../observability/prometheus';

@@ -1,11 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  gradePressure,
-  memoryTrend,
-  UnlinkTrigger,
-  worstGrade,
-  type MemorySample,
-} from '../../src/workflows/runbook/unlink-trigger';
+import { gradePressure, worstGrade } from '../../src/contract/pressure';
+import { memoryTrend, UnlinkTrigger, type MemorySample } from '../../src/workflows/runbook/unlink-trigger';
 
 const THRESHOLDS = { elevatedPercent: 70, criticalPercent: 90 };
 const MAX_OUTAGE_MS = 60_000;

@@ -12,7 +12,7 @@ import { inputProblems, policyProblems } from './validate-input';
 import { memberStateProblems, settingsProblems } from './group-checks';
 import { probeFrom, requireProbesPassed } from './probes';
 import { RunbookStop, type Runbook } from './runbook';
-import { gradePressure, worstGrade } from './unlink-trigger';
+import { gradePressure, worstGrade } from '../../contract/pressure';
 
 /** validate-input refuses the run at once (nothing read in Azure, nothing changed). */
 export function refuseInput(rb: Runbook, problem: string): never {

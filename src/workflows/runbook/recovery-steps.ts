@@ -21,7 +21,8 @@ import {
   type RecoveryCheck,
 } from './recovery-progress';
 import { now, type Runbook } from './runbook';
-import { gradePressure, memoryTrend, worstGrade, type MemorySample, type TriggerFiring } from './unlink-trigger';
+import { gradePressure, worstGrade } from '../../contract/pressure';
+import { memoryTrend, type MemorySample, type TriggerFiring } from './unlink-trigger';
 
 export {
   newRecoveryProgress,

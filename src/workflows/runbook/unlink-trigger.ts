@@ -4,9 +4,6 @@ import type { MemorySource, PressureGrade } from '../../contract/activities';
 import type { UnlinkTriggerSnapshot } from '../../contract/snapshot';
 import { formatMs } from './durations';
 
-// The grading rule is shared with the evidence report.
-export { gradePressure, worstGrade } from '../../contract/pressure';
-
 /** One await-recovery poll of the survivors' memory. */
 export interface MemorySample {
   at: string;
