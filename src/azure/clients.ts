@@ -196,18 +196,32 @@ export function writeBudgetPolicy(budget: WriteBudget, subscriptionId: string): 
         } catch {
           endpoint = request.url;
         }
-        await budget.acquire(
+        const what = `${request.method} ${shownPath(request.url)}`;
+        const waitedMs = await budget.acquire(
           { endpoint, subscriptionId: subscriptionOfUrl(request.url) ?? subscriptionId, kind },
           {
             ...(request.abortSignal ? { signal: request.abortSignal } : {}),
-            what: `${request.method} ${shownPath(request.url)}`,
+            what,
             ...heartbeatWhileWaiting(),
           },
         );
+        if (waitedMs >= LOGGED_WRITE_WAIT_MS) logWriteWait(what, waitedMs);
       }
       return next(request);
     },
   };
+}
+
+/** Waits for a write token this long or longer are logged: the worker is pacing a burst of writes. */
+const LOGGED_WRITE_WAIT_MS = 1000;
+
+/** Inside an activity, says in its log that a write waited for the budget (outside one, nothing). */
+function logWriteWait(what: string, waitedMs: number): void {
+  try {
+    Context.current().log.info(`${what}: waited ${waitedMs} ms for an ARM write token (azure.writeBudget)`);
+  } catch {
+    // not in an activity
+  }
 }
 
 /** A URL's path without its query, for messages. */
