@@ -3,30 +3,14 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { WORKFLOW_TYPES } from '../contract/names';
-import type { ReadinessReport, ReadinessVerdict } from '../contract/readiness';
+import type {
+  ReadinessActivities,
+  ReadinessReport,
+  ReadinessVerdict,
+  TaskQueuePollers,
+} from '../contract/readiness';
 
-export interface TaskQueuePollers {
-  taskQueue: string;
-  /** activity pollers the server saw recently; absent when the server could not be asked */
-  pollers?: number;
-  /** identities of the pollers (bounded) */
-  identities?: string[];
-  error?: string;
-}
-
-export type PreviousReadiness =
-  | { found: false; reason: string }
-  | { found: true; workflowId: string; runId: string; verdict: ReadinessVerdict; checkedAt: string };
-
-export interface ReadinessActivities {
-  /** Activity pollers of each task queue (DescribeTaskQueue); never throws for a queue the server will not describe. */
-  countActivityPollers(input: { taskQueues: string[] }): Promise<TaskQueuePollers[]>;
-  /**
-   * The verdict of the newest completed check the schedule started before the calling run (the schedule's recent
-   * actions); `found: false` when there is none.
-   */
-  previousReadiness(input: { scheduleId: string }): Promise<PreviousReadiness>;
-}
+export type { PreviousReadiness, ReadinessActivities, TaskQueuePollers } from '../contract/readiness';
 
 const MAX_QUEUES = 20;
 const MAX_IDENTITIES = 10;

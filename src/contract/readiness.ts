@@ -85,3 +85,29 @@ export interface ReadinessReport {
   /** scheduled checks (`notifyOnChange`): the verdict crossed between fail and not-fail since the previous check */
   change?: ReadinessChange;
 }
+
+/** Activity pollers of one task queue, as the Temporal server describes it. */
+export interface TaskQueuePollers {
+  taskQueue: string;
+  /** activity pollers the server saw recently; absent when the server could not be asked */
+  pollers?: number;
+  /** identities of the pollers (bounded) */
+  identities?: string[];
+  error?: string;
+}
+
+/** The verdict of the schedule's previous completed check, when there is one. */
+export type PreviousReadiness =
+  | { found: false; reason: string }
+  | { found: true; workflowId: string; runId: string; verdict: ReadinessVerdict; checkedAt: string };
+
+/** Reads of the Temporal server itself that the readiness check makes (on the main worker). */
+export interface ReadinessActivities {
+  /** Activity pollers of each task queue (DescribeTaskQueue); never throws for a queue the server will not describe. */
+  countActivityPollers(input: { taskQueues: string[] }): Promise<TaskQueuePollers[]>;
+  /**
+   * The verdict of the newest completed check the schedule started before the calling run (the schedule's recent
+   * actions); `found: false` when there is none.
+   */
+  previousReadiness(input: { scheduleId: string }): Promise<PreviousReadiness>;
+}

@@ -6,7 +6,6 @@ import {
   TimeoutFailure,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ReadinessActivities } from '../activities/readiness';
 import type {
   DataPlaneActivities,
   MembershipActivities,
@@ -20,6 +19,7 @@ import type {
   GroupMember,
   ReadinessChange,
   ReadinessCheckInput,
+  ReadinessActivities,
   ReadinessCheckResult,
   ReadinessReport,
 } from '../contract/readiness';
@@ -45,14 +45,25 @@ const MAX_REASON = 500;
 const MAX_REASONS = 40;
 const DEFAULT_PROBE_SCHEDULE_TO_START = '30 seconds';
 
-function errorText(err: unknown): string {
+/** What an activity's failure after its retries came to, as a code and a message. */
+function failureOf(err: unknown): { code: string; message: string } {
   const cause = err instanceof ActivityFailure && err.cause ? err.cause : err;
   if (cause instanceof TimeoutFailure) {
+    // A timeout's own message is terse; the last attempt's failure says why. The SDK does not convert a
+    // timeout's cause into an error, so read it from the failure as recorded in history.
     const last = cause.cause?.message ?? cause.failure?.cause?.message;
-    return `${cause.timeoutType} timeout${last ? `; last attempt: ${last}` : ''}`;
+    return {
+      code: 'ActivityTimedOut',
+      message: `${cause.timeoutType} timeout${last ? `; last attempt: ${last}` : ''}`,
+    };
   }
-  if (cause instanceof ApplicationFailure) return `${cause.type ?? 'ApplicationFailure'}: ${cause.message}`;
-  return cause instanceof Error ? cause.message : String(cause);
+  if (cause instanceof ApplicationFailure) return { code: cause.type ?? 'ApplicationFailure', message: cause.message };
+  return { code: 'Error', message: cause instanceof Error ? cause.message : String(cause) };
+}
+
+function errorText(err: unknown): string {
+  const { code, message } = failureOf(err);
+  return `${code}: ${message}`;
 }
 
 /** Awaits `p`; a failure (not a cancellation) becomes `onError(text)`. */
@@ -121,13 +132,15 @@ export async function readinessCheck(input: ReadinessCheckInput): Promise<Readin
 
   const [snapshots, memory, profile, pollers] = await Promise.all([
     Promise.all(
-      members.map((m) =>
-        settle(reads.describeMember(m), (error): MemberSnapshot => ({
-          ...m,
-          reachable: false,
-          error: { code: 'Unreachable', message: error },
-        })),
-      ),
+      members.map(async (m): Promise<MemberSnapshot> => {
+        try {
+          return await reads.describeMember(m);
+        } catch (err) {
+          if (isCancellation(err)) throw err;
+          const { code, message } = failureOf(err);
+          return { ...m, reachable: false, error: { code, message: bounded(message, MAX_REASON) } };
+        }
+      }),
     ),
     Promise.all(members.map((m) => settle<MemoryRead, MemoryRead>(reads.readMemory(m), (error) => ({ ...m, error })))),
     settle(reads.readProfile({ profileId: group.trafficManager.profileId }), (error) => ({ error })),

@@ -1,8 +1,12 @@
 // Pure verdicts of the readiness check, one per check, from what the activities read. Runs inside the workflow
 // sandbox: no Node built-ins, no I/O.
 import type { MemoryReading, ProbeOutcomeRecord, ProfileSnapshot } from '../../contract/activities';
-import type { TaskQueuePollers } from '../../activities/readiness';
-import type { ReadinessCheckName, ReadinessCheckResult, ReadinessVerdict } from '../../contract/readiness';
+import type {
+  ReadinessCheckName,
+  ReadinessCheckResult,
+  ReadinessVerdict,
+  TaskQueuePollers,
+} from '../../contract/readiness';
 import type { GroupDefinition } from '../../contract/runbook';
 import type { MemberSnapshot } from '../../contract/types';
 import { linkProblems, memberStateProblems, settingsProblems } from '../runbook/group-checks';
