@@ -263,6 +263,8 @@ describe('geofailover audit (end to end)', function () {
     const result = await auditInProcess([run.workflowId, '--out', out]);
     assert.equal(result.code, 0, show(result));
     assert.match(result.stdout, /replay: VERIFIED/);
+    // The fake activities record no ARM endpoint with the policy: the audit does not guess drill or production.
+    assert.match(result.stdout, /^environment unknown: the history does not record which ARM endpoint/m);
     assert.ok(result.stdout.includes(`evidence package: ${out}`), show(result));
     assert.match(result.stdout, /signatures: 4 signed decision\(s\)/);
     assert.match(result.stdout, /SHA256SUMS\.sig: not written, the package is unsigned/);

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { Command } from 'commander';
 import { auditHistory, auditOutput, type AuditResult } from '../../audit/audit';
+import { auditEvacuation, renderEvacuationAudit } from '../../audit/evacuation';
 import { fetchIncidentRuns, incidentHistory } from '../../audit/chain';
 import { HistoryError, readHistoryFile, type LoadedHistory } from '../../audit/history';
 import {
@@ -113,8 +114,20 @@ function renderResult(result: AuditResult): string {
     lines.push(`replay: DIVERGED${at} — ${w.workflowId} (${w.workflowType}) does not replay against ${r.against}`);
     if (r.mismatch) lines.push(`  ${r.mismatch.message}`);
   }
-  lines.push(`outcome: ${report.outcome.outcome ?? w.execution}: ${report.outcome.summary}`);
-  if (report.outcome.rtoMs !== undefined) lines.push(`measured RTO: ${formatRtoLine(report)}`);
+  lines.push(
+    `${report.environment.mode === 'unknown' ? 'environment unknown' : report.environment.mode.toUpperCase()}: ${report.environment.basis}`,
+  );
+  lines.push(
+    `outcome: ${report.outcome.outcome ?? w.execution}${report.request.incident ? ` (incident ${report.request.incident})` : ''}: ${report.outcome.summary}`,
+  );
+  if (report.outcome.rtoMs !== undefined) {
+    const target =
+      report.outcome.rtoMet === undefined
+        ? ''
+        : `; target ${report.outcome.rtoTarget ?? ''}: ${report.outcome.rtoMet ? 'met' : 'MISSED'}`;
+    lines.push(`measured RTO: ${formatRtoLine(report)}${target}`);
+  }
+  for (const item of report.openItems) lines.push(`open item: ${item}`);
   const dir = shownPath(result.package.dir);
   lines.push(`evidence package: ${dir}`);
   const rows = result.package.files.map((f) => [`  ${f.name}`, formatBytes(f.bytes)]);
@@ -276,6 +289,8 @@ async function audit(
   // Before anything starts the SDK runtime: a diverging replay is a finding, not console noise.
   installQuietRuntime();
 
+  if (ref?.startsWith('evacuate/')) return auditEvacuationCommand(ctx, out, ref, opts, wanted, signKey);
+
   let loaded: LoadedHistory;
   let runs: LoadedHistory[] | undefined;
   let source: EvidenceReport['source'];
@@ -325,6 +340,44 @@ async function audit(
   }
   out.result(auditOutput(result), renderResult(result));
   return result.report.replay.verdict === 'verified' ? EXIT_OK : EXIT_FAILED;
+}
+
+/** `audit evacuate/R`: every group's package, and the summary table linking them (src/audit/evacuation.ts). */
+async function auditEvacuationCommand(
+  ctx: CliContext,
+  out: Output,
+  ref: string,
+  opts: AuditOptions,
+  wanted: ReportFormat[],
+  signKey: PrivateKey | undefined,
+): Promise<number> {
+  if (opts.runId) throw new UsageError('--run-id applies to one runbook, not to an evacuation');
+  const client = await ctx.temporal();
+  const target = ctx.temporalTarget();
+  const outDir = opts.out ? path.resolve(opts.out) : defaultEvidenceDir(ref);
+  let result;
+  try {
+    result = await auditEvacuation({
+      client,
+      workflowId: ref,
+      outDir,
+      source: { kind: 'temporal', address: target.address, namespace: target.namespace },
+      formats: wanted,
+      ...(opts.force ? { force: true } : {}),
+      ...(signKey ? { signKey } : {}),
+      progress: (t) => out.progress(t),
+    });
+  } catch (e) {
+    if (!(e instanceof OutputDirError)) throw e;
+    throw new RefusedError(
+      `${shownPath(outDir)} already holds files; nothing was written`,
+      'pass --force or another --out',
+      'output-not-empty',
+      { dir: outDir },
+    );
+  }
+  out.result(result, renderEvacuationAudit(result));
+  return result.verified ? EXIT_OK : EXIT_FAILED;
 }
 
 export function registerAudit(program: Command, ctx: CliContext): void {
