@@ -4,14 +4,15 @@
  * ARM answers and every member of the group can be read through the same Azure SDK clients the activities use.
  * A dry run that passes these is a start that would run; one that fails says what to do first.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import { probeTaskQueue } from '../contract/names';
 import type { GroupDefinition } from '../contract/runbook';
 import type { LoadedConfig } from './resolve';
-import type * as WorkerModule from '../worker';
 import type * as ResourceIdsModule from '../azure/resource-ids';
 import type * as ArmClientsModule from '../azure/clients';
+import type * as CredentialsModule from '../azure/credentials';
 
 /** One check of the live world, as `start --dry-run` prints it (and lists under `checks` with --json). */
 export interface PreflightCheck {
@@ -127,26 +128,69 @@ interface RestErrorLike {
   message?: string;
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- the Azure SDK only for a dry run that checks Azure */
+const azureModules = (): {
+  ids: typeof ResourceIdsModule;
+  clients: typeof ArmClientsModule;
+  credentials: typeof CredentialsModule;
+} => ({
+  ids: require('../azure/resource-ids') as typeof ResourceIdsModule,
+  clients: require('../azure/clients') as typeof ArmClientsModule,
+  credentials: require('../azure/credentials') as typeof CredentialsModule,
+});
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * The ARM clients of the configuration's `azure` section, built as the worker builds the activities' (same
+ * endpoint, subscription, CA, credential, api-version and request timeout; src/worker.ts
+ * activityDependenciesFromConfig) without loading the worker runtime, and with no retries.
+ * @throws Error naming the field when the CA or the identity's secret cannot be read, or no subscription is known.
+ */
+function armClientsOf(loaded: LoadedConfig): ArmClientsModule.ArmClients {
+  const { ids, clients, credentials } = azureModules();
+  const { azure, groups } = loaded.config;
+  const configDir = path.dirname(loaded.file);
+  const firstMember = Object.values(groups).flatMap((g) => Object.values(g.members))[0];
+  let subscriptionId = azure.subscriptionId;
+  if (!subscriptionId && firstMember) subscriptionId = ids.parseDatabaseId(firstMember).subscriptionId;
+  if (!subscriptionId) throw new Error('azure.subscriptionId: not set, and no member resource id names a subscription');
+  let caPem: string | undefined;
+  if (azure.caFile) {
+    const file = path.resolve(configDir, azure.caFile);
+    try {
+      caPem = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`azure.caFile: cannot read ${file} (${(e as Error).message})`);
+    }
+  }
+  const credential = azure.identity
+    ? credentials.credentialFromConfig(azure.identity, { configDir, ...(caPem !== undefined ? { caPem } : {}) })
+    : undefined;
+  return clients.createArmClients({
+    subscriptionId,
+    endpoint: azure.endpoint,
+    redisApiVersion: azure.redisApiVersion,
+    requestTimeoutMs: azure.requestTimeoutMs,
+    ...(credential !== undefined ? { credential } : {}),
+    ...(caPem !== undefined ? { caPem } : {}),
+    retryOptions: { maxRetries: ARM_RETRIES },
+  });
+}
+
 /**
  * ARM and the group's members: each member's database read (GET) through the activities' own clients, built from
- * the configuration's `azure` section exactly as the worker builds them.
+ * the configuration's `azure` section as the worker builds them.
  */
 export async function azureChecks(loaded: LoadedConfig, group: GroupDefinition): Promise<PreflightCheck[]> {
-  /* eslint-disable @typescript-eslint/no-require-imports -- the Azure SDK only for a dry run that checks Azure */
-  const { activityDependenciesFromConfig } = require('../worker') as typeof WorkerModule;
-  const { parseDatabaseId } = require('../azure/resource-ids') as typeof ResourceIdsModule;
-  const { armClientsFor } = require('../azure/clients') as typeof ArmClientsModule;
-  /* eslint-enable @typescript-eslint/no-require-imports */
   const configNext = `check the azure section of ${loaded.file}`;
-  let arm;
+  let arm: ArmClientsModule.ArmClients;
   try {
-    arm = activityDependenciesFromConfig(loaded.config, {
-      configDir: path.dirname(loaded.file),
-      retryOptions: { maxRetries: ARM_RETRIES },
-    }).arm;
+    arm = armClientsOf(loaded);
   } catch (e) {
     return [{ check: 'arm', ok: false, detail: (e as Error).message, next: configNext }];
   }
+  const { parseDatabaseId } = azureModules().ids;
+  const { armClientsFor } = azureModules().clients;
   const regions = Object.keys(group.members);
   const reads = await Promise.all(
     regions.map(async (region) => {
