@@ -1,5 +1,5 @@
 /**
- * `geofailover keys allowed-signers [--group G] [--out FILE]`: the OpenSSH allowed_signers file of the
+ * `geofailover keys allowed-signers [G] [--out FILE]`: the OpenSSH allowed_signers file of the
  * configuration's people, so anyone can check a signed decision with `ssh-keygen -Y verify`.
  * `geofailover keys generate --name NAME --out FILE`: a new unencrypted ed25519 key pair, and the `people` entry
  * to paste into the configuration.
