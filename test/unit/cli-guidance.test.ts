@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { renderSummary } from '../../src/cli/commands/drill';
 import { main } from '../../src/cli/main';
 import { editDistance, suggestCommands } from '../../src/cli/suggest';
 import { assertCliSchema } from '../helpers/cli-schema';
@@ -232,5 +233,27 @@ describe('CLI guidance (in-process, no server)', function () {
       assert.deepEqual(suggestCommands('strat', ['start', 'status']), ['start']);
       assert.deepEqual(suggestCommands('zzzzzz', ['start', 'status']), []);
     });
+  });
+});
+
+describe('the drill summary', () => {
+  it('reports the setup before the drill apart from the drill time', () => {
+    const summary = {
+      ok: true,
+      exitCode: 0,
+      path: 'long-outage',
+      group: 'leaderboard',
+      failedRegion: 'eastus',
+      checks: [],
+      failed: [],
+      wallMs: 19_000,
+    } as unknown as Parameters<typeof renderSummary>[0];
+    const text = renderSummary(summary, { ms: 422_000, parts: ['npm ci 52.0 s', 'Temporal CLI 6 min 10 s'] });
+    assert.match(text, /^drill VERIFIED in 19\.0 s: long-outage of eastus/);
+    assert.match(
+      text,
+      /setup: {8}7 min 2 s \(npm ci 52\.0 s, Temporal CLI 6 min 10 s\), once; the drill itself took 19\.0 s/,
+    );
+    assert.doesNotMatch(renderSummary(summary), /setup:/, 'nothing set up: no setup line');
   });
 });

@@ -54,7 +54,7 @@ function splitTimes(s: DrillSummary, before: RecentSetup | undefined): { drillMs
   return setupMs > 0 ? { drillMs, setup: `${formatDuration(setupMs)} (${parts.join(', ')}), once` } : { drillMs };
 }
 
-function renderSummary(s: DrillSummary, before?: RecentSetup): string {
+export function renderSummary(s: DrillSummary, before?: RecentSetup): string {
   const lines: string[] = [];
   const { drillMs, setup } = splitTimes(s, before);
   const wall = formatDuration(drillMs);
