@@ -62,6 +62,11 @@ describe('lint: import cycles and layer boundaries', function () {
     );
   });
 
+  it('lets only the emulator command of the CLI import the emulator', () => {
+    assert.deepEqual(rulesIn('src/cli/status.ts'), ['import-x/no-restricted-paths']);
+    assert.deepEqual(rulesIn('src/cli/commands/emulator.ts'), []);
+  });
+
   it('fails when src/ imports scripts/', () => {
     assert.deepEqual(rulesIn('src/toolchain/tools.ts'), ['import-x/no-restricted-paths']);
   });
