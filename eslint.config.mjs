@@ -20,12 +20,18 @@ import tseslint from 'typescript-eslint';
 const LIBRARIES = ['azure', 'config', 'observability', 'policy', 'redis', 'signing', 'temporal', 'toolchain'];
 const HOSTS = ['starter.ts', 'worker.ts', 'workflow-bundle.ts'];
 const APPS = ['cli', 'drill', 'audit', 'readiness-report'];
+/** @param {string[]} names */
 const src = (names) => names.map((name) => `src/${name}`);
 
-/** The layer rules as ESLint config blocks; `basePath` is the directory holding src/ (the test plants breaks). */
+/**
+ * The layer rules as ESLint config blocks; `basePath` is the directory holding src/ (the test plants breaks).
+ * @param {string} basePath
+ */
 export function layerRules(basePath) {
+  /** @type {(target: string | string[], from: string | string[], message: string, except?: string[]) => object} */
   const zone = (target, from, message, except) => ({ target, from, message, ...(except ? { except } : {}) });
-  return [
+  /** @type {import('eslint').Linter.Config[]} */
+  const blocks = [
     {
       files: ['src/**/*.ts', 'src/**/*.mjs'],
       plugins: { 'import-x': importX },
@@ -91,6 +97,7 @@ export function layerRules(basePath) {
       },
     },
   ];
+  return blocks;
 }
 
 export default tseslint.config(
