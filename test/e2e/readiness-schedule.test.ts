@@ -20,7 +20,7 @@ interface ReadinessWebhook {
 }
 
 describe('readiness as a watch: a Temporal Schedule and its webhook', function () {
-  this.timeout(240_000);
+  this.timeout(480_000);
   let stack: RealStack;
   let receiver: WebhookReceiver;
 
@@ -55,7 +55,7 @@ describe('readiness as a watch: a Temporal Schedule and its webhook', function (
 
   /** Waits until at least `count` checks not seen before have completed, the newest with `verdict`; returns them. */
   async function waitForChecks(count: number, verdict: ReadinessVerdict): Promise<ReadinessReport[]> {
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + 150_000;
     for (;;) {
       const fresh = (await completedChecks()).filter(([id]) => !seen.has(id));
       if (fresh.length >= count && fresh[fresh.length - 1]?.[1].verdict === verdict) {
