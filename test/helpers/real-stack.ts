@@ -18,6 +18,7 @@ import type { Worker } from '@temporalio/worker';
 import type { z } from 'zod';
 import { createActivities, createProbeActivities, type ActivityDependencies } from '../../src/activities';
 import { createArmClients } from '../../src/azure/clients';
+import { main } from '../../src/cli/main';
 import { buildFailoverInput, loadCliConfig, resolveGroup } from '../../src/cli/resolve';
 import { loadConfig } from '../../src/config/load';
 import type { configSchema, groupSchema } from '../../src/config/schema';
@@ -44,6 +45,7 @@ export const REQUESTER = COMMANDERS[0]!;
 
 const ROOT = path.resolve(__dirname, '../..');
 const BIN = path.join(ROOT, 'bin', 'geofailover.js');
+const SHORT_STICKY_QUEUE = path.join(__dirname, 'short-sticky-queue.js');
 
 /** Replication metadata build-up that takes a survivor to the critical grade within a few seconds. */
 export const FAST_METADATA_BUILDUP = 16 * 1024 * 1024;
@@ -495,15 +497,19 @@ export class RealStack {
   // ---- people at their terminals ---------------------------------------------------------------
 
   /**
-   * `geofailover ARGS --config FILE` as a process, against the test server. Acting commands sign: pass
-   * `--key`, stack.keyFile(NAME) among the args.
+   * `geofailover ARGS --config FILE` against the test server: main() of src/cli/main.ts, what the bin runs, in this
+   * process with the environment a user's shell gives it (test/e2e/cli.test.ts spawns the bin itself). Acting
+   * commands sign: pass `--key`, stack.keyFile(NAME) among the args.
    */
-  cli(args: string[]): Promise<CliRun> {
-    return run(
-      process.execPath,
-      [BIN, ...args, '--config', this.configFile],
-      cliEnv(this.dir, {}, this.temporalAddress),
+  async cli(args: string[]): Promise<CliRun> {
+    let stdout = '';
+    let stderr = '';
+    const code = await main(
+      [...args, '--config', this.configFile],
+      { stdout: (s) => void (stdout += s), stderr: (s) => void (stderr += s) },
+      { env: cliEnv(this.dir, {}, this.temporalAddress), stderrIsTTY: false, stdoutIsTTY: false },
     );
+    return { code, stdout, stderr };
   }
 
   /** The private key file of a person (one of the configuration's people, or OUTSIDER), for `--key`. */
@@ -550,8 +556,12 @@ export class RealStack {
    * Only for stacks started with `mainWorker: false`, so it is the only worker on the queue.
    */
   async spawnWorker(): Promise<SpawnedWorker> {
-    // The test run's bundle: the worker starts without bundling the workflows again.
-    const bundle = { [WORKFLOW_BUNDLE_ENV]: await getWorkflowBundleFile() };
+    // The test run's bundle: the worker starts without bundling the workflows again; a task on the sticky queue of a
+    // worker the test killed moves on after 2 s, not 10 (test/helpers/short-sticky-queue.js).
+    const bundle = {
+      [WORKFLOW_BUNDLE_ENV]: await getWorkflowBundleFile(),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${SHORT_STICKY_QUEUE}`.trim(),
+    };
     const child = spawn(
       process.execPath,
       [BIN, 'worker', '--config', this.configFile, '--task-queue', this.taskQueue],
