@@ -4,7 +4,6 @@
  */
 import { writeFileSync } from 'node:fs';
 import type { CommandIo } from '../contract/command-io';
-import type { CommandIo } from '../contract/command-io';
 import type { MutationCount } from './counters';
 import type {
   FaultState,
@@ -24,6 +23,8 @@ import { peopleKeys, writePeopleKeys } from '../signing/key-files';
 import path from 'node:path';
 import { configForEmulator, DEFAULT_APPROVERS, writeIdentitySecret } from './config';
 import type { IdentityEndpoint } from './identity';
+import type { LatencySettings } from './latencies';
+import { parseLatencySpec } from './latencies';
 import { defaultScenario, scenarioFromSpec } from './scenario';
 
 export const CONTROL_ENV = 'GEOFAILOVER_EMULATOR_CONTROL';
@@ -41,6 +42,10 @@ export interface RunEmulatorOptions {
   verbose?: boolean;
   /** write a geofailover configuration for this emulator's addresses and CA to this file once ready */
   writeConfig?: string;
+  /** `per-database`, `shared` or `auto` (default: shared above 30 databases) */
+  dataPlane?: 'per-database' | 'shared' | 'auto';
+  /** emulated latencies, e.g. `arm-read=150ms,arm-write=1s,lro=10s,probe=30ms` */
+  latency?: string;
 }
 
 export type { CommandIo };
@@ -64,6 +69,8 @@ export interface ReadyLine {
  */
 export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): Promise<number> {
   const scenario = options.scenarioFile ? scenarioFromSpec(options.scenarioFile) : defaultScenario();
+  const latencies = options.latency !== undefined ? parseLatencySpec(options.latency) : undefined;
+  const startedAt = performance.now();
   const log = (line: string): void => io.stderr(`[emulator] ${line}\n`);
   // Loaded here, not at the top: every other CLI command imports this module and need not pay for it.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -78,7 +85,13 @@ export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): P
     metadataTickMs: options.metadataTickMs,
     log,
     accessLog: options.verbose ?? false,
+    dataPlane: options.dataPlane,
+    latencies,
   });
+  log(
+    `started in ${((performance.now() - startedAt) / 1000).toFixed(1)} s: ${scenario.clusters.length} cluster(s), ` +
+      `data plane ${emulator.dataPlane.shape} (${emulator.dataPlane.redisServers} redis-server(s))`,
+  );
   if (options.writeConfig) {
     // The default people get fresh keys beside the configuration: decisions are signed, even in a demo.
     const keyDir = path.join(path.dirname(path.resolve(options.writeConfig)), 'geofailover-keys');
@@ -86,7 +99,9 @@ export async function runEmulator(options: RunEmulatorOptions, io: CommandIo): P
     const identity = writeIdentitySecret(emulator.identity, options.writeConfig);
     const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys), identity);
     writeFileSync(options.writeConfig, `${JSON.stringify(config, null, 2)}\n`);
-    log(`wrote ${options.writeConfig} (groups: ${Object.keys(config.groups).join(', ')})`);
+    const names = Object.keys(config.groups);
+    const listed = names.length > 5 ? `${names.slice(0, 3).join(', ')}, … ${names.at(-1)}` : names.join(', ');
+    log(`wrote ${options.writeConfig} (${names.length} group(s): ${listed})`);
     log(`wrote the emulator's test-only client secret to ${identity.secretFile} (mode 600)`);
     log(`wrote signing keys for ${DEFAULT_APPROVERS.join(', ')} to ${keyDir}: sign with --key ${keyDir}/NAME.key`);
   }
@@ -181,6 +196,10 @@ export class ControlClient {
   }
   latency(input: LatencyInput): Promise<LatencyFault> {
     return this.request('POST', '/faults/latency', input);
+  }
+  /** The emulated latencies; `settings` changes the kinds it names. */
+  latencies(settings?: Partial<LatencySettings>): Promise<LatencySettings> {
+    return settings === undefined ? this.request('GET', '/latencies') : this.request('POST', '/latencies', settings);
   }
   firewall(input: FirewallInput): Promise<FirewallRule[]> {
     return this.request('POST', '/faults/firewall', input);

@@ -4,6 +4,7 @@
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CONTROL_ENV, ControlClient, formatCounters, runEmulator, type CommandIo } from '../../emulator/main';
+import { parseLatencySpec, type LatencySettings } from '../../emulator/latencies';
 import { LRO_OPERATIONS, OPERATION_NAMES } from '../../emulator/operations';
 import type { CliContext } from '../context';
 import { UsageError } from '../errors';
@@ -19,7 +20,8 @@ function integer(name: string, min: number, max: number): (value: string) => num
 
 const EMULATOR_HELP = `
 Runs the ARM emulator: Microsoft.Cache/redisEnterprise and Microsoft.Network/trafficmanagerprofiles over
-HTTPS, one redis-server per database, a private endpoint per (application region, database). Once ready it
+HTTPS, one redis-server per database (per region above 30 databases: --data-plane), a private endpoint per
+(application region, database). Once ready it
 prints one line of JSON on stdout, {"arm":"https://127.0.0.1:PORT","ca":"CA.pem","control":"http://127.0.0.1:PORT",
 "identity":{"authorityHost":"https://127.0.0.1:PORT","tenantId":…,"clientId":…,"clientSecret":…}} (ARM accepts only
 tokens its tenant issues: get one with ClientSecretCredential and those test-only credentials), logs on stderr, and
@@ -38,6 +40,9 @@ Fault injection into a running emulator (--control URL, or env ${CONTROL_ENV}):
   geofailover emulator lro --operation OP [--resource TEXT] [--fail CODE:MESSAGE | --cancel]
                            [--duration-ms T] [--times N | --sticky]
   geofailover emulator latency --operation OP|'*' --ms N
+  geofailover emulator latencies [arm-read=150ms,arm-write=1s,lro=10s,probe=30ms]
+                                              show or set the emulated latencies (also --latency at start;
+                                              added to every ARM read/write, LRO and private-endpoint connection)
   geofailover emulator firewall --app-region R --database ID|REGION --mode open|refuse|blackhole
   geofailover emulator degrade ENDPOINT [--clear]
                                               Traffic Manager probes of the endpoint fail: Degraded while enabled
@@ -56,6 +61,7 @@ Control API (plain HTTP + JSON on 127.0.0.1):
   POST /faults/firewall {applicationRegion, database (id or region), mode}
   POST /faults/degrade  {endpoint (name or id), degraded?}
   POST /faults/reset
+  GET  /latencies                                POST /latencies {"arm-read"?, "arm-write"?, lro?, probe?} (ms)
 
 Operations: ${OPERATION_NAMES.join(', ')}.
 Long-running operations: ${LRO_OPERATIONS.join(', ')}.
@@ -109,8 +115,26 @@ export function registerEmulator(program: Command, ctx: CliContext): void {
     .option('--metadata-tick-ms <n>', 'metadata build-up interval', integer('--metadata-tick-ms', 10, 3_600_000))
     .option('--verbose', 'log every ARM request on stderr')
     .option('--write-config <file>', 'once ready, write a geofailover configuration for this emulator to FILE')
+    .addOption(
+      new Option(
+        '--data-plane <shape>',
+        'per-database: one redis-server per database; shared: one per region, each database a logical database ' +
+          '(default auto: shared above 30 databases)',
+      ).choices(['auto', 'per-database', 'shared']),
+    )
+    .option(
+      '--latency <spec>',
+      'emulated latencies, e.g. arm-read=150ms,arm-write=1s,lro=10s,probe=30ms (default: none; see `emulator latencies`)',
+    )
     .addHelpText('after', EMULATOR_HELP)
     .action(async (opts: Record<string, unknown>) => {
+      if (typeof opts.latency === 'string') {
+        try {
+          parseLatencySpec(opts.latency);
+        } catch (e) {
+          throw new UsageError(`--latency: ${(e as Error).message}`);
+        }
+      }
       setExit(
         await runEmulator(
           {
@@ -123,6 +147,8 @@ export function registerEmulator(program: Command, ctx: CliContext): void {
             metadataTickMs: opts.metadataTickMs as number | undefined,
             verbose: opts.verbose === true,
             writeConfig: opts.writeConfig as string | undefined,
+            dataPlane: opts.dataPlane as 'auto' | 'per-database' | 'shared' | undefined,
+            latency: opts.latency as string | undefined,
           },
           io,
         ),
@@ -261,6 +287,27 @@ export function registerEmulator(program: Command, ctx: CliContext): void {
       const l = await controlClient(opts).latency({ operation: opts.operation as never, ms: opts.ms as number });
       if (opts.json) printJson(io, l);
       else io.stdout(l.ms === 0 ? `no added latency on ${l.operation}\n` : `${l.operation}: +${l.ms} ms\n`);
+    });
+
+  sub('latencies', 'show or set the emulated latencies (ARM read, ARM write, LRO, probe)')
+    .argument('[spec]', 'e.g. arm-read=150ms,arm-write=1s,lro=10s,probe=30ms (kinds not named keep their value)')
+    .action(async (spec: string | undefined, opts: ControlOptions) => {
+      let settings: Partial<LatencySettings> | undefined;
+      if (spec !== undefined) {
+        try {
+          settings = parseLatencySpec(spec);
+        } catch (e) {
+          throw new UsageError((e as Error).message);
+        }
+      }
+      const now = await controlClient(opts).latencies(settings);
+      if (opts.json) printJson(io, now);
+      else
+        io.stdout(
+          `${Object.entries(now)
+            .map(([kind, ms]) => `${kind}=${ms}ms`)
+            .join(',')}\n`,
+        );
     });
 
   sub('firewall', 'block or open the private endpoint(s) from an application region to a database')
