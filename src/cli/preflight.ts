@@ -123,6 +123,7 @@ export async function temporalChecks(
 }
 
 interface RestErrorLike {
+  name?: string;
   statusCode?: number;
   code?: string;
   message?: string;
@@ -211,6 +212,18 @@ export async function azureChecks(loaded: LoadedConfig, group: GroupDefinition):
   const answered = reads.filter((r) => !r.error || r.error.statusCode !== undefined);
   if (answered.length === 0) {
     const why = reads[0]?.error;
+    if (/credential|authentication/i.test(`${why?.name ?? ''}`)) {
+      return [
+        {
+          check: 'arm',
+          ok: false,
+          detail: `no token for ARM at ${arm.endpoint}: ${why?.message ?? why?.name}`,
+          next:
+            'sign in as the identity the worker uses (az login, a workload or managed identity), or set ' +
+            `azure.identity in ${loaded.file}`,
+        },
+      ];
+    }
     return [
       {
         check: 'arm',
