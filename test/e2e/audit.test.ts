@@ -235,7 +235,7 @@ async function assertPackage(dir: string, run: ScenarioRun): Promise<EvidenceRep
 }
 
 describe('geofailover audit (end to end)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000); // several spawned CLIs per test: generous on a loaded machine
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundle;
   let run: ScenarioRun;
