@@ -3,12 +3,7 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { WORKFLOW_TYPES } from '../contract/names';
-import type {
-  ReadinessActivities,
-  ReadinessReport,
-  ReadinessVerdict,
-  TaskQueuePollers,
-} from '../contract/readiness';
+import type { ReadinessActivities, ReadinessReport, ReadinessVerdict, TaskQueuePollers } from '../contract/readiness';
 
 export type { PreviousReadiness, ReadinessActivities, TaskQueuePollers } from '../contract/readiness';
 
