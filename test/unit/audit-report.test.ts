@@ -27,6 +27,8 @@ import {
 } from '../../src/audit/package';
 import { describeMismatch, type ReplayVerdict } from '../../src/audit/replay';
 import { environmentOf } from '../../src/audit/report/assessment';
+import { createPolicyActivities } from '../../src/activities/policy';
+import type { RunbookPolicy } from '../../src/contract/policy';
 import { inputProblems } from '../../src/workflows/runbook/validate-input';
 import { renderHtml } from '../../src/audit/report/html';
 import { renderMarkdown } from '../../src/audit/report/markdown';
@@ -483,6 +485,21 @@ describe('drill or production, the incident id and the RTO target', () => {
     assert.equal(environmentOf('https://management.usgovcloudapi.net').mode, 'production', 'a sovereign cloud');
     assert.equal(environmentOf('https://management.azure.com.evil.example').mode, 'drill');
     assert.equal(stored('short-outage').environment.mode, 'unknown');
+  });
+
+  it("the worker's loadPolicy records its ARM endpoint's origin only: no user info, path or query", async () => {
+    const policy = { group: { name: 'g' }, people: {}, digest: 'sha256:x' } as unknown as RunbookPolicy;
+    const activities = createPolicyActivities({
+      policies: (group) => (group === 'g' ? { found: true, policy } : { found: false, reason: 'no such group' }),
+      arm: { endpoint: 'https://user:secret@127.0.0.1:8443/some/path?token=abc' },
+    });
+    const found = await activities.loadPolicy({ group: 'g' });
+    assert.deepEqual(found, { found: true, policy, armEndpoint: 'https://127.0.0.1:8443' });
+    assert.deepEqual(await activities.loadPolicy({ group: 'other' }), { found: false, reason: 'no such group' });
+    const without = await createPolicyActivities({ policies: () => ({ found: true, policy }) }).loadPolicy({
+      group: 'g',
+    });
+    assert.deepEqual(without, { found: true, policy }, 'no ARM clients, nothing recorded');
   });
 
   it("the RTO against the configuration's rtoTarget: met, missed", () => {
