@@ -4,10 +4,16 @@ import assert from 'node:assert/strict';
 import { ApplicationFailure, defaultPayloadConverter } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundle } from '@temporalio/worker';
-import type { MembershipActivities } from '../../src/activities/types';
+import type { GeofailoverActivities, MembershipActivities } from '../../src/contract/activities';
 import { FAILURE_TYPES } from '../../src/contract/failures';
 import { workflowIds } from '../../src/contract/names';
-import type { GroupMember, ReadinessCheckInput, ReadinessReport } from '../../src/contract/readiness';
+import type {
+  GroupMember,
+  ReadinessActivities,
+  ReadinessCheckInput,
+  ReadinessReport,
+} from '../../src/contract/readiness';
+import type { GroupDefinition } from '../../src/contract/runbook';
 import type { MemberSnapshot } from '../../src/contract/types';
 import { startReadinessCheck } from '../../src/starter';
 import { createWorker } from '../../src/worker';
@@ -41,6 +47,54 @@ function healthySnapshot(member: GroupMember, all: GroupMember[]): MemberSnapsho
   };
 }
 
+/** The group as the worker's configuration would define it: no application region, so nothing to probe. */
+function definition(group: string, members: GroupMember[]): GroupDefinition {
+  return {
+    name: group,
+    members: Object.fromEntries(members.map((m) => [m.region, m.databaseId])),
+    trafficManager: {
+      profileId: `/subscriptions/6d1f0a2e-3b4c-4d5e-9f60-718293a4b5c6/resourceGroups/rg/providers/Microsoft.Network/trafficManagerProfiles/${group}`,
+      endpoints: Object.fromEntries(members.map((m) => [m.region, { type: 'ExternalEndpoints', name: m.region }])),
+    },
+    applicationRegions: {},
+    commanders: ['alice'],
+    approvers: ['alice', 'bob'],
+    quorum: { unlink: 1, rejoin: 1, intervention: 1 },
+    memoryThresholds: { elevatedPercent: 70, criticalPercent: 85 },
+    rejoinMethod: 'force-link',
+    durations: {
+      approvalTimeout: '30m',
+      escalationTimeout: '15m',
+      recoveryPollInterval: '1m',
+      maxOutageBeforeUnlink: '4h',
+      resyncTimeout: '30m',
+      probeTimeout: '5s',
+    },
+  };
+}
+
+/** Every read but describeMember: the group from the "configuration", healthy memory, the profile, no pollers asked. */
+function otherReads(
+  group: string,
+  members: GroupMember[],
+): Pick<GeofailoverActivities, 'loadPolicy' | 'readMemory' | 'readProfile'> & ReadinessActivities {
+  const def = definition(group, members);
+  return {
+    loadPolicy: async () => ({
+      found: true,
+      policy: { group: def, people: { alice: ['ssh-ed25519 A'], bob: ['ssh-ed25519 B'] }, digest: 'sha256:test' },
+    }),
+    readMemory: async (m) => ({ ...m, usedBytes: 1, maxBytes: 100, percent: 1, readAt: new Date().toISOString() }),
+    readProfile: async ({ profileId }) => ({
+      profileId,
+      profileStatus: 'Enabled',
+      endpoints: members.map((m) => ({ name: m.region, type: 'ExternalEndpoints', endpointStatus: 'Enabled' })),
+    }),
+    countActivityPollers: async () => [],
+    previousReadiness: async () => ({ found: false, reason: 'not scheduled' }),
+  };
+}
+
 describe('Temporal harness: readinessCheck on the shared dev server', () => {
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundle;
@@ -63,20 +117,19 @@ describe('Temporal harness: readinessCheck on the shared dev server', () => {
       connection: env.nativeConnection,
       namespace: env.namespace,
       taskQueue,
-      activities,
+      activities: { ...otherReads(input.group, groupMembers(input.group)), ...activities },
       workflowBundle: bundle,
     });
     const handle = await startReadinessCheck(env.client, input, { taskQueue });
     assert.equal(handle.workflowId, workflowIds.readiness(input.group));
     const report = await worker.runUntil(handle.result());
 
-    // The audit trail: one ActivityTaskScheduled per member, with the member it read as input.
+    // The audit trail: one describeMember ActivityTaskScheduled per member, with the member it read as input.
     const history = await handle.fetchHistory();
     const scheduled = (history.events ?? [])
       .map((e) => e.activityTaskScheduledEventAttributes)
-      .filter((a) => a != null)
+      .filter((a): a is NonNullable<typeof a> => a != null && a.activityType?.name === 'describeMember')
       .map((a) => {
-        assert.equal(a.activityType?.name, 'describeMember');
         const [payload] = a.input?.payloads ?? [];
         assert.ok(payload);
         return defaultPayloadConverter.fromPayload<GroupMember>(payload);
@@ -88,7 +141,7 @@ describe('Temporal harness: readinessCheck on the shared dev server', () => {
     const group = uniqueName('leaderboard');
     const members = groupMembers(group);
     const { report, scheduled } = await runReadiness(
-      { group, members },
+      { group },
       { describeMember: async (m) => healthySnapshot(m, members) },
     );
 
@@ -127,15 +180,16 @@ describe('Temporal harness: readinessCheck on the shared dev server', () => {
     const { report, scheduled } = await runReadiness(
       {
         group,
-        members,
         activityTimeouts: { startToClose: '1s', scheduleToClose: '2s', initialRetryInterval: '100ms' },
       },
       activities,
     );
 
     assert.equal(report.ready, false);
-    assert.equal(report.problems.length, 2, report.problems.join('\n'));
-    const [unreachable, mismatch] = report.problems;
+    const reasons = (check: string): string[] => report.checks.find((c) => c.check === check)?.reasons ?? [];
+    assert.equal(reasons('membership').length, 1, report.problems.join('\n'));
+    const [unreachable] = reasons('membership');
+    const [mismatch] = reasons('settings');
     // The server ends the retries either at the schedule-to-close deadline (a timeout carrying the last
     // failure) or earlier, when the next backoff would pass it (the last failure itself): timing decides.
     assert.match(
