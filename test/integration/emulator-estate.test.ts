@@ -231,6 +231,18 @@ describe('generated estate', () => {
       }
     });
 
+    it('applies the probe latency to the shared shape too', async () => {
+      emulator.latencies.set({ probe: 200 });
+      try {
+        const started = performance.now();
+        const result = await probe('southeastasia', dbId(7, 'eastus'));
+        assert.equal(result.outcome, 'ok', JSON.stringify(result));
+        assert.ok(performance.now() - started >= 200);
+      } finally {
+        emulator.latencies.set({ probe: 0 });
+      }
+    });
+
     it("a region's outage stops its server (its databases refuse), other regions answer, data survives restore", async () => {
       const before = await clientOf('eastus', dbId(6, 'southeastasia'));
       await before.set('kept', 'through-outage');
