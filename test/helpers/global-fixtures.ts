@@ -1,8 +1,9 @@
 // Mocha fixtures (registered in .mocharc.json): the tools, and a Temporal dev server per test process, shared by
 // that process's test files through TEMPORAL_TEST_ADDRESS; REDIS_SERVER_PATH for the emulator.
 //
-// The tests run in parallel (.mocharc.json: two worker processes). Each worker starts its own dev server before its
-// first file, so files in different workers never share a server: the contract's fixed task queue names
+// The tests run in parallel (.mocharc.json: three worker processes on two cores — most of a real-stack test is
+// waiting on timers, workers and the emulator, so a third file overlaps those waits). Each worker starts its own dev
+// server before its first file, so files in different workers never share a server: the contract's fixed task queue names
 // (geofailover-probe-<region>) never cross between two stacks running at once. Run serially (`--no-parallel`), the
 // one process starts one server the same way.
 //
