@@ -36,7 +36,7 @@ async function activityAttempts(handle: RunbookHandle, activityType: string): Pr
 }
 
 describe('failoverRunbook on the real stack: faults', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let stack: RealStack | undefined;
 

@@ -15,7 +15,7 @@ const REQUEST_TIMEOUT_MS = 2000;
 const FAILED_READ_BOUND_MS = 3000 + 4000;
 
 describe('failoverRunbook on the real stack: a hung failed region', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let stack: RealStack | undefined;
 

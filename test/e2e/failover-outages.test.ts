@@ -20,7 +20,7 @@ const FAILED = 'eastus';
 const SURVIVORS = ['southeastasia', 'westeurope'];
 
 describe('failoverRunbook on the real stack: outages', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let stack: RealStack | undefined;
 

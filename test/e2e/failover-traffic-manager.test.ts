@@ -14,7 +14,7 @@ interface OnlineEvidence {
 }
 
 describe('failoverRunbook on the real stack: failback waits for Traffic Manager Online', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let stack: RealStack | undefined;
 

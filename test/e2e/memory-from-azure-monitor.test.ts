@@ -17,7 +17,7 @@ interface Sample {
 }
 
 describe('failoverRunbook on the real stack: memory pressure from Azure Monitor', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let stack: RealStack | undefined;
 

@@ -41,7 +41,7 @@ class StatefulFakeGroup extends FakeGroup {
 }
 
 describe('await-recovery: recovery that is real (mocked activities)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   const t = useRunbookTestEnv();
 
   const start = (taskQueue: string, input: FailoverRunbookInput): Promise<Handle> => t.startFailover(taskQueue, input);

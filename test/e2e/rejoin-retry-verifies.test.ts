@@ -12,7 +12,7 @@ import { FakeGroup, TEST_TUNING, testGroup, testRegions } from '../helpers/runbo
 import { step, waitForStatus } from '../helpers/runbook-status';
 
 describe('rejoin: a retry after a failed verification re-verifies (mocked activities)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   const t = useRunbookTestEnv();
 
   it('force-link once; after a failed verification the retry finds the member in the group, calls nothing and verifies', async () => {

@@ -12,7 +12,7 @@ import { FakeGroup, testGroup, testInput, testRegions } from '../helpers/runbook
 import { step, waitForStatus } from '../helpers/runbook-status';
 
 describe('runbook notifications (real workflow, mocked activities)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   const t = useRunbookTestEnv();
 
   it('intervention needed, its escalation and the end are told, recorded, and a failed notification changes nothing', async () => {

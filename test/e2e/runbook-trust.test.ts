@@ -26,7 +26,7 @@ type Handle = WorkflowHandle<typeof failoverRunbook>;
 const REFUSED_WITHIN_MS = 5000;
 
 describe('failoverRunbook trusts no caller (mocked activities)', function () {
-  this.timeout(60_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundle;
   const open: WorkflowHandle[] = [];

@@ -32,7 +32,7 @@ import { getTestEnv, getWorkflowBundle, uniqueTaskQueue } from '../helpers/tempo
 type Handle = WorkflowHandle<typeof failoverRunbook>;
 
 describe('failoverRunbook workflow (mocked activities)', function () {
-  this.timeout(60_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundle;
   const open: WorkflowHandle[] = [];
@@ -482,7 +482,7 @@ describe('failoverRunbook workflow (mocked activities)', function () {
 });
 
 describe('rejoinRunbook workflow (mocked activities)', function () {
-  this.timeout(60_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let bundle: WorkflowBundle;
 

@@ -32,7 +32,7 @@ import { getTestEnv, uniqueTaskQueue } from '../helpers/temporal';
 const FAILED = 'eastus';
 
 describe('trust on the real stack: only signatures the workers’ own policy accepts act', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let stack: RealStack | undefined;
   let rogueBundle: Promise<WorkflowBundle> | undefined;

@@ -20,7 +20,7 @@ async function freePort(): Promise<number> {
 }
 
 describe('geofailover worker with JSON logs and Prometheus metrics (the CLI)', function () {
-  this.timeout(90_000);
+  this.timeout(240_000);
   let dir: string;
 
   before(() => {

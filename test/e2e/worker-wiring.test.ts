@@ -18,7 +18,7 @@ const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_ACTIVITY = 2;
 
 describe('probe worker wiring (runWorker --probe-region)', function () {
-  this.timeout(60_000);
+  this.timeout(240_000);
   let env: TestWorkflowEnvironment;
   let emulator: Emulator;
   const saved = { address: process.env.TEMPORAL_ADDRESS, namespace: process.env.TEMPORAL_NAMESPACE };
