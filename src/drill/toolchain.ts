@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -53,11 +53,17 @@ export interface RecentSetup {
   parts: string[];
 }
 
-/** The setup that finished within `withinMs` before now, from the tool cache's last-setup.json. */
+/**
+ * The setup that finished within `withinMs` before now, from the tool cache's last-setup.json; read once (the file
+ * goes), so the next drill does not report it again.
+ */
 export async function recentSetup(withinMs = 120_000): Promise<RecentSetup | undefined> {
   const tools = await loadToolsModule();
+  const file = join(tools.cacheDir(), 'last-setup.json');
   try {
-    const raw = JSON.parse(readFileSync(join(tools.cacheDir(), 'last-setup.json'), 'utf8')) as {
+    const text = readFileSync(file, 'utf8');
+    rmSync(file, { force: true });
+    const raw = JSON.parse(text) as {
       finishedAt?: string;
       ms?: number;
       parts?: unknown;

@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { renderSummary } from '../../src/cli/commands/drill';
+import { recentSetup } from '../../src/drill/toolchain';
 import { main } from '../../src/cli/main';
 import { editDistance, suggestCommands } from '../../src/cli/suggest';
 import { assertCliSchema } from '../helpers/cli-schema';
@@ -255,5 +256,29 @@ describe('the drill summary', () => {
       /setup: {8}7 min 2 s \(npm ci 52\.0 s, Temporal CLI 6 min 10 s\), once; the drill itself took 19\.0 s/,
     );
     assert.doesNotMatch(renderSummary(summary), /setup:/, 'nothing set up: no setup line');
+  });
+
+  it('takes the setup npm run drill just did from the tool cache, once', async () => {
+    const cache = mkdtempSync(path.join(os.tmpdir(), 'geofailover-setup-'));
+    const before = process.env.GEOFAILOVER_CACHE_DIR;
+    process.env.GEOFAILOVER_CACHE_DIR = cache;
+    try {
+      const marker = path.join(cache, 'last-setup.json');
+      writeFileSync(
+        marker,
+        JSON.stringify({ finishedAt: new Date().toISOString(), ms: 61_000, parts: ['npm ci 1 min'] }),
+      );
+      assert.deepEqual(await recentSetup(), { ms: 61_000, parts: ['npm ci 1 min'] });
+      assert.equal(await recentSetup(), undefined, 'read once');
+      writeFileSync(
+        marker,
+        JSON.stringify({ finishedAt: new Date(Date.now() - 600_000).toISOString(), ms: 5, parts: [] }),
+      );
+      assert.equal(await recentSetup(), undefined, 'an old setup is not this drill’s');
+    } finally {
+      if (before === undefined) delete process.env.GEOFAILOVER_CACHE_DIR;
+      else process.env.GEOFAILOVER_CACHE_DIR = before;
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });
