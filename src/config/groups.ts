@@ -34,7 +34,7 @@ export function resolveGroup(loaded: LoadedConfig, name: string): GroupDefinitio
   if (!group) {
     throw new RefusedError(
       `no group "${name}" in ${loaded.file}; known groups: ${known.join(', ')}`,
-      `pass one of them to --group, or add "${name}" to the configuration`,
+      `give one of them as the group argument, or add "${name}" to the configuration`,
       'unknown-group',
       { group: name, knownGroups: known },
     );
