@@ -17,7 +17,7 @@
  * GNU time at /usr/bin/time; without it that column says n/a.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { DrillSummary } from '../src/drill/events';
@@ -78,12 +78,12 @@ function run(args: string[], env: NodeJS.ProcessEnv = process.env): { sample: Sa
   return { sample, stdout: child.stdout };
 }
 
-function drill(shortOutage: boolean, extraEnv: NodeJS.ProcessEnv = {}): Sample {
+function drill(args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}): Sample {
   const out = mkdtempSync(path.join(os.tmpdir(), 'geofailover-bench-evidence-'));
   const env = { ...process.env, ...extraEnv };
   delete env.TEMPORAL_ADDRESS; // the drill as a newcomer runs it: its own dev server
   try {
-    const { sample, stdout } = run(['drill', '--json', '--out', out, ...(shortOutage ? ['--short-outage'] : [])], env);
+    const { sample, stdout } = run(['drill', '--json', '--out', out, ...args], env);
     const lines = stdout.trim().split('\n');
     const summary = JSON.parse(lines[lines.length - 1]!) as DrillSummary & { type: string };
     if (!summary.ok) throw new Error(`drill not verified: ${summary.failed.join('; ')}`);
@@ -191,7 +191,7 @@ function cliStartupRows(runs: number, cpu = false): string[] {
 
 function main(): void {
   const i = process.argv.indexOf('--runs');
-  const runs = i > 0 ? Number(process.argv[i + 1]) : 5;
+  const runs = i > 0 ? Number(process.argv[i + 1]) : 3;
   if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a whole number ≥ 1');
   if (process.argv.includes('--history')) {
     // A long outage's history growth: its own script (async, a dev server with default limits).
@@ -233,74 +233,153 @@ function main(): void {
     );
     return;
   }
-  const rows: string[] = [
+  const latencyArg = process.argv.indexOf('--latency');
+  const latency = latencyArg > 0 ? process.argv[latencyArg + 1]! : DEFAULT_LATENCY;
+  const sizesArg = process.argv.indexOf('--evacuation-sizes');
+  const sizes = sizesArg > 0 ? process.argv[sizesArg + 1]! : '1,10,50,200';
+  const sections: string[] = [];
+  const drillHeader = [
     '| what | runs | wall time, median (min–max) | measured RTO | history events | evidence package | peak RSS |',
     '|---|---|---|---|---|---|---|',
   ];
-  for (const [label, short, extraEnv] of [
-    ['drill, long outage (unlink + rejoin)', false, {}],
-    ['drill, short outage (`--short-outage`)', true, {}],
+
+  // P1 and P2: the RTO (start → traffic rerouted), with the drill's and production SDK retries, without and with
+  // emulated latencies.
+  const p1: string[] = [...drillHeader];
+  const rto: Record<string, Sample[]> = {};
+  for (const [key, label, args, extraEnv] of [
+    ['p1-drill', "P1 RTO, the drill's SDK retries, zero-latency emulator (`drill --short-outage`)", [], {}],
+    ['p1-prod', 'P1 RTO, production SDK retries, zero-latency emulator', [], PRODUCTION_RETRIES],
     [
-      'RTO with production SDK retry settings (`GEOFAILOVER_DRILL_SDK_RETRIES=production`, `--short-outage`)',
-      true,
-      { [DRILL_SDK_RETRIES_ENV]: 'production' },
+      'p2-prod',
+      `P2 RTO, production SDK retries, emulated latencies (\`--emulator-latency ${latency}\`)`,
+      ['--emulator-latency', latency],
+      PRODUCTION_RETRIES,
     ],
   ] as const) {
-    const samples: Sample[] = [];
-    for (let r = 0; r < runs; r++) {
-      samples.push(drill(short, extraEnv));
-      process.stderr.write(`${label}: run ${r + 1}/${runs} in ${ms(samples[r]!.wallMs)}\n`);
-    }
-    rows.push(
-      `| ${label} | ${runs} | ${stats(
-        samples.map((s) => s.wallMs),
-        ms,
-      )} | ${stats(
-        samples.map((s) => s.rtoMs),
-        ms,
-      )} | ` +
-        `${stats(
-          samples.map((s) => s.historyEvents),
-          count,
-        )} | ${stats(
-          samples.map((s) => s.evidenceBytes),
-          kb,
-        )} | ` +
-        `${stats(
-          samples.map((s) => s.peakRssKiB),
-          mib,
-        )} |`,
-    );
+    rto[key] = measureDrills(label, runs, [...args, '--short-outage'], extraEnv);
+    p1.push(drillRow(label, rto[key]!));
   }
-  const approvals: Sample[] = [];
-  for (let r = 0; r < runs; r++) approvals.push(drill(false));
-  rows.push(
-    `| signed approval: sign + \`decide\` round trip (verified in the runbook) | ${approvals.flatMap((s) => s.approvalMs ?? []).length} | ${stats(
-      approvals.flatMap((s) => s.approvalMs ?? []),
-      ms,
-    )} | | | | |`,
-    `| quorum's last signed approval accepted → forceUnlink scheduled (history) | ${runs} | ${stats(
-      approvals.map((s) => s.approvalToUnlinkMs),
-      ms,
-    )} | | | | |`,
+  const path2 = criticalPathMs(latency);
+  const p2Rto = median(rto['p2-prod']!.map((s) => s.rtoMs));
+  sections.push(
+    `### P1, P2 — RTO\n\n${p1.join('\n')}\n\nP2: the critical path before the reroute sums to ${ms(path2)} of emulated ` +
+      `latency (${CRITICAL_PATH}); runbook RTO ÷ that sum = **${p2Rto === undefined ? 'n/a' : (p2Rto / path2).toFixed(2)}**.`,
   );
+
+  // P3 and P5: approval latency and the audit (one dev server for their drills).
+  sections.push(
+    `### P3, P5 — approval latency, the audit\n\n${spawnRows('bench-audit.ts', ['--runs', String(runs)], true)}`,
+  );
+
+  // P4: a region's evacuation at several sizes.
+  sections.push(`### P4 — evacuating a region\n\n${spawnRows('bench-evacuation.ts', ['--sizes', sizes], false)}`);
+
+  // The whole drill and the CLI's start-up, as before.
+  const other: string[] = [...drillHeader];
+  other.push(drillRow('drill, long outage (unlink + rejoin)', measureDrills('drill, long outage', runs, [], {})));
   const cli: Sample[] = [];
   for (let r = 0; r < Math.max(5, runs); r++) cli.push(run(['--help']).sample);
-  rows.push(
-    `| \`geofailover --help\` (CLI start-up) | ${cli.length} | ${stats(
+  other.push(
+    `| \`geofailover --help\` (CLI start-up, clone) | ${cli.length} | ${stats(
       cli.map((s) => s.wallMs),
       ms,
-    )} | | | | ` +
-      `${stats(
-        cli.map((s) => s.peakRssKiB),
-        mib,
-      )} |`,
+    )} | | | | ${stats(
+      cli.map((s) => s.peakRssKiB),
+      mib,
+    )} |`,
+    ...cliStartupRows(runs),
   );
-  rows.push(...cliStartupRows(runs));
-  process.stdout.write(
-    `${rows.join('\n')}\n\nmachine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ` +
-      `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}\n`,
-  );
+  sections.push(`### The whole drill, and start-up\n\n${other.join('\n')}`);
+
+  const machine =
+    `machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ` +
+    `Node ${process.version}, load average at the end ${os.loadavg()[0]!.toFixed(1)}, ${new Date().toISOString().slice(0, 10)}`;
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim();
+  const section = `## ${new Date().toISOString().slice(0, 10)} — P1–P5 in one run\n\nCommand: \`${command}\`\n\n${sections.join('\n\n')}\n\n${machine}\n`;
+  process.stdout.write(section);
+  if (!process.argv.includes('--no-write')) {
+    writeBenchmarks(section);
+    process.stderr.write('written to BENCHMARKS.md\n');
+  }
+}
+
+/** Realistic Azure timings for P2 (overridable with --latency). */
+const DEFAULT_LATENCY = 'arm-read=150ms,arm-write=1s,lro=10s,probe=30ms';
+
+const PRODUCTION_RETRIES = { [DRILL_SDK_RETRIES_ENV]: 'production' } as const;
+
+/** What the runbook waits for, one after another, before the reroute (the other calls run beside these). */
+const CRITICAL_PATH =
+  'membership: the survivors read at once (1 ARM read); then memory (an Azure Monitor batch, 1 read) beside the ' +
+  'firewall probes (the database read, then the probe); then traffic-reroute (the profile read, then the endpoint ' +
+  'PATCH, 1 write)';
+
+function criticalPathMs(spec: string): number {
+  const value = (kind: string): number => {
+    const m = new RegExp(`${kind}=(\\d+(?:\\.\\d+)?)(ms|s)?`).exec(spec);
+    return m ? Number(m[1]) * (m[2] === 's' ? 1000 : 1) : 0;
+  };
+  const read = value('arm-read');
+  return read + Math.max(read, read + value('probe')) + read + value('arm-write');
+}
+
+function median(values: (number | undefined)[]): number | undefined {
+  const v = values.filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  if (v.length === 0) return undefined;
+  return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+}
+
+function measureDrills(label: string, runs: number, args: readonly string[], extraEnv: NodeJS.ProcessEnv): Sample[] {
+  const samples: Sample[] = [];
+  for (let r = 0; r < runs; r++) {
+    samples.push(drill(args, extraEnv));
+    process.stderr.write(`${label}: run ${r + 1}/${runs} in ${ms(samples[r]!.wallMs)}\n`);
+  }
+  return samples;
+}
+
+function drillRow(label: string, samples: Sample[]): string {
+  return `| ${label} | ${samples.length} | ${stats(
+    samples.map((s) => s.wallMs),
+    ms,
+  )} | ${stats(
+    samples.map((s) => s.rtoMs),
+    ms,
+  )} | ${stats(
+    samples.map((s) => s.historyEvents),
+    count,
+  )} | ${stats(
+    samples.map((s) => s.evidenceBytes),
+    kb,
+  )} | ${stats(
+    samples.map((s) => s.peakRssKiB),
+    mib,
+  )} |`;
+}
+
+/** Runs one of the async benchmark scripts and returns its Markdown (with the installed package for `packed`). */
+function spawnRows(script: string, args: string[], packed: boolean): string {
+  const pkg = packed ? packedBin() : undefined;
+  try {
+    const child = spawnSync(
+      process.execPath,
+      [require.resolve('tsx/cli'), path.join(__dirname, script), ...args, ...(pkg ? ['--packed-bin', pkg.bin] : [])],
+      { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+    );
+    if (child.status !== 0) return `(scripts/${script} failed with exit ${child.status}; see its output above)`;
+    return child.stdout.trim();
+  } finally {
+    pkg?.remove();
+  }
+}
+
+/** Puts a new dated section at the top of BENCHMARKS.md, after its introduction. */
+function writeBenchmarks(section: string): void {
+  const file = path.join(ROOT, 'BENCHMARKS.md');
+  const text = readFileSync(file, 'utf8');
+  const at = text.indexOf('\n## ');
+  writeFileSync(file, at < 0 ? `${text}\n${section}` : `${text.slice(0, at + 1)}${section}\n${text.slice(at + 1)}`);
 }
 
 main();
