@@ -15,6 +15,7 @@ import { DRILL_CONFIG_FILE, writeDrillConfig } from './config';
 import { startDevServer } from './dev-server';
 import type { DrillReporter, DrillSummary } from './events';
 import { evidenceOfFailure, recordEvidence, type IncidentRef } from './evidence';
+import { runEvacuationDrill, writeEvacuationConfig } from './evacuation';
 import { runIncident } from './incident';
 import type { DrillPlan } from './scenario';
 import { DRILL_EMULATOR_TIMING, type DrillOptions } from './settings';
@@ -67,7 +68,7 @@ export async function runDrill(
   const summary: DrillSummary = {
     ok: false,
     exitCode: 1,
-    path: plan.shortOutage ? 'short-outage' : 'long-outage',
+    path: plan.evacuate ? 'evacuation' : plan.shortOutage ? 'short-outage' : 'long-outage',
     group: plan.group,
     failedRegion: plan.failedRegion,
     checks: [],
@@ -136,11 +137,14 @@ export async function runDrill(
         regions: [...plan.scenario.regions],
       },
       `emulator: ARM ${emulator.arm}, control ${emulator.control}, scenario ${plan.scenarioSource} ` +
-        `(regions ${plan.scenario.regions.join(', ')}; one redis-server per database)`,
+        `(regions ${plan.scenario.regions.join(', ')}; ${emulator.dataPlane.redisServers} redis-server(s), ` +
+        `${emulator.dataPlane.shape === 'shared' ? 'one per region' : 'one per database'})`,
     );
     checkAbort(signal);
 
-    const config = writeDrillConfig(emulator, plan, workDir, { interactive: options.interactive });
+    const config = plan.evacuate
+      ? writeEvacuationConfig(emulator, plan, workDir)
+      : writeDrillConfig(emulator, plan, workDir, { interactive: options.interactive });
     reporter.emit(
       {
         type: 'config',
@@ -181,59 +185,77 @@ export async function runDrill(
     );
     checkAbort(signal);
 
-    const run = await runIncident({
-      plan,
-      options,
-      reporter,
-      teardown,
-      emulator,
-      config,
-      target,
-      client: temporal.client,
-      clientAs: (by) => temporal.clientAs(by),
-      healthCheck: () => workers.failure(),
-      onStarted: (workflowId, runId) => (incident = { client: temporal.client, workflowId, runId, target }),
-    });
-    Object.assign(summary, {
-      workflowId: run.workflowId,
-      runId: run.runId,
-      outcome: run.result.outcome,
-      ...(run.result.rtoMs !== undefined ? { rtoMs: run.result.rtoMs } : {}),
-    });
+    if (plan.evacuate) {
+      // The whole region: one evacuation over every group, its own checks and evidence (drill/evacuation.ts).
+      summary.checks = await runEvacuationDrill({
+        plan,
+        options,
+        reporter,
+        teardown,
+        emulator,
+        config,
+        target,
+        client: temporal.client,
+        clientAs: (by) => temporal.clientAs(by),
+        healthCheck: () => workers.failure(),
+        summary,
+      });
+      await recordMetrics(metricsPort, metricsUrl, reporter, summary);
+    } else {
+      const run = await runIncident({
+        plan,
+        options,
+        reporter,
+        teardown,
+        emulator,
+        config,
+        target,
+        client: temporal.client,
+        clientAs: (by) => temporal.clientAs(by),
+        healthCheck: () => workers.failure(),
+        onStarted: (workflowId, runId) => (incident = { client: temporal.client, workflowId, runId, target }),
+      });
+      Object.assign(summary, {
+        workflowId: run.workflowId,
+        runId: run.runId,
+        outcome: run.result.outcome,
+        ...(run.result.rtoMs !== undefined ? { rtoMs: run.result.rtoMs } : {}),
+      });
 
-    const checks = checkFinalState({
-      emulator,
-      members: Object.keys(config.group.members),
-      failedRegion: plan.failedRegion,
-      endpointName: config.group.trafficManager.endpoints[plan.failedRegion]?.name ?? plan.failedRegion,
-      unlinkExpected: run.unlinkApproved,
-      result: run.result,
-    });
-    summary.forceUnlinks = countCalls(emulator, 'forceUnlink');
-    await recordMetrics(metricsPort, metricsUrl, reporter, summary);
+      const checks = checkFinalState({
+        emulator,
+        members: Object.keys(config.group.members),
+        failedRegion: plan.failedRegion,
+        endpointName: config.group.trafficManager.endpoints[plan.failedRegion]?.name ?? plan.failedRegion,
+        unlinkExpected: run.unlinkApproved,
+        result: run.result,
+      });
+      summary.forceUnlinks = countCalls(emulator, 'forceUnlink');
+      await recordMetrics(metricsPort, metricsUrl, reporter, summary);
 
-    const report = await recordEvidence(
-      temporal.client,
-      run.workflowId,
-      run.runId,
-      target,
-      options.outDir,
-      reporter,
-      summary,
-    );
-    checks.push({
-      check: 'replay',
-      ok: report.replay.verdict === 'verified',
-      detail:
-        report.replay.verdict === 'verified'
-          ? `the history (${report.workflow.historyEvents} events) replays against the current workflow code`
-          : `diverged${report.replay.mismatch ? `: ${report.replay.mismatch.message}` : ''}`,
-    });
-    summary.checks = checks;
-    for (const check of checks) {
+      const report = await recordEvidence(
+        temporal.client,
+        run.workflowId,
+        run.runId,
+        target,
+        options.outDir,
+        reporter,
+        summary,
+      );
+      checks.push({
+        check: 'replay',
+        ok: report.replay.verdict === 'verified',
+        detail:
+          report.replay.verdict === 'verified'
+            ? `the history (${report.workflow.historyEvents} events) replays against the current workflow code`
+            : `diverged${report.replay.mismatch ? `: ${report.replay.mismatch.message}` : ''}`,
+      });
+      summary.checks = checks;
+    }
+    for (const check of summary.checks) {
       reporter.emit({ type: 'check', ...check }, `${check.ok ? '✓' : '✗'} check ${check.check}: ${check.detail}`);
     }
-    summary.failed = checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
+    summary.failed = summary.checks.filter((c) => !c.ok).map((c) => `${c.check}: ${c.detail}`);
     summary.ok = summary.failed.length === 0;
   } catch (e) {
     if (e instanceof DrillInterrupted || signal.aborted) {

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import type { StepName, StepStatus } from '../contract/names';
 import type { CommandIo } from '../contract/command-io';
+import type { EvacuationDrillSummary } from './evacuation-summary';
 
 /** Something the drill itself did or saw, beyond the runbook's steps. */
 export type DrillAction =
@@ -20,7 +21,15 @@ export type DrillAction =
   | 'force-unlinked'
   | 'region-restored'
   | 'recovery-signalled'
-  | 'failback';
+  | 'failback'
+  // --evacuate
+  | 'fault-injected'
+  | 'evacuation-started'
+  | 'evacuation-progress'
+  | 'batch-approved'
+  | 'intervention'
+  | 'fault-cleared'
+  | 'intervention-resolved';
 
 export interface DrillCheck {
   /** outcome, links, endpoint, force-unlink, replay */
@@ -33,7 +42,7 @@ export interface DrillCheck {
 export interface DrillSummary {
   ok: boolean;
   exitCode: number;
-  path: 'long-outage' | 'short-outage';
+  path: 'long-outage' | 'short-outage' | 'evacuation';
   group: string;
   failedRegion: string;
   workflowId?: string;
@@ -55,6 +64,8 @@ export interface DrillSummary {
   workDir?: string;
   /** the workers' Prometheus endpoint and the runbook's samples it showed after the run */
   metrics?: { url: string; runbook: string[] };
+  /** `--evacuate N`: the evacuation, each group's RTO and outcome, the count of groups per outcome */
+  evacuation?: EvacuationDrillSummary;
 }
 
 export type DrillEventBody =

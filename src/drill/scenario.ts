@@ -31,6 +31,8 @@ export interface DrillPlan {
   failedRegion: string;
   /** short outage: the region returns before the unlink trigger */
   shortOutage: boolean;
+  /** `--evacuate N`: a regionEvacuation of every group of a generated estate of N groups (drill/evacuation.ts) */
+  evacuate?: { groups: number };
 }
 
 /** Geo-replication group nickname → member regions, in scenario order. */

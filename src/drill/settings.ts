@@ -24,6 +24,8 @@ export interface DrillOptions {
   signal: AbortSignal;
   /** `--dynamic-config-value` settings for the drill's own dev server */
   dynamicConfig?: readonly string[];
+  /** `--evacuate N --concurrency C`: runbooks before their traffic reroute at once (default: every group) */
+  concurrency?: number;
 }
 
 /**

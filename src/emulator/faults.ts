@@ -467,6 +467,13 @@ export class Faults {
     return { ...fault };
   }
 
+  /** Removes one LRO fault (by the id `lro` returned); true when it was still there. */
+  clearLro(id: number): boolean {
+    const before = this.lroFaults.length;
+    this.lroFaults = this.lroFaults.filter((f) => f.id !== id);
+    return this.lroFaults.length < before;
+  }
+
   /** Adds `ms` before answering every request of the operation (`*`: all); 0 removes it. */
   latency(input: LatencyInput): LatencyFault {
     const l = parse(latencyInputSchema, input, 'latency');

@@ -6,6 +6,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import type * as DrillModule from '../../drill/drill';
 import { DrillReporter, formatBytes, shownPath, type DrillSummary } from '../../drill/events';
+import { planEvacuationDrill } from '../../drill/evacuation';
 import { DrillUsageError, planDrill, ScenarioError, type DrillPlan } from '../../drill/scenario';
 import { Teardown } from '../../drill/teardown';
 import { recentSetup, toolchainMs, type RecentSetup } from '../../drill/toolchain';
@@ -22,10 +23,25 @@ interface DrillOptions {
   out?: string;
   json?: boolean;
   dynamicConfigValue?: string[];
+  evacuate?: number;
+  concurrency?: number;
 }
 
 function plan(opts: DrillOptions): DrillPlan {
   try {
+    if (opts.evacuate !== undefined) {
+      const clash = [
+        opts.scenario && '--scenario',
+        opts.shortOutage && '--short-outage',
+        opts.interactive && '--interactive',
+      ].filter(Boolean);
+      if (clash.length)
+        throw new UsageError(
+          `--evacuate drills a generated estate with the drill's own people: drop ${clash.join(', ')}`,
+        );
+      return planEvacuationDrill({ groups: opts.evacuate, failRegion: opts.failRegion });
+    }
+    if (opts.concurrency !== undefined) throw new UsageError('--concurrency goes with --evacuate N');
     return planDrill({ scenarioFile: opts.scenario, failRegion: opts.failRegion, shortOutage: opts.shortOutage });
   } catch (e) {
     if (e instanceof DrillUsageError) throw new UsageError(e.message, e.hint);
@@ -37,6 +53,13 @@ function plan(opts: DrillOptions): DrillPlan {
 }
 
 function describePath(p: DrillPlan): string {
+  if (p.evacuate) {
+    return (
+      `outage of ${p.failedRegion} over a generated estate of ${p.evacuate.groups} group(s): one regionEvacuation, ` +
+      'every group rerouted, unlinks approved in signed batches, one force-unlink failing until a signed retry, ' +
+      'then the region returns and every group rejoins and fails back'
+    );
+  }
   return p.shortOutage
     ? `short outage of ${p.failedRegion}: the region returns before the unlink trigger, nothing destructive happens`
     : `long outage of ${p.failedRegion}: metadata build-up reaches the unlink trigger, two approvers unlink it, ` +
@@ -58,7 +81,12 @@ export function renderSummary(s: DrillSummary, before?: RecentSetup): string {
   const lines: string[] = [];
   const { drillMs, setup } = splitTimes(s, before);
   const wall = formatDuration(drillMs);
-  if (s.ok) {
+  const ev = s.evacuation;
+  if (s.ok && ev) {
+    lines.push(
+      `drill VERIFIED in ${wall}: evacuation of ${s.failedRegion}, ${ev.groups.length} group(s), final state of each checked`,
+    );
+  } else if (s.ok) {
     lines.push(`drill VERIFIED in ${wall}: ${s.path} of ${s.failedRegion} in group ${s.group}, final state checked`);
   } else if (s.interrupted) {
     lines.push(`drill INTERRUPTED by ${s.interrupted} after ${wall}; everything it started was stopped`);
@@ -67,8 +95,31 @@ export function renderSummary(s: DrillSummary, before?: RecentSetup): string {
     for (const f of s.failed) lines.push(`  - ${f}`);
   }
   if (setup) lines.push(`  setup:        ${setup}; the drill itself took ${wall}`);
-  if (s.rtoMs !== undefined) lines.push(`  measured RTO: ${formatDuration(s.rtoMs)} (start → traffic rerouted)`);
-  if (s.evidenceDir) {
+  if (ev) {
+    const rtos = ev.groups.flatMap((g) => (g.rtoMs !== undefined ? [g.rtoMs] : []));
+    lines.push(
+      `  outcomes:     ${Object.entries(ev.byOutcome)
+        .map(([o, n]) => `${n} ${o}`)
+        .join(', ')}; ` +
+        `${ev.interventionsResolved} intervention(s) resolved; ${ev.batchApprovals} signed batch approval(s)`,
+    );
+    if (rtos.length) {
+      lines.push(
+        `  RTO per group: ${formatDuration(Math.min(...rtos))} to ${formatDuration(Math.max(...rtos))} (start → traffic rerouted)`,
+      );
+    }
+    if (ev.allReroutedMs !== undefined) {
+      lines.push(
+        `  every group rerouted ${formatDuration(ev.allReroutedMs)} after the evacuation started ` +
+          `(ARM write-bucket floor ${formatDuration(ev.writeBucketFloorMs)})`,
+      );
+    }
+    if (s.evidenceDir)
+      lines.push(
+        `  evidence:     ${shownPath(s.evidenceDir)}/README.md (links each group's report; replay ${s.verdict ?? 'not run'})`,
+      );
+  } else if (s.rtoMs !== undefined) lines.push(`  measured RTO: ${formatDuration(s.rtoMs)} (start → traffic rerouted)`);
+  if (s.evidenceDir && !ev) {
     const dir = shownPath(s.evidenceDir);
     lines.push(
       `  evidence:     ${dir}/report.html (${formatBytes(s.evidenceBytes ?? 0)}; replay ${s.verdict ?? 'not run'})`,
@@ -117,6 +168,7 @@ async function drill(ctx: CliContext, command: Command, opts: DrillOptions): Pro
         env: ctx.env,
         signal: controller.signal,
         ...(opts.dynamicConfigValue?.length ? { dynamicConfig: opts.dynamicConfigValue } : {}),
+        ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
       },
       reporter,
       teardown,
@@ -141,6 +193,18 @@ async function drill(ctx: CliContext, command: Command, opts: DrillOptions): Pro
   }
 }
 
+function wholeNumber(option: string): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+      throw new InvalidArgumentError(
+        `${option} takes a whole number of at least 1, not ${JSON.stringify(value.slice(0, 20))}.`,
+      );
+    }
+    return n;
+  };
+}
+
 export function registerDrill(program: Command, ctx: CliContext): void {
   program
     .command('drill')
@@ -161,6 +225,16 @@ export function registerDrill(program: Command, ctx: CliContext): void {
       text('--fail-region'),
     )
     .option('--short-outage', 'the region returns before the unlink trigger: nothing destructive happens')
+    .option(
+      '--evacuate <n>',
+      'drill the whole region: a generated estate of N groups, one regionEvacuation over all of them',
+      wholeNumber('--evacuate'),
+    )
+    .option(
+      '--concurrency <n>',
+      'with --evacuate: runbooks before their traffic reroute at once (default: every group)',
+      wholeNumber('--concurrency'),
+    )
     .option('--interactive', 'leave the approvals to a person in another terminal; prints exactly what to type')
     .option(
       '--out <dir>',
@@ -189,6 +263,7 @@ Examples:
   geofailover drill --fail-region westeurope
   geofailover drill --short-outage
   geofailover drill --interactive
+  geofailover drill --evacuate 10
   geofailover drill --json --out /tmp/drill-evidence | tail -n 1 | jq '{ok, rtoMs, verdict}'`,
     )
     .action(async (opts: DrillOptions, command: Command) =>
