@@ -98,6 +98,10 @@ export interface EmulatorState {
   subscriptionId: string;
   regions: string[];
   regionsInOutage: string[];
+  /** how the data plane runs the databases (README: A generated estate, and the shared data plane) */
+  dataPlane: { shape: 'per-database' | 'shared'; redisServers: number };
+  /** emulated latencies in ms */
+  latencies: LatencySettings;
   clusters: {
     id: string;
     name: string;
@@ -308,7 +312,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
     let control = '';
     const state = (): EmulatorState =>
-      dumpState({ arm, control, store, dataPlane, faults: activeFaults, metadata, operations, scenario });
+      dumpState({ arm, control, store, dataPlane, faults: activeFaults, metadata, operations, scenario, latencies });
     const freshState = async (): Promise<EmulatorState> => {
       await metadata.refreshMemory();
       return state();
@@ -462,6 +466,7 @@ function dumpState(ctx: {
   metadata: MetadataBuildup;
   operations: Operations;
   scenario: Scenario;
+  latencies: Latencies;
 }): EmulatorState {
   const { store, dataPlane, faults, metadata } = ctx;
   const memory = metadata.memory();
@@ -473,6 +478,8 @@ function dumpState(ctx: {
     subscriptionId: store.subscriptionId,
     regions: [...ctx.scenario.regions],
     regionsInOutage: faults.regionsInOutage(),
+    dataPlane: { shape: dataPlane.shape, redisServers: dataPlane.serverCount },
+    latencies: ctx.latencies.get(),
     clusters: store.clusters().map((c) => ({
       id: c.id,
       name: c.name,

@@ -98,6 +98,10 @@ describe('generated estate', () => {
       );
     });
 
+    it('keeps one redis-server per database up to 30 databases', () => {
+      assert.deepEqual(emulator.state().dataPlane, { shape: 'per-database', redisServers: 30 });
+    });
+
     it('writes a configuration with every group, each routed by its own profile', () => {
       const config = configForEmulator(emulator.state(), emulator.caPath, { 'sre-lead': [] });
       const groups = config.groups as Record<string, { members: Record<string, string>; trafficManager: any }>;
@@ -153,6 +157,7 @@ describe('generated estate', () => {
 
     it('runs one redis-server per region and answers a probe of every database from every application region', async () => {
       assert.deepEqual(emulator.dataPlane, { shape: 'shared', redisServers: 3 });
+      assert.deepEqual(emulator.state().dataPlane, { shape: 'shared', redisServers: 3 });
       // A few at a time: the test process hosts the emulator, which terminates every probe's TLS.
       const targets = REGIONS.flatMap((app) =>
         Array.from({ length: 10 }, (_, g) => REGIONS.map((r) => [app, dbId(g + 1, r)] as const)).flat(),
