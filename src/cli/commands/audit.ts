@@ -26,6 +26,7 @@ import {
   type ReportFormat,
 } from '../../audit/package';
 import { installQuietRuntime } from '../../audit/replay';
+import { replayCodeLine } from '../../audit/report/format';
 import type { AuditVerifyOutput, EvidenceReport } from '../../audit/report/schema';
 import { parseAllowedSigners, verifyPackage, type PackageVerification, type TrustedSigners } from '../../audit/verify';
 import { resolveConfigPath } from '../../config/load';
@@ -114,6 +115,7 @@ function renderResult(result: AuditResult): string {
     lines.push(`replay: DIVERGED${at} — ${w.workflowId} (${w.workflowType}) does not replay against ${r.against}`);
     if (r.mismatch) lines.push(`  ${r.mismatch.message}`);
   }
+  if (r.code) lines.push(`  replayed against ${replayCodeLine(report)}`);
   lines.push(
     `${report.environment.mode === 'unknown' ? 'environment unknown' : report.environment.mode.toUpperCase()}: ${report.environment.basis}`,
   );
