@@ -409,8 +409,11 @@ export function renderHtml(report: EvidenceReport): string {
 
   body.push('<h2 id="timeline">Timeline</h2>');
   body.push(
-    `<p class="muted">Each bar runs from the step's start to its end (dashed: still open); diamonds are decisions sent ` +
-      `(green accepted, red refused); the red line is the measured RTO. Hover for details. Times are UTC on ${esc(w.startedAt.slice(0, 10))}.</p>`,
+    `<p class="muted">Each bar runs from the step's start to its end (dashed: still open); the gates row shows each ` +
+      `gate from its opening to its decision (red hatched: rejected, timed out or aborted); each marker is a decision sent, ` +
+      `its letter saying what (A approve, R reject, I intervene, U unlinkNow, H regionRecovered, X abort) and its shape ` +
+      `the answer (filled circle accepted, crossed square refused); the red dashed line is the measured RTO. Hover for ` +
+      `details. Times are UTC on ${esc(w.startedAt.slice(0, 10))}.</p>`,
   );
   body.push(`<figure>${timelineSvg(report)}</figure>`);
   const t0 = Date.parse(w.startedAt);
