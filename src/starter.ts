@@ -93,7 +93,8 @@ export const INITIAL_PHASE = RUNBOOK_PHASES[0];
 /** The one-line summary the Temporal UI and `temporal workflow describe` show for an incident. */
 export function failoverSummary(input: FailoverRunbookInput, requestedBy?: string): string {
   const by = requestedBy ? `; requested by ${requestedBy}` : '';
-  return `failover of ${input.group}: ${input.failedRegion} failed${by}: ${input.reason}`;
+  const incident = input.incident ? ` (incident ${input.incident})` : '';
+  return `failover of ${input.group}: ${input.failedRegion} failed${incident}${by}: ${input.reason}`;
 }
 
 /**

@@ -211,9 +211,12 @@ describe('geofailover drill', function () {
     );
     assert.equal(alive(temporal?.pid as number), false, 'its dev server is gone');
     assert.equal(summaryOf(run).ok, true);
-    // Default --out: evidence/<workflow id> under the current directory.
+    // Default --out: evidence/<workflow id>_<run id> under the current directory (one folder per run).
     for (const file of PACKAGE_FILES) {
-      assert.ok(existsSync(path.join(dir, 'evidence', 'failover_leaderboard', file)), `${file} under ./evidence`);
+      assert.ok(
+        existsSync(path.join(dir, 'evidence', `failover_leaderboard_${String(started?.runId)}`, file)),
+        `${file} under ./evidence`,
+      );
     }
   });
 
@@ -225,7 +228,6 @@ describe('geofailover drill', function () {
     assert.deepEqual(run.events, [], 'no drill event: nothing started');
     const error = JSON.parse(run.stdout) as { error: { code: string; exitCode: number } };
     assert.deepEqual([error.error.code, error.error.exitCode], ['usage', 2]);
-    assert.ok(run.wallMs < 10_000, `refused at once (${run.wallMs} ms)`);
   });
 
   it('Ctrl-C mid-drill: exit 130, the runbook terminated, no redis-server or other child left', async () => {
