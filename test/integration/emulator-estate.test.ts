@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createClient } from 'redis';
 import { createArmClients } from '../../src/azure/clients';
 import type { Emulator } from '../../src/emulator';
+import { createCertificateAuthority } from '../../src/emulator/certificates';
 import { configForEmulator } from '../../src/emulator/config';
+import { DataPlane } from '../../src/emulator/data-plane';
 import { parseScenario, scenarioFromSpec, ScenarioError } from '../../src/emulator/scenario';
 import { estateGroupName, generateEstate } from '../../src/emulator/scenarios/estate';
 import { parseLatencySpec, LatencySettingError } from '../../src/emulator/latencies';
@@ -326,6 +331,32 @@ describe('generated estate', () => {
       assert.ok(performance.now() - started >= 250);
     });
 
+    it('a long-running ARM write takes at least the write latency plus the LRO latency', async () => {
+      emulator.latencies.set({ 'arm-write': 300, lro: 700 });
+      try {
+        const { redis } = createArmClients({
+          subscriptionId: emulator.state().subscriptionId,
+          endpoint: emulator.arm,
+          caPem: emulator.caPem,
+          credential: emulatorCredential(emulator),
+          redisApiVersion: null,
+          keepAlive: false,
+        });
+        await redis.databases.get('rg-geofailover-demo', 'redis-leaderboard-westeurope', 'default'); // token fetched
+        const started = performance.now();
+        await redis.databases.beginForceUnlinkAndWait(
+          'rg-geofailover-demo',
+          'redis-leaderboard-westeurope',
+          'default',
+          { ids: [emulator.state().databases.find((d) => d.location === 'southeastasia')!.id] },
+          { updateIntervalInMs: 20 },
+        );
+        assert.ok(performance.now() - started >= 300 + 700);
+      } finally {
+        emulator.latencies.set({ 'arm-write': 0, lro: 0 });
+      }
+    });
+
     it('the control API reads and changes them at once; a fault reset keeps them', async () => {
       const control = new ControlClient(emulator.control);
       assert.deepEqual(await control.request('GET', '/latencies'), {
@@ -343,6 +374,92 @@ describe('generated estate', () => {
       await control.reset();
       assert.equal(emulator.latencies.lroMs(), 10_000);
       await assert.rejects(control.request('POST', '/latencies', { disk: 5 }), /latencies/);
+    });
+  });
+
+  describe('the shared data plane, database by database', function () {
+    this.timeout(120_000);
+    let workDir: string;
+    let dataPlane: DataPlane;
+    const spec = (name: string, region: string, password: string) => ({
+      id: `/subscriptions/s/resourceGroups/rg/providers/Microsoft.Cache/redisEnterprise/${name}/databases/default`,
+      hostName: `${name}.${region}.redis.azure.net`,
+      password,
+      tls: false,
+      maxMemoryBytes: 8 * 1024 * 1024,
+      region,
+    });
+    const a = spec('a', 'eastus', 'key-of-a');
+    const b = spec('b', 'eastus', 'key-of-b');
+
+    const clientOf = async (id: string, password: string) => {
+      const client = createClient({
+        socket: { ...dataPlane.privateEndpoint('westeurope', id), reconnectStrategy: false },
+        password,
+        disableClientInfo: true,
+      });
+      client.on('error', () => {});
+      await client.connect();
+      return client;
+    };
+
+    before(async () => {
+      workDir = await mkdtemp(path.join(os.tmpdir(), 'shared-data-plane-'));
+      dataPlane = await DataPlane.start(
+        { ca: await createCertificateAuthority(), workDir, shape: 'shared' },
+        [a, b],
+        ['westeurope'],
+      );
+    });
+    after(async () => {
+      await dataPlane?.close();
+      await rm(workDir, { recursive: true, force: true });
+    });
+
+    it('takes access keys as the default user; a new key works at once, the old one no longer', async () => {
+      assert.equal(dataPlane.serverCount, 1);
+      const client = await clientOf(a.id, 'key-of-a');
+      await client.set('k', 'a');
+      client.destroy();
+      await dataPlane.setPassword(b.id, 'new-key-of-b');
+      await assert.rejects(clientOf(b.id, 'key-of-b'), /WRONGPASS/);
+      const again = await clientOf(b.id, 'new-key-of-b');
+      try {
+        assert.equal(await again.get('k'), null);
+      } finally {
+        again.destroy();
+      }
+    });
+
+    it('stops one database while the server runs on for the other; a flush while stopped empties it', async () => {
+      const before = await clientOf(a.id, 'key-of-a');
+      await before.set('kept', '1');
+      await dataPlane.stopDatabase(a.id);
+      assert.equal(dataPlane.isRunning(a.id), false);
+      assert.equal(dataPlane.isRunning(b.id), true);
+      await assert.rejects(before.get('kept')); // its connection was reset
+      if (before.isOpen) before.destroy();
+      await assert.rejects(clientOf(a.id, 'key-of-a'));
+      const neighbour = await clientOf(b.id, 'new-key-of-b');
+      neighbour.destroy();
+      await dataPlane.flush(a.id);
+      await dataPlane.startDatabase(a.id);
+      const after = await clientOf(a.id, 'key-of-a');
+      try {
+        assert.equal(await after.get('kept'), null);
+      } finally {
+        after.destroy();
+      }
+    });
+
+    it('grows and clears emulated metadata within the cap, per database', async () => {
+      const start = (await dataPlane.memory(a.id)).usedBytes;
+      const grown = await dataPlane.growMetadata(a.id, 2 * 1024 * 1024, 6 * 1024 * 1024);
+      assert.ok(grown >= start + 2 * 1024 * 1024 - 1 && grown <= 6 * 1024 * 1024, String(grown));
+      assert.equal(await dataPlane.growMetadata(a.id, 64 * 1024 * 1024, 6 * 1024 * 1024), 6 * 1024 * 1024);
+      assert.ok((await dataPlane.memory(b.id)).usedBytes < 2 * 1024 * 1024);
+      await dataPlane.clearMetadata(a.id);
+      assert.ok((await dataPlane.memory(a.id)).usedBytes < 2 * 1024 * 1024);
     });
   });
 });
