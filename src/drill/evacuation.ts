@@ -155,6 +155,8 @@ interface Story {
   batchApprovals: number;
   lastShown: string;
   deadlineMs: number;
+  /** group → since when the aggregate shows it unchanged, and its own status when last asked */
+  seen: Map<string, { key: string; since: number; askedAt: number; own?: RunbookStatus }>;
 }
 
 /** Runs the evacuation story and its checks; the summary gets `evacuation`. Throws DrillStepError when stuck. */
@@ -255,6 +257,7 @@ export async function runEvacuationDrill(ctx: EvacuationDrillContext): Promise<D
     batchApprovals: 0,
     lastShown: '',
     deadlineMs: 0,
+    seen: new Map(),
   };
 
   try {
@@ -347,7 +350,7 @@ async function follow(
     }
     const failure = ctx.healthCheck();
     if (failure) throw failure;
-    const s = await story.handle.query(evacuationStatusQuery);
+    const s = await corrected(story, await story.handle.query(evacuationStatusQuery));
     show(story, s);
     if (done(s)) return s;
     if (s.phase === 'completed' || s.phase === 'refused' || s.phase === 'aborted') {
@@ -367,6 +370,46 @@ async function follow(
   }
 }
 
+/** How long a group may show the same phase and gate in the aggregate before the drill asks its runbook itself. */
+const STALE_MS = 4_000;
+
+/**
+ * The aggregate with each group's own view where the aggregate has not moved for a while: a child's progress
+ * signals may reach its evacuation out of order, leaving a phase or gate behind the runbook's own status.
+ */
+async function corrected(story: Story, s: EvacuationStatus): Promise<EvacuationStatus> {
+  const now = Date.now();
+  const groups = await Promise.all(
+    s.groups.map(async (g) => {
+      if (g.outcome || !g.runId) return g;
+      const key = `${g.phase}:${g.openGate?.gate ?? ''}`;
+      const seen = story.seen.get(g.group);
+      if (!seen || seen.key !== key) {
+        story.seen.set(g.group, { key, since: now, askedAt: now });
+        return g;
+      }
+      if (now - seen.since < STALE_MS) return g;
+      if (now - seen.askedAt >= STALE_MS) {
+        seen.askedAt = now;
+        seen.own = await childStatus(story, g);
+      }
+      const own = seen.own;
+      if (!own) return g;
+      const fixed: EvacuationChild = { ...g, phase: own.phase as EvacuationChild['phase'] };
+      if (own.openGate) {
+        fixed.openGate = {
+          gate: own.openGate.gate,
+          ...(own.openGate.kind ? { kind: own.openGate.kind } : {}),
+          ...(own.openGate.step ? { step: own.openGate.step } : {}),
+          ...(own.openGate.instance !== undefined ? { instance: own.openGate.instance } : {}),
+        };
+      } else delete fixed.openGate;
+      return fixed;
+    }),
+  );
+  return { ...s, groups };
+}
+
 /** One progress line per change of the groups' phases. */
 function show(story: Story, s: EvacuationStatus): void {
   const counts = Object.entries(s.byPhase)
@@ -382,11 +425,13 @@ function show(story: Story, s: EvacuationStatus): void {
 
 async function answerGates(story: Story, s: EvacuationStatus): Promise<void> {
   const now = Date.now();
-  const unlink = s.groups.filter(
-    (g) =>
-      !g.outcome &&
-      g.openGate?.gate === 'approval-unlink' &&
-      now - (story.batchSentAt.get(g.group) ?? -Infinity) > BATCH_RESEND_MS,
+  const atUnlink = s.groups.filter((g) => !g.outcome && g.openGate?.gate === 'approval-unlink');
+  const unlink = atUnlink.filter((g) => !story.batchSentAt.has(g.group));
+  // A batch the evacuation did not forward (its aggregate had not seen the gate yet): each approver on their own.
+  await Promise.all(
+    atUnlink
+      .filter((g) => now - (story.batchSentAt.get(g.group) ?? now) > BATCH_RESEND_MS)
+      .map((g) => approveUnlinkAlone(story, g)),
   );
   for (let i = 0; i < unlink.length; i += MAX_BATCH_GROUPS) {
     await approveBatch(
@@ -471,6 +516,28 @@ function firstTime(story: Story, child: EvacuationChild, status: RunbookStatus):
   if (seen.has(key)) return false;
   seen.add(key);
   return true;
+}
+
+async function approveUnlinkAlone(story: Story, child: EvacuationChild): Promise<void> {
+  const status = await childStatus(story, child);
+  if (status?.openGate?.gate !== 'approval-unlink' || !firstTime(story, child, status)) return;
+  for (const by of DRILL_APPROVERS.unlink) {
+    if (status.openGate.approvals.includes(by)) continue;
+    const payload = decisionPayload(
+      { key: story.keyOf(by), actor: by, workflowId: child.workflowId, status },
+      'approve',
+      `outage of ${story.ctx.plan.failedRegion} confirmed; unlink ${child.group}`,
+    );
+    const answer = await decide(story.ctx.clientAs(by), child.workflowId, payload);
+    if (!answer.accepted) {
+      throw new DrillStepError(`the unlink approval of ${child.group} by ${by} was refused: ${answer.reason ?? ''}`);
+    }
+  }
+  story.ctx.reporter.action(
+    'approval-accepted',
+    `${child.group}: unlink approved on its own by ${DRILL_APPROVERS.unlink.join(' and ')} (the batch did not reach it)`,
+    { group: child.group, gate: 'approval-unlink', approvers: [...DRILL_APPROVERS.unlink] },
+  );
 }
 
 async function approveRejoin(story: Story, child: EvacuationChild): Promise<void> {
