@@ -122,9 +122,11 @@ export function registerEmulator(program: Command, ctx: CliContext): void {
           '(default auto: shared above 30 databases)',
       ).choices(['auto', 'per-database', 'shared']),
     )
-    .option(
-      '--latency <spec>',
-      'emulated latencies, e.g. arm-read=150ms,arm-write=1s,lro=10s,probe=30ms (default: none; see `emulator latencies`)',
+    .addOption(
+      new Option(
+        '--latency <spec>',
+        'emulated latencies, e.g. arm-read=150ms,arm-write=1s,lro=10s,probe=30ms (default: none; see `emulator latencies`)',
+      ).env('GEOFAILOVER_EMULATOR_LATENCY'),
     )
     .addHelpText('after', EMULATOR_HELP)
     .action(async (opts: Record<string, unknown>) => {
