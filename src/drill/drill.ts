@@ -123,6 +123,7 @@ export async function runDrill(
       scenario: plan.scenario,
       redisServerPath: tools.redisServer.path,
       workDir: path.join(workDir, 'emulator'),
+      ...(options.emulatorLatencies ? { latencies: options.emulatorLatencies } : {}),
       lro: DRILL_EMULATOR_TIMING.lro,
       metadataTickMs: DRILL_EMULATOR_TIMING.metadataTickMs,
       log: (line) => fileLog(`[emulator] ${line}`),

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { groupSchema } from '../config/schema';
 import type { RunbookTuning } from '../contract/runbook';
+import { parseLatencySpec, type LatencySettings } from '../emulator/latencies';
 
 type GroupConfigInput = z.input<typeof groupSchema>;
 
@@ -24,6 +25,8 @@ export interface DrillOptions {
   signal: AbortSignal;
   /** `--dynamic-config-value` settings for the drill's own dev server */
   dynamicConfig?: readonly string[];
+  /** `--emulator-latency SPEC`: the emulator's ARM, LRO and probe latencies (default none) */
+  emulatorLatencies?: Partial<LatencySettings>;
   /** `--evacuate N --concurrency C`: runbooks before their traffic reroute at once (default: every group) */
   concurrency?: number;
 }
@@ -110,4 +113,12 @@ export function drillGroup(group: GroupConfigInput, options: { interactive: bool
       rtoTarget: '30s',
     },
   };
+}
+
+/**
+ * `--emulator-latency arm-read=150ms,arm-write=1s,lro=10s,probe=30ms`: realistic Azure timings in the drill's
+ * emulator (the benchmark's P2 measures the RTO with them). Throws LatencySettingError on a bad spec.
+ */
+export function drillLatencies(spec: string): Partial<LatencySettings> {
+  return parseLatencySpec(spec);
 }

@@ -11,6 +11,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { show, spawnDrill, summaryOf } from '../helpers/drill-process';
 import { uniqueTaskQueue } from '../helpers/temporal';
 
+// The page's own globals, inside page.evaluate callbacks (the project compiles without the DOM library).
+declare const document: any;
+declare const window: any;
+declare const getComputedStyle: any;
+
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = [
   '--headless',

@@ -8,6 +8,7 @@ import type * as DrillModule from '../../drill/drill';
 import { DrillReporter, formatBytes, shownPath, type DrillSummary } from '../../drill/events';
 import { planEvacuationDrill } from '../../drill/evacuation';
 import { DrillUsageError, planDrill, ScenarioError, type DrillPlan } from '../../drill/scenario';
+import { drillLatencies } from '../../drill/settings';
 import { Teardown } from '../../drill/teardown';
 import { recentSetup, toolchainMs, type RecentSetup } from '../../drill/toolchain';
 import type { CliContext } from '../context';
@@ -23,6 +24,7 @@ interface DrillOptions {
   out?: string;
   json?: boolean;
   dynamicConfigValue?: string[];
+  emulatorLatency?: ReturnType<typeof drillLatencies>;
   evacuate?: number;
   concurrency?: number;
 }
@@ -169,6 +171,7 @@ async function drill(ctx: CliContext, command: Command, opts: DrillOptions): Pro
         signal: controller.signal,
         ...(opts.dynamicConfigValue?.length ? { dynamicConfig: opts.dynamicConfigValue } : {}),
         ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+        ...(opts.emulatorLatency ? { emulatorLatencies: opts.emulatorLatency } : {}),
       },
       reporter,
       teardown,
@@ -242,6 +245,18 @@ export function registerDrill(program: Command, ctx: CliContext): void {
       text('--out'),
     )
     .option('--json', 'quiet and machine-readable: one JSON object per line, the last one the summary')
+    .option(
+      '--emulator-latency <spec>',
+      "realistic Azure timings in the drill's emulator, e.g. arm-read=150ms,arm-write=1s,lro=10s,probe=30ms " +
+        '(default: none)',
+      (value: string) => {
+        try {
+          return drillLatencies(value);
+        } catch (e) {
+          throw new InvalidArgumentError(`--emulator-latency: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      },
+    )
     .option(
       '--dynamic-config-value <KEY=VALUE>',
       "a dynamic config setting of the drill's own Temporal dev server, repeatable (e.g. " +
