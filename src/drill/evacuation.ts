@@ -372,6 +372,8 @@ async function follow(
 
 /** How long a group may show the same phase and gate in the aggregate before the drill asks its runbook itself. */
 const STALE_MS = 4_000;
+/** Per group on top: the queries a large estate's drill sends its worker stay at a few per second. */
+const STALE_MS_PER_GROUP = 60;
 
 /**
  * The aggregate with each group's own view where the aggregate has not moved for a while: a child's progress
@@ -379,6 +381,7 @@ const STALE_MS = 4_000;
  */
 async function corrected(story: Story, s: EvacuationStatus): Promise<EvacuationStatus> {
   const now = Date.now();
+  const staleMs = Math.max(STALE_MS, s.groups.length * STALE_MS_PER_GROUP);
   const groups = await Promise.all(
     s.groups.map(async (g) => {
       if (g.outcome || !g.runId) return g;
@@ -388,8 +391,8 @@ async function corrected(story: Story, s: EvacuationStatus): Promise<EvacuationS
         story.seen.set(g.group, { key, since: now, askedAt: now });
         return g;
       }
-      if (now - seen.since < STALE_MS) return g;
-      if (now - seen.askedAt >= STALE_MS) {
+      if (now - seen.since < staleMs) return g;
+      if (now - seen.askedAt >= staleMs) {
         seen.askedAt = now;
         seen.own = await childStatus(story, g);
       }
