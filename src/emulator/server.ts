@@ -116,7 +116,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: ArmSer
     authenticate(req, options.identity, route.operation);
 
     // 7. faults
-    const latencyMs = services.faults.latencyFor(route.operation) + services.latencies.forArmRequest(method);
+    // A metrics batch is a read sent as POST (the query rides in the body): it waits like a read.
+    const latencyMs =
+      services.faults.latencyFor(route.operation) +
+      services.latencies.forArmRequest(route.operation === 'getMetricsBatch' ? 'GET' : method);
     if (latencyMs > 0) await delay(latencyMs);
     if (route.region !== undefined && services.faults.isHanging(route.region, route.operation)) {
       await holdRequest(res, services, route.region);
