@@ -3,7 +3,6 @@
  * these are for a commander reading a terminal at 3 a.m.
  */
 import { workflowIds } from '../contract/names';
-import type { ReadinessReport } from '../contract/readiness';
 import type { OpenGate, StepRecord } from '../contract/types';
 import type { RunbookView } from '../starter';
 import { renderGateRequest } from '../contract/format';
@@ -149,17 +148,5 @@ export function renderPlan(plan: FailoverPlan): string[] {
       `--reason ${JSON.stringify(plan.reason)} --by ${plan.requestedBy}` +
       (plan.input.acceptSettingsMismatch ? ' --accept-settings-mismatch' : ''),
   );
-  return lines;
-}
-
-export function renderReadiness(report: ReadinessReport): string[] {
-  const lines = [`${report.group}: ${report.ready ? 'ready to fail over' : 'NOT ready'} (checked ${report.checkedAt})`];
-  for (const m of report.members) {
-    const state = m.reachable
-      ? `${m.provisioningState ?? '?'}/${m.resourceState ?? '?'}, ${(m.linkedDatabases ?? []).length} link(s)`
-      : `unreachable${m.error ? ` (${m.error.code})` : ''}`;
-    lines.push(`  ${m.region.padEnd(16)} ${state}`);
-  }
-  for (const p of report.problems) lines.push(`  problem: ${p}`);
   return lines;
 }

@@ -10,7 +10,7 @@ import type { EndpointRef, FailoverRunbookInput, GroupDefinition } from '../cont
 import { RUNBOOK_STEPS, type ActivityName, type ApprovalGateName } from '../contract/steps';
 
 // Shared with the drill: the configuration's groups (src/config/groups.ts) and the input a request becomes.
-export { checkFailedRegion, groupMembers, loadCliConfig, resolveGroup, type LoadedConfig } from '../config/groups';
+export { checkFailedRegion, loadCliConfig, resolveGroup, type LoadedConfig } from '../config/groups';
 export { buildFailoverInput, UNSIGNED_REQUEST, type FailoverRequest } from '../contract/failover-request';
 export { toGroupDefinition } from '../policy/group-definition';
 

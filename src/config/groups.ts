@@ -4,7 +4,6 @@
  */
 import { parseDatabaseId, parseTrafficManagerProfileId, ResourceIdParseError } from '../azure/resource-ids';
 import { RefusedError } from '../contract/errors';
-import type { GroupMember } from '../contract/readiness';
 import type { GroupDefinition } from '../contract/runbook';
 import { toGroupDefinition } from '../policy/group-definition';
 import { loadConfig, resolveConfigPath } from './load';
@@ -60,11 +59,6 @@ function checkResourceIds(group: GroupDefinition, file: string): void {
   };
   for (const [region, id] of Object.entries(group.members)) check(`members.${region}`, () => parseDatabaseId(id));
   check('trafficManager.profileId', () => parseTrafficManagerProfileId(group.trafficManager.profileId));
-}
-
-/** The group's members in configuration order, as readinessCheck and describeMember take them. */
-export function groupMembers(group: GroupDefinition): GroupMember[] {
-  return Object.entries(group.members).map(([region, databaseId]) => ({ region, databaseId }));
 }
 
 /**
