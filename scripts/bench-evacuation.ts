@@ -71,14 +71,17 @@ function drill(groups: number, concurrency: number | undefined): Promise<Measure
   let stderr = '';
   let peak = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, treeRss(child.pid!))), SAMPLE_MS);
+  let pending = '';
   child.stdout.on('data', (d: Buffer) => {
     stdout += d.toString();
-    const lines = d.toString().split('\n');
-    for (const line of lines) {
-      if (line.includes('"action":"evacuation-started"') || line.includes('"action":"traffic-moved"')) {
-        const e = JSON.parse(line) as { text?: string; t: number };
-        process.stderr.write(`  [${groups}] ${(e.t / 1000).toFixed(1)} s: ${e.text}\n`);
-      }
+    pending += d.toString();
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!/"action":"(evacuation-started|traffic-moved|region-restored)"/.test(line)) continue;
+      const e = JSON.parse(line) as { text?: string; t: number };
+      process.stderr.write(`  [${groups}] ${(e.t / 1000).toFixed(1)} s: ${e.text}\n`);
     }
   });
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
