@@ -3,11 +3,13 @@
 // run that Temporal says the evacuation started, only at approval-unlink, only for the databases it names.
 import assert from 'node:assert/strict';
 import { evacuationPlan } from '../../src/activities/evacuation';
+import type { EvacuationChild } from '../../src/contract/evacuation';
 import { workflowIds } from '../../src/contract/names';
 import type { PolicyLookup } from '../../src/contract/policy';
 import { destructiveRefusal } from '../../src/policy/authorize';
 import { signAction } from '../../src/signing/sign-action';
 import { verifyBatch } from '../../src/workflows/evacuation/batch';
+import { EvacuationState } from '../../src/workflows/evacuation/state';
 import { batchPayloadProblem, evacuationInputProblems } from '../../src/workflows/evacuation/validate';
 import { personKey, policyFor, signedStart } from '../helpers/people';
 import { testGroup } from '../helpers/runbook-fakes';
@@ -127,5 +129,49 @@ describe('regionEvacuation: input, plan and batch approval', () => {
       /approval is not valid/,
       'a batch covers unlink gates only',
     );
+  });
+
+  it('the concurrency bound counts only children before their traffic reroute; progress comes only for its own children', () => {
+    const state = new EvacuationState(REGION, EVACUATION.workflowId, EVACUATION.runId, new Date(0).toISOString());
+    const child = (name: string, phase: EvacuationChild['phase']): EvacuationChild => ({
+      group: name,
+      workflowId: workflowIds.failover(name),
+      phase,
+    });
+    for (const [name, phase] of [
+      ['a', 'starting'],
+      ['b', 'validating'],
+      ['c', 'rerouting'],
+      ['d', 'queued'],
+      ['e', 'awaiting-recovery'],
+    ] as const) {
+      state.children.set(name, child(name, phase));
+    }
+    assert.equal(state.inFlight, 3);
+    // c's traffic moved (its RTO is known): it frees its place even before its phase changes.
+    state.progress({ workflowId: workflowIds.failover('c'), phase: 'rerouting', rtoMs: 1200 });
+    assert.equal(state.inFlight, 2);
+    // b waits on a person at an intervention gate: it holds nobody up.
+    state.progress({
+      workflowId: workflowIds.failover('b'),
+      phase: 'intervention',
+      openGate: { gate: 'intervention:firewall', kind: 'intervention', step: 'firewall', instance: 1 },
+    });
+    assert.equal(state.inFlight, 1);
+    assert.deepEqual(state.status().gatesOpen, [
+      { workflowId: workflowIds.failover('b'), group: 'b', gate: 'intervention:firewall' },
+    ]);
+    // Reports about anything else are ignored; so is a queued child's (it has not started).
+    state.progress({ workflowId: workflowIds.failover('zzz'), phase: 'completed' });
+    state.progress({ workflowId: workflowIds.failover('d'), phase: 'completed' });
+    state.progress('garbage');
+    assert.equal(state.children.get('d')!.phase, 'queued');
+    assert.deepEqual(state.status().byPhase, {
+      starting: 1,
+      intervention: 1,
+      rerouting: 1,
+      queued: 1,
+      'awaiting-recovery': 1,
+    });
   });
 });
