@@ -350,7 +350,17 @@ async function follow(
     }
     const failure = ctx.healthCheck();
     if (failure) throw failure;
-    const s = await corrected(story, await story.handle.query(evacuationStatusQuery));
+    let aggregate: EvacuationStatus;
+    try {
+      aggregate = await story.handle.query(evacuationStatusQuery);
+    } catch (e) {
+      // A busy worker answers a query late (a large estate on a small machine): asked again, until the deadline.
+      if (Date.now() > deadline)
+        throw new DrillStepError(`${what}: the evacuation did not answer: ${(e as Error).message}`);
+      await sleep(POLL_MS * 2);
+      continue;
+    }
+    const s = await corrected(story, aggregate);
     show(story, s);
     if (done(s)) return s;
     if (s.phase === 'completed' || s.phase === 'refused' || s.phase === 'aborted') {
