@@ -265,7 +265,10 @@ describe('geofailover audit (end to end)', function () {
     assert.match(result.stdout, /replay: VERIFIED/);
     // The fake activities record no ARM endpoint with the policy: the audit does not guess drill or production.
     assert.match(result.stdout, /^environment unknown: the history does not record which ARM endpoint/m);
-    assert.match(result.stdout, /^ {2}replayed against geofailover \d+\.\d+\.\d+.*, workflow bundle sha256 [0-9a-f]{16}…$/m);
+    assert.match(
+      result.stdout,
+      /^ {2}replayed against geofailover \d+\.\d+\.\d+.*, workflow bundle sha256 [0-9a-f]{16}…$/m,
+    );
     assert.ok(result.stdout.includes(`evidence package: ${out}`), show(result));
     assert.match(result.stdout, /signatures: 4 signed decision\(s\)/);
     assert.match(result.stdout, /SHA256SUMS\.sig: not written, the package is unsigned/);

@@ -357,13 +357,8 @@ export const evidenceReportSchema = z
       rtoSource: z.enum(['result', 'history-events']).optional(),
       rtoTarget: z.string().optional().describe("the group's durations.rtoTarget, as configured"),
       rtoTargetMs: ms.optional(),
-      rtoMet: z
-        .boolean()
-        .optional()
-        .describe('whether the measured RTO met the target; absent when either is missing'),
-      clean: z
-        .boolean()
-        .describe('true when the run completed and left nothing open (see openItems)'),
+      rtoMet: z.boolean().optional().describe('whether the measured RTO met the target; absent when either is missing'),
+      clean: z.boolean().describe('true when the run completed and left nothing open (see openItems)'),
     }),
     openItems: z
       .array(z.string())
@@ -428,7 +423,10 @@ export const evidenceReportSchema = z
           .object({
             version: z.string().describe('the geofailover version that replayed'),
             commit: z.string().optional().describe('its git commit, when known'),
-            bundleSha256: z.string().optional().describe('sha256 of the workflow bundle the history was replayed against'),
+            bundleSha256: z
+              .string()
+              .optional()
+              .describe('sha256 of the workflow bundle the history was replayed against'),
           })
           .optional()
           .describe('the code the history was replayed against'),
