@@ -74,6 +74,8 @@ export interface EvacuationChild {
   openGate?: Pick<OpenGate, 'gate' | 'kind' | 'step' | 'instance'>;
   outcome?: RunbookOutcome;
   summary?: string;
+  /** the last progress report taken (run id and sequence number) */
+  reported?: { runId: string; seq: number };
 }
 
 export type EvacuationPhase = 'validating' | 'evacuating' | 'aborting' | 'completed' | 'aborted' | 'refused';
@@ -119,6 +121,9 @@ export interface EvacuationResult {
 /** A child's progress, sent by the child to its evacuation at each phase change. */
 export interface ChildProgress {
   workflowId: string;
+  /** the run that reports, and its report count: signals may arrive out of order, and a stale one is ignored */
+  runId?: string;
+  seq?: number;
   phase: RunbookPhase;
   rtoMs?: number;
   openGate?: EvacuationChild['openGate'];

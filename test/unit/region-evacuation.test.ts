@@ -161,6 +161,11 @@ describe('regionEvacuation: input, plan and batch approval', () => {
     assert.deepEqual(state.status().gatesOpen, [
       { workflowId: workflowIds.failover('b'), group: 'b', gate: 'intervention:firewall' },
     ]);
+    // A report older than the last one of the same run arrives late: it is ignored.
+    state.progress({ workflowId: workflowIds.failover('e'), runId: 'r1', seq: 5, phase: 'awaiting-approval' });
+    state.progress({ workflowId: workflowIds.failover('e'), runId: 'r1', seq: 4, phase: 'rerouting' });
+    assert.equal(state.children.get('e')!.phase, 'awaiting-approval');
+    state.progress({ workflowId: workflowIds.failover('e'), runId: 'r1', seq: 6, phase: 'awaiting-recovery' });
     // Reports about anything else are ignored; so is a queued child's (it has not started).
     state.progress({ workflowId: workflowIds.failover('zzz'), phase: 'completed' });
     state.progress({ workflowId: workflowIds.failover('d'), phase: 'completed' });

@@ -32,10 +32,17 @@ export function evacuationParent(): EvacuationParent | undefined {
 }
 
 /** Tells the evacuation (if any) where this run is now. Best effort: an evacuation that has ended is not told. */
-export function reportToEvacuation(phase: RunbookPhase, rtoMs: number | undefined, gate: OpenGate | undefined): void {
+export function reportToEvacuation(
+  phase: RunbookPhase,
+  rtoMs: number | undefined,
+  gate: OpenGate | undefined,
+  /** this run's count of reports so far, this one included */
+  seq: number,
+): void {
   const parent = evacuationParent();
   if (!parent) return;
-  const report: ChildProgress = { workflowId: workflowInfo().workflowId, phase };
+  const info = workflowInfo();
+  const report: ChildProgress = { workflowId: info.workflowId, runId: info.runId, seq, phase };
   if (rtoMs !== undefined) report.rtoMs = rtoMs;
   if (gate) {
     report.openGate = {

@@ -69,6 +69,12 @@ export class EvacuationState {
     if (typeof r.workflowId !== 'string') return;
     const child = this.child(r.workflowId);
     if (!child || child.outcome || child.phase === 'queued' || child.phase === 'not-started') return;
+    // Signals may arrive out of order: a report older than the last one taken from the same run is stale.
+    if (typeof r.runId === 'string' && typeof r.seq === 'number' && Number.isSafeInteger(r.seq)) {
+      const last = child.reported;
+      if (last && last.runId === r.runId && r.seq <= last.seq) return;
+      child.reported = { runId: r.runId.slice(0, 64), seq: r.seq };
+    }
     if (typeof r.phase === 'string' && (RUNBOOK_PHASES as readonly string[]).includes(r.phase)) {
       child.phase = r.phase as RunbookPhase;
     }

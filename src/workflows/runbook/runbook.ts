@@ -107,6 +107,8 @@ export class Runbook {
     region: this.region,
   }));
   private shownPhase?: RunbookPhase;
+  /** phase reports sent to the evacuation that started this run (evacuation/child.ts) */
+  private evacuationReports = 0;
 
   constructor(readonly state: RunbookState) {}
 
@@ -273,7 +275,13 @@ export class Runbook {
     if (phase === this.shownPhase) return;
     this.shownPhase = phase;
     upsertSearchAttributes([{ key: SEARCH_ATTRIBUTE_KEYS.phase, value: phase }]);
-    reportToEvacuation(phase, this.rtoMs, this.state.gate?.openGate(this.state.context.workflowId));
+    this.evacuationReports += 1;
+    reportToEvacuation(
+      phase,
+      this.rtoMs,
+      this.state.gate?.openGate(this.state.context.workflowId),
+      this.evacuationReports,
+    );
   }
 
   /** Stops here when someone sent `abort`. */
