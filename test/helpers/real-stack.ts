@@ -328,6 +328,7 @@ export class RealStack {
       ...(fromConfig.escalationWebhooks ? { escalationWebhooks: fromConfig.escalationWebhooks } : {}),
       ...(fromConfig.policies ? { policies: fromConfig.policies } : {}),
       ...(fromConfig.groupNames ? { groupNames: fromConfig.groupNames } : {}),
+      ...(fromConfig.evacuation ? { evacuation: fromConfig.evacuation } : {}),
       // memory pressure from the emulator's Azure Monitor metrics, as the configuration says
       ...(fromConfig.metrics ? { metrics: fromConfig.metrics } : {}),
     };
