@@ -443,7 +443,7 @@ async function answerGates(story: Story, s: EvacuationStatus): Promise<void> {
   // A batch the evacuation did not forward (its aggregate had not seen the gate yet): each approver on their own.
   await Promise.all(
     atUnlink
-      .filter((g) => now - (story.batchSentAt.get(g.group) ?? now) > BATCH_RESEND_MS)
+      .filter((g) => now - (story.batchSentAt.get(g.group) ?? now) > Math.max(BATCH_RESEND_MS, s.groups.length * 300))
       .map((g) => approveUnlinkAlone(story, g)),
   );
   for (let i = 0; i < unlink.length; i += MAX_BATCH_GROUPS) {
@@ -543,6 +543,10 @@ async function approveUnlinkAlone(story: Story, child: EvacuationChild): Promise
     );
     const answer = await decide(story.ctx.clientAs(by), child.workflowId, payload);
     if (!answer.accepted) {
+      // The batch may have arrived meanwhile: only a gate still open and undecided makes a refusal a failure.
+      const now = await childStatus(story, child);
+      if (now?.openGate?.gate !== 'approval-unlink' || now.openGate.instance !== status.openGate.instance) return;
+      if (/already decided|already approved|counted/i.test(answer.reason ?? '')) continue;
       throw new DrillStepError(`the unlink approval of ${child.group} by ${by} was refused: ${answer.reason ?? ''}`);
     }
   }
