@@ -546,7 +546,7 @@ async function approveUnlinkAlone(story: Story, child: EvacuationChild): Promise
       // The batch may have arrived meanwhile: only a gate still open and undecided makes a refusal a failure.
       const now = await childStatus(story, child);
       if (now?.openGate?.gate !== 'approval-unlink' || now.openGate.instance !== status.openGate.instance) return;
-      if (/already decided|already approved|counted/i.test(answer.reason ?? '')) continue;
+      if (/already (decided|approved|voted)|counted/i.test(answer.reason ?? '')) continue;
       throw new DrillStepError(`the unlink approval of ${child.group} by ${by} was refused: ${answer.reason ?? ''}`);
     }
   }
