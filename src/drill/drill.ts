@@ -124,6 +124,8 @@ export async function runDrill(
       redisServerPath: tools.redisServer.path,
       workDir: path.join(workDir, 'emulator'),
       ...(options.emulatorLatencies ? { latencies: options.emulatorLatencies } : {}),
+      // An estate's databases share one redis-server per region (the shape large estates get anyway).
+      ...(plan.evacuate ? { dataPlane: 'shared' as const } : {}),
       lro: DRILL_EMULATOR_TIMING.lro,
       metadataTickMs: DRILL_EMULATOR_TIMING.metadataTickMs,
       log: (line) => fileLog(`[emulator] ${line}`),

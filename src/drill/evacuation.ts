@@ -56,6 +56,19 @@ import type { TemporalTarget } from './temporal';
 import { DrillInterrupted, DrillStepError } from './watcher';
 
 export const EVACUATION_DRILL_REASON = 'geofailover drill --evacuate';
+
+/**
+ * The single drill's second-scale tuning, with the patience many runbooks on one worker need: a busy worker answers
+ * heartbeats and probe tasks late, and a step that times out would open an intervention gate the story does not have.
+ */
+const EVACUATION_DRILL_TUNING = {
+  ...DRILL_TUNING,
+  reads: { startToClose: '30s', scheduleToClose: '60s', initialRetryInterval: '200ms' },
+  probeScheduleToStart: '30s',
+  heartbeatTimeout: '30s',
+  failedMemberRead: '10s',
+};
+
 /** Estate groups the drill evacuates at most: as many as one evacuation handles. */
 export const MAX_EVACUATION_DRILL_GROUPS = MAX_EVACUATION_GROUPS;
 /** ARM's write bucket refills at 10 writes per second (per principal and region). */
@@ -114,7 +127,9 @@ export function writeEvacuationConfig(emulator: Emulator, plan: DrillPlan, dir: 
   const groups = Object.fromEntries(
     Object.entries(config.groups).map(([name, group]) => {
       const g = drillGroup(group, { interactive: false });
-      return [name, { ...g, durations: { ...g.durations, approvalTimeout: '10m', escalationTimeout: '10m' } }];
+      // Probes of many groups share two cores with everything else: a probe gets 10 s, not the single drill's 2 s.
+      const durations = { ...g.durations, approvalTimeout: '10m', escalationTimeout: '10m', probeTimeout: '10s' };
+      return [name, { ...g, durations }];
     }),
   );
   if (!groups[plan.group]) throw new Error(`the estate's group ${plan.group} has no Traffic Manager profile`);
@@ -217,7 +232,7 @@ export async function runEvacuationDrill(ctx: EvacuationDrillContext): Promise<D
     }),
     starts,
     concurrency,
-    tuning: DRILL_TUNING,
+    tuning: EVACUATION_DRILL_TUNING,
   };
   const started = await ctx.clientAs(DRILL_REQUESTER).workflow.start(WORKFLOW_TYPES.regionEvacuation, {
     taskQueue: ctx.options.taskQueue,
