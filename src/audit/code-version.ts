@@ -1,7 +1,7 @@
 /**
- * Which code wrote an evidence report and replayed its history: the package version and, when known, the git
- * commit (from the build's dist/build-info.json, else the clone's own git). The audit does not depend on the CLI,
- * so it reads these itself.
+ * Which code runs: the package version and, when known, the git commit — recorded in dist/build-info.json by the
+ * build, else asked of the clone's own git when run from the sources. The evidence report names it for the replay,
+ * and `geofailover --version` prints it.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
@@ -20,14 +20,6 @@ function readJson(file: string): Record<string, unknown> | undefined {
   }
 }
 
-/** The package root: the first directory above this file whose package.json is geofailover's (source or build). */
-function packageRoot(): string | undefined {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    if (readJson(path.join(dir, 'package.json'))?.name === 'geofailover') return dir;
-  }
-  return undefined;
-}
-
 function gitCommit(root: string): string | undefined {
   // Only the clone's own repository: a package installed inside someone else's repository is not at their commit.
   if (!existsSync(path.join(root, '.git'))) return undefined;
@@ -44,15 +36,22 @@ function gitCommit(root: string): string | undefined {
   }
 }
 
-let known: CodeVersion | undefined;
+/** The package root: this file is src/audit/code-version.ts, or dist/audit/code-version.js once built. */
+const ROOT = path.resolve(__dirname, '..', '..');
+/** Written by the build (scripts/build.mjs) into dist/; from the sources there is none (a stale dist/ is not read). */
+export const BUILD_INFO_FILE = path.join(__dirname, '..', 'build-info.json');
 
-/** geofailover's version and commit, read once per process. */
-export function codeVersion(): CodeVersion {
-  if (known) return known;
-  const root = packageRoot();
-  const version = root ? readJson(path.join(root, 'package.json'))?.version : undefined;
-  const built = root ? readJson(path.join(root, 'dist', 'build-info.json'))?.commit : undefined;
-  const commit = typeof built === 'string' && built ? built : root ? gitCommit(root) : undefined;
-  known = { version: typeof version === 'string' ? version : '0.0.0', ...(commit ? { commit } : {}) };
-  return known;
+const known = new Map<boolean, CodeVersion>();
+
+/** geofailover's version, and the commit from the build or (with `git`, the default) the clone's git; once per process. */
+export function codeVersion(options: { git?: boolean } = {}): CodeVersion {
+  const git = options.git ?? true;
+  const cached = known.get(git);
+  if (cached) return cached;
+  const version = readJson(path.join(ROOT, 'package.json'))?.version;
+  const built = readJson(BUILD_INFO_FILE)?.commit;
+  const commit = typeof built === 'string' && built ? built : git ? gitCommit(ROOT) : undefined;
+  const info = { version: typeof version === 'string' ? version : 'unknown', ...(commit ? { commit } : {}) };
+  known.set(git, info);
+  return info;
 }

@@ -3,22 +3,9 @@
  * insertion from `start`, two from `status`) suggested the command that changes things. A typed word that begins a
  * command name is read as that command cut short; otherwise the closest names by Damerau–Levenshtein distance.
  */
+import { editDistance } from '../contract/edit-distance';
 
-/** Edits (insert, delete, substitute, swap two neighbours) that turn `a` into `b`: optimal string alignment. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i]);
-  for (let j = 0; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
+export { editDistance };
 
 /** The names `word` most likely meant (sorted), or none when nothing is close. */
 export function suggestCommands(word: string, names: readonly string[]): string[] {

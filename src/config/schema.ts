@@ -1,5 +1,6 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import { editDistance } from '../contract/edit-distance';
 import { parsePublicKey } from '../signing/ssh-key';
 
 /** An ms-style duration ('30 minutes', '5s') or milliseconds, as Temporal accepts them. */
@@ -37,22 +38,6 @@ const profileId = z
 const address = z
   .string()
   .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected HOST:PORT, the address the region reaches the database at');
-
-/** Optimal string alignment distance: a swapped pair of letters counts as one edit, as typos go. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
-        best = Math.min(best, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = best;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
 
 /** The known key a typo most likely meant: same letters in another case, else the nearest within two edits. */
 export function closestKey(key: string, known: readonly string[]): string | undefined {
