@@ -135,7 +135,8 @@ export async function auditRows(options: { runs: number; packedBin?: string }): 
     const all = Array.from({ length: 5 }, () => histories).flat();
     const started = performance.now();
     let replayed = 0;
-    const inputs = all.map((h, i) => ({ workflowId: `bench-${i}`, history: historyFromJSON(h) }));
+    // The runbook reads its own workflow id (the group is in it): each history replays under the id it ran with.
+    const inputs = all.map((h) => ({ workflowId, history: historyFromJSON(h) }));
     for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, inputs)) {
       if (result.error) throw new Error(`replay of ${result.workflowId} failed: ${String(result.error)}`);
       replayed++;
