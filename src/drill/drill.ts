@@ -188,34 +188,26 @@ export async function runDrill(
     );
     checkAbort(signal);
 
+    // What both stories run with: the stack this drill started.
+    const stack = {
+      plan,
+      options,
+      reporter,
+      teardown,
+      emulator,
+      config,
+      target,
+      client: temporal.client,
+      clientAs: (by: string) => temporal.clientAs(by),
+      healthCheck: () => workers.failure(),
+    };
     if (plan.evacuate) {
       // The whole region: one evacuation over every group, its own checks and evidence (drill/evacuation.ts).
-      summary.checks = await runEvacuationDrill({
-        plan,
-        options,
-        reporter,
-        teardown,
-        emulator,
-        config,
-        target,
-        client: temporal.client,
-        clientAs: (by) => temporal.clientAs(by),
-        healthCheck: () => workers.failure(),
-        summary,
-      });
+      summary.checks = await runEvacuationDrill({ ...stack, summary });
       await recordMetrics(metricsPort, metricsUrl, reporter, summary);
     } else {
       const run = await runIncident({
-        plan,
-        options,
-        reporter,
-        teardown,
-        emulator,
-        config,
-        target,
-        client: temporal.client,
-        clientAs: (by) => temporal.clientAs(by),
-        healthCheck: () => workers.failure(),
+        ...stack,
         onStarted: (workflowId, runId) => (incident = { client: temporal.client, workflowId, runId, target }),
       });
       Object.assign(summary, {

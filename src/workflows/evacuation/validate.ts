@@ -1,25 +1,11 @@
 // What regionEvacuation checks before it starts anything. The input is any JSON from anyone who can reach the
 // namespace: checked as `unknown`, never thrown on, every problem one bounded sentence. Pure.
 import { MAX_EVACUATION_CONCURRENCY, MAX_EVACUATION_GROUPS } from '../../contract/evacuation';
-import { bounded } from '../runbook/bounded';
-import { inputProblems } from '../runbook/validate-input';
+import { inputProblems, isObject, shown } from '../runbook/validate-input';
 
 const REGION = /^[a-z][a-z0-9]{1,39}$/;
 const GROUP_NAME = /^[A-Za-z0-9-]{1,63}$/;
 const FIELDS = ['region', 'reason', 'request', 'starts', 'concurrency', 'tuning'];
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
-function shown(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(typeof value);
-  }
-  return bounded(text, 60);
-}
 
 /** Every problem of an evacuation's input; empty when its shape is right. Signatures are checked afterwards. */
 export function evacuationInputProblems(input: unknown): string[] {

@@ -16,11 +16,11 @@ const MAX_REASON = 2000;
 const MAX_STATEMENT = 8192;
 const MAX_SIGNATURE = 4096;
 
-const isObject = (value: unknown): value is Record<string, unknown> =>
+export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** JSON of a value for a message, never long. */
-function shown(value: unknown): string {
+export function shown(value: unknown): string {
   let text: string;
   try {
     text = JSON.stringify(value) ?? String(value);
