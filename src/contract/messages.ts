@@ -3,6 +3,7 @@ import type {
   AbortPayload,
   ApprovalPayload,
   DecidePayload,
+  EndRehearsalPayload,
   InterventionPayload,
   RegionRecoveredPayload,
   RunbookStatus,
@@ -14,6 +15,7 @@ export const rejectSignal = defineSignal<[ApprovalPayload]>('reject');
 export const regionRecoveredSignal = defineSignal<[RegionRecoveredPayload]>('regionRecovered');
 export const unlinkNowSignal = defineSignal<[UnlinkNowPayload]>('unlinkNow');
 export const abortSignal = defineSignal<[AbortPayload]>('abort');
+export const endRehearsalSignal = defineSignal<[EndRehearsalPayload]>('endRehearsal');
 export const interveneSignal = defineSignal<[InterventionPayload]>('intervene');
 
 export interface DecideResult {

@@ -17,6 +17,7 @@ export const WORKFLOW_TYPES = {
 
 export const workflowIds = {
   failover: (group: string): string => `failover/${group}`,
+  rehearsal: (group: string): string => `rehearsal/${group}`,
   rejoin: (group: string): string => `rejoin/${group}`,
   readiness: (group: string): string => `readiness/${group}`,
   evacuation: (region: string): string => `evacuate/${region}`,

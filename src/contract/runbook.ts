@@ -69,9 +69,20 @@ export interface FailoverRunbookInput {
   acceptSettingsMismatch?: boolean;
   /** the incident's id in the organisation's tracker (e.g. INC-4711), shown by status and the evidence report */
   incident?: string;
+  /**
+   * `incident` (absent): the region has failed. `rehearsal`: a planned failover of a healthy region — every member
+   * must answer, traffic drains from it and comes back; destructive steps only where the group's configuration
+   * allows rehearsing them. Workflow id `rehearsal/<group>`.
+   */
+  mode?: RunbookMode;
+  /** rehearsal: how long traffic stays drained before failback; absent: until a commander's `endRehearsal` */
+  hold?: Duration;
   /** test and drill tuning; production uses the defaults */
   tuning?: RunbookTuning;
 }
+
+export const RUNBOOK_MODES = ['incident', 'rehearsal'] as const;
+export type RunbookMode = (typeof RUNBOOK_MODES)[number];
 
 export interface RunbookTuning {
   reads?: ReadActivityTimeouts;

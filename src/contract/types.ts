@@ -23,6 +23,13 @@ export interface RegionRecoveredPayload {
   proof: Proof;
 }
 
+/** A commander's signed end of a rehearsal's hold: traffic may come back (failback) now. */
+export interface EndRehearsalPayload {
+  by: string;
+  comment?: string;
+  proof: Proof;
+}
+
 export interface UnlinkNowPayload {
   by: string;
   reason: string;
