@@ -72,7 +72,8 @@ export interface FailoverRunbookInput {
   /**
    * `incident` (absent): the region has failed. `rehearsal`: a planned failover of a healthy region — every member
    * must answer, traffic drains from it and comes back; destructive steps only where the group's configuration
-   * allows rehearsing them. Workflow id `rehearsal/<group>`.
+   * allows rehearsing them. Workflow id `rehearsal/<group>`. `drill`: an incident runbook on an injected outage
+   * (`geofailover drill`); it behaves as `incident`, and the DR evidence counts it as a drill.
    */
   mode?: RunbookMode;
   /** rehearsal: how long traffic stays drained before failback; absent: until a commander's `endRehearsal` */
@@ -81,7 +82,7 @@ export interface FailoverRunbookInput {
   tuning?: RunbookTuning;
 }
 
-export const RUNBOOK_MODES = ['incident', 'rehearsal'] as const;
+export const RUNBOOK_MODES = ['incident', 'rehearsal', 'drill'] as const;
 export type RunbookMode = (typeof RUNBOOK_MODES)[number];
 
 export interface RunbookTuning {
