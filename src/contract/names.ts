@@ -23,6 +23,15 @@ export const workflowIds = {
   evacuation: (region: string): string => `evacuate/${region}`,
 };
 
+/**
+ * Temporal Schedule ids. A schedule's runs get the workflow id of its action plus `-<nominal time, RFC 3339>`:
+ * the rehearsal schedule's action id is `workflowIds.rehearsal(group)`, so its runs are
+ * `rehearsal/<group>-2027-01-05T10:00:00Z`.
+ */
+export const scheduleIds = {
+  rehearsal: (group: string): string => `rehearsal-schedule/${group}`,
+};
+
 /** Runbook steps, in order: derived from the step table (./steps), the one place steps are defined. */
 export { STEP_NAMES, type StepName } from './steps';
 

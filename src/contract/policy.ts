@@ -54,3 +54,9 @@ export interface SignedBy {
 
 /** How long a signed start may be valid: it names no run, so it must not outlive the moment it was made for. */
 export const MAX_START_VALIDITY_MS = 15 * 60_000;
+
+/**
+ * How long a standing order (a commander's signed `schedule` statement that lets a Temporal Schedule start
+ * rehearsals) may be valid: a year of quarterly rehearsals, and then someone signs again.
+ */
+export const MAX_STANDING_ORDER_VALIDITY_MS = 366 * 24 * 3_600_000;

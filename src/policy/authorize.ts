@@ -3,6 +3,7 @@
 // gate, bound to this run and naming the database acted on. A workflow cannot make the worker act without them.
 import type { Authorization, RunbookPolicy } from '../contract/policy';
 import { workflowIds } from '../contract/names';
+import { isStandingOrder, verifyStandingOrder } from './standing-order';
 import { verifySigned } from './verify';
 
 export interface DestructiveRequest {
@@ -31,18 +32,29 @@ function isAuthorization(value: unknown): value is Authorization {
 export function destructiveRefusal(req: DestructiveRequest): string | undefined {
   const { policy, workflowId, runId } = req;
   const group = policy.group.name;
-  if (workflowId !== workflowIds.failover(group) && workflowId !== workflowIds.rejoin(group)) {
+  // A scheduled rehearsal runs under a standing order, which checks its own workflow ids (the schedule's runs).
+  const standing = isStandingOrder((req.authorization as { request?: unknown } | null)?.request);
+  if (!standing && workflowId !== workflowIds.failover(group) && workflowId !== workflowIds.rejoin(group)) {
     return `workflow ${workflowId.slice(0, 80)} is not a runbook of group ${group}`;
   }
   if (!isAuthorization(req.authorization)) {
     return 'no authorization: a signed start (and the gate approvals) must come with the call';
   }
-  const start = verifySigned(req.authorization.request, policy, {
-    actions: ['start'],
-    workflowId,
-    targets: [req.target],
-    role: 'commander',
-  });
+  // The calling run is our runbook started with this very request (callerCheck), whose validate-input accepts a
+  // standing order only for a rehearsal: mode is known here.
+  const start = standing
+    ? verifyStandingOrder(req.authorization.request, policy, {
+        workflowId,
+        group,
+        mode: 'rehearsal',
+        targets: [req.target],
+      })
+    : verifySigned(req.authorization.request, policy, {
+        actions: ['start'],
+        workflowId,
+        targets: [req.target],
+        role: 'commander',
+      });
   if (!start.ok) return `the start is not authorized: ${start.reason}`;
   if (start.statement.runId !== null && start.statement.runId !== runId) {
     return `the start names run ${start.statement.runId}, not this run`;

@@ -12,6 +12,8 @@ export const STATEMENT_ACTIONS = [
   'abort',
   'rejoin',
   'evidence',
+  // a standing order: lets one Temporal Schedule start rehearsals of one group (src/policy/standing-order.ts)
+  'schedule',
 ] as const;
 export type StatementAction = (typeof STATEMENT_ACTIONS)[number];
 
