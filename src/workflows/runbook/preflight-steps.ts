@@ -1,10 +1,12 @@
 // The checks before anything changes: validate-input, membership, and memory ∥ firewall.
-import { isCancellation, patched } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { MemoryReading } from '../../contract/activities';
 import { sameLinkedId } from '../../azure/resource-ids';
 import { MAX_START_VALIDITY_MS, type PolicyLookup, type Proof, type RunbookPolicy } from '../../contract/policy';
 import type { RunbookTuning } from '../../contract/runbook';
 import type { MemberSnapshot } from '../../contract/types';
+import { isStandingOrder, verifyStandingOrder } from '../../policy/standing-order';
 import { verifySigned } from '../../policy/verify';
 import { formatMs } from './durations';
 import { describeFailure } from './intervention';
@@ -13,6 +15,9 @@ import { memberStateProblems, settingsProblems } from './group-checks';
 import { probeFrom, requireProbesPassed } from './probes';
 import { RunbookStop, type Runbook } from './runbook';
 import { gradePressure, worstGrade } from '../../contract/pressure';
+
+/** Set by Temporal on a run its scheduler started: the schedule's id. */
+const SCHEDULED_BY_ID = defineSearchAttributeKey('TemporalScheduledById', SearchAttributeType.KEYWORD);
 
 /** validate-input refuses the run at once (nothing read in Azure, nothing changed). */
 export function refuseInput(rb: Runbook, problem: string): never {
@@ -54,20 +59,33 @@ export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin'
   };
   const databaseId = policy.group.members[rb.region];
   if (!databaseId) return refuse(regionProblems(policy, rb.region), { policy: policyEvidence });
-  const start = verifySigned(request, policy, {
-    actions: ['start'],
-    workflowId: rb.state.context.workflowId,
-    targets: [databaseId],
-    role: 'commander',
-    nowMs: rb.startedAtMs,
-  });
+  // A scheduled rehearsal carries a commander's standing order instead of a start (src/policy/standing-order.ts).
+  const standing = isStandingOrder(request);
+  const start = standing
+    ? verifyStandingOrder(request, policy, {
+        workflowId: rb.state.context.workflowId,
+        group,
+        region: rb.region,
+        mode: (input as { mode?: unknown }).mode,
+        hold: { value: (input as { hold?: unknown }).hold },
+        targets: [databaseId],
+        nowMs: rb.startedAtMs,
+        scheduledById: workflowInfo().typedSearchAttributes.get(SCHEDULED_BY_ID) ?? null,
+      })
+    : verifySigned(request, policy, {
+        actions: ['start'],
+        workflowId: rb.state.context.workflowId,
+        targets: [databaseId],
+        role: 'commander',
+        nowMs: rb.startedAtMs,
+      });
   if (!start.ok) return refuse([`the signed request is refused: ${start.reason}`], { policy: policyEvidence });
   const signed = start.statement;
   const bindingProblems: string[] = [];
   // A start names no run (none exists when it is signed), so anyone who reads a history could start another run
   // with it until it expires: a start is only good for a short while.
   const lifetimeMs = Date.parse(signed.expiresAt) - Date.parse(signed.issuedAt);
-  if (lifetimeMs > MAX_START_VALIDITY_MS) {
+  if (!standing && lifetimeMs > MAX_START_VALIDITY_MS) {
     bindingProblems.push(
       `the signed request is valid for ${formatMs(lifetimeMs)}; a start may be valid for at most ${formatMs(MAX_START_VALIDITY_MS)}`,
     );
