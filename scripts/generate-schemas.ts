@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
+import { renderDrEvidenceSchemas } from '../src/audit/dr-evidence/schema';
 import { renderAuditSchemas } from '../src/audit/report/schema';
 import { CLI_OUTPUT_SCHEMAS } from '../src/cli/output-schemas';
 import { configSchema } from '../src/config/schema';
@@ -25,6 +26,8 @@ export function renderSchemas(): Record<string, string> {
     ),
     // The evidence report (report.json) and `audit --json`.
     ...renderAuditSchemas(),
+    // The DR evidence package (summary.json) and `evidence --json`.
+    ...renderDrEvidenceSchemas(),
   };
 }
 

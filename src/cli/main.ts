@@ -3,7 +3,10 @@
  * The runbook commands and the `emulator` command group (src/cli/commands/). A command's module pulls in the
  * Temporal and Azure SDKs, so only the commands named on the command line are loaded; in the built package
  * `--help` lists the others from the command index the build writes (dist/cli/commands.json), which keeps
- * start-up fast. From the sources (no index) every command is loaded.
+ * start-up fast. From the sources (no index) every command is loaded only for the top-level help (or a command line
+ * that names none): a command that runs loads its own module alone there too.
+ *
+ * A new command: one line in COMMANDS (its name, and how to load its module's register function).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +30,7 @@ import type * as AbortModule from './commands/abort';
 import type * as ReadinessModule from './commands/readiness';
 import type * as WorkerModule from './commands/worker';
 import type * as AuditModule from './commands/audit';
+import type * as EvidenceModule from './commands/evidence';
 import type * as DrillModule from './commands/drill';
 import type * as RejoinModule from './commands/rejoin';
 import type * as KeysModule from './commands/keys';
@@ -52,6 +56,7 @@ const COMMANDS: readonly (readonly [name: string, load: () => Register])[] = [
   ['readiness', () => (require('./commands/readiness') as typeof ReadinessModule).registerReadiness],
   ['worker', () => (require('./commands/worker') as typeof WorkerModule).registerWorker],
   ['audit', () => (require('./commands/audit') as typeof AuditModule).registerAudit],
+  ['evidence', () => (require('./commands/evidence') as typeof EvidenceModule).registerEvidence],
   ['drill', () => (require('./commands/drill') as typeof DrillModule).registerDrill],
   ['rejoin', () => (require('./commands/rejoin') as typeof RejoinModule).registerRejoin],
   ['keys', () => (require('./commands/keys') as typeof KeysModule).registerKeys],
@@ -158,22 +163,32 @@ export function buildProgram(
   addTemporalOptions(program, (flags, config) => context().useTemporalFlags(flags, config));
 
   const indexed = new Map((options.index ?? []).map((entry) => [entry.name, entry]));
+  const fromSourcesLazily = options.index === undefined && runsWithoutTopHelp(argv);
   for (const [name, load] of COMMANDS) {
     const entry = indexed.get(name);
-    if (entry && !argv.includes(name)) {
+    if ((entry || fromSourcesLazily) && !argv.includes(name)) {
+      // Listed, not loaded: its name still serves the typo suggestion; the index gives its help line.
       const listed = program
         .command(name)
-        .summary(entry.summary)
         .allowUnknownOption()
         .action(() => {
           throw new Error(`${name}: not loaded`); // unreachable: a command on the command line is loaded
         });
-      listedOnly.set(listed, entry.term);
+      if (entry) listedOnly.set(listed.summary(entry.summary), entry.term);
     } else {
       load()(program, context());
     }
   }
   return program;
+}
+
+/**
+ * Without the command index: whether this command line can do without the top-level help (which lists every
+ * command with its summary, so needs every module): it names a command, or asks for the version, and no help.
+ */
+function runsWithoutTopHelp(argv: readonly string[]): boolean {
+  if (argv.some((a) => a === '--help' || a === '-h' || a === 'help')) return false;
+  return argv.some((a) => a === '--version' || a === '-V' || COMMANDS.some(([name]) => name === a));
 }
 
 const TOP_HELP = `

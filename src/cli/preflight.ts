@@ -147,7 +147,7 @@ const azureModules = (): {
  * activityDependenciesFromConfig) without loading the worker runtime, and with no retries.
  * @throws Error naming the field when the CA or the identity's secret cannot be read, or no subscription is known.
  */
-function armClientsOf(loaded: LoadedConfig): ArmClientsModule.ArmClients {
+export function armClientsOf(loaded: LoadedConfig): ArmClientsModule.ArmClients {
   const { ids, clients, credentials } = azureModules();
   const { azure, groups } = loaded.config;
   const configDir = path.dirname(loaded.file);

@@ -38,7 +38,8 @@ import { timelineSvg } from './timeline-svg';
 
 export { esc };
 
-const CSS = `
+/** The report's stylesheet; the DR evidence summary uses it too, so both read alike. */
+export const CSS = `
 :root { color-scheme: light; --ink:#1d2327; --muted:#5f6b73; --line:#d8dee4; --bg:#ffffff; --panel:#f6f8fa; }
 * { box-sizing: border-box; }
 html { -webkit-text-size-adjust: 100%; }
@@ -116,7 +117,7 @@ footer { margin-top: 32px; color: var(--muted); font-size: 12px; }
 `;
 
 /** A table in its own scrolling box: a wide table never widens the page. */
-function table(header: string[], rows: string[][], className?: string): string {
+export function table(header: string[], rows: string[][], className?: string): string {
   if (!rows.length) return '';
   const head = `<tr>${header.map((h) => `<th>${h}</th>`).join('')}</tr>`;
   return `<div class="table-wrap"><table${className ? ` class="${className}"` : ''}><thead>${head}</thead><tbody>${rows
@@ -124,7 +125,7 @@ function table(header: string[], rows: string[][], className?: string): string {
     .join('')}</tbody></table></div>`;
 }
 
-function kv(rows: [string, string][]): string {
+export function kv(rows: [string, string][]): string {
   return `<div class="table-wrap"><table class="kv"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td>${v}</td></tr>`).join('')}</tbody></table></div>`;
 }
 
@@ -132,7 +133,7 @@ function kv(rows: [string, string][]): string {
  * A status label with a border, a sign and the word (readable printed in black and white); `colourOf` is a step
  * status naming the style (default: the label itself).
  */
-function statusBadge(label: string, colourOf = label, title?: string): string {
+export function statusBadge(label: string, colourOf = label, title?: string): string {
   const key = STATUS_COLOURS[colourOf] ? colourOf : 'unknown';
   return tag('span', { class: `status s-${key}`, title }, `${STATUS_ICONS[key] ?? '?'} ${esc(label)}`);
 }
@@ -204,7 +205,7 @@ function seenTable(g: ReportGate): string {
   return rows.length ? `<p class="muted">What the approvers saw:</p>${kv(rows)}` : '';
 }
 
-function card(id: string, key: string, value: string, small: string, tone: 'good' | 'bad' | 'neutral'): string {
+export function card(id: string, key: string, value: string, small: string, tone: 'good' | 'bad' | 'neutral'): string {
   return `<div class="card ${tone}" id="${id}"><div class="k">${esc(key)}</div><div class="v">${value}</div><small>${small}</small></div>`;
 }
 

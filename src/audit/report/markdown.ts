@@ -37,7 +37,7 @@ export function md(text: unknown): string {
     .replace(/[\\`*_[\]<>|~&#]/g, (c) => `\\${c}`);
 }
 
-function table(header: string[], rows: string[][]): string[] {
+export function table(header: string[], rows: string[][]): string[] {
   if (!rows.length) return [];
   return [
     `| ${header.join(' | ')} |`,

@@ -62,7 +62,7 @@ function formatBytes(bytes: number): string {
 }
 
 /** A path as a person types it: relative to the current directory when inside it. */
-function shownPath(dir: string): string {
+export function shownPath(dir: string): string {
   const relative = path.relative(process.cwd(), dir);
   return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : dir;
 }
@@ -150,7 +150,7 @@ function renderResult(result: AuditResult): string {
 }
 
 /** The auditor's key for SHA256SUMS.sig: --sign-key, else $GEOFAILOVER_EVIDENCE_KEY, else none (unsigned). */
-function signingKey(ctx: CliContext, opts: AuditOptions): PrivateKey | undefined {
+export function signingKey(ctx: CliContext, opts: Pick<AuditOptions, 'signKey'>): PrivateKey | undefined {
   const file = opts.signKey ?? ctx.env[EVIDENCE_KEY_ENV];
   if (!file) return undefined;
   const flag = opts.signKey ? '--sign-key' : `$${EVIDENCE_KEY_ENV}`;
@@ -171,7 +171,10 @@ function signingKey(ctx: CliContext, opts: AuditOptions): PrivateKey | undefined
  * The signers `--verify` trusts for SHA256SUMS.sig: --allowed-signers FILE and/or the configuration's people
  * (--config, $GEOFAILOVER_CONFIG or ./geofailover.config.json when it exists).
  */
-function trustedSigners(configFlag: string | undefined, opts: AuditOptions): TrustedSigners | undefined {
+export function trustedSigners(
+  configFlag: string | undefined,
+  opts: Pick<AuditOptions, 'allowedSigners'>,
+): TrustedSigners | undefined {
   const people: Record<string, string[]> = {};
   const sources: string[] = [];
   if (opts.allowedSigners) {
@@ -202,7 +205,7 @@ function trustedSigners(configFlag: string | undefined, opts: AuditOptions): Tru
   return sources.length ? { source: sources.join(' and '), people } : undefined;
 }
 
-function renderVerification(v: PackageVerification): string {
+export function renderVerification(v: PackageVerification): string {
   const lines: string[] = [];
   const dir = shownPath(v.dir);
   lines.push(v.verified ? `package: VERIFIED — ${dir}` : `package: FAILED — ${dir}`);
