@@ -2,16 +2,18 @@
  * The readiness watch: a Temporal Schedule `readiness/<group>` that starts `readinessCheck` every interval, with
  * `notifyOnChange` so that a verdict crossing between fail and not-fail reaches the group's webhook once.
  */
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleHandle,
-} from '@temporalio/client';
+import { type Client, type ScheduleDescription, type ScheduleHandle } from '@temporalio/client';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { WORKFLOW_TYPES, workflowIds } from '../contract/names';
 import type { ReadinessCheckInput, ReadinessReport, ReadinessVerdict } from '../contract/readiness';
+import {
+  changeSchedule,
+  describeSchedule,
+  describeSchedules,
+  parseInterval as parseScheduleInterval,
+  scheduleState,
+  upsertSchedule,
+} from '../temporal/schedules';
 
 /** Schedules shorter than this would start a check before the last one has read its members. */
 export const MIN_INTERVAL_MS = 1000;
@@ -37,12 +39,7 @@ export interface ReadinessScheduleView {
 
 /** `'15m'`, `'30 seconds'`, `'1h'` → ms; undefined for anything else (or under a second). */
 export function parseInterval(value: string): number | undefined {
-  try {
-    const ms = msToNumber(value.trim() as never);
-    return Number.isFinite(ms) && ms >= MIN_INTERVAL_MS ? ms : undefined;
-  } catch {
-    return undefined;
-  }
+  return parseScheduleInterval(value, MIN_INTERVAL_MS);
 }
 
 export interface ScheduleOptions {
@@ -73,30 +70,15 @@ export async function upsertReadinessSchedule(
     args,
     workflowExecutionTimeout: CHECK_TIMEOUT,
   };
-  const spec = { intervals: [{ every: options.everyMs }] };
-  try {
-    const handle = await client.schedule.create({
-      scheduleId,
-      spec,
-      action,
-      // A check still running when the next is due: skip the next, never pile them up or run two at once.
-      policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
-      state: {
-        triggerImmediately: true,
-        note: `readiness watch of ${options.group}${options.by ? `, set by ${options.by}` : ''}`,
-      },
-    });
-    return { created: true, handle };
-  } catch (e) {
-    if (!(e instanceof ScheduleAlreadyRunning)) throw e;
-    const handle = client.schedule.getHandle(scheduleId);
-    await handle.update((previous) => ({
-      ...previous,
-      spec,
-      action: { ...previous.action, ...action },
-    }));
-    return { created: false, handle };
-  }
+  return upsertSchedule(client, {
+    scheduleId,
+    spec: { intervals: [{ every: options.everyMs }] },
+    action,
+    // A check still running when the next is due: skip the next, never pile them up or run two at once.
+    policies: { overlap: 'SKIP', catchupWindow: '1 minute' },
+    triggerImmediately: true,
+    note: `readiness watch of ${options.group}${options.by ? `, set by ${options.by}` : ''}`,
+  });
 }
 
 /** Pauses, resumes or deletes the group's schedule. @throws ScheduleNotFoundError when there is none. */
@@ -106,11 +88,7 @@ export async function changeReadinessSchedule(
   change: 'pause' | 'resume' | 'delete',
   by?: string,
 ): Promise<void> {
-  const handle = client.schedule.getHandle(workflowIds.readiness(group));
-  const note = by ? `${change}d by ${by}` : undefined;
-  if (change === 'pause') await handle.pause(note);
-  else if (change === 'resume') await handle.unpause(note);
-  else await handle.delete();
+  await changeSchedule(client, workflowIds.readiness(group), change, by);
 }
 
 /** The newest completed check among the schedule's recent actions. */
@@ -118,9 +96,8 @@ async function lastCheck(
   client: Client,
   description: ScheduleDescription,
 ): Promise<{ verdict: ReadinessVerdict; checkedAt: string } | undefined> {
-  const actions = [...description.info.recentActions].sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime());
-  for (const a of actions) {
-    const handle = client.workflow.getHandle(a.action.workflow.workflowId, a.action.workflow.firstExecutionRunId);
+  for (const a of scheduleState(description).recentRuns) {
+    const handle = client.workflow.getHandle(a.workflowId, a.runId);
     try {
       if ((await handle.describe()).status.name !== 'COMPLETED') continue;
       const report = (await handle.result()) as ReadinessReport;
@@ -134,14 +111,15 @@ async function lastCheck(
 
 function view(client: Client, scheduleId: string, d: ScheduleDescription): Promise<ReadinessScheduleView> {
   const every = d.spec.intervals?.[0]?.every;
+  const { paused, note, taskQueue, nextRunTimes } = scheduleState(d);
   const v: ReadinessScheduleView = {
     scheduleId,
     group: scheduleId.slice(SCHEDULE_PREFIX.length),
-    paused: d.state.paused,
+    paused,
     ...(every !== undefined ? { everyMs: msToNumber(every) } : {}),
-    ...(d.state.note ? { note: d.state.note } : {}),
-    ...(d.action.type === 'startWorkflow' ? { taskQueue: d.action.taskQueue } : {}),
-    ...(d.info.nextActionTimes[0] ? { nextRunAt: d.info.nextActionTimes[0].toISOString() } : {}),
+    ...(note ? { note } : {}),
+    ...(taskQueue ? { taskQueue } : {}),
+    ...(nextRunTimes[0] ? { nextRunAt: nextRunTimes[0] } : {}),
   };
   return lastCheck(client, d).then((last) =>
     last ? { ...v, lastVerdict: last.verdict, lastCheckedAt: last.checkedAt } : v,
@@ -154,29 +132,13 @@ export async function describeReadinessSchedule(
   group: string,
 ): Promise<ReadinessScheduleView | undefined> {
   const scheduleId = workflowIds.readiness(group);
-  try {
-    return await view(client, scheduleId, await client.schedule.getHandle(scheduleId).describe());
-  } catch (e) {
-    if (e instanceof ScheduleNotFoundError) return undefined;
-    throw e;
-  }
+  const description = await describeSchedule(client, scheduleId);
+  return description ? view(client, scheduleId, description) : undefined;
 }
 
 /** Every readiness schedule of the namespace (ids `readiness/<group>`), by group. */
 export async function listReadinessSchedules(client: Client): Promise<ReadinessScheduleView[]> {
-  const ids: string[] = [];
-  for await (const s of client.schedule.list()) {
-    if (s.scheduleId.startsWith(SCHEDULE_PREFIX)) ids.push(s.scheduleId);
-  }
-  const views = await Promise.all(
-    ids.map(async (id) => {
-      try {
-        return await view(client, id, await client.schedule.getHandle(id).describe());
-      } catch (e) {
-        if (e instanceof ScheduleNotFoundError) return undefined;
-        throw e;
-      }
-    }),
-  );
-  return views.filter((v): v is ReadinessScheduleView => v !== undefined).sort((a, b) => (a.group < b.group ? -1 : 1));
+  const described = await describeSchedules(client, SCHEDULE_PREFIX);
+  const views = await Promise.all(described.map((d) => view(client, d.scheduleId, d.description)));
+  return views.sort((a, b) => (a.group < b.group ? -1 : 1));
 }
