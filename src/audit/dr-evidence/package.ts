@@ -6,7 +6,7 @@
  * snapshot) and one SHA256SUMS over every file of the package, signed as SHA256SUMS.sig when a key is given.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -182,10 +182,19 @@ export async function writeDrEvidence(options: WriteDrEvidenceOptions): Promise<
     ...summarise(runs, options.scope),
     snapshot,
   };
+  return writeSummary(outDir, evidence, options.signKey);
+}
+
+/**
+ * Writes summary.json (checked against its schema), summary.md and summary.html into a folder that holds the runs'
+ * packages, then SHA256SUMS over every file and, with a key, SHA256SUMS.sig.
+ */
+export function writeSummary(outDir: string, evidence: DrEvidence, signKey?: PackageSigningKey): DrEvidenceResult {
+  mkdirSync(outDir, { recursive: true });
   writeFileSync(path.join(outDir, DR_FILES.json), renderSummaryJson(evidence));
   writeFileSync(path.join(outDir, DR_FILES.md), renderSummaryMarkdown(evidence));
   writeFileSync(path.join(outDir, DR_FILES.html), renderSummaryHtml(evidence));
-  return { dir: outDir, evidence, ...sealPackage(outDir, options.signKey) };
+  return { dir: outDir, evidence, ...sealPackage(outDir, signKey) };
 }
 
 /** SHA256SUMS over every file of the package (the runs' included), and SHA256SUMS.sig when a key is given. */
@@ -196,6 +205,8 @@ function sealPackage(dir: string, signKey?: PackageSigningKey): Pick<DrEvidenceR
     'utf8',
   );
   writeFileSync(path.join(dir, PACKAGE_FILES.sums), sums);
+  // An earlier signature (--force over a signed package) would sign other sums.
+  rmSync(path.join(dir, PACKAGE_FILES.sumsSignature), { force: true });
   if (!signKey) return { files: names.length };
   const armored = signSshSig({ message: sums, secretKey: signKey.secretKey, namespace: SIGNING_NAMESPACE });
   writeFileSync(path.join(dir, PACKAGE_FILES.sumsSignature), armored);
