@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { createClient } from 'redis';
 import type { ArmClients } from '../azure/clients';
 import type { AzureMonitorMetrics } from '../azure/metrics';
 import { FAILURE_TYPES } from '../contract/failures';
+import { newRedisClient, type RedisSession } from '../redis/client';
 import { memoryUsage } from '../redis/info';
 import { azureFailure } from './azure-failure';
 import { readDataPlaneAccess, type DataPlaneAccess } from './database-access';
@@ -22,7 +22,7 @@ export interface DataPlaneDependencies {
 const DEFAULT_REDIS_TIMEOUT_MS = 10_000;
 const CANARY_PREFIX = 'geofailover:canary:';
 
-type Client = ReturnType<typeof createClient>;
+type Client = RedisSession;
 
 /**
  * Runs `fn` on a fresh node-redis connection to hostName:port (TLS per clientProtocol), bounded by `timeoutMs`
@@ -41,10 +41,9 @@ async function withRedis<T>(
     socketTimeout: options.timeoutMs,
     reconnectStrategy: false as const,
   };
-  const client = createClient({
+  const client = newRedisClient({
     ...(access.username !== undefined ? { username: access.username } : {}),
     password: access.password,
-    maintNotifications: 'disabled',
     socket: access.tls ? { ...socket, tls: true, ...(options.caPem ? { ca: options.caPem } : {}) } : socket,
   });
   // Connection-level failures arrive as 'error' events: keep the first one as the reason.

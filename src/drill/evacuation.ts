@@ -133,7 +133,10 @@ export function writeEvacuationConfig(emulator: Emulator, plan: DrillPlan, dir: 
     }),
   );
   if (!groups[plan.group]) throw new Error(`the estate's group ${plan.group} has no Traffic Manager profile`);
-  const written = { ...config, groups, evacuation: { unlinkApproval: 'batch' as const } };
+  // One process serves ARM (the emulator) and runs every runbook's activities: under a large estate's first burst a
+  // read waits its turn on the event loop, and at the default 10 s a survivor's read timing out would refuse the run.
+  const azure = { ...config.azure, requestTimeoutMs: Math.max(config.azure?.requestTimeoutMs ?? 0, 30_000) };
+  const written = { ...config, azure, groups, evacuation: { unlinkApproval: 'batch' as const } };
   writeFileSync(file, `${JSON.stringify(written, null, 2)}\n`);
   const loaded = loadCliConfig(file);
   const definition = resolveGroup(loaded, plan.group);

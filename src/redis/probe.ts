@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import { createClient } from 'redis';
+import { newRedisClient } from './client';
 
 export type ProbeStage = 'tcp' | 'tls' | 'auth' | 'ping';
 export type ProbeOutcome = 'ok' | 'refused' | 'timeout' | 'tls-error' | 'auth-error' | 'error';
@@ -96,10 +96,9 @@ export async function probeRedisEndpoint(target: ProbeTarget): Promise<ProbeResu
     socketTimeout: target.timeoutMs,
     reconnectStrategy: false as const,
   };
-  const client = createClient({
+  const client = newRedisClient({
     ...(target.username !== undefined ? { username: target.username } : {}),
     password: target.password,
-    maintNotifications: 'disabled',
     socket: target.tls
       ? {
           ...common,
