@@ -20,6 +20,7 @@ function mrkdwnEscape(text: string): string {
 
 function emoji(n: RunbookNotification): string {
   if (n.event === 'run-ended') return n.outcome === 'completed' ? ':white_check_mark:' : ':octagonal_sign:';
+  if (n.event === 'rehearsal-started') return ':calendar:';
   return n.event === 'escalation' ? ':rotating_light:' : ':raised_hand:';
 }
 
@@ -30,6 +31,11 @@ function facts(n: RunbookNotification): { label: string; value: string }[] {
     { label: 'Region', value: n.region },
     { label: 'Workflow', value: n.workflowId },
   ];
+  if (n.mode) out.push({ label: 'Kind', value: n.mode === 'rehearsal' ? 'rehearsal (not an outage)' : n.mode });
+  if (n.schedule) {
+    out.push({ label: 'Schedule', value: n.schedule.scheduleId });
+    out.push({ label: 'Standing order', value: `${n.schedule.orderedBy}, until ${n.schedule.orderExpiresAt}` });
+  }
   if (n.gate) {
     out.push({ label: 'Gate', value: `${n.gate.name} (${n.gate.kind}, step ${n.gate.step})` });
     out.push({ label: 'Waiting for', value: n.gate.waitingFor });

@@ -143,7 +143,13 @@ export const webhookReferenceSchema = z
 export type WebhookReference = z.output<typeof webhookReferenceSchema>;
 
 /** What the runbook tells people about, as `notifications[].events` names it. */
-export const NOTIFICATION_EVENTS = ['approval-needed', 'intervention-needed', 'escalation', 'run-ended'] as const;
+export const NOTIFICATION_EVENTS = [
+  'approval-needed',
+  'intervention-needed',
+  'escalation',
+  'run-ended',
+  'rehearsal-started',
+] as const;
 
 /** One place notifications go: a Slack or Teams incoming webhook, or any receiver of generic JSON. */
 export const notificationTargetSchema = strict({
@@ -157,7 +163,9 @@ export const notificationTargetSchema = strict({
     .array(z.enum(NOTIFICATION_EVENTS))
     .min(1)
     .optional()
-    .describe('the events sent there; default all: approval-needed, intervention-needed, escalation, run-ended'),
+    .describe(
+      'the events sent there; default all: approval-needed, intervention-needed, escalation, run-ended, rehearsal-started',
+    ),
 });
 
 export type NotificationTarget = z.output<typeof notificationTargetSchema>;

@@ -266,6 +266,10 @@ export interface RunbookNotification {
   evidence: { label: string; value: string }[];
   /** the exact commands that answer the gate (geofailover CLI, then the plain Temporal CLI) */
   howToAnswer: string[];
+  /** the run's mode when it is not an incident: people read a rehearsal's notices as a rehearsal's */
+  mode?: 'rehearsal' | 'drill';
+  /** a rehearsal a schedule started: the schedule and who signed its standing order */
+  schedule?: { scheduleId: string; orderedBy: string; orderExpiresAt: string };
   /** run-ended: how the run ended */
   outcome?: RunbookOutcome;
   rtoMs?: number;

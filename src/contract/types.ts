@@ -119,7 +119,13 @@ export interface GateRecord {
 }
 
 /** What the runbook tells people about. */
-export type NotificationEvent = 'approval-needed' | 'intervention-needed' | 'escalation' | 'run-ended';
+export type NotificationEvent =
+  | 'approval-needed'
+  | 'intervention-needed'
+  | 'escalation'
+  | 'run-ended'
+  /** a schedule started a rehearsal: its gates will wait on people */
+  | 'rehearsal-started';
 
 /** One target's delivery of one notification: recorded in the gate record or the run's result. */
 export interface NotificationDelivery {

@@ -95,7 +95,7 @@ describe('notification targets in the configuration', () => {
         [
           'slack',
           'file:/etc/geofailover/secrets/slack.url',
-          ['approval-needed', 'intervention-needed', 'escalation', 'run-ended'],
+          ['approval-needed', 'intervention-needed', 'escalation', 'run-ended', 'rehearsal-started'],
         ],
       ],
     );

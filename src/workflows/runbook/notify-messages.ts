@@ -9,6 +9,54 @@ export interface NoticeContext {
   workflowId: string;
   group: string;
   region: string;
+  /** absent or incident: an incident; a rehearsal's (and a drill's) notices say so in their title */
+  mode?: 'incident' | 'rehearsal' | 'drill';
+}
+
+/** What a scheduled rehearsal's notices say of its schedule. */
+export type ScheduleNotice = NonNullable<RunbookNotification['schedule']>;
+
+/** `Rehearsal — ` before a rehearsal's titles (likewise a drill's), so nobody takes it for an outage. */
+function kindPrefix(context: NoticeContext): string {
+  return context.mode === 'rehearsal' ? 'Rehearsal — ' : context.mode === 'drill' ? 'Drill — ' : '';
+}
+
+/** The mode field of a rehearsal's or a drill's notification. */
+function modeOf(context: NoticeContext): Pick<RunbookNotification, 'mode'> {
+  return context.mode === 'rehearsal' || context.mode === 'drill' ? { mode: context.mode } : {};
+}
+
+/**
+ * A schedule started a rehearsal: it drains the region now, and its gates will wait on people (a standing order
+ * starts it; it approves nothing).
+ */
+export function rehearsalStartedNotification(
+  context: NoticeContext,
+  schedule: ScheduleNotice,
+  at: string,
+): RunbookNotification {
+  return {
+    event: 'rehearsal-started',
+    workflowId: context.workflowId,
+    group: context.group,
+    region: context.region,
+    title: boundedText(`Rehearsal started on schedule: ${context.group} drains ${context.region}`, 200),
+    text: boundedText(
+      `Schedule ${schedule.scheduleId} started a rehearsal of ${context.group}: traffic drains from ` +
+        `${context.region} and comes back. It is not an outage. Its gates wait on people: an approval needs ` +
+        `approvers other than ${schedule.orderedBy}, who signed the standing order (valid until ` +
+        `${schedule.orderExpiresAt}). Abort at any time restores traffic.`,
+      1000,
+    ),
+    evidence: [],
+    howToAnswer: [
+      `geofailover status ${context.workflowId} --watch`,
+      `geofailover abort ${context.workflowId} --key KEY_FILE --reason TEXT`,
+    ],
+    mode: 'rehearsal',
+    schedule,
+    at,
+  };
 }
 
 const MAX_FACTS = 12;
@@ -48,16 +96,20 @@ export function gateNotification(
   const open = gate.openGate(context.workflowId);
   const what = gate.kind === 'approval' ? 'Approval needed' : 'Intervention needed';
   const title =
-    event === 'escalation'
+    kindPrefix(context) +
+    (event === 'escalation'
       ? `Escalation: ${gate.name} of ${context.group} is unanswered`
-      : `${what}: ${gate.name} of ${context.group}`;
+      : `${what}: ${gate.name} of ${context.group}`);
   const waitingFor = String(body.waitingFor);
   const text =
     event === 'escalation'
       ? `Gate ${gate.name} (${context.workflowId}, region ${context.region}) has waited since ${open.requestedAt} and ` +
         `still needs ${waitingFor}. It stops safely at ${open.expiresAt ?? 'its expiry'} if nobody answers.`
       : gate.kind === 'approval'
-        ? `The runbook for ${context.group} (failed region ${context.region}) waits at ${gate.name} and needs ${waitingFor}.`
+        ? context.mode === 'rehearsal'
+          ? `The rehearsal of ${context.group} (region ${context.region}, healthy, drained on purpose) waits at ` +
+            `${gate.name} and needs ${waitingFor}.`
+          : `The runbook for ${context.group} (failed region ${context.region}) waits at ${gate.name} and needs ${waitingFor}.`
         : `Step ${open.step ?? gate.name} of the runbook for ${context.group} (region ${context.region}) failed after its ` +
           `retries and waits for ${waitingFor}.`;
   return {
@@ -79,6 +131,7 @@ export function gateNotification(
     },
     evidence: evidenceFacts(open.request),
     howToAnswer: (body.howToAnswer as string[]).map((c) => boundedText(c, 500)),
+    ...modeOf(context),
     at,
   };
 }
@@ -86,9 +139,10 @@ export function gateNotification(
 /** How the run ended: outcome, summary and RTO. */
 export function runEndedNotification(result: RunbookResult, context: NoticeContext, at: string): RunbookNotification {
   const title =
-    result.outcome === 'completed'
+    kindPrefix(context) +
+    (result.outcome === 'completed'
       ? `Runbook completed: ${context.group} (${context.region})`
-      : `Runbook ${result.outcome}: ${context.group} (${context.region})`;
+      : `Runbook ${result.outcome}: ${context.group} (${context.region})`);
   return {
     event: 'run-ended',
     workflowId: context.workflowId,
@@ -99,6 +153,7 @@ export function runEndedNotification(result: RunbookResult, context: NoticeConte
     evidence: [],
     howToAnswer: [],
     outcome: result.outcome,
+    ...modeOf(context),
     ...(result.rtoMs !== undefined ? { rtoMs: result.rtoMs } : {}),
     at,
   };

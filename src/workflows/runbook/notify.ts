@@ -7,7 +7,13 @@ import type { RunbookResult } from '../../contract/runbook';
 import type { NotificationDelivery } from '../../contract/types';
 import { bounded } from './bounded';
 import type { EscalatingGate } from './gate';
-import { gateNotification, runEndedNotification, type NoticeContext } from './notify-messages';
+import {
+  gateNotification,
+  rehearsalStartedNotification,
+  runEndedNotification,
+  type NoticeContext,
+  type ScheduleNotice,
+} from './notify-messages';
 
 type Notify = NotificationActivities['notify'];
 
@@ -39,6 +45,11 @@ export class Notices {
   gateOpened(gate: NotifiedGate): void {
     const event = gate.kind === 'approval' ? 'approval-needed' : 'intervention-needed';
     this.send(gateNotification(event, gate, this.context(), now()), gate, gate.step);
+  }
+
+  /** A schedule started this rehearsal (validate-input accepted its standing order): its gates will need people. */
+  rehearsalStarted(schedule: ScheduleNotice): void {
+    this.send(rehearsalStartedNotification(this.context(), schedule, now()), {}, 'validate-input');
   }
 
   /** A gate escalated: sent to the notification targets, beside the escalation webhook. */

@@ -106,6 +106,14 @@ export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin'
   rb.state.setRequest(start, request);
   const problems = policyProblems(policy, rb.region, start.signer);
   if (problems.length > 0) refuse(problems, { policy: policyEvidence });
+  if (standing) {
+    // A schedule started this rehearsal: nobody ran a command, so the people who answer its gates hear of it now.
+    rb.notices.rehearsalStarted({
+      scheduleId: signed.detail?.scheduleId ?? '',
+      orderedBy: start.signer,
+      orderExpiresAt: signed.expiresAt,
+    });
+  }
   rb.steps.succeed(
     'validate-input',
     `group ${policy.group.name}, region ${rb.region}, requested by ${start.signer} (signature verified, ` +
