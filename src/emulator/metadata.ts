@@ -84,13 +84,16 @@ export class MetadataBuildup {
     return this.serial(async () => {
       const { store, dataPlane, isDown, bytesPerSecond, maxPercentOfMaxMemory, tickMs } = this.options;
       const bytes = Math.round((bytesPerSecond * tickMs) / 1000);
-      for (const db of store.databases()) {
-        if (isDown(db.id) || !dataPlane.isRunning(db.id)) continue;
-        if (this.missingMembers(db.id).length === 0) continue;
-        const cap = Math.floor((db.maxMemoryBytes * maxPercentOfMaxMemory) / 100);
-        await dataPlane.growMetadata(db.id, bytes, cap);
-        this.accruing.add(db.id.toLowerCase());
-      }
+      // All at once: a shared data plane answers readings asked together with one key count.
+      await Promise.all(
+        store.databases().map(async (db) => {
+          if (isDown(db.id) || !dataPlane.isRunning(db.id)) return;
+          if (this.missingMembers(db.id).length === 0) return;
+          const cap = Math.floor((db.maxMemoryBytes * maxPercentOfMaxMemory) / 100);
+          await dataPlane.growMetadata(db.id, bytes, cap);
+          this.accruing.add(db.id.toLowerCase());
+        }),
+      );
       await this.clearResolved();
       await this.sampleAll();
     });
@@ -129,18 +132,20 @@ export class MetadataBuildup {
 
   private async sampleAll(): Promise<void> {
     const { store, dataPlane } = this.options;
-    for (const db of store.databases()) {
-      if (!dataPlane.isRunning(db.id)) {
-        this.samples.delete(db.id);
-        continue;
-      }
-      try {
-        const m = await dataPlane.memory(db.id);
-        this.samples.set(db.id, { ...m, sampledAt: new Date().toISOString() });
-      } catch {
-        this.samples.delete(db.id);
-      }
-    }
+    await Promise.all(
+      store.databases().map(async (db) => {
+        if (!dataPlane.isRunning(db.id)) {
+          this.samples.delete(db.id);
+          return;
+        }
+        try {
+          const m = await dataPlane.memory(db.id);
+          this.samples.set(db.id, { ...m, sampledAt: new Date().toISOString() });
+        } catch {
+          this.samples.delete(db.id);
+        }
+      }),
+    );
   }
 
   /** Ticks, reconciles and samples run one at a time; a failure is logged, never thrown at a timer. */
