@@ -25,7 +25,7 @@ import {
   staleFiles,
   type ReportFormat,
 } from '../../audit/package';
-import { installQuietRuntime } from '../../audit/replay';
+import { installQuietRuntime, startReplaySession, type ReplaySession } from '../../audit/replay';
 import { replayCodeLine } from '../../audit/report/format';
 import type { AuditVerifyOutput, EvidenceReport } from '../../audit/report/schema';
 import { parseAllowedSigners, verifyPackage, type PackageVerification, type TrustedSigners } from '../../audit/verify';
@@ -296,6 +296,25 @@ async function audit(
 
   if (ref?.startsWith('evacuate/')) return auditEvacuationCommand(ctx, out, ref, opts, wanted, signKey);
 
+  // The replay worker starts now and is ready by the time the history is fetched.
+  const session = startReplaySession();
+  try {
+    return await auditIncident(ctx, out, ref, opts, wanted, signKey, session);
+  } finally {
+    await session.close();
+  }
+}
+
+/** `audit WORKFLOW_ID` or `audit --history FILE`: one incident's package. */
+async function auditIncident(
+  ctx: CliContext,
+  out: Output,
+  ref: string | undefined,
+  opts: AuditOptions,
+  wanted: ReportFormat[],
+  signKey: PrivateKey | undefined,
+  session: ReplaySession,
+): Promise<number> {
   let loaded: LoadedHistory;
   let runs: LoadedHistory[] | undefined;
   let source: EvidenceReport['source'];
@@ -335,6 +354,7 @@ async function audit(
     outDir,
     ...(opts.force ? { force: true } : {}),
     ...(signKey ? { signKey } : {}),
+    session,
   });
   if (result.report.partial) out.warn(`partial report: ${result.report.partialReason}`);
   const stale = staleFiles(result.package);
