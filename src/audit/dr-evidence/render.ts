@@ -32,7 +32,10 @@ export function destructiveText(r: DrRun): string {
 
 export function approvalsText(r: DrRun): string {
   const start = `started by ${r.requestedBy} (${r.requestSigned ? 'signed' : 'declared'})`;
-  const approvals = r.approvals.map((a) => `${a.who} ${a.decision} ${a.gate} (${a.signed})`);
+  // A decision that answers no gate (regionRecovered, abort) has the gate '(none)': the decision says it all.
+  const approvals = r.approvals.map(
+    (a) => `${a.who} ${a.decision}${a.gate.startsWith('(') ? '' : ` ${a.gate}`} (${a.signed})`,
+  );
   return [start, ...approvals].join('; ');
 }
 
