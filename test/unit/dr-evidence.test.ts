@@ -163,6 +163,18 @@ describe('DR evidence: the summary from recorded histories', () => {
     assert.ok(aborted.approvals.some((a) => a.decision === 'abort' && a.who === 'sre-manager'));
   });
 
+  it("counts a rejoin as part of the group's last failover before it (a rehearsal's rejoin is the rehearsal's)", () => {
+    const after = summarise([run('long-outage-unlink-rejoin', 'rehearsal'), run('rejoin-runbook')], []);
+    assert.deepEqual(
+      after.runs.map((r) => [r.workflowType, r.kind]),
+      [
+        ['failoverRunbook', 'rehearsal'],
+        ['rejoinRunbook', 'rehearsal'],
+      ],
+    );
+    assert.equal(summarise([run('rejoin-runbook')], []).runs[0]?.kind, 'incident');
+  });
+
   it('gives the time of every destructive ARM call: force-unlink, force-link and the database creation of a recreate', () => {
     const s = summarise([run('long-outage-unlink-rejoin'), run('recreate'), run('short-outage')], []);
     assert.deepEqual(

@@ -16,7 +16,8 @@ export const runKindSchema = z
   .enum(RUNBOOK_MODES)
   .describe(
     "the run's kind, from its input's mode: incident (absent mode), rehearsal (a planned failover of a healthy " +
-      'region) or drill (an incident runbook on an injected outage)',
+      'region) or drill (an incident runbook on an injected outage); a rejoinRunbook has the kind of the ' +
+      "group's last failover before it in the package (else incident)",
   );
 
 const approval = z.object({

@@ -6,6 +6,7 @@
  * `evidence --verify` checks it.
  */
 import { isRecord, str } from '../report/observations';
+import { WORKFLOW_TYPES } from '../../contract/names';
 import { RUNBOOK_MODES, type RunbookMode } from '../../contract/runbook';
 import { stepSpec, isStepName } from '../../contract/steps';
 import { activitySummaries, type History } from '../history';
@@ -136,6 +137,22 @@ export function runRow(run: PeriodRun): DrRun {
   return row;
 }
 
+/**
+ * A rejoinRunbook carries no mode: it finishes what the group's last failover of the package left (a region
+ * unlinked), so it is of that failover's kind — a rehearsal's rejoin is part of the rehearsal. Without an earlier
+ * failover of the group in the package, it is an incident's. Rows oldest first.
+ */
+export function inheritRejoinKinds(rows: readonly DrRun[]): DrRun[] {
+  return rows.map((row, i) => {
+    if (row.workflowType !== WORKFLOW_TYPES.rejoinRunbook || row.kind !== 'incident') return row;
+    const failover = rows
+      .slice(0, i)
+      .reverse()
+      .find((r) => r.group === row.group && r.workflowType === WORKFLOW_TYPES.failoverRunbook);
+    return failover && failover.kind !== row.kind ? { ...row, kind: failover.kind } : row;
+  });
+}
+
 const isTest = (r: DrRun): boolean => r.kind === 'rehearsal' || r.kind === 'drill';
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -203,7 +220,7 @@ export function summarise(
   groups: readonly string[],
 ): Pick<DrEvidence, 'runs' | 'destructiveCalls' | 'answer' | 'replayVerified'> {
   const sorted = sortRuns(runs);
-  const rows = sorted.map(runRow);
+  const rows = inheritRejoinKinds(sorted.map(runRow));
   const calls = sorted
     .flatMap((r) => destructiveCalls(r.history, r.report))
     .sort((a, b) => a.scheduledAt.localeCompare(b.scheduledAt));
