@@ -46,6 +46,9 @@ export interface RehearseScheduleOptions extends SignerOptions {
   schedules?: boolean;
   until?: string;
   json?: boolean;
+  /** options of a started rehearsal that a schedule does not take */
+  wait?: boolean;
+  incident?: string;
 }
 
 const DAY_MS = 24 * 3_600_000;
@@ -277,7 +280,10 @@ async function create(
     } catch {
       // reported below
     }
-    if (!(ms > 0)) throw new UsageError(`--hold ${opts.hold}: expected a duration such as 30m`);
+    // The runbook refuses a hold over 7 days: say so now, not at the first scheduled run.
+    if (!(ms > 0) || ms > 7 * DAY_MS) {
+      throw new UsageError(`--hold ${opts.hold}: expected a duration of at most 7 days such as 30m or 2h`);
+    }
   }
   const nowMs = Date.now();
   const validForMs = orderValidity(opts.until, nowMs);
@@ -427,6 +433,11 @@ export async function rehearseSchedule(
     return EXIT_OK;
   }
   const value = (opts.schedule ?? '').trim();
+  if (opts.wait || opts.incident !== undefined) {
+    throw new UsageError(
+      `--schedule does not take ${opts.wait ? '--wait' : '--incident'}: it starts runs later; follow one with status`,
+    );
+  }
   if (group === undefined) {
     throw new UsageError(
       `--schedule ${value} needs the group: geofailover rehearse GROUP --schedule ${value || 'quarterly'}`,
