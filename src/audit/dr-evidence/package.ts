@@ -15,6 +15,7 @@ import { SEARCH_ATTRIBUTES } from '../../contract/names';
 import { parsePublicKey } from '../../signing/ssh-key';
 import { SIGNING_NAMESPACE, signSshSig } from '../../signing/sshsig';
 import { auditHistory } from '../audit';
+import { startReplaySession, type ReplaySession } from '../replay';
 import { continuedFromRunId, incidentHistory } from '../chain';
 import { codeVersion } from '../code-version';
 import { eventType, fetchHistory, readHistoryFile, type HistoryEvent, type LoadedHistory } from '../history';
@@ -149,24 +150,13 @@ export interface DrEvidenceResult {
 export async function writeDrEvidence(options: WriteDrEvidenceOptions): Promise<DrEvidenceResult> {
   const { outDir } = options;
   refuseNonEmptyDir(outDir, options.force);
-  const chains = await findPeriodRuns(options.client, options.period, options.group, options.progress);
-  mkdirSync(outDir, { recursive: true });
-  const runs: PeriodRun[] = [];
-  for (const chain of chains) {
-    const loaded = incidentHistory(chain);
-    const dir = runFolder(loaded);
-    options.progress?.(`auditing ${loaded.workflowId} (run ${loaded.runId ?? '?'})…`);
-    const result = await auditHistory({
-      loaded,
-      runs: chain,
-      source: { kind: 'temporal', ...options.source },
-      outDir: path.join(outDir, dir),
-      ...(options.force ? { force: true } : {}),
-      ...(options.signKey ? { signKey: options.signKey } : {}),
-      ...(options.bundle ? { bundle: options.bundle } : {}),
-    });
-    const sums = result.package.files.find((f) => f.name === PACKAGE_FILES.sums)?.sha256 as string;
-    runs.push({ history: loaded.history, report: result.report, package: { dir, sums } });
+  // One replay worker for every run of the period, started while the runs are found and fetched.
+  const session = startReplaySession(options.bundle ? { bundle: options.bundle } : {});
+  let runs: PeriodRun[];
+  try {
+    runs = await auditPeriodRuns(options, session);
+  } finally {
+    await session.close();
   }
   options.progress?.('reading the group snapshot from ARM…');
   const snapshot = await options.snapshot();
@@ -183,6 +173,31 @@ export async function writeDrEvidence(options: WriteDrEvidenceOptions): Promise<
     snapshot,
   };
   return writeSummary(outDir, evidence, options.signKey);
+}
+
+/** Finds the period's runs and audits each into its own package under runs/, replayed by `session`. */
+async function auditPeriodRuns(options: WriteDrEvidenceOptions, session: ReplaySession): Promise<PeriodRun[]> {
+  const { outDir } = options;
+  const chains = await findPeriodRuns(options.client, options.period, options.group, options.progress);
+  mkdirSync(outDir, { recursive: true });
+  const runs: PeriodRun[] = [];
+  for (const chain of chains) {
+    const loaded = incidentHistory(chain);
+    const dir = runFolder(loaded);
+    options.progress?.(`auditing ${loaded.workflowId} (run ${loaded.runId ?? '?'})…`);
+    const result = await auditHistory({
+      loaded,
+      runs: chain,
+      source: { kind: 'temporal', ...options.source },
+      outDir: path.join(outDir, dir),
+      ...(options.force ? { force: true } : {}),
+      ...(options.signKey ? { signKey: options.signKey } : {}),
+      session,
+    });
+    const sums = result.package.files.find((f) => f.name === PACKAGE_FILES.sums)?.sha256 as string;
+    runs.push({ history: loaded.history, report: result.report, package: { dir, sums } });
+  }
+  return runs;
 }
 
 /**
