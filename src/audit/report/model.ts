@@ -630,6 +630,7 @@ export function buildEvidenceReport(history: History, options: BuildReportOption
     ...(facts.runId ? { runId: facts.runId } : {}),
     atMs: facts.startedAtMs,
     ...(startTarget ? { startTarget } : {}),
+    mode: (input as { mode?: unknown }).mode,
   });
   // The step log's word (the status, the validate-input evidence) only when the auditor cannot verify the signer.
   const validateEvidence = result?.status.steps.find((s) => s.step === 'validate-input')?.evidence;

@@ -6,6 +6,7 @@
 import type { RunbookPolicy } from '../../contract/policy';
 import type { GroupDefinition } from '../../contract/runbook';
 import { policyDigest } from '../../policy/digest';
+import { isStandingOrder, verifyStandingOrder } from '../../policy/standing-order';
 import { hasRole, verifySigned } from '../../policy/verify';
 import { parsePublicKey, parseStatement, verifyProof, type Statement } from '../../signing';
 import type { ActivityEvents } from './events';
@@ -113,6 +114,8 @@ export interface DecisionExpectation {
   gates?: readonly RecordedGate[];
   /** the start only: the database the request must name */
   startTarget?: string;
+  /** the start only: the run's mode (a standing order starts rehearsals only) */
+  mode?: unknown;
 }
 
 type Rule = { actions: Statement['action'][]; roles: ('commander' | 'approver')[]; gated: boolean };
@@ -191,6 +194,19 @@ export function checkDecision(
       ...(record.instance !== undefined ? { gateInstance: record.instance } : {}),
       ...(record.targets ? { targets: record.targets } : {}),
     };
+  }
+  if (expect.name === 'start' && isStandingOrder(proof)) {
+    // A scheduled rehearsal's request is a commander's standing order, checked as validate-input checks it.
+    const order = verifyStandingOrder(proof, policy, {
+      workflowId: expect.workflowId,
+      group: policy.group.name,
+      mode: expect.mode,
+      ...(expect.startTarget !== undefined ? { targets: [expect.startTarget] } : {}),
+      nowMs: expect.atMs,
+    });
+    return order.ok
+      ? { ...partial, verified: true, signer: order.signer, fingerprint: order.fingerprint }
+      : { ...partial, reason: order.reason };
   }
   const runId = runOfDecision(proof, expect);
   const full = verifySigned(proof, policy, {
