@@ -38,6 +38,11 @@ const READY_POLL_INTERVAL_IN_MS = 20;
 const SHUTDOWN_TIMEOUT_IN_MS = 15_000;
 /** What an empty redis-server reports as used_memory: every emulated database reads this much at rest. */
 export const EMPTY_DATABASE_BYTES = 1024 * 1024;
+/**
+ * A database's key bytes are measured again after this long, or at once when its key count changed: sampling
+ * every database each second measured the same canary keys hundreds of times a second in a large estate.
+ */
+const KEY_BYTES_REUSE_MS = 5_000;
 /** Above this many keys a database's memory is extrapolated from a sample of them. */
 const MEMORY_SAMPLE_KEYS = 200;
 /** What a client user may never do on a shared server: leave its database, or touch the server. */
@@ -58,6 +63,8 @@ export class SharedDatabase {
   metadataBytes = 0;
   /** a flush asked for while the server was down: applied before anything reads it again */
   pendingFlush = false;
+  /** what its keys took when last measured (MEMORY USAGE), and how many there were */
+  keyBytesMeasured: { keys: number; keyBytes: number; atMs: number } | undefined;
   readonly #selectorSecret = randomBytes(18).toString('base64url');
 
   constructor(server: SharedRedisServer, spec: DatabaseSpec, index: number) {
@@ -315,7 +322,10 @@ export class SharedRedisServer {
       }
       const keys = keyspace.keys.get(database.index) ?? 0;
       let keyBytes = 0;
-      if (keys > 0) {
+      const measured = database.keyBytesMeasured;
+      if (keys > 0 && measured?.keys === keys && Date.now() - measured.atMs < KEY_BYTES_REUSE_MS) {
+        keyBytes = measured.keyBytes;
+      } else if (keys > 0) {
         await client.sendCommand(['SELECT', String(database.index)]);
         const sample: string[] = [];
         for (let cursor = '0'; ;) {
@@ -329,6 +339,7 @@ export class SharedRedisServer {
         );
         const sampled = sizes.reduce<number>((sum, n) => sum + (n ?? 0), 0);
         keyBytes = sample.length === 0 ? 0 : Math.round((sampled * keys) / sample.length);
+        database.keyBytesMeasured = { keys, keyBytes, atMs: Date.now() };
       }
       return {
         usedBytes: EMPTY_DATABASE_BYTES + database.metadataBytes + keyBytes,
