@@ -41,6 +41,11 @@ export function reportToEvacuation(
 ): void {
   const parent = evacuationParent();
   if (!parent) return;
+  // Before its reroute a run is only "before its reroute" to the evacuation (the phase it counts in its
+  // concurrency, set when it started the run): validating and rerouting tell it nothing it acts on. Each signal
+  // takes the evacuation's lock on the server, as every child's start does: a large evacuation's starts queued
+  // behind those reports (Temporal answered them BusyWorkflow and retried).
+  if (rtoMs === undefined && !gate && (phase === 'validating' || phase === 'rerouting')) return;
   const info = workflowInfo();
   const report: ChildProgress = { workflowId: info.workflowId, runId: info.runId, seq, phase };
   if (rtoMs !== undefined) report.rtoMs = rtoMs;
