@@ -19,6 +19,7 @@ import { Command } from 'commander';
 import { formatMs } from '../../src/audit/report/format';
 import type { AuditVerifyOutput, EvidenceReport } from '../../src/audit/report/schema';
 import { registerAudit } from '../../src/cli/commands/audit';
+import { main } from '../../src/cli/main';
 import { allowedSigners } from '../../src/signing/allowed-signers';
 import { generateKeyPair, readPrivateKey } from '../../src/signing/node-keys';
 import { CliContext } from '../../src/cli/context';
@@ -58,35 +59,59 @@ function temporalEnv(): Record<string, string | undefined> {
   };
 }
 
-/** Runs `geofailover audit ...` in this process: the command as registered, without the bin. */
-async function auditInProcess(args: string[]): Promise<CliRun> {
+/** Runs `body` with the CLI's Temporal settings in process.env (the audit reads them there), then restores them. */
+async function withTemporalEnv<T>(body: () => Promise<T>): Promise<T> {
   const saved: Record<string, string | undefined> = {};
   for (const [k, v] of Object.entries(temporalEnv())) {
     saved[k] = process.env[k];
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
   }
-  let stdout = '';
-  let stderr = '';
-  let code = 0;
-  const io = { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s) };
-  const ctx = new CliContext(io, { env: process.env, stderrIsTTY: false, stdoutIsTTY: false }, (c) => (code = c));
-  const program = new Command('geofailover')
-    .exitOverride()
-    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
-  registerAudit(program, ctx);
   try {
-    await program.parseAsync(['audit', ...args], { from: 'user' });
-  } catch {
-    code = 2; // commander's own usage errors
+    return await body();
   } finally {
-    await ctx.close();
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
     }
   }
-  return { code, stdout, stderr };
+}
+
+/** Runs `geofailover audit ...` in this process: the command as registered, without the bin. */
+function auditInProcess(args: string[]): Promise<CliRun> {
+  return withTemporalEnv(async () => {
+    let stdout = '';
+    let stderr = '';
+    let code = 0;
+    const io = { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s) };
+    const ctx = new CliContext(io, { env: process.env, stderrIsTTY: false, stdoutIsTTY: false }, (c) => (code = c));
+    const program = new Command('geofailover')
+      .exitOverride()
+      .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
+    registerAudit(program, ctx);
+    try {
+      await program.parseAsync(['audit', ...args], { from: 'user' });
+    } catch {
+      code = 2; // commander's own usage errors
+    } finally {
+      await ctx.close();
+    }
+    return { code, stdout, stderr };
+  });
+}
+
+/**
+ * `geofailover ARGS` in this process: main() of src/cli/main.ts, what the bin runs (without its start-up), with the
+ * environment runBin gives the bin; the spawned bin itself is tested above and in test/e2e/cli.test.ts.
+ */
+function cli(args: string[]): Promise<CliRun> {
+  return withTemporalEnv(async () => {
+    let stdout = '';
+    let stderr = '';
+    const io = { stdout: (s: string) => void (stdout += s), stderr: (s: string) => void (stderr += s) };
+    const code = await main(args, io, { env: process.env, stderrIsTTY: false, stdoutIsTTY: false });
+    return { code, stdout, stderr };
+  });
 }
 
 /** Spawns the bin, as a user types it. */
@@ -332,14 +357,14 @@ describe('geofailover audit (end to end)', function () {
     const fingerprint = (await promisify(execFile)('ssh-keygen', ['-l', '-f', keyFile])).stdout.split(' ')[1];
 
     const dir = path.join(tempDir, 'signed');
-    const audit = await runBin(['audit', run.workflowId, '--out', dir, '--sign-key', keyFile]);
+    const audit = await cli(['audit', run.workflowId, '--out', dir, '--sign-key', keyFile]);
     assert.equal(audit.code, 0, show(audit));
     assert.ok(audit.stdout.includes(`SHA256SUMS.sig: signed with key ${fingerprint}`), show(audit));
     assert.equal(readPrivateKey(pair.privateKeyPem).publicKeyLine.split(' ')[1], pair.publicKeyLine.split(' ')[1]);
 
     // The auditor's allowed_signers, exported from the configuration.
     const allowed = path.join(tempDir, 'trusted_signers');
-    const exported = await runBin(['keys', 'allowed-signers', '--config', configFile, '--out', allowed]);
+    const exported = await cli(['keys', 'allowed-signers', '--config', configFile, '--out', allowed]);
     assert.equal(exported.code, 0, show(exported));
     assert.match(readFileSync(allowed, 'utf8'), /^auditor namespaces="geofailover" ssh-ed25519 AAAA/m);
     const sumsSig = await promisify(execFile)(
@@ -349,7 +374,7 @@ describe('geofailover audit (end to end)', function () {
     );
     assert.match(sumsSig.stdout, /Good "geofailover" signature for auditor/);
 
-    const byConfig = await runBin(['audit', '--verify', dir, '--config', configFile, '--json']);
+    const byConfig = await cli(['audit', '--verify', dir, '--config', configFile, '--json']);
     assert.equal(byConfig.code, 0, show(byConfig));
     const doc = JSON.parse(byConfig.stdout) as AuditVerifyOutput;
     assert.ok(validateVerifyOutput(doc), ajv.errorsText(validateVerifyOutput.errors));
@@ -366,12 +391,12 @@ describe('geofailover audit (end to end)', function () {
         [true, true],
       ],
     );
-    const text = await runBin(['audit', '--verify', dir, '--allowed-signers', allowed]);
+    const text = await cli(['audit', '--verify', dir, '--allowed-signers', allowed]);
     assert.equal(text.code, 0, show(text));
     assert.match(text.stdout, /package: VERIFIED/);
     assert.match(text.stdout, /SHA256SUMS\.sig: signed by auditor/);
 
-    const untrusted = await runBin(['audit', '--verify', dir]);
+    const untrusted = await cli(['audit', '--verify', dir]);
     assert.equal(untrusted.code, 1, show(untrusted));
     assert.match(untrusted.stdout, /no trusted signers/);
 
@@ -392,7 +417,7 @@ describe('geofailover audit (end to end)', function () {
       const after = edit(before);
       assert.notEqual(after, before, `${what}: the edit applies`);
       writeFileSync(target, after);
-      const checked = await runBin(['audit', '--verify', copy, '--config', configFile, '--json']);
+      const checked = await cli(['audit', '--verify', copy, '--config', configFile, '--json']);
       assert.equal(checked.code, 1, `${what}\n${show(checked)}`);
       const failed = JSON.parse(checked.stdout) as AuditVerifyOutput;
       assert.ok(validateVerifyOutput(failed), ajv.errorsText(validateVerifyOutput.errors));
@@ -406,13 +431,13 @@ describe('geofailover audit (end to end)', function () {
 
   it('keys generate writes a key pair ssh-keygen reads, and prints its people entry', async () => {
     const out = path.join(tempDir, 'keys', 'alice.key');
-    const made = await runBin(['keys', 'generate', '--name', 'alice', '--out', out, '--json']);
+    const made = await cli(['keys', 'generate', '--name', 'alice', '--out', out, '--json']);
     assert.equal(made.code, 0, show(made));
     const doc = JSON.parse(made.stdout);
     assert.deepEqual(Object.keys(doc.people), ['alice']);
     const listed = await promisify(execFile)('ssh-keygen', ['-l', '-f', out]);
     assert.ok(listed.stdout.includes(doc.fingerprint), listed.stdout);
-    const again = await runBin(['keys', 'generate', '--name', 'alice', '--out', out]);
+    const again = await cli(['keys', 'generate', '--name', 'alice', '--out', out]);
     assert.equal(again.code, 1, show(again));
     assert.match(again.stderr, /already exist/);
   });

@@ -1,6 +1,6 @@
 // `geofailover drill` as a newcomer runs it, spawned as a process: the long outage (trigger, gates with quorum and
-// four-eyes, force-unlink, rejoin, failback), the short outage (nothing destructive), the drill with its own dev
-// server, bad usage, and Ctrl-C in the middle (nothing it started survives it).
+// four-eyes, force-unlink, rejoin, failback), the short outage (nothing destructive) on the drill's own dev server
+// (one drill checked by two tests), bad usage, and Ctrl-C in the middle (nothing it started survives it).
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkflowNotFoundError } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { actions, show, spawnDrill, stepEnded, summaryOf } from '../helpers/drill-process';
+import { actions, show, spawnDrill, stepEnded, summaryOf, type DrillRun } from '../helpers/drill-process';
 import { getTestEnv, uniqueTaskQueue } from '../helpers/temporal';
 const PACKAGE_FILES = ['report.md', 'report.html', 'report.json', 'history.json', 'SHA256SUMS'];
 
@@ -49,10 +49,50 @@ function descendants(root: number): Map<number, string> {
   return found;
 }
 
+interface OwnServerDrill {
+  run: DrillRun;
+  /** the drill's working directory (its default evidence folder is under it) */
+  cwd: string;
+  uiUrl: string | undefined;
+  uiAnswer: Promise<number | string> | undefined;
+}
+
 describe('geofailover drill', function () {
   this.timeout(120_000);
   let dir: string;
   let env: TestWorkflowEnvironment | undefined;
+  let ownServerDrill: Promise<OwnServerDrill> | undefined;
+  const ownServerDir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-drill-own-'));
+
+  /**
+   * One short-outage drill of westeurope on its own dev server (no TEMPORAL_ADDRESS, default --out), run once for the
+   * two tests that check it: what a short outage does, and what the drill's own server does.
+   */
+  function shortOutageOnItsOwnServer(): Promise<OwnServerDrill> {
+    ownServerDrill ??= (async () => {
+      let uiUrl: string | undefined;
+      let uiAnswer: Promise<number | string> | undefined;
+      const run = await spawnDrill(['--json', '--short-outage', '--fail-region', 'westeurope'], {
+        cwd: ownServerDir,
+        server: 'own',
+        onEvent: (event) => {
+          if (event.type === 'temporal') uiUrl = event.uiUrl as string | undefined;
+          // Everything is up once `started` is out: the Web UI must answer while the drill runs.
+          if (event.type === 'started' && uiUrl) {
+            uiAnswer = fetch(uiUrl).then(
+              (r) => r.status,
+              (e: Error) => e.message,
+            );
+          }
+        },
+      });
+      process.stderr.write(
+        `      short-outage drill with its own dev server: ${(run.wallMs / 1000).toFixed(1)} s wall\n`,
+      );
+      return { run, cwd: ownServerDir, uiUrl, uiAnswer };
+    })();
+    return ownServerDrill;
+  }
 
   beforeEach(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-drill-test-'));
@@ -62,6 +102,7 @@ describe('geofailover drill', function () {
   });
   after(async () => {
     await env?.teardown();
+    rmSync(ownServerDir, { recursive: true, force: true });
   });
 
   it('long outage: trigger, four-eyes and quorum at the unlink gate, force-unlink, rejoin, failback, verified evidence', async () => {
@@ -148,21 +189,7 @@ describe('geofailover drill', function () {
   });
 
   it('short outage: the region returns before the trigger, nothing destructive happens', async () => {
-    const out = path.join(dir, 'evidence');
-    const run = await spawnDrill(
-      [
-        '--short-outage',
-        '--fail-region',
-        'westeurope',
-        '--json',
-        '--out',
-        out,
-        '--task-queue',
-        uniqueTaskQueue('drill'),
-      ],
-      { cwd: dir },
-    );
-    process.stderr.write(`      short-outage drill on the shared server: ${(run.wallMs / 1000).toFixed(1)} s wall\n`);
+    const { run } = await shortOutageOnItsOwnServer();
     assert.equal(run.code, 0, show(run));
     assert.equal(actions(run, 'outage-injected')[0]?.region, 'westeurope');
     for (const step of ['approval-unlink', 'force-unlink', 'approval-rejoin']) {
@@ -180,23 +207,7 @@ describe('geofailover drill', function () {
   });
 
   it('without TEMPORAL_ADDRESS: starts its own dev server with the Web UI, stops it at the end', async () => {
-    let uiUrl: string | undefined;
-    let uiAnswer: Promise<number | string> | undefined;
-    const run = await spawnDrill(['--json', '--short-outage'], {
-      cwd: dir,
-      server: 'own',
-      onEvent: (event) => {
-        if (event.type === 'temporal') uiUrl = event.uiUrl as string | undefined;
-        // Everything is up once `started` is out: the Web UI must answer while the drill runs.
-        if (event.type === 'started' && uiUrl) {
-          uiAnswer = fetch(uiUrl).then(
-            (r) => r.status,
-            (e: Error) => e.message,
-          );
-        }
-      },
-    });
-    process.stderr.write(`      drill with its own dev server: ${(run.wallMs / 1000).toFixed(1)} s wall\n`);
+    const { run, cwd, uiUrl, uiAnswer } = await shortOutageOnItsOwnServer();
     assert.equal(run.code, 0, show(run));
     const temporal = run.events.find((e) => e.type === 'temporal');
     assert.equal(temporal?.ownServer, true);
@@ -214,7 +225,7 @@ describe('geofailover drill', function () {
     // Default --out: evidence/<workflow id>_<run id> under the current directory (one folder per run).
     for (const file of PACKAGE_FILES) {
       assert.ok(
-        existsSync(path.join(dir, 'evidence', `failover_leaderboard_${String(started?.runId)}`, file)),
+        existsSync(path.join(cwd, 'evidence', `failover_leaderboard_${String(started?.runId)}`, file)),
         `${file} under ./evidence`,
       );
     }

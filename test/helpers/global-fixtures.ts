@@ -13,7 +13,9 @@
 // process (workers inherit REDIS_SERVER_PATH and TEMPORAL_CLI_PATH); the server is started, health-checked and
 // stopped by src/drill/dev-server.ts, as `geofailover drill` does.
 import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { startDevServer, type DevServer } from '../../src/drill/dev-server';
+import { sourcesWorkflowBundle } from '../../src/workflow-bundle';
 
 const log = (line: string): void => void process.stderr.write(`[test-env] ${line}\n`);
 
@@ -23,7 +25,8 @@ const GIVEN = 'GEOFAILOVER_TEST_SERVER_GIVEN';
 let server: DevServer | undefined;
 let starting: Promise<void> | undefined;
 
-export async function mochaGlobalSetup(): Promise<void> {
+export async function mochaGlobalSetup(this: Mocha.Runner): Promise<void> {
+  startLongestFirst(this);
   if (process.env.GEOFAILOVER_TEST_SERVER === 'off') return;
   const tools = await import('../../scripts/tools.mjs');
   const redis = await tools.ensureRedisServer({ log });
@@ -35,6 +38,55 @@ export async function mochaGlobalSetup(): Promise<void> {
   }
   const cli = await tools.ensureTemporalCli({ log });
   process.env.TEMPORAL_CLI_PATH = cli.path;
+}
+
+/**
+ * Files known to run longest (wall time, BENCHMARKS.md), longest first; then the rest, e2e before integration before
+ * replay before unit. A parallel run hands its files to the worker processes in the order given, and a long file
+ * handed out last would set the run's wall time.
+ */
+const LONGEST = [
+  'test/e2e/region-evacuation.test.ts',
+  'test/e2e/crash-matrix.test.ts',
+  'test/e2e/crash-matrix-server.test.ts',
+  'test/e2e/package-install.test.ts',
+  'test/e2e/drill.test.ts',
+  'test/e2e/audit.test.ts',
+  'test/e2e/drill-evacuate.test.ts',
+  'test/e2e/failover-faults.test.ts',
+  'test/e2e/failover-gates.test.ts',
+  'test/e2e/drill-continue-as-new.test.ts',
+  'test/e2e/runbook-workflow.test.ts',
+  'test/e2e/runbook-trust.test.ts',
+  'test/e2e/failover-outages.test.ts',
+];
+const STAGES = ['test/e2e/', 'test/integration/', 'test/replay/', 'test/unit/'];
+
+function rank(file: string): number {
+  const relative = path.relative(process.cwd(), file);
+  const known = LONGEST.indexOf(relative);
+  if (known >= 0) return known;
+  const stage = STAGES.findIndex((prefix) => relative.startsWith(prefix));
+  return LONGEST.length + (stage < 0 ? STAGES.length : stage);
+}
+
+/**
+ * Makes the runner take its files longest first, and the main process bundle the workflows (or find them in the
+ * cache) before any worker process needs them, so that three processes never bundle them at once.
+ */
+function startLongestFirst(runner: Mocha.Runner): void {
+  const withRunAsync = runner as Mocha.Runner & { runAsync?: (opts: { files?: string[] }) => Promise<number> };
+  const runAsync = withRunAsync.runAsync?.bind(runner);
+  if (!runAsync) return;
+  withRunAsync.runAsync = async (opts) => {
+    const files = opts.files ?? [];
+    if (files.some((f) => !path.relative(process.cwd(), f).startsWith('test/unit/'))) {
+      await sourcesWorkflowBundle().catch(() => undefined); // a broken bundle fails in the tests that need it
+    }
+    const order = files.map((file, i) => ({ file, i, rank: rank(file) }));
+    order.sort((a, b) => a.rank - b.rank || a.i - b.i);
+    return runAsync({ ...opts, files: order.map((o) => o.file) });
+  };
 }
 
 /** This process's dev server, started before its first test file runs. */
@@ -119,6 +171,10 @@ function endTiming(this: Mocha.Context): void {
   fileStart = undefined;
 }
 
+/** GEOFAILOVER_TEST_TIMINGS_TESTS=1 adds a line per test (`test`: its full title) to the per-file lines. */
+const PER_TEST = TIMINGS && process.env.GEOFAILOVER_TEST_TIMINGS_TESTS === '1';
+let testStart: { wall: number; cpu: number } | undefined;
+
 export const mochaHooks = {
   // In a worker this runs before each of its files; the server starts once per process.
   async beforeAll(): Promise<void> {
@@ -126,6 +182,27 @@ export const mochaHooks = {
     startTiming();
   },
   afterAll: endTiming,
+  ...(PER_TEST
+    ? {
+        beforeEach(): void {
+          const [self, children] = procCpuMs('self');
+          testStart = { wall: performance.now(), cpu: self + children };
+        },
+        afterEach(this: Mocha.Context): void {
+          if (!TIMINGS || !testStart) return;
+          const [self, children] = procCpuMs('self');
+          appendFileSync(
+            TIMINGS,
+            `${JSON.stringify({
+              file: (this.currentTest?.file ?? '?').replace(`${process.cwd()}/`, ''),
+              test: this.currentTest?.fullTitle() ?? '?',
+              wallMs: Math.round(performance.now() - testStart.wall),
+              cpuMs: self + children - testStart.cpu,
+            })}\n`,
+          );
+        },
+      }
+    : {}),
 };
 
 export async function mochaGlobalTeardown(): Promise<void> {

@@ -1,11 +1,10 @@
 // What workflow tests need from the shared dev server that test/helpers/global-fixtures.ts starts.
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import type { WorkflowBundle } from '@temporalio/worker';
+import { sourcesWorkflowBundle } from '../../src/workflow-bundle';
 
 let runtimeInstalled = false;
 
@@ -35,28 +34,24 @@ export async function getTestEnv(): Promise<TestWorkflowEnvironment> {
 
 let bundle: Promise<WorkflowBundle> | undefined;
 
-/** src/workflows bundled once per test process (about a second each time otherwise). */
+/**
+ * src/workflows bundled once per test process (about a second each time otherwise): the sources' cached bundle
+ * (src/workflow-bundle.ts, keyed by a hash of src/, made once by the main mocha process), read from its file.
+ */
 export function getWorkflowBundle(): Promise<WorkflowBundle> {
   installTestRuntime();
-  bundle ??= bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  bundle ??= sourcesWorkflowBundle().then(({ codePath }) => ({ code: readFileSync(codePath, 'utf8') }));
   return bundle;
 }
 
 let bundleFile: Promise<string> | undefined;
 
 /**
- * The same bundle as a file, for workers this test process spawns (GEOFAILOVER_WORKFLOW_BUNDLE): they start in
+ * The same bundle's file, for workers this test process spawns (GEOFAILOVER_WORKFLOW_BUNDLE): they start in
  * about a second instead of bundling the workflows each time.
  */
 export function getWorkflowBundleFile(): Promise<string> {
-  bundleFile ??= getWorkflowBundle().then((b) => {
-    const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'geofailover-bundle-')), 'workflows.bundle.js');
-    writeFileSync(file, (b as { code: string }).code);
-    return file;
-  });
+  bundleFile ??= sourcesWorkflowBundle().then(({ codePath }) => codePath);
   return bundleFile;
 }
 
