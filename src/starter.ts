@@ -19,7 +19,7 @@ import {
   unlinkNowSignal,
   type DecideResult,
 } from './contract/messages';
-import { RUNBOOK_PHASES, TASK_QUEUE, WORKFLOW_TYPES, workflowIds } from './contract/names';
+import { RUNBOOK_PHASES, scheduleIds, TASK_QUEUE, WORKFLOW_TYPES, workflowIds } from './contract/names';
 import type { ReadinessCheckInput } from './contract/readiness';
 import type { FailoverRunbookInput, RejoinRunbookInput, RunbookOutcome, RunbookResult } from './contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from './contract/search-attributes';
@@ -32,6 +32,7 @@ import type {
   UnlinkNowPayload,
 } from './contract/types';
 import { connectTemporalClient } from './temporal/client';
+import { describeSchedule } from './temporal/schedules';
 import { resolveTemporalSettings } from './temporal/connection';
 import type { readinessCheck } from './workflows';
 
@@ -188,12 +189,27 @@ export interface FoundRunbook {
  */
 export async function findRunbook(client: Client, ref: string): Promise<FoundRunbook> {
   const candidates = ref.includes('/') ? [ref] : [workflowIds.failover(ref), workflowIds.rejoin(ref)];
+  if (!ref.includes('/')) candidates.push(...(await scheduledRehearsalIds(client, ref)));
   const found = (await Promise.all(candidates.map((id) => describeIfExists(client, id)))).filter(
     (d): d is WorkflowExecutionDescription => d !== undefined,
   );
   const open = found.find((d) => d.status.name === 'RUNNING');
   const latest = [...found].sort((a, b) => b.startTime.getTime() - a.startTime.getTime())[0];
   return { candidates, description: open ?? latest };
+}
+
+/**
+ * The newest run the group's rehearsal schedule started (`rehearsal/<group>-<time>`), so a group name finds a
+ * scheduled rehearsal too; none when there is no schedule (or it cannot be read: a lookup, not a check).
+ */
+async function scheduledRehearsalIds(client: Client, group: string): Promise<string[]> {
+  try {
+    const d = await describeSchedule(client, scheduleIds.rehearsal(group));
+    const newest = [...(d?.info.recentActions ?? [])].sort((a, b) => b.takenAt.getTime() - a.takenAt.getTime())[0];
+    return newest ? [newest.action.workflow.workflowId] : [];
+  } catch {
+    return [];
+  }
 }
 
 export type ExecutionState =
