@@ -1,4 +1,5 @@
 import type { ArmClients } from '../azure/clients';
+import { createCanaryActivities } from './canary';
 import type { AzureMonitorMetrics } from '../azure/metrics';
 import type { GroupNotificationTarget, ResolvedWebhook } from '../config/webhook';
 import { createDataPlaneActivities } from './data-plane';
@@ -81,5 +82,5 @@ export function createActivities(
 
 /** The activities a probe worker (task queue `geofailover-probe-<region>`) registers. */
 export function createProbeActivities(deps: ActivityDependencies): ProbeActivities {
-  return createProbes(deps);
+  return { ...createProbes(deps), ...createCanaryActivities(deps) };
 }

@@ -17,7 +17,7 @@ const ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
  * The probe a worker in an application region runs (task queue geofailover-probe-<region>): each target through
  * the address this region uses for it, the way its applications connect.
  */
-export function createProbeActivities(deps: ProbeDependencies): ProbeActivities {
+export function createProbeActivities(deps: ProbeDependencies): Pick<ProbeActivities, 'probeEndpoints'> {
   return {
     async probeEndpoints({ applicationRegion, targets, timeoutMs }) {
       if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) {

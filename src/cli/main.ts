@@ -19,6 +19,8 @@ import { groupHelpTerm } from './group-argument';
 import { suggestionText } from './suggest';
 import { addTemporalOptions } from '../temporal/cli-options';
 import type * as StartModule from './commands/start';
+import type * as RehearseModule from './commands/rehearse';
+import type * as EndRehearsalModule from './commands/end-rehearsal';
 import type * as EvacuateModule from './commands/evacuate';
 import type * as StatusModule from './commands/status';
 import type * as ApproveModule from './commands/approve';
@@ -44,6 +46,8 @@ type Register = (program: Command, ctx: CliContext) => void;
 /** Every command, in help order, and how to load its module. */
 const COMMANDS: readonly (readonly [name: string, load: () => Register])[] = [
   ['start', () => (require('./commands/start') as typeof StartModule).registerStart],
+  ['rehearse', () => (require('./commands/rehearse') as typeof RehearseModule).registerRehearse],
+  ['end-rehearsal', () => (require('./commands/end-rehearsal') as typeof EndRehearsalModule).registerEndRehearsal],
   ['evacuate', () => (require('./commands/evacuate') as typeof EvacuateModule).registerEvacuate],
   ['approve-batch', () => (require('./commands/evacuate') as typeof EvacuateModule).registerApproveBatch],
   ['status', () => (require('./commands/status') as typeof StatusModule).registerStatus],

@@ -224,6 +224,17 @@ export const groupSchema = strict({
     ),
   escalationWebhook: webhookReferenceSchema.optional(),
   notifications: notificationTargets.optional(),
+  rehearsal: strict({
+    destructive: z
+      .boolean()
+      .default(false)
+      .describe(
+        'a rehearsal (geofailover rehearse) exercises force-unlink and rejoin behind their gates; false: it skips ' +
+          'them and calls nothing destructive (set it for staging, not for production)',
+      ),
+  })
+    .optional()
+    .describe('how rehearsals of this group run'),
   durations: strict({
     approvalTimeout: duration.default('30 minutes'),
     escalationTimeout: duration.default('15 minutes'),

@@ -83,6 +83,37 @@ export interface ProbeActivities {
     targets: ProbeTargetInput[];
     timeoutMs: number;
   }): Promise<ProbeOutcomeRecord[]>;
+  /**
+   * A rehearsal's replication check: SET `key` = `value` (with a TTL) on one member, through this application
+   * region's address for it, the way its applications write. Throws (retryable) when the write fails.
+   */
+  canaryWrite(input: {
+    applicationRegion: string;
+    target: ProbeTargetInput;
+    key: string;
+    value: string;
+    ttlSeconds: number;
+    timeoutMs: number;
+  }): Promise<CanaryReadRecord>;
+  /** GET `key` on each target through this region's addresses, once, in parallel; never throws for a failed read. */
+  canaryRead(input: {
+    applicationRegion: string;
+    targets: ProbeTargetInput[];
+    key: string;
+    timeoutMs: number;
+  }): Promise<CanaryReadRecord[]>;
+}
+
+/** One canary write or read from an application region to a member. */
+export interface CanaryReadRecord {
+  applicationRegion: string;
+  memberRegion: string;
+  address: string;
+  /** the value read (a write: the value written); null when the key is not there (yet) */
+  value: string | null;
+  latencyMs?: number;
+  /** why the member could not be read (connection, TLS, AUTH, command), bounded */
+  error?: string;
 }
 
 export interface EndpointState {

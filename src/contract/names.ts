@@ -52,6 +52,8 @@ export const RUNBOOK_PHASES = [
   /** traffic-reroute, verify */
   'rerouting',
   'awaiting-recovery',
+  /** a rehearsal's hold: traffic stays drained from the region until the hold ends (time, or endRehearsal) */
+  'holding',
   /** an approval gate (approval-unlink, approval-rejoin) is open */
   'awaiting-approval',
   /** a step failed after its retries; its intervention gate is open */

@@ -33,6 +33,11 @@ export interface GroupDefinition {
    * region's probe passes) before the failed region counts as recovered; default 3
    */
   recoveryConfirmations?: number;
+  /**
+   * rehearsals of this group (mode `rehearsal`): `destructive` lets a rehearsal exercise force-unlink and rejoin,
+   * behind the same gates; absent or false, a rehearsal records them as skipped and calls nothing destructive
+   */
+  rehearsal?: { destructive: boolean };
   durations: {
     /** how long a gate waits before it escalates */
     approvalTimeout: Duration;
@@ -112,6 +117,11 @@ export interface RunbookTuning {
    * recorded as not answering (a finding, never a wait on the RTO path).
    */
   failedMemberRead?: Duration;
+  /**
+   * a rehearsal's replication-check: how long a canary written in one member may take to be read in every other
+   * member (through the application regions' probe workers); default 60 s
+   */
+  replicationCheckTimeout?: Duration;
 }
 
 export interface RejoinRunbookInput {
@@ -144,5 +154,7 @@ export interface RunbookResult {
   summary: string;
   /** start → traffic rerouted, when traffic moved */
   rtoMs?: number;
+  /** `rehearsal` or `drill` when the run was one (absent: an incident) */
+  mode?: 'rehearsal' | 'drill';
   status: RunbookStatus;
 }

@@ -62,6 +62,8 @@ export interface RunbookSnapshot {
   trigger: UnlinkTriggerSnapshot;
   recovered?: RecordedRequest & { via: 'signal' | 'poll' };
   abortRequest?: RecordedRequest & { reason: string };
+  /** a rehearsal: the commander's signed endRehearsal, once accepted */
+  rehearsalEnd?: RecordedRequest;
   recoveryOpen: boolean;
   unlinked: boolean;
   survivors: GroupMember[];

@@ -13,7 +13,11 @@ export type ActivityName = keyof GeofailoverActivities | keyof ProbeActivities;
 /** The approval gates; intervention gates are per step (see {@link StepSpec.intervention}). */
 export type ApprovalGateName = 'approval-unlink' | 'approval-rejoin';
 
-export type RunbookKind = 'failover' | 'rejoin';
+/**
+ * Which runbook runs a step: `failover` is failoverRunbook for an incident (and a drill), `rehearsal` is
+ * failoverRunbook with `mode: 'rehearsal'` (a planned failover of a healthy region), `rejoin` is rejoinRunbook.
+ */
+export type RunbookKind = 'failover' | 'rejoin' | 'rehearsal';
 
 export interface StepSpec {
   name: string;
@@ -44,12 +48,17 @@ export interface StepSpec {
 
 /** The summary a step that is not part of a runbook gets, e.g. `not part of rejoinRunbook`. */
 export const NOT_IN_RUNBOOK: Record<RunbookKind, string> = {
-  failover: 'not part of failoverRunbook',
+  failover: 'not part of an incident: rehearsals only',
   rejoin: 'not part of rejoinRunbook',
+  rehearsal: 'not part of a rehearsal: the region has not failed',
 };
 
-const BOTH = ['failover', 'rejoin'] as const;
-const FAILOVER = ['failover'] as const;
+const BOTH = ['failover', 'rejoin', 'rehearsal'] as const;
+const FAILOVER = ['failover', 'rehearsal'] as const;
+const INCIDENT = ['failover'] as const;
+const REHEARSAL = ['rehearsal'] as const;
+const NOT_DESTRUCTIVE_REHEARSAL =
+  'a rehearsal of a group whose configuration does not allow rehearsing destructive steps (rehearsal.destructive)';
 const ENDED = 'the runbook ended (aborted, stopped or refused) before it';
 const INTERVENTION_SKIP = 'it failed and an intervention skip was approved';
 
@@ -143,8 +152,8 @@ export const RUNBOOK_STEPS = [
     intervention: false,
     destructive: false,
     mutatesTrafficManager: false,
-    runbooks: FAILOVER,
-    skippedWhen: [NOT_IN_RUNBOOK.rejoin, ENDED],
+    runbooks: INCIDENT,
+    skippedWhen: [NOT_IN_RUNBOOK.rejoin, NOT_IN_RUNBOOK.rehearsal, ENDED],
     description:
       'watch the failed member (ARM, Running, probes from every application region) until it is back, and the ' +
       'survivors’ memory for the unlink trigger',
@@ -162,6 +171,7 @@ export const RUNBOOK_STEPS = [
     skippedWhen: [
       NOT_IN_RUNBOOK.rejoin,
       'the region recovers before the unlink trigger fires, or every unlink gate was rejected or timed out',
+      NOT_DESTRUCTIVE_REHEARSAL,
       ENDED,
     ],
     description: 'only if the unlink trigger fires: approvals to force-unlink the failed member',
@@ -179,10 +189,25 @@ export const RUNBOOK_STEPS = [
     skippedWhen: [
       NOT_IN_RUNBOOK.rejoin,
       'the region recovers first (before the trigger, or after the approval but before the unlink)',
+      NOT_DESTRUCTIVE_REHEARSAL,
       ENDED,
       INTERVENTION_SKIP,
     ],
     description: 'force-unlink the failed member, called on one survivor; then no survivor may list it',
+  },
+  {
+    name: 'hold',
+    phase: 'holding',
+    kind: 'watch',
+    calls: [],
+    gate: 'none',
+    intervention: false,
+    destructive: false,
+    mutatesTrafficManager: false,
+    runbooks: REHEARSAL,
+    skippedWhen: [NOT_IN_RUNBOOK.failover, NOT_IN_RUNBOOK.rejoin, ENDED],
+    description:
+      'a rehearsal: traffic stays drained from the region for the hold, or until a commander’s signed endRehearsal',
   },
   {
     name: 'approval-rejoin',
@@ -224,6 +249,21 @@ export const RUNBOOK_STEPS = [
     runbooks: BOTH,
     skippedWhen: [ENDED, INTERVENTION_SKIP],
     description: 'probe the recovered member from every application region, re-enable its endpoint, wait for Online',
+  },
+  {
+    name: 'replication-check',
+    phase: 'failing-back',
+    kind: 'activities',
+    calls: ['canaryWrite', 'canaryRead'],
+    gate: 'none',
+    intervention: true,
+    destructive: false,
+    mutatesTrafficManager: false,
+    runbooks: REHEARSAL,
+    skippedWhen: [NOT_IN_RUNBOOK.failover, NOT_IN_RUNBOOK.rejoin, ENDED, INTERVENTION_SKIP],
+    description:
+      'a rehearsal: a canary written in one member is read in every other, through every application region’s ' +
+      'probe worker, within a bound: replication runs again',
   },
   {
     name: 'complete',

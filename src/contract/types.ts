@@ -200,6 +200,8 @@ export interface RunbookStatus {
    * incident this is, its first run, and when the incident started. The step log covers every run.
    */
   continued?: { run: number; firstRunId: string; incidentStartedAt: string };
+  /** how the run was started, when it is not an incident: `rehearsal` (a planned failover) or `drill` */
+  mode?: 'rehearsal' | 'drill';
   phase: string;
   currentStep: StepName | null;
   steps: StepRecord[];

@@ -16,6 +16,7 @@ import { createIdentityServer, TokenIssuer, type IdentityEndpoint, type Identity
 import { Latencies, type LatencySettings } from './latencies';
 import { Operations } from './lro';
 import { MetadataBuildup, type MemorySample } from './metadata';
+import { Replication } from './replication';
 import { renderProfile, type ArmServices } from './routes';
 import { defaultScenario, parseScenario, type Scenario } from './scenario';
 import { closeServer, createArmServer, listen } from './server';
@@ -191,6 +192,8 @@ const DEFAULT_LRO_MS = 1000;
 export const SHARED_DATA_PLANE_ABOVE = 30;
 const DEFAULT_RETRY_AFTER_S = 1;
 const DEFAULT_TICK_MS = 1000;
+/** How often the emulated geo-replication copies new writes between linked members. */
+const REPLICATION_TICK_MS = 250;
 const LOOPBACK = '127.0.0.1';
 
 function newKeys(): AccessKeys {
@@ -266,6 +269,17 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       log,
     });
     cleanups.push(() => metadata.stop());
+    const replication = new Replication({
+      store,
+      dataPlane,
+      isDown: (databaseId: string): boolean => {
+        const db = store.database(databaseId);
+        return db !== undefined && (faults.isRegionDown(db.location) || faults.isDataPlaneDown(db.location));
+      },
+      tickMs: REPLICATION_TICK_MS,
+      log,
+    });
+    cleanups.push(() => replication.stop());
     const activeFaults = faults;
 
     const services: ArmServices = {
@@ -330,6 +344,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     control = `http://${LOOPBACK}:${controlPort}`;
 
     metadata.start();
+    replication.start();
     await metadata.refreshMemory();
     log(`emulator ready: arm ${arm}, control ${control}, ca ${caPath}, identity ${issuer.authorityHost}`);
 

@@ -34,8 +34,18 @@ export function destructiveRefusal(req: DestructiveRequest): string | undefined 
   const group = policy.group.name;
   // A scheduled rehearsal runs under a standing order, which checks its own workflow ids (the schedule's runs).
   const standing = isStandingOrder((req.authorization as { request?: unknown } | null)?.request);
-  if (!standing && workflowId !== workflowIds.failover(group) && workflowId !== workflowIds.rejoin(group)) {
+  const rehearsal = workflowId === workflowIds.rehearsal(group);
+  if (
+    !standing &&
+    !rehearsal &&
+    workflowId !== workflowIds.failover(group) &&
+    workflowId !== workflowIds.rejoin(group)
+  ) {
     return `workflow ${workflowId.slice(0, 80)} is not a runbook of group ${group}`;
+  }
+  // A rehearsal moves traffic on its signed start alone; force-unlink and rejoin only where the configuration allows.
+  if ((rehearsal || standing) && req.gate && policy.group.rehearsal?.destructive !== true) {
+    return `group ${group}'s configuration does not allow rehearsing destructive steps (rehearsal.destructive)`;
   }
   if (!isAuthorization(req.authorization)) {
     return 'no authorization: a signed start (and the gate approvals) must come with the call';

@@ -23,6 +23,8 @@ export function toGroupDefinition(name: string, group: GroupConfig): GroupDefini
     memoryThresholds: { ...group.memoryThresholds },
     rejoinMethod: group.rejoinMethod,
     recoveryConfirmations: group.recoveryConfirmations,
+    // Only when set: a configuration without it keeps the digest its signed starts name.
+    ...(group.rehearsal !== undefined ? { rehearsal: { destructive: group.rehearsal.destructive } } : {}),
     durations: {
       approvalTimeout: d.approvalTimeout as Duration,
       escalationTimeout: d.escalationTimeout as Duration,

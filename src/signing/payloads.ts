@@ -4,6 +4,7 @@ import type { Proof } from '../contract/policy';
 import type {
   AbortPayload,
   DecidePayload,
+  EndRehearsalPayload,
   InterventionAction,
   InterventionPayload,
   RegionRecoveredPayload,
@@ -83,7 +84,11 @@ export function interventionPayload(
   return { action, by: ctx.actor, ...(comment ? { comment } : {}), proof };
 }
 
-function commanderProof(ctx: SigningContext, action: 'regionRecovered' | 'unlinkNow' | 'abort', text: string): Proof {
+function commanderProof(
+  ctx: SigningContext,
+  action: 'regionRecovered' | 'unlinkNow' | 'abort' | 'endRehearsal',
+  text: string,
+): Proof {
   return signAction(ctx.key, {
     action,
     actor: ctx.actor,
@@ -99,6 +104,15 @@ export function regionRecoveredPayload(ctx: SigningContext, comment?: string): R
     by: ctx.actor,
     ...(comment ? { comment } : {}),
     proof: commanderProof(ctx, 'regionRecovered', comment ?? ''),
+  };
+}
+
+/** A commander's end of a rehearsal's hold (signal endRehearsal). */
+export function endRehearsalPayload(ctx: SigningContext, comment?: string): EndRehearsalPayload {
+  return {
+    by: ctx.actor,
+    ...(comment ? { comment } : {}),
+    proof: commanderProof(ctx, 'endRehearsal', comment ?? ''),
   };
 }
 

@@ -9,6 +9,7 @@ export const STATEMENT_ACTIONS = [
   'intervene',
   'unlinkNow',
   'regionRecovered',
+  'endRehearsal',
   'abort',
   'rejoin',
   'evidence',

@@ -7,6 +7,7 @@ import {
   abortSignal,
   approveSignal,
   decideUpdate,
+  endRehearsalSignal,
   interveneSignal,
   regionRecoveredSignal,
   rejectSignal,
@@ -23,6 +24,7 @@ import { signAction } from '../../src/signing/sign-action';
 import {
   abortPayload,
   decisionPayload,
+  endRehearsalPayload,
   interventionPayload,
   regionRecoveredPayload,
   startRequest,
@@ -135,6 +137,11 @@ export async function interveneAs(
 
 export async function recoveredAs(handle: WorkflowHandle, actor: string, comment?: string): Promise<void> {
   await handle.signal(regionRecoveredSignal, regionRecoveredPayload(await context(handle, actor), comment));
+}
+
+/** A commander ends a rehearsal's hold (signal endRehearsal), signed. */
+export async function endRehearsalAs(handle: WorkflowHandle, actor: string, comment?: string): Promise<void> {
+  await handle.signal(endRehearsalSignal, endRehearsalPayload(await context(handle, actor), comment));
 }
 
 export async function unlinkNowAs(handle: WorkflowHandle, actor: string, reason: string): Promise<void> {

@@ -78,7 +78,7 @@ export function testInput(group: GroupDefinition, failedRegion: string): Failove
   };
 }
 
-type Counted = Exclude<keyof GeofailoverActivities, 'loadPolicy'> | 'probeEndpoints';
+type Counted = Exclude<keyof GeofailoverActivities, 'loadPolicy'> | keyof ProbeActivities;
 
 /** The world the mocked activities act on; tests change it while the workflow runs. */
 export class FakeGroup {
@@ -105,7 +105,11 @@ export class FakeGroup {
     notifyEscalation: 0,
     notify: 0,
     probeEndpoints: 0,
+    canaryWrite: 0,
+    canaryRead: 0,
   };
+  /** canary key → value, written through the probe workers (rehearsal's replication-check) */
+  readonly canaries = new Map<string, string>();
   readonly escalations: Record<string, unknown>[] = [];
   /** every notification the runbook sent (approval needed, intervention needed, escalation, run ended) */
   readonly notifications: RunbookNotification[] = [];
@@ -274,6 +278,22 @@ export class FakeGroup {
               : { outcome: 'ok' as const, latencyMs: 2 }),
           };
         });
+      },
+      // One keyspace for the whole group: replication is instant unless the member was unlinked.
+      canaryWrite: async ({ applicationRegion, target, key, value }) => {
+        this.enter('canaryWrite');
+        this.canaries.set(key, value);
+        return { applicationRegion, memberRegion: target.memberRegion, address: target.address, value, latencyMs: 1 };
+      },
+      canaryRead: async ({ applicationRegion, targets, key }) => {
+        this.enter('canaryRead');
+        return targets.map((t) => ({
+          applicationRegion,
+          memberRegion: t.memberRegion,
+          address: t.address,
+          value: this.unlinked ? null : (this.canaries.get(key) ?? null),
+          latencyMs: 1,
+        }));
       },
     };
   }

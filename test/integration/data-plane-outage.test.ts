@@ -20,7 +20,7 @@ describe('emulator: data-plane-only outage', function () {
   let emulator: Emulator;
   let arm: ArmClients;
   let acts: GeofailoverActivities;
-  let probes: ProbeActivities;
+  let probes: Pick<ProbeActivities, 'probeEndpoints'>;
 
   const run = <T>(fn: () => Promise<T>): Promise<T> =>
     new MockActivityEnvironment({ workflowExecution: RUN }, { logger: new DefaultLogger('ERROR') }).run(fn);

@@ -82,8 +82,15 @@ describe('the runbook as data: one step table, every view derived from it', () =
       'await-recovery',
       'approval-unlink',
       'force-unlink',
+      'hold',
+      'replication-check',
     ]);
-    assert.deepEqual(stepsNotIn('failover'), [], 'failoverRunbook runs every step');
+    assert.deepEqual(
+      stepsNotIn('failover'),
+      ['hold', 'replication-check'],
+      'an incident runs every step but a rehearsal’s',
+    );
+    assert.deepEqual(stepsNotIn('rehearsal'), ['await-recovery'], 'a rehearsal runs every step but the outage watch');
     for (const s of notInRejoin as readonly StepSpec[])
       assert.ok(s.skippedWhen.includes(NOT_IN_RUNBOOK.rejoin), `${s.name} says why`);
   });
@@ -145,8 +152,8 @@ describe('the runbook as data: one step table, every view derived from it', () =
         const a = scheduled(type, spec);
         assert.equal(activityStep(a, FAILED, spec.name), spec.name, `${type} tagged ${spec.name}`);
         // Histories recorded before activities were tagged: the phase and input still point at the step (notify
-        // came later: it is always tagged).
-        if (type !== 'notify')
+        // and the rehearsal's canaries came later: they are always tagged).
+        if (!['notify', 'canaryWrite', 'canaryRead'].includes(type))
           assert.equal(activityStep(a, FAILED), spec.name, `${type} in phase ${spec.phase}, untagged`);
       }
       for (const type of GATE_CALLS) {

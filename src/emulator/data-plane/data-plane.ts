@@ -245,6 +245,28 @@ export class DataPlane {
     return this.#database(databaseId).growMetadata(bytes, capBytes);
   }
 
+  /**
+   * The emulated geo-replication (src/emulator/replication.ts): every string key of the database but the metadata
+   * filler. Per-database shape only: the shared shape reads nothing (its databases do not replicate).
+   */
+  async readStrings(databaseId: string): Promise<Map<string, string>> {
+    const database = this.#database(databaseId);
+    return database instanceof RedisDatabase ? database.readStrings() : new Map<string, string>();
+  }
+
+  /** Copies `keys` (value and remaining TTL) from one database to others. Per-database shape only. */
+  async copyStrings(fromId: string, toIds: readonly string[], keys: readonly string[]): Promise<void> {
+    const from = this.#database(fromId);
+    if (!(from instanceof RedisDatabase) || keys.length === 0) return;
+    const entries = await from.readForCopy(keys);
+    await Promise.all(
+      toIds.map(async (id) => {
+        const to = this.#database(id);
+        if (to instanceof RedisDatabase) await to.writeStrings(entries);
+      }),
+    );
+  }
+
   /** Deletes the filler keys, so used_memory falls. No-op when stopped. */
   clearMetadata(databaseId: string): Promise<void> {
     return this.#database(databaseId).clearMetadata();

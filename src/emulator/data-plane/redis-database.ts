@@ -11,6 +11,7 @@ import { connectAdminClient, discardClient } from './admin-client';
 import { DataPlaneError } from './data-plane-error';
 import { findFreePort } from './free-port';
 import { clearMetadata, growMetadata } from './metadata-filler';
+import { readForCopy, readStrings, writeStrings } from './string-keys';
 import { parseInfo, readMemoryUsage } from './memory-info';
 import { renderRedisConfig } from './redis-config';
 import { SerialQueue } from './serial-queue';
@@ -190,6 +191,30 @@ export class RedisDatabase {
       this.#assertOpen();
       if (!this.running) return 0;
       return growMetadata(await this.#adminClient(), bytes, capBytes);
+    });
+  }
+
+  /** See DataPlane.readStrings. Empty when stopped. */
+  readStrings(): Promise<Map<string, string>> {
+    return this.#queue.run(async () => {
+      this.#assertOpen();
+      return this.running ? readStrings(await this.#adminClient()) : new Map<string, string>();
+    });
+  }
+
+  /** Values and TTLs of `keys`, for a copy to another member. Empty when stopped. */
+  readForCopy(keys: readonly string[]): ReturnType<typeof readForCopy> {
+    return this.#queue.run(async () => {
+      this.#assertOpen();
+      return this.running ? readForCopy(await this.#adminClient(), keys) : [];
+    });
+  }
+
+  /** Writes copied keys. No-op when stopped. */
+  writeStrings(entries: Parameters<typeof writeStrings>[1]): Promise<void> {
+    return this.#queue.run(async () => {
+      this.#assertOpen();
+      if (this.running) await writeStrings(await this.#adminClient(), entries);
     });
   }
 

@@ -4,6 +4,7 @@ import { setHandler } from '@temporalio/workflow';
 import {
   abortSignal,
   approveSignal,
+  endRehearsalSignal,
   decideUpdate,
   interveneSignal,
   regionRecoveredSignal,
@@ -129,6 +130,12 @@ export function installRunbookHandlers(state: RunbookState): void {
     const problem = byPayloadProblem(payload, true);
     if (problem) state.malformed('unlinkNow', field(payload, 'by'), problem, 'signal');
     else state.unlinkNow(payload);
+  });
+
+  setHandler(endRehearsalSignal, (payload) => {
+    const problem = byPayloadProblem(payload, false);
+    if (problem) state.malformed('endRehearsal', field(payload, 'by'), problem, 'signal');
+    else state.endRehearsal(payload);
   });
 
   // From the evacuation that started this run (evacuation/child.ts checks it); refused otherwise.

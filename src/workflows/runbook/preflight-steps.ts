@@ -4,14 +4,14 @@ import { isCancellation, patched, workflowInfo } from '@temporalio/workflow';
 import type { MemoryReading } from '../../contract/activities';
 import { sameLinkedId } from '../../azure/resource-ids';
 import { MAX_START_VALIDITY_MS, type PolicyLookup, type Proof, type RunbookPolicy } from '../../contract/policy';
-import type { RunbookTuning } from '../../contract/runbook';
+import type { RunbookMode, RunbookTuning } from '../../contract/runbook';
 import type { MemberSnapshot } from '../../contract/types';
 import { isStandingOrder, verifyStandingOrder } from '../../policy/standing-order';
 import { verifySigned } from '../../policy/verify';
 import { formatMs } from './durations';
 import { describeFailure } from './intervention';
-import { inputProblems, policyProblems } from './validate-input';
-import { memberStateProblems, settingsProblems } from './group-checks';
+import { inputProblems, modeIdProblems, policyProblems } from './validate-input';
+import { linkProblems, memberStateProblems, settingsProblems } from './group-checks';
 import { probeFrom, requireProbesPassed } from './probes';
 import { RunbookStop, type Runbook } from './runbook';
 import { gradePressure, worstGrade } from '../../contract/pressure';
@@ -39,8 +39,16 @@ export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin'
   };
   const shapeProblems = inputProblems(kind, input);
   if (shapeProblems.length > 0) refuse(shapeProblems);
-  const { group, request, tuning } = input as { group: string; request: Proof; tuning?: RunbookTuning };
+  const { group, request, tuning, mode } = input as {
+    group: string;
+    request: Proof;
+    tuning?: RunbookTuning;
+    mode?: RunbookMode;
+  };
   rb.tuning = tuning ?? {};
+  rb.state.mode = mode ?? 'incident';
+  const idProblems = modeIdProblems(rb.state.mode, group, rb.state.context.workflowId);
+  if (idProblems.length > 0) refuse(idProblems);
   let lookup: PolicyLookup;
   try {
     lookup = await rb.actsFor('validate-input').loadPolicy({ group });
@@ -116,7 +124,7 @@ export async function validateInputStep(rb: Runbook, kind: 'failover' | 'rejoin'
   }
   rb.steps.succeed(
     'validate-input',
-    `group ${policy.group.name}, region ${rb.region}, requested by ${start.signer} (signature verified, ` +
+    `${rb.state.mode === 'rehearsal' ? 'rehearsal: ' : ''}group ${policy.group.name}, region ${rb.region}, requested by ${start.signer} (signature verified, ` +
       `key ${start.fingerprint}); policy ${policy.digest.slice(0, 19)}…`,
     {
       policy: policyEvidence,
@@ -149,11 +157,12 @@ function refuse(rb: Runbook, problems: string[], evidence: Record<string, unknow
  */
 export async function membershipStep(
   rb: Runbook,
-  mode: 'failover' | 'rejoin',
+  mode: 'failover' | 'rejoin' | 'rehearsal',
   acceptSettingsMismatch = false,
 ): Promise<void> {
   rb.checkAbort();
   rb.steps.start('membership', `reading ${Object.keys(rb.group.members).length} members`);
+  if (mode === 'rehearsal') return rehearsalMembership(rb, acceptSettingsMismatch);
   // Runs started before this change waited for the failed member's read with the survivors' budget.
   const before =
     mode === 'failover' && patched(FAILED_MEMBER_READ_OFF_RTO_PATH)
@@ -204,6 +213,37 @@ export async function membershipStep(
   rb.steps.succeed('membership', summary, evidence);
 }
 
+/**
+ * membership of a rehearsal: the region is healthy, so every member (the region's too) must answer, be Succeeded and
+ * Running, and list every other as Linked; the others' settings must agree (unless accepted). Refuses otherwise.
+ */
+async function rehearsalMembership(rb: Runbook, acceptSettingsMismatch: boolean): Promise<void> {
+  const before = await rb.describeMembers('membership', rb.allMembers);
+  const evidence: Record<string, unknown> = { before, rehearsal: true };
+  const problems = [...before.flatMap(memberStateProblems), ...linkProblems(before)];
+  if (problems.length > 0) {
+    refuse(rb, [`a rehearsal needs every member answering and linked: ${problems.join('; ')}`], evidence);
+  }
+  const others = before.filter((m) => m.region !== rb.region);
+  rb.survivors = others.map((m) => ({ region: m.region, databaseId: m.databaseId }));
+  rb.groupNickname = before.find((m) => m.groupNickname)?.groupNickname;
+  rb.state.unlinked = false;
+  const differences = settingsProblems(others);
+  if (differences.length > 0) {
+    evidence.settingsDifferences = differences;
+    if (!acceptSettingsMismatch)
+      refuse(rb, [`the other members' settings differ: ${differences.join('; ')}`], evidence);
+    evidence.acceptedSettingsMismatch = true;
+  }
+  rb.steps.succeed(
+    'membership',
+    `rehearsal: all ${before.length} members answer and list every other as Linked; traffic will drain from ` +
+      `${rb.region} to ${rb.survivors.map((m) => m.region).join(', ')}` +
+      (evidence.acceptedSettingsMismatch ? '; settings differences accepted by the input' : ''),
+    evidence,
+  );
+}
+
 /** memory: used/max on each survivor, graded by the group's thresholds. */
 export async function memoryStep(rb: Runbook): Promise<void> {
   await rb.runStep('memory', 'reading used/max memory on each survivor', async () => {
@@ -226,7 +266,10 @@ export async function memoryStep(rb: Runbook): Promise<void> {
  * against every reachable survivor through that region's address. Any failure blocks traffic-reroute.
  */
 export async function firewallStep(rb: Runbook): Promise<void> {
-  const applicationRegions = Object.keys(rb.group.applicationRegions).filter((r) => r !== rb.region);
+  // A rehearsal's region is healthy: its applications keep running and must reach the members that carry traffic.
+  const applicationRegions = Object.keys(rb.group.applicationRegions).filter(
+    (r) => rb.state.mode === 'rehearsal' || r !== rb.region,
+  );
   await rb.runStep(
     'firewall',
     `probing ${rb.survivors.map((m) => m.region).join(', ')} from ${applicationRegions.join(', ')}`,
@@ -238,7 +281,10 @@ export async function firewallStep(rb: Runbook): Promise<void> {
         summary:
           `${applicationRegions.length} application region(s) reach ${rb.survivors.length} survivor(s); ` +
           `${report.probes.length} probes passed, slowest ${slowest} ms`,
-        evidence: { probes: report.probes, notProbedFrom: [rb.region] },
+        evidence: {
+          probes: report.probes,
+          notProbedFrom: applicationRegions.includes(rb.region) ? [] : [rb.region],
+        },
         value: undefined,
       };
     },

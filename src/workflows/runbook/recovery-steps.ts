@@ -370,5 +370,60 @@ async function forceUnlinkStep(rb: Runbook, approval: ApprovalGate): Promise<voi
   );
   if (run.skipped) state.trigger.closed(Date.now());
   else state.unlinked = true;
-  rb.setPhase('awaiting-recovery');
+  rb.setPhase(state.mode === 'rehearsal' ? 'holding' : 'awaiting-recovery');
+}
+
+/** What a rehearsal's force-unlink and rejoin cost, in words: the gate shows it to approvers and the evidence keeps it. */
+export function rehearsalDataLoss(rb: Runbook): string {
+  return (
+    `${rb.region} is healthy and drained, not failed: force-unlink cuts it off the group, so writes made to the ` +
+    `survivors from then on never reach it, and any write made directly to ${rb.region}'s database after the ` +
+    `unlink (by clients that bypass Traffic Manager) is discarded when it rejoins (${rb.group.rejoinMethod}), ` +
+    `which replaces ${rb.region}'s whole dataset with the group's; nothing written to the survivors is lost`
+  );
+}
+
+/**
+ * A rehearsal's destructive exercise (the group's configuration allows it): approval-unlink with the same rules and
+ * quorum as an incident, the data loss spelled out in its request, then force-unlink. A rejected or timed-out gate
+ * skips the exercise (nothing destructive is called) and the rehearsal goes on; an abort stops it.
+ */
+export async function rehearseUnlink(rb: Runbook): Promise<void> {
+  const { state, steps } = rb;
+  rb.checkAbort();
+  if (state.unlinked || steps.get('force-unlink').status !== 'pending') return;
+  const firing: TriggerFiring = {
+    reason: 'rehearsal',
+    detail:
+      `a rehearsal exercises force-unlink and rejoin of ${rb.region}: group ${rb.group.name}'s configuration ` +
+      'allows rehearsing destructive steps (rehearsal.destructive)',
+  };
+  const dataLoss = rehearsalDataLoss(rb);
+  const radius = blastRadius(rb);
+  const members = (radius.members as { region: string; change: string }[]).map((m) =>
+    m.region === rb.region
+      ? { ...m, change: `leaves the group (rehearsal); must rejoin, discarding its data: ${dataLoss}` }
+      : m,
+  );
+  const gate = new ApprovalGate(
+    'approval-unlink',
+    'approval-unlink',
+    state.rules(rb.group.quorum.unlink),
+    now(),
+    { trigger: firing, rehearsal: true, dataLoss, blastRadius: { ...radius, members } },
+    state.nextGateInstance(),
+    [rb.member.databaseId],
+  );
+  await rb.holdGate(gate, `rehearsal: waiting for ${gate.rules.quorum} approval(s) to force-unlink ${rb.region}`);
+  rb.checkAbort();
+  if (gate.outcome === 'approved') {
+    const approvers = gate.approvals.join(', ');
+    steps.succeed('approval-unlink', `approved by ${approvers}: ${firing.detail}`, { dataLoss }, approvers);
+    await forceUnlinkStep(rb, gate);
+    return;
+  }
+  const who = gate.votes.find((v) => v.decision === 'reject')?.approver;
+  const how = gate.outcome === 'rejected' ? `rejected by ${who}` : 'timed out after escalating';
+  steps.skip('approval-unlink', `rehearsal: ${how}; the destructive exercise is not done`);
+  steps.skip('force-unlink', `rehearsal: approval-unlink ${how}; nothing destructive was called`);
 }

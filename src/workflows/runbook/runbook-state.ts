@@ -7,7 +7,7 @@
 import type { DecideResult } from '../../contract/messages';
 import type { RunbookPhase, StepName } from '../../contract/names';
 import type { Proof, Role, RunbookPolicy } from '../../contract/policy';
-import type { GroupDefinition } from '../../contract/runbook';
+import type { GroupDefinition, RunbookMode } from '../../contract/runbook';
 import type { ClosedGateSnapshot, RecordedRequest, RunbookSnapshot } from '../../contract/snapshot';
 import type { RefusedAttempt, RunbookStatus } from '../../contract/types';
 import { verifySigned, type Expectation, type Verified } from '../../policy/verify';
@@ -116,6 +116,10 @@ export class RunbookState {
    */
   recovery: RecoveryProgress = newRecoveryProgress();
   abortRequest?: Request & { reason: string };
+  /** how the run was started (validate-input sets it once the input is checked): incident, rehearsal or drill */
+  mode: RunbookMode = 'incident';
+  /** a rehearsal: a commander's signed endRehearsal, accepted (the hold ends) */
+  rehearsalEnd?: Request;
   /** await-recovery has not ended yet: regionRecovered and unlinkNow still apply */
   recoveryOpen = true;
   /** the failed member was force-unlinked and has not rejoined yet */
@@ -197,6 +201,7 @@ export class RunbookState {
     };
     if (this.recovered) snapshot.recovered = { ...this.recovered };
     if (this.abortRequest) snapshot.abortRequest = { ...this.abortRequest };
+    if (this.rehearsalEnd) snapshot.rehearsalEnd = { ...this.rehearsalEnd };
     if (progress.groupNickname !== undefined) snapshot.groupNickname = progress.groupNickname;
     if (progress.rtoMs !== undefined) snapshot.rtoMs = progress.rtoMs;
     snapshot.recovery = this.recovery;
@@ -216,6 +221,7 @@ export class RunbookState {
     for (const nonce of snapshot.usedNonces) this.usedNonces.add(nonce);
     this.recovered = snapshot.recovered;
     this.abortRequest = snapshot.abortRequest;
+    this.rehearsalEnd = snapshot.rehearsalEnd;
     this.recoveryOpen = snapshot.recoveryOpen;
     this.unlinked = snapshot.unlinked;
     this.continued = {
@@ -440,7 +446,7 @@ export class RunbookState {
   /** A commander's action outside any gate (regionRecovered, unlinkNow, abort), verified. */
   private commanderAction(
     payload: { by: string; proof?: unknown },
-    action: 'regionRecovered' | 'unlinkNow' | 'abort',
+    action: 'regionRecovered' | 'unlinkNow' | 'abort' | 'endRehearsal',
     step: StepName,
   ): Verified | undefined {
     const check = this.verified(
@@ -496,6 +502,33 @@ export class RunbookState {
     this.trigger.requestNow({ by: check.signer, reason: payload.reason, at });
   }
 
+  /**
+   * endRehearsal signal: a commander ends a rehearsal's hold (traffic comes back). Refused for an incident, once the
+   * hold is over, or when it was already sent; checked as regionRecovered and unlinkNow are.
+   */
+  endRehearsal(payload: { by: string; comment?: string; proof?: unknown }): void {
+    if (this.deferred(() => this.endRehearsal(payload), 'endRehearsal', payload.by)) return;
+    const at = now();
+    const hold = this.steps.get('hold').status;
+    let refusal: string | undefined;
+    if (this.mode !== 'rehearsal') refusal = 'this runbook is not a rehearsal: there is no hold to end';
+    else if (this.rehearsalEnd) refusal = `already ended (${this.rehearsalEnd.by} at ${this.rehearsalEnd.at})`;
+    else if (this.ended || (hold !== 'pending' && hold !== 'running')) refusal = 'the hold is already over';
+    if (refusal) {
+      this.refuse({ by: payload.by, action: 'endRehearsal', via: 'signal', reason: refusal }, 'hold');
+      return;
+    }
+    const check = this.commanderAction(payload, 'endRehearsal', 'hold');
+    if (!check) return;
+    this.usedNonces.add(check.statement.nonce);
+    this.rehearsalEnd = {
+      by: check.signer,
+      at,
+      ...(payload.comment !== undefined ? { comment: payload.comment } : {}),
+      fingerprint: check.fingerprint,
+    };
+  }
+
   /** abort signal: the main flow stops before its next step (at once if it waits at a gate or watch). */
   abort(payload: { by: string; reason: string; proof?: unknown }): void {
     if (this.deferred(() => this.abort(payload), 'abort', payload.by)) return;
@@ -532,6 +565,7 @@ export class RunbookState {
     if (this.context.requestedBy) status.requestedBy = this.context.requestedBy;
     if (this.policy) status.policyDigest = this.policy.digest;
     if (this.continued) status.continued = { ...this.continued };
+    if (this.mode !== 'incident') status.mode = this.mode;
     if (this.gate && !this.ended) status.openGate = this.gate.openGate(this.context.workflowId);
     return status;
   }

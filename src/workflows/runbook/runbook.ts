@@ -13,7 +13,7 @@ import {
 import type { MembershipActivities } from '../../contract/activities';
 import type { Authorization, Proof } from '../../contract/policy';
 import type { GroupMember } from '../../contract/readiness';
-import type { RunbookOutcome, RunbookResult, RunbookTuning } from '../../contract/runbook';
+import type { RunbookMode, RunbookOutcome, RunbookResult, RunbookTuning } from '../../contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes';
 import type { RunbookPhase, StepName } from '../../contract/names';
 import type { RunbookSnapshot, RunbookStage } from '../../contract/snapshot';
@@ -105,6 +105,7 @@ export class Runbook {
     workflowId: this.state.context.workflowId,
     group: this.group.name,
     region: this.region,
+    mode: this.state.mode,
   }));
   private shownPhase?: RunbookPhase;
   /** phase reports sent to the evacuation that started this run (evacuation/child.ts) */
@@ -136,6 +137,7 @@ export class Runbook {
     this.rtoMs = snapshot.rtoMs;
     this.pollsAtStart = this.state.recovery.polls;
     this.tuning = ((input as { tuning?: RunbookTuning }).tuning ?? {}) as RunbookTuning;
+    this.state.mode = (input as { mode?: RunbookMode }).mode ?? 'incident';
     return undefined;
   }
 
@@ -467,6 +469,7 @@ export class Runbook {
     this.steps.freeze();
     this.syncPhase();
     const result: RunbookResult = { outcome, summary, status: this.state.status() };
+    if (this.state.mode !== 'incident') result.mode = this.state.mode;
     if (this.rtoMs !== undefined) result.rtoMs = this.rtoMs;
     if (this.rtoMs !== undefined) recordRto(this.group.name, this.rtoMs);
     if (outcome !== 'completed') log.warn(`runbook ${outcome}: ${summary}`);

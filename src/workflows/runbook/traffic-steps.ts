@@ -31,7 +31,7 @@ function endpointOf(rb: Runbook): EndpointRef {
   return rb.group.trafficManager.endpoints[rb.region] as EndpointRef;
 }
 
-async function setEndpoint(rb: Runbook, status: 'Enabled' | 'Disabled') {
+export async function setEndpoint(rb: Runbook, status: 'Enabled' | 'Disabled') {
   const endpoint = endpointOf(rb);
   const step = status === 'Disabled' ? 'traffic-reroute' : 'traffic-failback';
   const change = await rb.actsFor(step).setEndpointStatus({

@@ -46,7 +46,8 @@ export function memoryTrend(samples: readonly MemorySample[], keep = 10): Memory
   return { direction, fromPercent: from, toPercent: to, samples: recent };
 }
 
-export type UnlinkTriggerReason = 'unlink-now' | 'critical-pressure' | 'outage-limit';
+/** `rehearsal`: a rehearsal exercises the destructive steps (the group's configuration allows it). */
+export type UnlinkTriggerReason = 'unlink-now' | 'critical-pressure' | 'outage-limit' | 'rehearsal';
 
 export interface TriggerFiring {
   reason: UnlinkTriggerReason;

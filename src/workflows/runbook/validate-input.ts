@@ -4,8 +4,10 @@
 // Pure.
 import type { Duration } from '@temporalio/common';
 import type { RunbookPolicy } from '../../contract/policy';
-import { INCIDENT_ID, type GroupDefinition } from '../../contract/runbook';
+import { workflowIds } from '../../contract/names';
+import { INCIDENT_ID, RUNBOOK_MODES, type GroupDefinition, type RunbookMode } from '../../contract/runbook';
 import type { RunbookStage } from '../../contract/snapshot';
+import { scheduledRunTime } from '../../policy/standing-order';
 import { bounded } from './bounded';
 import { durationMs } from './durations';
 import { eligibleApprovers } from './gate';
@@ -38,9 +40,13 @@ const FAILOVER_FIELDS = [
   'incident',
   'request',
   'acceptSettingsMismatch',
+  'mode',
+  'hold',
   'tuning',
   'continued',
 ];
+/** The longest hold a rehearsal may ask for: traffic is off a healthy region meanwhile. */
+const MAX_HOLD_MS = 7 * 24 * 3_600_000;
 const REJOIN_FIELDS = ['group', 'region', 'reason', 'incident', 'request', 'tuning', 'continued'];
 const STAGES: readonly RunbookStage[] = ['checks', 'reroute', 'verify', 'await-recovery', 'rejoin', 'failback'];
 const TUNING_DURATIONS = [
@@ -49,6 +55,7 @@ const TUNING_DURATIONS = [
   'heartbeatTimeout',
   'failedMemberRead',
   'failbackOnlineTimeout',
+  'replicationCheckTimeout',
 ];
 const READ_DURATIONS = ['startToClose', 'scheduleToClose', 'initialRetryInterval'];
 
@@ -168,8 +175,45 @@ export function inputProblems(kind: 'failover' | 'rejoin', input: unknown): stri
   ) {
     problems.push(`acceptSettingsMismatch is ${shown(input.acceptSettingsMismatch)}, expected true or false`);
   }
+  if (kind === 'failover') problems.push(...modeProblems(input.mode, input.hold));
   problems.push(...tuningProblems(input.tuning));
   return problems;
+}
+
+function modeProblems(mode: unknown, hold: unknown): string[] {
+  const problems: string[] = [];
+  if (mode !== undefined && !(RUNBOOK_MODES as readonly unknown[]).includes(mode)) {
+    problems.push(`mode is ${shown(mode)}, expected one of ${RUNBOOK_MODES.join(', ')}`);
+  }
+  if (hold === undefined) return problems;
+  if (mode !== 'rehearsal') {
+    problems.push(
+      'hold applies to a rehearsal only (mode: "rehearsal"): an incident fails back once the region recovers',
+    );
+    return problems;
+  }
+  const problem = durationProblem(hold, 'hold');
+  if (problem) problems.push(problem);
+  else if (durationMs(hold as Duration) > MAX_HOLD_MS) {
+    problems.push(`hold is ${shown(hold)}, longer than 7 days; without a hold a rehearsal waits for endRehearsal`);
+  }
+  return problems;
+}
+
+/**
+ * Whether the run's mode fits its workflow id: a rehearsal runs as `rehearsal/<group>` (its signed start names that
+ * id, so an incident's start cannot start a rehearsal, nor the other way round), and nothing else does. Never throws.
+ */
+export function modeIdProblems(mode: RunbookMode, group: string, workflowId: string): string[] {
+  const rehearsalId = workflowIds.rehearsal(group);
+  // A rehearsal schedule's runs are `rehearsal/<group>-<nominal time>` (src/policy/standing-order.ts).
+  if (mode === 'rehearsal' && workflowId !== rehearsalId && scheduledRunTime(rehearsalId, workflowId) === undefined) {
+    return [`a rehearsal runs as workflow ${bounded(rehearsalId, 80)}, not ${bounded(workflowId, 80)}`];
+  }
+  if (mode !== 'rehearsal' && workflowId.startsWith(workflowIds.rehearsal(''))) {
+    return [`workflow ${bounded(workflowId, 80)} is a rehearsal's id, but the input's mode is ${mode}`];
+  }
+  return [];
 }
 
 /**
