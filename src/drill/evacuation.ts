@@ -74,6 +74,8 @@ export const MAX_EVACUATION_DRILL_GROUPS = MAX_EVACUATION_GROUPS;
 /** ARM's write bucket refills at 10 writes per second (per principal and region). */
 const ARM_WRITES_PER_SECOND = 10;
 const POLL_MS = 500;
+/** Per group on top: each poll's status query costs the one worker's workflow thread more with every group. */
+const POLL_MS_PER_GROUP = 5;
 /** A batch approval not taken by a group within this long is sent again for it (its gate may have opened late). */
 const BATCH_RESEND_MS = 15_000;
 
@@ -124,11 +126,21 @@ export function writeEvacuationConfig(emulator: Emulator, plan: DrillPlan, dir: 
   const file = path.join(dir, DRILL_CONFIG_FILE);
   const identity = writeIdentitySecret(emulator.identity, file);
   const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys), identity);
+  // Every rerouted group watches its region and memory each recoveryPollInterval (three activities a poll): the
+  // single drill's 300 ms times 200 groups would be ~2,000 activities a second, taken from the groups still before
+  // their reroute. Production's default is a minute; the drill scales it with the estate, 50 ms a group.
+  const pollMs = Math.max(300, Object.keys(config.groups).length * 50);
   const groups = Object.fromEntries(
     Object.entries(config.groups).map(([name, group]) => {
       const g = drillGroup(group, { interactive: false });
       // Probes of many groups share two cores with everything else: a probe gets 10 s, not the single drill's 2 s.
-      const durations = { ...g.durations, approvalTimeout: '10m', escalationTimeout: '10m', probeTimeout: '10s' };
+      const durations = {
+        ...g.durations,
+        approvalTimeout: '10m',
+        escalationTimeout: '10m',
+        probeTimeout: '10s',
+        recoveryPollInterval: `${pollMs}ms`,
+      };
       return [name, { ...g, durations }];
     }),
   );
@@ -394,14 +406,14 @@ async function follow(
         `timed out after ${formatDuration(timeoutMs)} waiting for ${what}: ${stuck.join(', ')}${stuck.length < s.groups.length ? ', …' : ''}`,
       );
     }
-    await sleep(POLL_MS);
+    await sleep(Math.max(POLL_MS, story.databases.size * POLL_MS_PER_GROUP));
   }
 }
 
 /** How long a group may show the same phase and gate in the aggregate before the drill asks its runbook itself. */
 const STALE_MS = 4_000;
 /** Per group on top: the queries a large estate's drill sends its worker stay at a few per second. */
-const STALE_MS_PER_GROUP = 60;
+const STALE_MS_PER_GROUP = 150;
 
 /**
  * The aggregate with each group's own view where the aggregate has not moved for a while: a child's progress

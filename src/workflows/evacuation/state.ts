@@ -99,6 +99,13 @@ export class EvacuationState {
     return n;
   }
 
+  /** Children whose start was asked for and not yet confirmed by Temporal. */
+  get starting(): number {
+    let n = 0;
+    for (const c of this.children.values()) if (c.phase === 'starting') n++;
+    return n;
+  }
+
   get allSettled(): boolean {
     return [...this.children.values()].every((c) => c.phase !== 'starting' && ENDED.includes(c.phase));
   }
