@@ -4,7 +4,7 @@
 // rendering, summary.json against its published schema, and the package on disk verified — and a tampered file
 // failing it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
@@ -344,6 +344,20 @@ describe('DR evidence: the package on disk', () => {
     assert.ok(v.runs.every((r) => r.verified));
     assert.equal(v.sumsSignature.status, 'unsigned');
     assert.equal(verifyDrEvidence({ dir, requireSignature: true }).verified, false);
+  });
+
+  it('vouches only for the files it wrote: what an earlier package left (--force) is not in SHA256SUMS', () => {
+    const dir = path.join(base, 'forced');
+    mkdirSync(path.join(dir, 'runs', 'old'), { recursive: true });
+    writeFileSync(path.join(dir, 'runs', 'old', 'report.md'), 'an earlier package\n');
+    writePackage(dir);
+    assert.doesNotMatch(readFileSync(path.join(dir, 'SHA256SUMS'), 'utf8'), /runs\/old/);
+    const v = verifyDrEvidence({ dir });
+    assert.equal(v.verified, true, JSON.stringify(v.failures));
+    assert.ok(
+      v.warnings.some((w) => w.includes('runs/old/report.md')),
+      v.warnings.join('; '),
+    );
   });
 
   it('fails a tampered file, naming it, even when SHA256SUMS is rewritten to match', () => {

@@ -6,7 +6,7 @@
  * snapshot) and one SHA256SUMS over every file of the package, signed as SHA256SUMS.sig when a key is given.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { WorkflowBundle } from '@temporalio/worker';
@@ -97,17 +97,6 @@ export async function findPeriodRuns(
 }
 
 const sha256 = (data: Buffer | string): string => createHash('sha256').update(data).digest('hex');
-
-/** Every file under `dir`, relative with / separators, sorted. */
-function listFiles(dir: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...listFiles(dir, rel));
-    else out.push(rel);
-  }
-  return out.sort();
-}
 
 /** A run package's folder name: runs/<workflow id with / as _>_<run id>. */
 function runFolder(loaded: LoadedHistory): string {
@@ -209,12 +198,35 @@ export function writeSummary(outDir: string, evidence: DrEvidence, signKey?: Pac
   writeFileSync(path.join(outDir, DR_FILES.json), renderSummaryJson(evidence));
   writeFileSync(path.join(outDir, DR_FILES.md), renderSummaryMarkdown(evidence));
   writeFileSync(path.join(outDir, DR_FILES.html), renderSummaryHtml(evidence));
-  return { dir: outDir, evidence, ...sealPackage(outDir, signKey) };
+  return { dir: outDir, evidence, ...sealPackage(outDir, packageFiles(outDir, evidence), signKey) };
 }
 
-/** SHA256SUMS over every file of the package (the runs' included), and SHA256SUMS.sig when a key is given. */
-function sealPackage(dir: string, signKey?: PackageSigningKey): Pick<DrEvidenceResult, 'files' | 'signedBy'> {
-  const names = listFiles(dir).filter((f) => f !== PACKAGE_FILES.sums && f !== PACKAGE_FILES.sumsSignature);
+/**
+ * The files of this package: the summary's, and every file of each run's package (as its own SHA256SUMS lists
+ * them, with that SHA256SUMS and its signature). Whatever else an earlier package left in the folder (--force) is
+ * not listed, so it is never vouched for.
+ */
+function packageFiles(dir: string, evidence: DrEvidence): string[] {
+  const names: string[] = [DR_FILES.json, DR_FILES.md, DR_FILES.html];
+  for (const run of evidence.runs) {
+    if (!run.package) continue;
+    const own = readFileSync(path.join(dir, run.package.dir, PACKAGE_FILES.sums), 'utf8')
+      .split('\n')
+      .map((line) => /^[0-9a-f]{64} [ *](.+)$/.exec(line)?.[1])
+      .filter((name): name is string => name !== undefined);
+    for (const name of [...own, PACKAGE_FILES.sums, PACKAGE_FILES.sumsSignature]) {
+      if (existsSync(path.join(dir, run.package.dir, name))) names.push(`${run.package.dir}/${name}`);
+    }
+  }
+  return names;
+}
+
+/** SHA256SUMS over the package's files (the runs' included), and SHA256SUMS.sig when a key is given. */
+function sealPackage(
+  dir: string,
+  names: readonly string[],
+  signKey?: PackageSigningKey,
+): Pick<DrEvidenceResult, 'files' | 'signedBy'> {
   const sums = Buffer.from(
     names.map((name) => `${sha256(readFileSync(path.join(dir, name)))}  ${name}\n`).join(''),
     'utf8',
