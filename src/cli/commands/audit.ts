@@ -205,7 +205,7 @@ export function trustedSigners(
   return sources.length ? { source: sources.join(' and '), people } : undefined;
 }
 
-export function renderVerification(v: PackageVerification): string {
+function renderVerification(v: PackageVerification): string {
   const lines: string[] = [];
   const dir = shownPath(v.dir);
   lines.push(v.verified ? `package: VERIFIED — ${dir}` : `package: FAILED — ${dir}`);
