@@ -15,7 +15,15 @@ import { isStandingOrder, scheduledRunTime } from '../../src/policy/standing-ord
 import { describeSchedule } from '../../src/temporal/schedules';
 import type { RehearsalScheduleOutput } from '../../src/cli/commands/rehearse-schedule';
 import { abortAs } from '../helpers/people';
-import { RealStack, REQUESTER, showRun, step, waitForStatus } from '../helpers/real-stack';
+import {
+  RealStack,
+  REQUESTER,
+  showRun,
+  startWebhookReceiver,
+  step,
+  waitForStatus,
+  type WebhookReceiver,
+} from '../helpers/real-stack';
 import { getTestEnv } from '../helpers/temporal';
 
 /** A `--json` document of `rehearse --schedule(s)`, checked against its published schema. */
@@ -32,15 +40,24 @@ function scheduleOutput(stdout: string): RehearsalScheduleOutput {
 describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a rehearsal started on time', function () {
   this.timeout(480_000);
   let stack: RealStack;
+  let receiver: WebhookReceiver;
   const started: WorkflowHandle[] = [];
 
   before(async () => {
-    stack = await RealStack.start(await getTestEnv());
+    receiver = await startWebhookReceiver();
+    // The group's notifications go to a local HTTPS receiver as generic JSON.
+    stack = await RealStack.start(await getTestEnv(), {
+      webhook: receiver,
+      group: (g) => {
+        g.notifications = [{ kind: 'json', url: g.escalationWebhook! }];
+      },
+    });
   });
   after(async () => {
     await stack?.cli(['rehearse', stack.group.name, '--schedule', 'delete']).catch(() => undefined);
     for (const h of started) await h.terminate('test over').catch(() => undefined);
     await stack?.close();
+    await receiver?.close();
   });
 
   /** The first run the schedule started: waits for it. */
@@ -135,6 +152,18 @@ describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a reh
     assert.equal(validated.status, 'succeeded', JSON.stringify(validated));
     assert.match(validated.summary ?? '', new RegExp(`requested by ${REQUESTER} \\(signature verified`));
 
+    // The people who answer its gates hear that a rehearsal started on schedule and waits on them.
+    const deadline = Date.now() + 60_000;
+    const startedNotice = (): Record<string, unknown> | undefined =>
+      receiver.received.find((b) => b.event === 'rehearsal-started' && b.workflowId === run.workflowId);
+    while (!startedNotice() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const notice = startedNotice();
+    assert.ok(notice, JSON.stringify(receiver.received));
+    assert.equal(notice.mode, 'rehearsal');
+    assert.deepEqual((notice.schedule as { scheduleId: string; orderedBy: string }).scheduleId, scheduleId);
+    assert.equal((notice.schedule as { orderedBy: string }).orderedBy, REQUESTER);
+    assert.match(String(notice.text), /gates wait on people/);
+
     // The group's name finds the scheduled rehearsal (status, approve, abort take it).
     const byGroup = await stack.cli(['status', group, '--json']);
     assert.equal(byGroup.code, 0, showRun(byGroup));
@@ -205,6 +234,8 @@ describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a reh
     if (open.status.name === 'RUNNING') await abortAs(handle, REQUESTER, 'schedule test over').catch(() => undefined);
     const result = (await handle.result()) as RunbookResult;
     assert.ok(['aborted', 'completed'].includes(result.outcome), `${result.outcome}: ${result.summary}`);
+    const ended = receiver.received.find((b) => b.event === 'run-ended' && b.workflowId === run.workflowId);
+    assert.match(String(ended?.title), /^Rehearsal — Runbook/, JSON.stringify(ended));
 
     // The auditor verifies the standing order again, from the history alone.
     const out = path.join(stack.dir, 'audit-scheduled');

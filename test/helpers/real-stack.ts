@@ -326,6 +326,8 @@ export class RealStack {
       redisTimeoutMs: 3000,
       verifyTimeoutMs: 10_000,
       ...(fromConfig.escalationWebhooks ? { escalationWebhooks: fromConfig.escalationWebhooks } : {}),
+      // the configuration's notification targets (Slack, Teams, JSON), as geofailover worker delivers them
+      ...(fromConfig.notificationTargets ? { notificationTargets: fromConfig.notificationTargets } : {}),
       ...(fromConfig.policies ? { policies: fromConfig.policies } : {}),
       ...(fromConfig.groupNames ? { groupNames: fromConfig.groupNames } : {}),
       ...(fromConfig.evacuation ? { evacuation: fromConfig.evacuation } : {}),
