@@ -9,7 +9,7 @@
  *     (GEOFAILOVER_DRILL_SDK_RETRIES=production) instead of the drill's shortened ones;
  *   - `geofailover --help` start-up time and peak RSS (every CLI command pays it).
  *   - `--history` runs only scripts/bench-history.ts: a long outage's history growth and continue-as-new.
- *   - `--evacuation [--sizes 1,10,50]` runs only scripts/bench-evacuation.ts: P4, a region's evacuation.
+ *   - `--evacuation [--sizes 1,10,50,200] [--concurrency C]` runs only scripts/bench-evacuation.ts: P4, a region's evacuation.
  *   - `--audit` runs only scripts/bench-audit.ts: approval latency (P3) and the audit of one incident (P5).
  *   - the installed package's start-up (`--cli-startup` runs only this): `npm pack` builds dist/, the tarball is
  *     unpacked beside the repository's node_modules, and its bin runs `--help` and `--version` with plain Node,
@@ -205,12 +205,14 @@ function main(): void {
   if (process.argv.includes('--evacuation')) {
     // P4 alone: a region's evacuation at several sizes (its own script; each size a drill on its own dev server).
     const sizesAt = process.argv.indexOf('--sizes');
+    const concurrencyAt = process.argv.indexOf('--concurrency');
     const child = spawnSync(
       process.execPath,
       [
         require.resolve('tsx/cli'),
         path.join(__dirname, 'bench-evacuation.ts'),
         ...(sizesAt > 0 ? ['--sizes', process.argv[sizesAt + 1]!] : []),
+        ...(concurrencyAt > 0 ? ['--concurrency', process.argv[concurrencyAt + 1]!] : []),
       ],
       { stdio: 'inherit' },
     );
