@@ -4,7 +4,7 @@
  * and `geofailover --version` prints it.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 export interface CodeVersion {
@@ -20,9 +20,40 @@ function readJson(file: string): Record<string, unknown> | undefined {
   }
 }
 
+const FULL_SHA = /^[0-9a-f]{40}$/;
+
+/**
+ * HEAD's commit read from the repository's files (HEAD, then its branch's ref, loose or packed), without starting
+ * `git`: a plain clone's common case. Undefined for anything else (a worktree, a submodule, an odd ref): ask git.
+ */
+export function headCommitFromFiles(dotGit: string): string | undefined {
+  try {
+    if (!statSync(dotGit).isDirectory()) return undefined;
+    const head = readFileSync(path.join(dotGit, 'HEAD'), 'utf8').trim();
+    if (FULL_SHA.test(head)) return head.slice(0, 12);
+    const ref = /^ref: (refs\/[\w./-]+)$/.exec(head)?.[1];
+    if (!ref || ref.split('/').includes('..')) return undefined;
+    let sha: string | undefined;
+    try {
+      sha = readFileSync(path.join(dotGit, ref), 'utf8').trim();
+    } catch {
+      sha = readFileSync(path.join(dotGit, 'packed-refs'), 'utf8')
+        .split('\n')
+        .find((line) => line.endsWith(` ${ref}`))
+        ?.split(' ')[0];
+    }
+    return sha && FULL_SHA.test(sha) ? sha.slice(0, 12) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function gitCommit(root: string): string | undefined {
   // Only the clone's own repository: a package installed inside someone else's repository is not at their commit.
-  if (!existsSync(path.join(root, '.git'))) return undefined;
+  const dotGit = path.join(root, '.git');
+  if (!existsSync(dotGit)) return undefined;
+  const fromFiles = headCommitFromFiles(dotGit);
+  if (fromFiles) return fromFiles;
   try {
     const out = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], {
       cwd: root,
