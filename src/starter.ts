@@ -185,10 +185,12 @@ export interface FoundRunbook {
 
 /**
  * Finds the runbook a user means: a workflow id as given (anything with a '/'), or for a group name
- * `failover/<group>` or `rejoin/<group>` — the open one, else the one started last.
+ * `failover/<group>`, `rejoin/<group>` or `rehearsal/<group>` — the open one, else the one started last.
  */
 export async function findRunbook(client: Client, ref: string): Promise<FoundRunbook> {
-  const candidates = ref.includes('/') ? [ref] : [workflowIds.failover(ref), workflowIds.rejoin(ref)];
+  const candidates = ref.includes('/')
+    ? [ref]
+    : [workflowIds.failover(ref), workflowIds.rejoin(ref), workflowIds.rehearsal(ref)];
   if (!ref.includes('/')) candidates.push(...(await scheduledRehearsalIds(client, ref)));
   const found = (await Promise.all(candidates.map((id) => describeIfExists(client, id)))).filter(
     (d): d is WorkflowExecutionDescription => d !== undefined,

@@ -109,6 +109,8 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
       }),
     }),
     tuning: DRILL_TUNING,
+    // The DR evidence counts it as a drill (it runs as an incident on an injected outage).
+    mode: 'drill',
     // An incident id as a tracker would give one, so the drill's evidence shows where it goes.
     incident: `DRILL-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '')}`,
   };

@@ -11,7 +11,6 @@ import type { FailoverRunbookInput, GroupDefinition } from '../../src/contract/r
 import { destructiveRefusal } from '../../src/policy/authorize';
 import { toGroupDefinition } from '../../src/policy/group-definition';
 import { checkRehearsalOptions, buildRehearsalInput } from '../../src/cli/commands/rehearse';
-import { rehearsalRef } from '../../src/cli/commands/end-rehearsal';
 import { byPayloadProblem } from '../../src/workflows/runbook/handlers';
 import { inputProblems, modeIdProblems } from '../../src/workflows/runbook/validate-input';
 import { activityAuthorization, policyFor, signedStart } from '../helpers/people';
@@ -215,11 +214,6 @@ describe('rehearsal inputs (pure)', () => {
         inputProblems('failover', buildRehearsalInput({ group, region: 'eastus', reason: 'Q4' }, request)),
         [],
       );
-    });
-
-    it('end-rehearsal takes a group (its rehearsal) or a workflow id', () => {
-      assert.equal(rehearsalRef('leaderboard'), 'rehearsal/leaderboard');
-      assert.equal(rehearsalRef('rehearsal/leaderboard'), 'rehearsal/leaderboard');
     });
   });
 });

@@ -4,7 +4,7 @@ import { endRehearsalSignal } from '../../contract/messages';
 import { workflowIds } from '../../contract/names';
 import { endRehearsalPayload } from '../../signing/payloads';
 import type { CliContext } from '../context';
-import { EXIT_OK } from '../errors';
+import { EXIT_OK, RefusedError } from '../errors';
 import type { Output } from '../output';
 import { signerOptions } from '../signer';
 import { buildPayload, printPayload, signingContext, type SigningCommandOptions } from './send-signal';
@@ -24,11 +24,6 @@ export interface EndRehearsalOutput {
   fingerprint: string;
 }
 
-/** A group name means its rehearsal (rehearsal/G); a workflow id is taken as it is. */
-export function rehearsalRef(ref: string): string {
-  return ref.includes('/') ? ref : workflowIds.rehearsal(ref);
-}
-
 async function endRehearsal(
   ctx: CliContext,
   out: Output,
@@ -36,7 +31,16 @@ async function endRehearsal(
   ref: string,
   opts: EndRehearsalOptions,
 ): Promise<number> {
-  const { signer, signing, description } = await signingContext(ctx, command, rehearsalRef(ref), opts);
+  // A group name finds its open runbook (rehearsal/G, or the run its rehearsal schedule started).
+  const { signer, signing, description } = await signingContext(ctx, command, ref, opts);
+  if (!description.workflowId.startsWith(workflowIds.rehearsal(''))) {
+    throw new RefusedError(
+      `the open runbook of ${ref} is ${description.workflowId}, not a rehearsal: there is no hold to end`,
+      `see it with: geofailover status ${description.workflowId}`,
+      'not-a-rehearsal',
+      { workflowId: description.workflowId },
+    );
+  }
   const payload = buildPayload(() => endRehearsalPayload(signing, opts.comment), description.workflowId);
   if (opts.printPayload) return printPayload(out, payload, description.workflowId, endRehearsalSignal.name);
   const client = await ctx.temporal(signer.actor);
