@@ -89,6 +89,30 @@ function startLongestFirst(runner: Mocha.Runner): void {
   };
 }
 
+/**
+ * The Temporal client retries a failed gRPC call on a timer that closing its connection does not clear: a retry due
+ * after a test's teardown throws "Channel has been shut down" inside that timer, an uncaught exception that would
+ * kill the mocha worker process (and the files it had left) or fail an unrelated test. Exactly that error is reported
+ * and ignored; any other goes where it went before: to mocha's handler while a file runs, else it ends the process.
+ */
+function ignoreClientRetriesAfterClose(): void {
+  if (process.hasUncaughtExceptionCaptureCallback()) return;
+  process.setUncaughtExceptionCaptureCallback((error) => {
+    const e = error instanceof Error ? error : new Error(String(error));
+    if (e.message === 'Channel has been shut down' && /grpc-retry/.test(e.stack ?? '')) {
+      log(`ignored: a Temporal client retried a call after its connection was closed (${e.message})`);
+      return;
+    }
+    if (process.listenerCount('uncaughtException') > 0) {
+      (process.emit as (event: string, ...args: unknown[]) => boolean)('uncaughtException', e, 'uncaughtException');
+      return;
+    }
+    process.stderr.write(`${e.stack ?? e.message}\n`);
+    process.exit(1);
+  });
+}
+ignoreClientRetriesAfterClose();
+
 /** This process's dev server, started before its first test file runs. */
 function ensureServer(): Promise<void> {
   starting ??= (async () => {
