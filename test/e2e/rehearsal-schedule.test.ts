@@ -230,10 +230,18 @@ describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a reh
     assert.match(refused.summary, /no schedule started this run/);
 
     // The scheduled rehearsal goes on as any rehearsal; a commander's abort ends it (traffic restored).
+    await waitForStatus(
+      handle,
+      (s) => !['pending', 'running'].includes(step(s, 'traffic-reroute').status),
+      'traffic-reroute to finish',
+      120_000,
+    );
     const open = await handle.describe();
     if (open.status.name === 'RUNNING') await abortAs(handle, REQUESTER, 'schedule test over').catch(() => undefined);
     const result = (await handle.result()) as RunbookResult;
     assert.ok(['aborted', 'completed'].includes(result.outcome), `${result.outcome}: ${result.summary}`);
+    // Traffic moved: the Traffic Manager activities verified the standing order in the worker before calling Azure.
+    assert.equal(step(result.status, 'traffic-reroute').status, 'succeeded', result.summary);
     const ended = receiver.received.find((b) => b.event === 'run-ended' && b.workflowId === run.workflowId);
     assert.match(String(ended?.title), /^Rehearsal — Runbook/, JSON.stringify(ended));
 
