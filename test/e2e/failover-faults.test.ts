@@ -8,6 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { RunbookStatus } from '../../src/contract/types';
 import { decideAs, interveneAs, unlinkNowAs } from '../helpers/people';
 import {
+  REAL_STACK_TUNING,
   RealStack,
   REQUESTER,
   showRun,
@@ -33,6 +34,21 @@ async function activityAttempts(handle: RunbookHandle, activityType: string): Pr
     .map((e) => e.activityTaskStartedEventAttributes)
     .filter((a) => a && scheduled.has(String(a.scheduledEventId)))
     .map((a) => a?.attempt ?? 0);
+}
+
+/**
+ * The server holds what the running `activityType` heartbeated (its checkpoint: the operation's status URL), so a
+ * retry on another worker resumes that operation. Waited for, not slept for: the SDK sends heartbeats on its own clock.
+ */
+async function checkpointRecorded(handle: RunbookHandle, activityType: string, timeoutMs = 45_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { raw } = await handle.describe();
+    const pending = (raw.pendingActivities ?? []).find((a) => a.activityType?.name === activityType);
+    if ((pending?.heartbeatDetails?.payloads?.length ?? 0) > 0) return;
+    assert.ok(Date.now() < deadline, `${activityType} heartbeated its checkpoint within ${timeoutMs} ms`);
+    await sleep(100);
+  }
 }
 
 describe('failoverRunbook on the real stack: faults', function () {
@@ -84,7 +100,7 @@ describe('failoverRunbook on the real stack: faults', function () {
 
     const s = stack;
     await waitUntil(() => s.operationInProgress('forceUnlink'), 'the force-unlink operation to start');
-    await sleep(1000); // the activity has heartbeated its checkpoint (the operation's status URL) by now
+    await checkpointRecorded(handle, 'forceUnlink');
     await worker.kill('SIGKILL');
     assert.ok(stack.operationInProgress('forceUnlink'), 'killed while the operation runs');
     assert.equal(stack.count('forceUnlink'), 1);
@@ -119,7 +135,9 @@ describe('failoverRunbook on the real stack: faults', function () {
       fail: { code: 'UnlinkFailed', message: 'the survivor could not drop the link' },
     });
     faults.lro({ operation: 'forceLinkToReplicationGroup', durationMs: 3000 });
-    const handle = await stack.startFailover(FAILED);
+    // Waiting out the 429s keeps the attempt alive by heartbeats: a worker starved of CPU on a loaded machine must not
+    // miss the drill tuning's 3 s heartbeat timeout and make it a second attempt.
+    const handle = await stack.startFailover(FAILED, REQUESTER, { ...REAL_STACK_TUNING, heartbeatTimeout: '15s' });
 
     await waitForStatus(handle, (s) => step(s, 'await-recovery').status === 'running', 'await-recovery');
     assert.equal(stack.endpointStatuses()[FAILED], 'Disabled');
