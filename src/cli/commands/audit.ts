@@ -11,6 +11,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowExecutionDescription } from '@temporalio/client';
 import type { Command } from 'commander';
+import { config as zodConfig } from 'zod';
 import { auditHistory, auditOutput, type AuditResult } from '../../audit/audit';
 import { auditEvacuation, renderEvacuationAudit } from '../../audit/evacuation';
 import { fetchIncidentRuns, incidentHistory } from '../../audit/chain';
@@ -265,6 +266,9 @@ async function audit(
   opts: AuditOptions,
   configFlag: string | undefined,
 ): Promise<number> {
+  // One CLI run checks each schema (report.json, the configuration) once or twice: zod's compiled fast path costs
+  // more to build than it saves here (the same result, ~20 ms sooner for a report).
+  zodConfig({ jitless: true });
   if (opts.verify !== undefined) {
     if (ref || opts.history || opts.runId || opts.out || opts.signKey || opts.force) {
       throw new UsageError(
