@@ -68,6 +68,8 @@ export async function upsertSchedule(
       spec,
       action: { ...previous.action, ...action },
       ...(options.policies ? { policies: { ...previous.policies, ...options.policies } } : {}),
+      // The note says who set it last; the paused state stays as it was.
+      ...(options.note ? { state: { ...previous.state, note: options.note } } : {}),
     }));
     return { created: false, handle };
   }

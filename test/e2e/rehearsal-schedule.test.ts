@@ -181,6 +181,18 @@ describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a reh
     const listedText = await stack.cli(['rehearse', '--schedules']);
     assert.match(listedText.stdout, new RegExp(`${group}\\s+${region}\\s+every 3s\\s+paused; order by sre-lead`));
 
+    // Signing again with another spec updates the schedule (a new standing order); paused stays paused.
+    const updated = await stack.cliAs(REQUESTER, [
+      ...['rehearse', group, '--region', region, '--reason', 'weekly DR rehearsal', '--schedule', 'weekly'],
+      ...['--task-queue', stack.taskQueue, '--json'],
+    ]);
+    assert.equal(updated.code, 0, showRun(updated));
+    const update = scheduleOutput(updated.stdout);
+    assert.equal(update.action, 'updated');
+    assert.equal(update.schedules[0]?.paused, true);
+    assert.equal(update.schedules[0]?.spec, 'weekly');
+    assert.match(update.schedules[0]?.note ?? '', /\(weekly\); standing order by sre-lead/);
+
     const resumed = await stack.cli(['rehearse', group, '--schedule', 'resume']);
     assert.equal(resumed.code, 0, showRun(resumed));
     assert.equal((await describeSchedule(stack.client, scheduleId))?.state.paused, false);
