@@ -93,6 +93,17 @@ describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a reh
     assert.match(bad.stderr, /hour "25" is outside 0-23/);
     const noRegion = await stack.cliAs(REQUESTER, ['rehearse', group, '--reason', 'x', '--schedule', 'quarterly']);
     assert.equal(noRegion.code, 2, showRun(noRegion));
+    for (const args of [
+      ['rehearse', group, '--schedules'],
+      ['rehearse', group, '--schedule', 'pause', '--region', region],
+      ['rehearse', '--schedule', 'weekly', '--region', region, '--reason', 'x'],
+      ['rehearse', group, '--region', region, '--reason', 'x', '--schedule', 'weekly', '--until', '2020-01-01'],
+      ['rehearse', group, '--region', region, '--reason', 'x', '--schedule', 'weekly', '--hold', '8d'],
+      ['rehearse', group, '--region', region, '--reason', 'x', '--schedule', 'weekly', '--wait'],
+    ]) {
+      const usage = await stack.cliAs(REQUESTER, args);
+      assert.equal(usage.code, 2, `${args.join(' ')}: ${showRun(usage)}`);
+    }
     assert.equal(await describeSchedule(stack.client, scheduleId), undefined);
     // Only a commander signs a standing order.
     const approverOnly = await stack.cliAs('sre-manager', [
