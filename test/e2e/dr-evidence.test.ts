@@ -1,5 +1,5 @@
 // `geofailover evidence` on the real stack (dev server, main worker, probe workers, the emulator through the
-// official Azure SDK, its redis-servers): one group's quarter holds a drill and an aborted incident;
+// official Azure SDK, its redis-servers): one group's quarter holds a drill, a rehearsal and an aborted incident;
 // the DR evidence package lists all three with the right kind and outcome, the destructive calls, the group as ARM
 // shows it, each run's own package; it verifies (sums, the auditor's signature, each run, the summary rebuilt),
 // and a tampered file fails it. One stack for every run; bad input is refused before anything is read.
@@ -12,6 +12,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { DrEvidence, EvidenceOutput, EvidenceVerifyOutput } from '../../src/audit/dr-evidence/schema';
 import { buildFailoverInput } from '../../src/cli/resolve';
+import type { RehearseResult } from '../../src/cli/commands/rehearse';
 import { workflowIds } from '../../src/contract/names';
 import type { FailoverRunbookInput, RunbookMode } from '../../src/contract/runbook';
 import { generateKeyPair } from '../../src/signing/node-keys';
@@ -42,7 +43,7 @@ const validateVerify = schema('cli-evidence-verify.schema.json');
 
 const day = (offsetDays: number): string => new Date(Date.now() + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
-describe('geofailover evidence on the real stack: a quarter with a drill and an aborted incident', function () {
+describe('geofailover evidence on the real stack: a quarter with a drill, a rehearsal and an aborted incident', function () {
   this.timeout(600_000);
   let env: TestWorkflowEnvironment;
   let stack: RealStack;
@@ -101,7 +102,18 @@ describe('geofailover evidence on the real stack: a quarter with a drill and an 
     await outageThatHeals(drill);
     assert.equal((await drill.result()).outcome, 'completed');
 
-    // 2. The aborted incident: the commander hands over to the manual runbook while the region is out.
+    // 2. The rehearsal: `geofailover rehearse` drains the healthy region, holds briefly, then traffic comes back.
+    const rehearse = await stack.cliAs(REQUESTER, [
+      ...['rehearse', stack.group.name, '--region', FAILED, '--reason', 'Q4 DR rehearsal', '--hold', '1s'],
+      ...['--json', '--task-queue', stack.taskQueue],
+    ]);
+    assert.equal(rehearse.code, 0, showRun(rehearse));
+    const rehearsalStart = JSON.parse(rehearse.stdout) as RehearseResult;
+    const rehearsalId = rehearsalStart.workflowId;
+    const rehearsed = await stack.track(rehearsalId, rehearsalStart.runId).result();
+    assert.equal(rehearsed.outcome, 'completed', rehearsed.summary);
+
+    // 3. The aborted incident: the commander hands over to the manual runbook while the region is out.
     await stack.emulator.faults.outage(FAILED);
     const incident = await stack.startFailover(FAILED);
     await waitForStatus(incident, (s) => step(s, 'await-recovery').status === 'running', 'await-recovery', 60_000);
@@ -125,6 +137,7 @@ describe('geofailover evidence on the real stack: a quarter with a drill and an 
       doc.runs.map((r) => [r.kind, r.outcome, r.verdict]),
       [
         ['drill', 'completed', 'verified'],
+        ['rehearsal', 'completed', 'verified'],
         ['incident', 'aborted', 'verified'],
       ],
     );
@@ -137,6 +150,7 @@ describe('geofailover evidence on the real stack: a quarter with a drill and an 
       summary.runs.map((r) => [r.workflowId, r.kind, r.group, r.region, r.outcome, r.environment]),
       [
         [workflowIds.failover(stack.group.name), 'drill', stack.group.name, FAILED, 'completed', 'drill'],
+        [rehearsalId, 'rehearsal', stack.group.name, FAILED, 'completed', 'drill'],
         [workflowIds.failover(stack.group.name), 'incident', stack.group.name, FAILED, 'aborted', 'drill'],
       ],
     );
@@ -189,8 +203,8 @@ describe('geofailover evidence on the real stack: a quarter with a drill and an 
     assert.ok(validateVerify(v), JSON.stringify(validateVerify.errors));
     assert.equal(v.sumsSignature.status, 'verified');
     assert.equal(v.summary.status, 'matches');
-    assert.equal(v.runs.length, 2);
-    const report = path.join(out, summary.runs[1]?.package?.dir ?? '', 'report.md');
+    assert.equal(v.runs.length, 3);
+    const report = path.join(out, summary.runs[2]?.package?.dir ?? '', 'report.md');
     writeFileSync(report, readFileSync(report, 'utf8').replace(/aborted/g, 'completed'));
     const tampered = await stack.cli(['evidence', '--verify', out, '--allowed-signers', signers]);
     assert.equal(tampered.code, 1, showRun(tampered));
