@@ -126,9 +126,11 @@ describe('failoverRunbook workflow (mocked activities)', function () {
       'await-recovery': 'succeeded',
       'approval-unlink': 'skipped',
       'force-unlink': 'skipped',
+      hold: 'skipped',
       'approval-rejoin': 'skipped',
       rejoin: 'succeeded',
       'traffic-failback': 'succeeded',
+      'replication-check': 'skipped',
       complete: 'succeeded',
     });
     assert.equal(step(result.status, 'await-recovery').actor, 'sre-lead');
@@ -555,9 +557,11 @@ describe('rejoinRunbook workflow (mocked activities)', function () {
       'await-recovery': 'skipped',
       'approval-unlink': 'skipped',
       'force-unlink': 'skipped',
+      hold: 'skipped',
       'approval-rejoin': 'succeeded',
       rejoin: 'succeeded',
       'traffic-failback': 'succeeded',
+      'replication-check': 'skipped',
       complete: 'succeeded',
     });
   });
