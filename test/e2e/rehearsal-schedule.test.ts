@@ -2,7 +2,9 @@
 // (in-process CLI) signs a standing order and creates a Temporal Schedule on the shared dev server; the schedule
 // starts failoverRunbook in mode rehearsal on time, as `rehearsal/<group>-<nominal time>`, on a real worker against
 // the emulator over HTTPS; the run passes validate-input on the standing order (checked against the worker's
-// policy). The same order in a run no schedule started is refused. Pause, resume, list and delete through the CLI.
+// policy), moves traffic, and waits at its unlink gate for people (the group may rehearse force-unlink); the group's
+// notification target hears that a rehearsal started and that its gate waits, both named as a rehearsal's. The same
+// order in a run no schedule started is refused. Pause, resume, update, list and delete through the CLI.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -50,6 +52,8 @@ describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a reh
       webhook: receiver,
       group: (g) => {
         g.notifications = [{ kind: 'json', url: g.escalationWebhook! }];
+        // A group that may rehearse force-unlink: the scheduled rehearsal stops at its gate, waiting for people.
+        g.rehearsal = { destructive: true };
       },
     });
   });
@@ -253,16 +257,31 @@ describe('rehearsals on a schedule: a standing order, a Temporal Schedule, a reh
     assert.match(refused.summary, /no schedule started this run/);
 
     // The scheduled rehearsal goes on as any rehearsal; a commander's abort ends it (traffic restored).
-    await waitForStatus(
+    // Its unlink gate waits for people (the standing order approves nothing), and they hear it is a rehearsal's.
+    const atGate = await waitForStatus(
       handle,
-      (s) => !['pending', 'running'].includes(step(s, 'traffic-reroute').status),
-      'traffic-reroute to finish',
+      (s) => s.openGate?.gate === 'approval-unlink',
+      'the scheduled rehearsal to wait at approval-unlink',
       120_000,
     );
+    assert.equal(step(atGate, 'traffic-reroute').status, 'succeeded');
+    assert.deepEqual(atGate.openGate?.approvals, []);
+    assert.ok(!atGate.openGate?.eligibleApprovers?.includes(REQUESTER), 'the order’s signer never approves it');
+    const gateDeadline = Date.now() + 60_000;
+    const gateNotice = (): Record<string, unknown> | undefined =>
+      receiver.received.find((b) => b.event === 'approval-needed' && b.workflowId === run.workflowId);
+    while (!gateNotice() && Date.now() < gateDeadline) await new Promise((r) => setTimeout(r, 250));
+    assert.match(
+      String(gateNotice()?.title),
+      /^Rehearsal — Approval needed: approval-unlink of /,
+      JSON.stringify(gateNotice()),
+    );
+    assert.equal(gateNotice()?.mode, 'rehearsal');
     const open = await handle.describe();
     if (open.status.name === 'RUNNING') await abortAs(handle, REQUESTER, 'schedule test over').catch(() => undefined);
     const result = (await handle.result()) as RunbookResult;
-    assert.ok(['aborted', 'completed'].includes(result.outcome), `${result.outcome}: ${result.summary}`);
+    assert.equal(result.outcome, 'aborted', result.summary);
+    assert.equal(stack.count('forceUnlink'), 0);
     // Traffic moved: the Traffic Manager activities verified the standing order in the worker before calling Azure.
     assert.equal(step(result.status, 'traffic-reroute').status, 'succeeded', result.summary);
     const ended = receiver.received.find((b) => b.event === 'run-ended' && b.workflowId === run.workflowId);
