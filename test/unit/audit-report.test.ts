@@ -258,9 +258,12 @@ describe('evidence report model', () => {
       'await-recovery': 'running',
       'approval-unlink': 'waiting',
       'force-unlink': 'pending',
+      // A rehearsal's steps: an incident's status records them as skipped; rebuilt from events they are not reached.
+      hold: 'pending',
       'approval-rejoin': 'pending',
       rejoin: 'pending',
       'traffic-failback': 'pending',
+      'replication-check': 'pending',
       complete: 'pending',
     });
     assert.ok(r.steps.every((s) => s.source === 'history-events'));
