@@ -1,6 +1,7 @@
 // `geofailover evidence` on the real stack (dev server, main worker, probe workers, the emulator through the
 // official Azure SDK, its redis-servers): one group's quarter holds a drill, a rehearsal and an aborted incident;
-// the DR evidence package lists all three with the right kind and outcome, the destructive calls, the group as ARM
+// the DR evidence package lists all three with the right kind and outcome, the rehearsal's force-unlink and
+// force-link with their times, the group as ARM
 // shows it, each run's own package; it verifies (sums, the auditor's signature, each run, the summary rebuilt),
 // and a tampered file fails it. One stack for every run; bad input is refused before anything is read.
 import assert from 'node:assert/strict';
@@ -54,6 +55,8 @@ describe('geofailover evidence on the real stack: a quarter with a drill, a rehe
     stack = await RealStack.start(env, {
       group: (g) => {
         g.durations = { ...g.durations, rtoTarget: '5 minutes' };
+        // A staging group: its rehearsals exercise force-unlink and rejoin, behind their gates.
+        g.rehearsal = { destructive: true };
       },
     });
     dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-dr-evidence-e2e-'));
@@ -102,7 +105,8 @@ describe('geofailover evidence on the real stack: a quarter with a drill, a rehe
     await outageThatHeals(drill);
     assert.equal((await drill.result()).outcome, 'completed');
 
-    // 2. The rehearsal: `geofailover rehearse` drains the healthy region, holds briefly, then traffic comes back.
+    // 2. The rehearsal: `geofailover rehearse` drains the healthy region, force-unlinks and rejoins it behind their
+    // gates (the group allows it), holds briefly, then traffic comes back.
     const rehearse = await stack.cliAs(REQUESTER, [
       ...['rehearse', stack.group.name, '--region', FAILED, '--reason', 'Q4 DR rehearsal', '--hold', '1s'],
       ...['--json', '--task-queue', stack.taskQueue],
@@ -110,7 +114,16 @@ describe('geofailover evidence on the real stack: a quarter with a drill, a rehe
     assert.equal(rehearse.code, 0, showRun(rehearse));
     const rehearsalStart = JSON.parse(rehearse.stdout) as RehearseResult;
     const rehearsalId = rehearsalStart.workflowId;
-    const rehearsed = await stack.track(rehearsalId, rehearsalStart.runId).result();
+    const rehearsal = stack.track(rehearsalId, rehearsalStart.runId);
+    for (const [gate, approver] of [
+      ['approval-unlink', 'sre-manager'],
+      ['approval-rejoin', 'data-owner'],
+    ] as const) {
+      await waitForStatus(rehearsal, (st) => st.openGate?.gate === gate, gate, 120_000);
+      const approved = await stack.cliAs(approver, ['approve', rehearsalId, '--yes']);
+      assert.equal(approved.code, 0, showRun(approved));
+    }
+    const rehearsed = await rehearsal.result();
     assert.equal(rehearsed.outcome, 'completed', rehearsed.summary);
 
     // 3. The aborted incident: the commander hands over to the manual runbook while the region is out.
@@ -159,14 +172,29 @@ describe('geofailover evidence on the real stack: a quarter with a drill, a rehe
       assert.equal(r.rto.met, true, `${r.kind}: RTO ${r.rto.ms} ms against 5 minutes`);
       assert.equal(r.requestedBy, REQUESTER);
       assert.equal(r.requestSigned, true);
-      assert.equal(r.destructive.exercised, false, 'this group does not rehearse destructively');
+      assert.equal(r.destructive.exercised, r.kind === 'rehearsal', `${r.kind}: destructive steps`);
       assert.ok(r.package, 'each run has its own package');
     }
     assert.equal(summary.answer.tested, true);
     assert.equal(summary.answer.rtoMet, true);
     assert.match(summary.answer.headline, /DR was tested in the period/);
-    assert.deepEqual(summary.destructiveCalls, []);
-    assert.equal(stack.count('forceUnlink'), 0);
+    // The rehearsal's force-unlink and force-link, each with its times from the history, approved and signed.
+    const rehearsalRow = summary.runs[1];
+    assert.deepEqual(rehearsalRow?.destructive, { exercised: true, forceUnlink: true, rejoin: true });
+    assert.deepEqual(
+      rehearsalRow?.approvals.map((a) => `${a.who} ${a.decision} ${a.gate} ${a.signed}`),
+      ['sre-manager approve approval-unlink signed', 'data-owner approve approval-rejoin signed'],
+    );
+    assert.deepEqual(
+      summary.destructiveCalls.map((c) => [c.workflowId, c.kind, c.databaseId, c.called, c.outcome]),
+      [
+        [rehearsalId, 'force-unlink', stack.group.members[FAILED], true, 'completed'],
+        [rehearsalId, 'force-link', stack.group.members[FAILED], true, 'completed'],
+      ],
+    );
+    for (const c of summary.destructiveCalls) assert.ok(c.startedAt && c.closedAt && c.startedAt <= c.closedAt);
+    assert.equal(stack.count('forceUnlink'), 1);
+    assert.equal(stack.count('forceLinkToReplicationGroup'), 1);
 
     // The group as ARM shows it now, through the workers' own SDK clients.
     assert.equal(summary.snapshot.status, 'read', summary.snapshot.reason);
