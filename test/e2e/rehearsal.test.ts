@@ -8,6 +8,7 @@ import { workflowIds } from '../../src/contract/names';
 import type { RunbookResult } from '../../src/contract/runbook';
 import type { RehearseResult } from '../../src/cli/commands/rehearse';
 import { RealStack, REQUESTER, showRun, step, waitForStatus } from '../helpers/real-stack';
+import { assertCliSchema } from '../helpers/cli-schema';
 import { getTestEnv } from '../helpers/temporal';
 
 const REGION = 'eastus';
@@ -49,14 +50,39 @@ describe('a rehearsal on the real stack', function () {
       ...extra,
     ]);
     assert.equal(run.code, 0, showRun(run));
-    return JSON.parse(run.stdout) as RehearseResult;
+    const started = JSON.parse(run.stdout) as RehearseResult;
+    assertCliSchema('rehearse', started);
+    return started;
   }
 
   it('drains a healthy region, holds until end-rehearsal, fails back and proves replication; nothing destructive', async () => {
     stack = await RealStack.start(env);
     const s = stack;
+    // Bad usage exits 2 before anything is signed or started.
+    for (const args of [
+      ['--reason', 'x'],
+      ['--region', REGION],
+      ['--region', REGION, '--reason', 'x', '--hold', 'soon'],
+    ]) {
+      const bad = await s.cliAs(REQUESTER, ['rehearse', s.group.name, ...args]);
+      assert.equal(bad.code, 2, showRun(bad));
+    }
+    const notAMember = await s.cliAs(REQUESTER, ['rehearse', s.group.name, '--region', 'westus', '--reason', 'x']);
+    assert.equal(notAMember.code, 1, showRun(notAMember));
     const started = await rehearse(s);
     assert.equal(started.workflowId, workflowIds.rehearsal(s.group.name));
+    const again = await s.cliAs(REQUESTER, [
+      'rehearse',
+      s.group.name,
+      '--region',
+      REGION,
+      '--reason',
+      'x',
+      '--task-queue',
+      s.taskQueue,
+    ]);
+    assert.equal(again.code, 1, 'a second rehearsal of the group is refused while one runs');
+    assert.match(again.stderr, /a runbook of group .* is open: workflow rehearsal\//);
     assert.equal(started.destructive, false);
     assert.ok(
       started.next.some((line) => line.includes(`end-rehearsal ${s.group.name}`)),
@@ -76,8 +102,15 @@ describe('a rehearsal on the real stack', function () {
     assert.equal(status.code, 0, showRun(status));
     assert.equal((JSON.parse(status.stdout) as { status: { mode: string } }).status.mode, 'rehearsal');
 
-    const ended = await s.cliAs(REQUESTER, ['end-rehearsal', s.group.name, '--comment', 'players served elsewhere']);
+    const ended = await s.cliAs(REQUESTER, [
+      'end-rehearsal',
+      s.group.name,
+      '--comment',
+      'players served elsewhere',
+      '--json',
+    ]);
     assert.equal(ended.code, 0, showRun(ended));
+    assertCliSchema('signal', JSON.parse(ended.stdout));
     const result = (await handle.result()) as RunbookResult;
     assert.equal(result.outcome, 'completed', result.summary);
     assert.equal(result.mode, 'rehearsal');

@@ -7,7 +7,10 @@ import addFormats from 'ajv-formats';
 
 const SCHEMAS = path.resolve(__dirname, '../../schemas');
 
-export function assertCliSchema(name: 'start' | 'decide' | 'status' | 'signal' | 'error', doc: unknown): void {
+export function assertCliSchema(
+  name: 'start' | 'decide' | 'status' | 'signal' | 'error' | 'rehearse',
+  doc: unknown,
+): void {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
   addFormats(ajv);
   const validate = ajv.compile(JSON.parse(readFileSync(path.join(SCHEMAS, `cli-${name}.schema.json`), 'utf8')));
