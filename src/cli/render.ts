@@ -63,7 +63,9 @@ export function renderStatus(view: RunbookView, now = Date.now()): string[] {
   const s = view.status;
   if (s) {
     lines.push(
-      `group ${s.group}, failed region ${s.failedRegion}, phase ${s.phase}, current step ${s.currentStep ?? '(none)'}`,
+      s.mode === 'rehearsal'
+        ? `REHEARSAL of group ${s.group}, drained region ${s.failedRegion}, phase ${s.phase}, current step ${s.currentStep ?? '(none)'}`
+        : `${s.mode === 'drill' ? 'DRILL: ' : ''}group ${s.group}, failed region ${s.failedRegion}, phase ${s.phase}, current step ${s.currentStep ?? '(none)'}`,
     );
     if (s.continued) {
       // A long outage: the step log covers every run of the incident.

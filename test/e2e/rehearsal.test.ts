@@ -101,6 +101,9 @@ describe('a rehearsal on the real stack', function () {
     const status = await s.cli(['status', started.workflowId, '--json']);
     assert.equal(status.code, 0, showRun(status));
     assert.equal((JSON.parse(status.stdout) as { status: { mode: string } }).status.mode, 'rehearsal');
+    const byGroup = await s.cli(['status', s.group.name]);
+    assert.equal(byGroup.code, 0, showRun(byGroup));
+    assert.match(byGroup.stdout, /REHEARSAL of group .*, drained region eastus, phase holding/);
 
     const ended = await s.cliAs(REQUESTER, [
       'end-rehearsal',
