@@ -309,6 +309,8 @@ describe('DR evidence: the package on disk', () => {
     const firstLines = mdText.split('\n').slice(0, 5).join('\n');
     assert.match(firstLines, /DR was tested in the period/);
     assert.match(mdText, /\| Date \| Group \| Region \| Kind \| Outcome \| RTO against target \|/);
+    // Each run says where it acted: production ARM, or an emulator (its report's DRILL/PRODUCTION banner).
+    assert.match(mdText, /\| rehearsal \((production ARM|emulated ARM|ARM unknown)\) \|/);
     assert.match(mdText, /\[runs\/run-0\]\(runs\/run-0\/report\.md\)/);
     assert.match(mdText, /force-unlink/);
     assert.match(mdText, /Status: \*\*unavailable\*\*: no configuration \(test\)/);

@@ -23,6 +23,11 @@ export function rtoText(r: DrRun): string {
   return `${value}, target ${formatMs(r.rto.targetMs)}: ${r.rto.met ? 'met' : 'MISSED'}`;
 }
 
+/** Where the run acted, as its report judges the ARM endpoint it recorded: production, or an emulator. */
+export function armText(r: DrRun): string {
+  return r.environment === 'production' ? 'production ARM' : r.environment === 'drill' ? 'emulated ARM' : 'ARM unknown';
+}
+
 export function destructiveText(r: DrRun): string {
   if (!r.destructive.exercised) return 'no';
   return `yes: ${[r.destructive.forceUnlink ? 'force-unlink' : '', r.destructive.rejoin ? 'rejoin' : '']
@@ -93,7 +98,7 @@ export function renderSummaryMarkdown(e: DrEvidence): string {
     md(day(r.startedAt)),
     md(r.group),
     md(r.region),
-    md(r.kind),
+    md(`${r.kind} (${armText(r)})`),
     md(r.outcome),
     md(rtoText(r)),
     md(destructiveText(r)),
@@ -236,7 +241,7 @@ export function renderSummaryHtml(e: DrEvidence): string {
         esc(day(r.startedAt)),
         esc(r.group),
         esc(r.region),
-        `<strong>${esc(r.kind)}</strong>`,
+        `<strong>${esc(r.kind)}</strong> <span class="muted">${esc(armText(r))}</span>`,
         statusBadge(r.outcome, r.clean ? 'succeeded' : r.execution === 'running' ? 'running' : 'failed'),
         r.rto.met === undefined ? esc(rtoText(r)) : statusBadge(rtoText(r), r.rto.met ? 'succeeded' : 'failed'),
         esc(destructiveText(r)),
