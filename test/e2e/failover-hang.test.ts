@@ -5,14 +5,50 @@
 import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { MemberSnapshot } from '../../src/contract/types';
-import { RealStack, step, waitForStatus } from '../helpers/real-stack';
+import {
+  REAL_STACK_TUNING,
+  RealStack,
+  REQUESTER,
+  step,
+  waitForStatus,
+  type RunbookHandle,
+} from '../helpers/real-stack';
 import { getTestEnv } from '../helpers/temporal';
 
 const FAILED = 'eastus';
 /** What a per-request timeout the test gives the workers (production default: 10 s). */
 const REQUEST_TIMEOUT_MS = 2000;
-/** The drill tuning's failedMemberRead (3 s), plus slack for the server and a loaded machine. */
-const FAILED_READ_BOUND_MS = 3000 + 4000;
+/**
+ * The hung member's read budget (tuning.failedMemberRead; the drill's is 3 s): longer than the survivors' reads take
+ * even on a loaded machine, so that whether traffic moved before that read ended shows whether it waited for it.
+ */
+const FAILED_READ_BUDGET_MS = 15_000;
+/** The failed member's read budget, plus slack for the server and a loaded machine. */
+const FAILED_READ_BOUND_MS = FAILED_READ_BUDGET_MS + 4000;
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<RunbookHandle['fetchHistory']>>['events']>[number];
+
+/** The first ActivityTaskScheduled event of `activityType` whose first argument `matches`, and its closing event. */
+function activityEvents(
+  events: HistoryEvent[],
+  activityType: string,
+  matches: (input: Record<string, unknown>) => boolean,
+): { scheduledId: number; closedId: number | undefined } | undefined {
+  const scheduled = events.find((e) => {
+    const a = e.activityTaskScheduledEventAttributes;
+    const data = a?.input?.payloads?.[0]?.data;
+    if (a?.activityType?.name !== activityType || !data) return false;
+    return matches(JSON.parse(Buffer.from(data).toString('utf8')) as Record<string, unknown>);
+  });
+  if (!scheduled) return undefined;
+  const id = Number(scheduled.eventId);
+  const closed = events.find((e) =>
+    [e.activityTaskCompletedEventAttributes, e.activityTaskFailedEventAttributes, e.activityTaskTimedOutEventAttributes]
+      .filter((a) => a)
+      .some((a) => Number(a?.scheduledEventId) === id),
+  );
+  return { scheduledId: id, closedId: closed ? Number(closed.eventId) : undefined };
+}
 
 describe('failoverRunbook on the real stack: a hung failed region', function () {
   this.timeout(240_000);
@@ -31,7 +67,10 @@ describe('failoverRunbook on the real stack: a hung failed region', function () 
     stack = await RealStack.start(env, { requestTimeoutMs: REQUEST_TIMEOUT_MS });
     stack.emulator.faults.hang({ region: FAILED });
     const started = Date.now();
-    const handle = await stack.startFailover(FAILED);
+    const handle = await stack.startFailover(FAILED, REQUESTER, {
+      ...REAL_STACK_TUNING,
+      failedMemberRead: `${FAILED_READ_BUDGET_MS / 1000}s`,
+    });
 
     const rerouted = await waitForStatus(
       handle,
@@ -43,7 +82,16 @@ describe('failoverRunbook on the real stack: a hung failed region', function () 
     const reroute = step(rerouted, 'traffic-reroute');
     const rtoMs = (reroute.evidence as { rtoMs: number }).rtoMs;
     process.stderr.write(`      hung failed region: RTO ${rtoMs} ms (start → reroute seen ${wallMs} ms)\n`);
-    assert.ok(rtoMs < 5000, `traffic moved within 5 s of the start (RTO ${rtoMs} ms), not after the hang`);
+    // Traffic moved before the hung member's read ended (it runs out its 15 s budget): read from the history, not
+    // timed, so that a starved machine's slow survivors do not count as waiting for the hang.
+    const events = (await handle.fetchHistory()).events ?? [];
+    const hungRead = activityEvents(events, 'describeMember', (m) => m.region === FAILED);
+    const disable = activityEvents(events, 'setEndpointStatus', () => true);
+    assert.ok(hungRead && disable, 'the history holds the hung member’s read and the endpoint switch');
+    assert.ok(
+      disable.scheduledId < (hungRead.closedId ?? Infinity),
+      `traffic moved before the hung member's read ended (RTO ${rtoMs} ms), not after the hang`,
+    );
     assert.equal(stack.endpointStatuses()[FAILED], 'Disabled', 'traffic moved away from the hung region');
 
     const before = (step(rerouted, 'membership').evidence as { before: MemberSnapshot[] }).before;
