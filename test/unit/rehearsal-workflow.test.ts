@@ -131,6 +131,34 @@ describe('failoverRunbook in rehearsal mode (mocked activities)', function () {
     assert.equal(fake.endpointStatus[region], 'Enabled');
   });
 
+  it('a rejected unlink gate skips the destructive exercise; a rejected rejoin gate stops with the region drained', async () => {
+    const skipped = healthyFake((g) => (g.rehearsal = { destructive: true }));
+    const first = await withFakeWorkers(t.env, t.bundle, skipped, async (queue) => {
+      const handle = await start(queue, rehearsalInput(skipped.group, skipped.failedRegion, { hold: '200ms' }));
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate', 30_000);
+      assert.equal((await decideAs(handle, 'sre-manager', 'reject', 'not today')).accepted, true);
+      return (await handle.result()) as RunbookResult;
+    });
+    assert.equal(first.outcome, 'completed', first.summary);
+    assert.match(step(first.status, 'force-unlink').summary, /rejected by sre-manager; nothing destructive was called/);
+    assert.equal(skipped.calls.forceUnlink, 0);
+    assert.equal(skipped.endpointStatus[skipped.failedRegion], 'Enabled');
+
+    const stopped = healthyFake((g) => (g.rehearsal = { destructive: true }));
+    const second = await withFakeWorkers(t.env, t.bundle, stopped, async (queue) => {
+      const handle = await start(queue, rehearsalInput(stopped.group, stopped.failedRegion, { hold: '200ms' }));
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-unlink', 'unlink gate', 30_000);
+      assert.equal((await decideAs(handle, 'sre-manager')).accepted, true);
+      await waitForStatus(handle, (s) => s.openGate?.gate === 'approval-rejoin', 'rejoin gate', 30_000);
+      assert.equal((await decideAs(handle, 'data-owner', 'reject')).accepted, true);
+      return (await handle.result()) as RunbookResult;
+    });
+    assert.equal(second.outcome, 'stopped', second.summary);
+    assert.match(second.summary, /traffic not restored: .* is force-unlinked/);
+    assert.equal(stopped.endpointStatus[stopped.failedRegion], 'Disabled', 'an unlinked member gets no traffic');
+    assert.equal(stopped.calls.rejoinMember, 0);
+  });
+
   it('refuses a rehearsal under an incident id, and an incident under a rehearsal id', async () => {
     const fake = healthyFake();
     const region = fake.failedRegion;
