@@ -193,7 +193,7 @@ export const SHARED_DATA_PLANE_ABOVE = 30;
 const DEFAULT_RETRY_AFTER_S = 1;
 const DEFAULT_TICK_MS = 1000;
 /** How often the emulated geo-replication copies new writes between linked members. */
-const REPLICATION_TICK_MS = 250;
+const REPLICATION_TICK_MS = 500;
 const LOOPBACK = '127.0.0.1';
 
 function newKeys(): AccessKeys {
