@@ -25,7 +25,7 @@ import type { configSchema, groupSchema } from '../../src/config/schema';
 import { WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type { Proof } from '../../src/contract/policy';
 import type { FailoverRunbookInput, GroupDefinition, RunbookTuning } from '../../src/contract/runbook';
-import { defaultScenario, type Emulator } from '../../src/emulator';
+import { defaultScenario, type Emulator, type EmulatorOptions } from '../../src/emulator';
 import type { Scenario } from '../../src/emulator/scenario';
 import { DRILL_SDK_RETRIES, DRILL_TUNING } from '../../src/drill/settings';
 import { createCertificateAuthority, issueServerCertificate } from '../../src/emulator/certificates';
@@ -80,6 +80,11 @@ export interface RealStackOptions {
   requestTimeoutMs?: number;
   /** changes to the emulator's scenario before it starts (more clusters, another geo-replication group) */
   scenario?: (scenario: Scenario) => void;
+  /**
+   * The emulator's data plane (EmulatorOptions.dataPlane): `shared` runs one redis-server per region instead of one
+   * per database (and one TLS certificate per region): much less CPU for a scenario of many groups.
+   */
+  dataPlane?: EmulatorOptions['dataPlane'];
   /**
    * Other geo-replication groups of the emulator's scenario (by nickname) that the configuration names too, beside
    * the main group, with the same people, quorum and durations (`group` changes them as well): `stack.otherGroups`.
@@ -239,7 +244,10 @@ export class RealStack {
       scenario.metadataBuildup = { ...scenario.metadataBuildup, bytesPerSecond: options.metadataBytesPerSecond };
     }
     options.scenario?.(scenario);
-    const emulator = await startTestEmulator({ scenario });
+    const emulator = await startTestEmulator({
+      scenario,
+      ...(options.dataPlane !== undefined ? { dataPlane: options.dataPlane } : {}),
+    });
     const dir = mkdtempSync(path.join(os.tmpdir(), 'geofailover-real-stack-'));
     let stack: RealStack | undefined;
     try {
