@@ -6,7 +6,7 @@
 // processes the run reaped (mocha, its workers, spawned CLIs, workers, drills, redis-servers; Linux /proc), plus
 // the dev servers (never reaped: their CPU comes from the per-file lines, up to each worker's last file).
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -65,7 +65,6 @@ const lines = existsSync(timings)
       .map((l) => JSON.parse(l))
       .filter((l) => l.test === undefined)
   : [];
-rmSync(dir, { recursive: true, force: true });
 const servers = new Map();
 for (const l of lines) servers.set(l.worker, Math.max(servers.get(l.worker) ?? 0, l.serverCpuMs ?? 0));
 const serversS = [...servers.values()].reduce((a, b) => a + b, 0) / 1000;
@@ -98,4 +97,5 @@ console.log('  files by CPU (wall, CPU, worker):');
 for (const l of [...lines].sort((a, b) => b.cpuMs - a.cpuMs).slice(0, 15)) {
   console.log(`    ${s(l.wallMs).padStart(8)} ${s(l.cpuMs).padStart(8)}  ${l.worker}  ${l.file}`);
 }
+console.log(`  the per-file lines (JSON): ${timings}`);
 process.exitCode = code;
