@@ -540,7 +540,9 @@ async function approveBatch(story: Story, groups: string[]): Promise<void> {
         detail: { groups: groups.join(',') },
       }),
     };
-    await ctx.clientAs(approver).workflow.getHandle(workflowId, story.runId).signal(approveBatchSignal, payload);
+    await patiently(() =>
+      ctx.clientAs(approver).workflow.getHandle(workflowId, story.runId).signal(approveBatchSignal, payload),
+    );
     story.batchApprovals += 1;
   }
   for (const g of groups) story.batchSentAt.set(g, Date.now());
@@ -635,7 +637,7 @@ async function intervene(story: Story, child: EvacuationChild): Promise<void> {
     'retry',
     'cause found and fixed: retry the step',
   );
-  await signalRunbook(ctx.clientAs(DRILL_REQUESTER), child.workflowId, { name: 'intervene', payload });
+  await patiently(() => signalRunbook(ctx.clientAs(DRILL_REQUESTER), child.workflowId, { name: 'intervene', payload }));
   story.interventions.set(child.group, (story.interventions.get(child.group) ?? 0) + 1);
   ctx.reporter.action('intervention-resolved', `${child.group}: ${DRILL_REQUESTER} signed a retry of ${gate.gate}`, {
     group: child.group,
@@ -652,13 +654,32 @@ async function signalRecovered(story: Story, group: string): Promise<void> {
     .describe()
     .catch(() => undefined);
   if (d?.status.name !== 'RUNNING') return;
-  await signalRunbook(client, workflowId, {
-    name: 'regionRecovered',
-    payload: regionRecoveredPayload(
-      { key: story.keyOf(DRILL_REQUESTER), actor: DRILL_REQUESTER, workflowId, status: { runId: d.runId } },
-      `${story.ctx.plan.failedRegion} healthy again (drill)`,
-    ),
-  });
+  const payload = regionRecoveredPayload(
+    { key: story.keyOf(DRILL_REQUESTER), actor: DRILL_REQUESTER, workflowId, status: { runId: d.runId } },
+    `${story.ctx.plan.failedRegion} healthy again (drill)`,
+  );
+  await patiently(() => signalRunbook(client, workflowId, { name: 'regionRecovered', payload }));
+}
+
+/** Tries a signal this many times before the drill fails on it. */
+const SIGNAL_ATTEMPTS = 5;
+
+/**
+ * Sends a signal again when the server answered it late or busy (a large estate on a small machine: the
+ * evacuation's lock is contended, and a signal's 10 s deadline passes). A signal that did arrive the first time is
+ * refused as a replay when it arrives again (its nonce was used): the second copy changes nothing.
+ */
+async function patiently(send: () => Promise<unknown>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await send();
+      return;
+    } catch (e) {
+      const text = `${(e as Error)?.message ?? ''} ${((e as Error)?.cause as Error | undefined)?.message ?? ''}`;
+      if (attempt >= SIGNAL_ATTEMPTS || !/deadline exceeded|busy|unavailable|resource exhausted/i.test(text)) throw e;
+      await sleep(1000 * attempt);
+    }
+  }
 }
 
 interface ProfileView {
