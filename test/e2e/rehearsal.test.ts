@@ -167,6 +167,19 @@ describe('a rehearsal on the real stack', function () {
     const handle = s.track(started.workflowId, started.runId);
     await waitForStatus(handle, (st) => st.phase === 'holding', 'the hold', 120_000);
     assert.equal(s.endpointStatuses()[REGION], 'Disabled');
+    // An incident cannot start on the group while its rehearsal holds the Traffic Manager profile.
+    const incident = await s.cliAs(REQUESTER, [
+      'start',
+      s.group.name,
+      '--failed-region',
+      'westeurope',
+      '--reason',
+      'westeurope down during the rehearsal',
+      '--task-queue',
+      s.taskQueue,
+    ]);
+    assert.equal(incident.code, 1, showRun(incident));
+    assert.match(incident.stderr, /a rehearsal of group .* is open: workflow rehearsal\/.*nothing was started/);
     const abort = await s.cliAs(REQUESTER, ['abort', started.workflowId, '--reason', 'players complain']);
     assert.equal(abort.code, 0, showRun(abort));
     const result = (await handle.result()) as RunbookResult;

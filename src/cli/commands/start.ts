@@ -59,17 +59,45 @@ interface StartOptions extends SignerOptions {
 }
 
 /** Refuses when a rejoinRunbook of the group is open: two runbooks must not act on one group at once. */
-async function refuseOpenRejoin(client: Client, group: string): Promise<void> {
-  const rejoin = await describeIfExists(client, workflowIds.rejoin(group));
-  if (rejoin && executionState(rejoin) === 'running') {
-    throw new RefusedError(
-      `a rejoin of group ${group} is open: workflow ${rejoin.workflowId} (run ${rejoin.runId}, started ` +
-        `${rejoin.startTime.toISOString()}); a failover cannot start while it runs`,
-      `see it with: geofailover status ${rejoin.workflowId}`,
-      'runbook-open',
-      { workflowId: rejoin.workflowId, runId: rejoin.runId },
-    );
+/**
+ * A failover cannot start while another runbook of the group acts on its Traffic Manager profile: its rejoin, its
+ * rehearsal, or a rehearsal its schedule started (rehearsal/<group>-<time>, found through visibility).
+ */
+async function refuseOtherOpenRunbooks(client: Client, group: string): Promise<void> {
+  const byId = await Promise.all(
+    [workflowIds.rejoin(group), workflowIds.rehearsal(group)].map((id) => describeIfExists(client, id)),
+  );
+  const open = byId.find((d) => d !== undefined && executionState(d) === 'running');
+  const scheduled = open ? undefined : await openScheduledRehearsal(client, group);
+  const found = open ?? scheduled;
+  if (!found) return;
+  const what = found.workflowId.startsWith('rehearsal/') ? 'a rehearsal' : 'a rejoin';
+  throw new RefusedError(
+    `${what} of group ${group} is open: workflow ${found.workflowId} (run ${found.runId}, started ` +
+      `${found.startTime.toISOString()}); a failover cannot start while it runs; nothing was started`,
+    `see it with: geofailover status ${found.workflowId}` +
+      (what === 'a rehearsal' ? `  (end it first: geofailover abort ${found.workflowId} --reason TEXT)` : ''),
+    'runbook-open',
+    { workflowId: found.workflowId, runId: found.runId },
+  );
+}
+
+async function openScheduledRehearsal(
+  client: Client,
+  group: string,
+): Promise<{ workflowId: string; runId: string; startTime: Date } | undefined> {
+  const prefix = `${workflowIds.rehearsal(group)}-`;
+  const query =
+    `WorkflowType = '${WORKFLOW_TYPES.failoverRunbook}' AND ExecutionStatus = 'Running' AND ` +
+    `${SEARCH_ATTRIBUTES.group.name} = '${group.replace(/'/g, "\\'")}'`;
+  try {
+    for await (const run of client.workflow.list({ query, pageSize: 20 })) {
+      if (run.workflowId.startsWith(prefix)) return run;
+    }
+  } catch {
+    // a namespace without the search attribute cannot hold a scheduled rehearsal's run either
   }
+  return undefined;
 }
 
 async function refusalForOpenFailover(client: Client, group: string): Promise<RefusedError> {
@@ -169,7 +197,7 @@ async function start(
 
   const warnings = planWarnings(request);
   const client = await ctx.temporal(requestedBy);
-  await refuseOpenRejoin(client, group.name);
+  await refuseOtherOpenRunbooks(client, group.name);
   let handle;
   try {
     handle = await startFailover(client, input, { taskQueue, requestedBy });
