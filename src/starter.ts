@@ -3,7 +3,7 @@
  * decisions and signals. The CLI is a thin layer over these functions.
  */
 import { hostname } from 'node:os';
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type {
   WorkflowExecutionDescription,
   WorkflowHandle,
@@ -21,7 +21,13 @@ import {
 } from './contract/messages';
 import { RUNBOOK_PHASES, scheduleIds, TASK_QUEUE, WORKFLOW_TYPES, workflowIds } from './contract/names';
 import type { ReadinessCheckInput } from './contract/readiness';
-import type { FailoverRunbookInput, RejoinRunbookInput, RunbookOutcome, RunbookResult } from './contract/runbook';
+import type {
+  FailoverRunbookInput,
+  GroupDefinition,
+  RejoinRunbookInput,
+  RunbookOutcome,
+  RunbookResult,
+} from './contract/runbook';
 import { SEARCH_ATTRIBUTE_KEYS } from './contract/search-attributes';
 import type {
   AbortPayload,
@@ -31,6 +37,10 @@ import type {
   RunbookStatus,
   UnlinkNowPayload,
 } from './contract/types';
+import type { GeofailoverConfig } from './config/schema';
+import { RefusedError } from './contract/errors';
+import { policyDigestFor } from './policy/from-config';
+import { startRequest, type SigningKey } from './signing/payloads';
 import { connectTemporalClient } from './temporal/client';
 import { describeSchedule } from './temporal/schedules';
 import { resolveTemporalSettings } from './temporal/connection';
@@ -161,6 +171,123 @@ export async function startRejoin(
     ],
     staticSummary: `rejoin ${input.region} to ${input.group}: ${input.reason}${options.requestedBy ? ` (by ${options.requestedBy})` : ''}`,
   });
+}
+
+/** What a rehearsal is asked for, before it is signed. */
+export interface RehearsalRequest {
+  group: GroupDefinition;
+  region: string;
+  reason: string;
+  hold?: string;
+  incident?: string;
+  acceptSettingsMismatch?: boolean;
+}
+
+/** Who signs a rehearsal's start: their key and name in the configuration. */
+export interface RehearsalSigner {
+  actor: string;
+  key: SigningKey;
+  /** how long the signed start stays valid (default: the signing library's) */
+  validForMs?: number;
+}
+
+/**
+ * The rehearsal's workflow input, exactly as it is recorded in history: names, `mode: 'rehearsal'`, the hold, and
+ * the commander's signed start of `rehearsal/<group>`. What `rehearse` and `drill --rehearsal` start (a schedule
+ * signs its own request).
+ */
+export function buildRehearsalInput(
+  request: RehearsalRequest,
+  signed: FailoverRunbookInput['request'],
+): FailoverRunbookInput {
+  return {
+    group: request.group.name,
+    failedRegion: request.region,
+    reason: request.reason,
+    mode: 'rehearsal',
+    ...(request.hold !== undefined ? { hold: request.hold } : {}),
+    ...(request.incident !== undefined ? { incident: request.incident } : {}),
+    ...(request.acceptSettingsMismatch ? { acceptSettingsMismatch: true } : {}),
+    request: signed,
+  };
+}
+
+/**
+ * The rehearsal's input signed by `signer`: a start of workflow rehearsal/<group> naming the region's database,
+ * bound to the digest of this configuration's policy of the group (a worker with another policy refuses it).
+ */
+export function signRehearsalInput(
+  signer: RehearsalSigner,
+  config: GeofailoverConfig,
+  request: RehearsalRequest,
+): FailoverRunbookInput {
+  const proof = startRequest(signer.key, {
+    actor: signer.actor,
+    workflowId: workflowIds.rehearsal(request.group.name),
+    databaseId: request.group.members[request.region] ?? '',
+    region: request.region,
+    reason: request.reason,
+    ...policyDigestFor(config, request.group.name),
+    ...(signer.validForMs !== undefined ? { validForMs: signer.validForMs } : {}),
+  });
+  return buildRehearsalInput(request, proof);
+}
+
+/**
+ * Refuses while another runbook of the group is open: an incident (failover/G), a rejoin (rejoin/G) or a
+ * rehearsal (rehearsal/G) — two runbooks must not act on one group at once.
+ * @throws RefusedError (code runbook-open) naming the open workflow.
+ */
+export async function refuseOpenRunbooks(client: Client, group: string): Promise<void> {
+  for (const workflowId of [workflowIds.failover(group), workflowIds.rejoin(group), workflowIds.rehearsal(group)]) {
+    const open = await describeIfExists(client, workflowId);
+    if (open && executionState(open) === 'running') {
+      throw new RefusedError(
+        `a runbook of group ${group} is open: workflow ${workflowId} (run ${open.runId}, started ` +
+          `${open.startTime.toISOString()}); a rehearsal cannot start while it runs; nothing was started`,
+        `see it with: geofailover status ${workflowId}`,
+        'runbook-open',
+        { workflowId, runId: open.runId },
+      );
+    }
+  }
+}
+
+/** The one-line summary the Temporal UI and `temporal workflow describe` show for a rehearsal. */
+export function rehearsalSummary(input: FailoverRunbookInput, requestedBy: string): string {
+  const incident = input.incident ? ` (${input.incident})` : '';
+  const hold = input.hold !== undefined ? ` for ${String(input.hold)}` : ' until end-rehearsal';
+  return `rehearsal of ${input.group}: drain ${input.failedRegion}${hold}${incident}; requested by ${requestedBy}: ${input.reason}`;
+}
+
+/**
+ * Starts the rehearsal: `failoverRunbook` with id rehearsal/<group>, its search attributes and summary, after
+ * refusing while another runbook of the group is open.
+ * @throws RefusedError when a runbook of the group is open (a rehearsal already running included).
+ */
+export async function startRehearsal(
+  client: Client,
+  input: FailoverRunbookInput,
+  options: { taskQueue?: string; requestedBy: string },
+): Promise<WorkflowHandleWithFirstExecutionRunId> {
+  await refuseOpenRunbooks(client, input.group);
+  try {
+    return await client.workflow.start(WORKFLOW_TYPES.failoverRunbook, {
+      taskQueue: options.taskQueue ?? TASK_QUEUE,
+      workflowId: workflowIds.rehearsal(input.group),
+      workflowIdConflictPolicy: 'FAIL',
+      args: [input],
+      typedSearchAttributes: [
+        { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group },
+        { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: input.failedRegion },
+        { key: SEARCH_ATTRIBUTE_KEYS.phase, value: INITIAL_PHASE },
+      ],
+      staticSummary: rehearsalSummary(input, options.requestedBy),
+    });
+  } catch (e) {
+    if (e instanceof WorkflowExecutionAlreadyStartedError) await refuseOpenRunbooks(client, input.group);
+    throw e;
+  }
 }
 
 /** The workflow's description, or undefined when no execution has that id. */

@@ -4,23 +4,29 @@
  * from R and comes back after the hold (or a commander's `end-rehearsal`); destructive steps only where the group's
  * configuration allows rehearsing them.
  */
-import type { Client } from '@temporalio/client';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { durationMs } from '../../contract/durations';
-import { TASK_QUEUE, WORKFLOW_TYPES, workflowIds } from '../../contract/names';
-import { INCIDENT_ID, type FailoverRunbookInput, type GroupDefinition } from '../../contract/runbook';
-import { SEARCH_ATTRIBUTE_KEYS } from '../../contract/search-attributes';
-import { countWorkflowPollers, describeIfExists, executionState, INITIAL_PHASE } from '../../starter';
+import { WORKFLOW_TYPES, workflowIds } from '../../contract/names';
+import { INCIDENT_ID, type FailoverRunbookInput } from '../../contract/runbook';
+import { countWorkflowPollers, signRehearsalInput, startRehearsal, type RehearsalRequest } from '../../starter';
 import type { CliContext } from '../context';
-import { RefusedError, UsageError } from '../errors';
+import { UsageError } from '../errors';
 import type { Output } from '../output';
 import { checkFailedRegion, loadCliConfig, planWarnings, resolveGroup, type LoadedConfig } from '../resolve';
-import { loadSigner, refuseLongStart, signStart, signerOptions, type CliSigner, type SignerOptions } from '../signer';
+import { loadSigner, refuseLongStart, signerOptions, type CliSigner, type SignerOptions } from '../signer';
 import { addGroupArgument, groupOf } from '../group-argument';
 import { globalOptions, text } from './shared';
 import { rehearseSchedule, scheduleOptions, wantsSchedule } from './rehearse-schedule';
 import { intervalOption, reportStarted } from './status';
+
+// The rehearsal's start lives in the starter, shared with `drill --rehearsal`.
+export {
+  buildRehearsalInput,
+  refuseOpenRunbooks,
+  rehearsalSummary,
+  startRehearsal,
+  type RehearsalRequest,
+} from '../../starter';
 
 /** The longest hold `rehearse` accepts (the runbook refuses longer ones too). */
 const MAX_HOLD_MS = 7 * 24 * 3_600_000;
@@ -66,16 +72,6 @@ export interface RehearseOptions extends SignerOptions {
   interval?: number;
 }
 
-/** What a rehearsal is asked for, before it is signed. */
-export interface RehearsalRequest {
-  group: GroupDefinition;
-  region: string;
-  reason: string;
-  hold?: string;
-  incident?: string;
-  acceptSettingsMismatch?: boolean;
-}
-
 /**
  * Checks `--hold` (a positive duration of at most 7 days, e.g. 30m, 2h) and `--incident`.
  * @throws UsageError naming the option.
@@ -103,96 +99,13 @@ export function checkRehearsalOptions(opts: { hold?: string; incident?: string }
   }
 }
 
-/**
- * The rehearsal's workflow input, exactly as it is recorded in history: names, `mode: 'rehearsal'`, the hold, and
- * the commander's signed start of `rehearsal/<group>`. What `rehearse` starts (a schedule signs its own request).
- */
-export function buildRehearsalInput(
-  request: RehearsalRequest,
-  signed: FailoverRunbookInput['request'],
-): FailoverRunbookInput {
-  return {
-    group: request.group.name,
-    failedRegion: request.region,
-    reason: request.reason,
-    mode: 'rehearsal',
-    ...(request.hold !== undefined ? { hold: request.hold } : {}),
-    ...(request.incident !== undefined ? { incident: request.incident } : {}),
-    ...(request.acceptSettingsMismatch ? { acceptSettingsMismatch: true } : {}),
-    request: signed,
-  };
-}
-
 /** The rehearsal's input signed by `signer` (a start of workflow rehearsal/<group>, naming the region's database). */
 export function signedRehearsalInput(
   signer: CliSigner,
   loaded: LoadedConfig,
   request: RehearsalRequest,
 ): FailoverRunbookInput {
-  const workflowId = workflowIds.rehearsal(request.group.name);
-  const proof = signStart(signer, loaded, {
-    workflowId,
-    group: request.group,
-    region: request.region,
-    reason: request.reason,
-  });
-  return buildRehearsalInput(request, proof);
-}
-
-/**
- * Refuses while another runbook of the group is open: an incident (failover/G), a rejoin (rejoin/G) or a
- * rehearsal (rehearsal/G) — two runbooks must not act on one group at once.
- */
-export async function refuseOpenRunbooks(client: Client, group: string): Promise<void> {
-  for (const workflowId of [workflowIds.failover(group), workflowIds.rejoin(group), workflowIds.rehearsal(group)]) {
-    const open = await describeIfExists(client, workflowId);
-    if (open && executionState(open) === 'running') {
-      throw new RefusedError(
-        `a runbook of group ${group} is open: workflow ${workflowId} (run ${open.runId}, started ` +
-          `${open.startTime.toISOString()}); a rehearsal cannot start while it runs; nothing was started`,
-        `see it with: geofailover status ${workflowId}`,
-        'runbook-open',
-        { workflowId, runId: open.runId },
-      );
-    }
-  }
-}
-
-/** The one-line summary the Temporal UI and `temporal workflow describe` show for a rehearsal. */
-export function rehearsalSummary(input: FailoverRunbookInput, requestedBy: string): string {
-  const incident = input.incident ? ` (${input.incident})` : '';
-  const hold = input.hold !== undefined ? ` for ${String(input.hold)}` : ' until end-rehearsal';
-  return `rehearsal of ${input.group}: drain ${input.failedRegion}${hold}${incident}; requested by ${requestedBy}: ${input.reason}`;
-}
-
-/**
- * Starts the rehearsal: `failoverRunbook` with id rehearsal/<group>, its search attributes and summary, after
- * refusing while another runbook of the group is open.
- * @throws RefusedError when a runbook of the group is open (a rehearsal already running included).
- */
-export async function startRehearsal(
-  client: Client,
-  input: FailoverRunbookInput,
-  options: { taskQueue?: string; requestedBy: string },
-) {
-  await refuseOpenRunbooks(client, input.group);
-  try {
-    return await client.workflow.start(WORKFLOW_TYPES.failoverRunbook, {
-      taskQueue: options.taskQueue ?? TASK_QUEUE,
-      workflowId: workflowIds.rehearsal(input.group),
-      workflowIdConflictPolicy: 'FAIL',
-      args: [input],
-      typedSearchAttributes: [
-        { key: SEARCH_ATTRIBUTE_KEYS.group, value: input.group },
-        { key: SEARCH_ATTRIBUTE_KEYS.failedRegion, value: input.failedRegion },
-        { key: SEARCH_ATTRIBUTE_KEYS.phase, value: INITIAL_PHASE },
-      ],
-      staticSummary: rehearsalSummary(input, options.requestedBy),
-    });
-  } catch (e) {
-    if (e instanceof WorkflowExecutionAlreadyStartedError) await refuseOpenRunbooks(client, input.group);
-    throw e;
-  }
+  return signRehearsalInput(signer, loaded.config, request);
 }
 
 /** What to type next, for the start's output. */
