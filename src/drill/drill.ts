@@ -17,6 +17,7 @@ import type { DrillReporter, DrillSummary } from './events';
 import { evidenceOfFailure, recordEvidence, type IncidentRef } from './evidence';
 import { runEvacuationDrill, writeEvacuationConfig } from './evacuation';
 import { runIncident } from './incident';
+import { runRehearsal } from './rehearsal';
 import type { DrillPlan } from './scenario';
 import { DRILL_EMULATOR_TIMING, type DrillOptions } from './settings';
 import type { Teardown } from './teardown';
@@ -26,7 +27,7 @@ import { ensureSearchAttributes } from './search-attributes';
 import { connectTemporal, conventionalTarget, ownServerTarget, type TemporalTarget } from './temporal';
 import { ensureToolchain } from './toolchain';
 import { checkFinalState, countCalls } from './verify';
-import { DrillInterrupted, DrillStepError } from './watcher';
+import { DrillInterrupted, DrillStepError, stepOf } from './watcher';
 import { startDrillWorkers } from './workers';
 
 export { DrillInterrupted, DrillStepError };
@@ -68,7 +69,14 @@ export async function runDrill(
   const summary: DrillSummary = {
     ok: false,
     exitCode: 1,
-    path: plan.evacuate ? 'evacuation' : plan.shortOutage ? 'short-outage' : 'long-outage',
+    path: plan.evacuate
+      ? 'evacuation'
+      : plan.rehearsal
+        ? 'rehearsal'
+        : plan.shortOutage
+          ? 'short-outage'
+          : 'long-outage',
+    ...(plan.evacuate ? {} : { mode: plan.rehearsal ? ('rehearsal' as const) : ('drill' as const) }),
     group: plan.group,
     failedRegion: plan.failedRegion,
     checks: [],
@@ -206,7 +214,8 @@ export async function runDrill(
       summary.checks = await runEvacuationDrill({ ...stack, summary });
       await recordMetrics(metricsPort, metricsUrl, reporter, summary);
     } else {
-      const run = await runIncident({
+      // A rehearsal is the same story on a healthy region: started as `geofailover rehearse` starts it.
+      const run = await (plan.rehearsal ? runRehearsal : runIncident)({
         ...stack,
         onStarted: (workflowId, runId) => (incident = { client: temporal.client, workflowId, runId, target }),
       });
@@ -225,6 +234,14 @@ export async function runDrill(
         unlinkExpected: run.unlinkApproved,
         result: run.result,
       });
+      if (plan.rehearsal) {
+        const check = stepOf(run.result.status, 'replication-check');
+        checks.push({
+          check: 'replication-check',
+          ok: check?.status === 'succeeded',
+          detail: `${check?.status ?? 'not run'}${check?.summary ? `: ${check.summary}` : ''}`,
+        });
+      }
       summary.forceUnlinks = countCalls(emulator, 'forceUnlink');
       await recordMetrics(metricsPort, metricsUrl, reporter, summary);
 

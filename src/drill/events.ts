@@ -22,6 +22,9 @@ export type DrillAction =
   | 'region-restored'
   | 'recovery-signalled'
   | 'failback'
+  // --rehearsal
+  | 'holding'
+  | 'hold-ended'
   // --evacuate
   | 'fault-injected'
   | 'evacuation-started'
@@ -42,7 +45,9 @@ export interface DrillCheck {
 export interface DrillSummary {
   ok: boolean;
   exitCode: number;
-  path: 'long-outage' | 'short-outage' | 'evacuation';
+  path: 'long-outage' | 'short-outage' | 'evacuation' | 'rehearsal';
+  /** how the DR evidence counts the run: an incident on an injected outage (drill), or a rehearsal */
+  mode?: 'drill' | 'rehearsal';
   group: string;
   failedRegion: string;
   workflowId?: string;

@@ -31,6 +31,8 @@ export interface DrillPlan {
   failedRegion: string;
   /** short outage: the region returns before the unlink trigger */
   shortOutage: boolean;
+  /** `--rehearsal`: a rehearsal of the healthy region (drain, hold, failback, replication check), no outage */
+  rehearsal?: boolean;
   /** `--evacuate N`: a regionEvacuation of every group of a generated estate of N groups (drill/evacuation.ts) */
   evacuate?: { groups: number };
 }
@@ -56,7 +58,12 @@ export function scenarioGroups(scenario: Scenario): Map<string, string[]> {
  * faster); the short path keeps the scenario's rate, so the region is back long before the trigger.
  * @throws ScenarioError for a missing or invalid scenario file; DrillUsageError for a region no group has.
  */
-export function planDrill(options: { scenarioFile?: string; failRegion?: string; shortOutage?: boolean }): DrillPlan {
+export function planDrill(options: {
+  scenarioFile?: string;
+  failRegion?: string;
+  shortOutage?: boolean;
+  rehearsal?: boolean;
+}): DrillPlan {
   const scenario = options.scenarioFile ? loadScenario(options.scenarioFile) : defaultScenario();
   const scenarioSource = options.scenarioFile ? path.resolve(options.scenarioFile) : 'default';
   const groups = [...scenarioGroups(scenario)].filter(([, members]) => members.length >= 2);
@@ -77,11 +84,19 @@ export function planDrill(options: { scenarioFile?: string; failRegion?: string;
     );
   }
   const shortOutage = options.shortOutage === true;
-  if (!shortOutage) {
+  if (!shortOutage && !options.rehearsal) {
     scenario.metadataBuildup = {
       ...scenario.metadataBuildup,
       bytesPerSecond: Math.max(scenario.metadataBuildup.bytesPerSecond, DRILL_METADATA_BYTES_PER_SECOND),
     };
   }
-  return { scenario, scenarioSource, group: found[0], members: found[1], failedRegion: wanted, shortOutage };
+  return {
+    scenario,
+    scenarioSource,
+    group: found[0],
+    members: found[1],
+    failedRegion: wanted,
+    shortOutage,
+    ...(options.rehearsal ? { rehearsal: true } : {}),
+  };
 }

@@ -20,6 +20,7 @@ interface DrillOptions {
   scenario?: string;
   failRegion?: string;
   shortOutage?: boolean;
+  rehearsal?: boolean;
   interactive?: boolean;
   out?: string;
   json?: boolean;
@@ -36,6 +37,7 @@ function plan(opts: DrillOptions): DrillPlan {
         opts.scenario && '--scenario',
         opts.shortOutage && '--short-outage',
         opts.interactive && '--interactive',
+        opts.rehearsal && '--rehearsal',
       ].filter(Boolean);
       if (clash.length)
         throw new UsageError(
@@ -44,7 +46,17 @@ function plan(opts: DrillOptions): DrillPlan {
       return planEvacuationDrill({ groups: opts.evacuate, failRegion: opts.failRegion });
     }
     if (opts.concurrency !== undefined) throw new UsageError('--concurrency goes with --evacuate N');
-    return planDrill({ scenarioFile: opts.scenario, failRegion: opts.failRegion, shortOutage: opts.shortOutage });
+    if (opts.rehearsal && (opts.shortOutage || opts.interactive)) {
+      throw new UsageError(
+        `--rehearsal drains a healthy region with the drill's own people: drop ${opts.shortOutage ? '--short-outage' : '--interactive'}`,
+      );
+    }
+    return planDrill({
+      scenarioFile: opts.scenario,
+      failRegion: opts.failRegion,
+      shortOutage: opts.shortOutage,
+      rehearsal: opts.rehearsal,
+    });
   } catch (e) {
     if (e instanceof DrillUsageError) throw new UsageError(e.message, e.hint);
     if (e instanceof ScenarioError) {
@@ -60,6 +72,12 @@ function describePath(p: DrillPlan): string {
       `outage of ${p.failedRegion} over a generated estate of ${p.evacuate.groups} group(s): one regionEvacuation, ` +
       'every group rerouted, unlinks approved in signed batches, one force-unlink failing until a signed retry, ' +
       'then the region returns and every group rejoins and fails back'
+    );
+  }
+  if (p.rehearsal) {
+    return (
+      `rehearsal of the healthy region ${p.failedRegion}: traffic drains, holds until the commander's signed ` +
+      'end-rehearsal, fails back, and a canary proves replication; nothing destructive happens'
     );
   }
   return p.shortOutage
@@ -229,6 +247,10 @@ export function registerDrill(program: Command, ctx: CliContext): void {
     )
     .option('--short-outage', 'the region returns before the unlink trigger: nothing destructive happens')
     .option(
+      '--rehearsal',
+      'no outage: rehearse the region as `geofailover rehearse` does (drain, hold, end-rehearsal, failback, replication check)',
+    )
+    .option(
       '--evacuate <n>',
       'drill the whole region: a generated estate of N groups, one regionEvacuation over all of them',
       wholeNumber('--evacuate'),
@@ -277,6 +299,7 @@ Examples:
   npm run drill
   geofailover drill --fail-region westeurope
   geofailover drill --short-outage
+  geofailover drill --rehearsal
   geofailover drill --interactive
   geofailover drill --evacuate 10
   geofailover drill --json --out /tmp/drill-evidence | tail -n 1 | jq '{ok, rtoMs, verdict}'`,
