@@ -101,6 +101,16 @@ function base64UrlJson(value: unknown): string {
 }
 
 /** Signs `claims` as an RS256 JWT (exported for tests that need a token signed by another key). */
+let signingKey: { privateKey: KeyObject; publicKey: KeyObject } | undefined;
+/**
+ * The tenants' RS256 key, one per process: an RSA key costs ~150 ms of CPU to generate and a test process starts
+ * dozens of emulators; each tenant still has its own id, issuer and key id.
+ */
+function tenantSigningKey(): { privateKey: KeyObject; publicKey: KeyObject } {
+  signingKey ??= generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return signingKey;
+}
+
 export function signJwt(claims: Record<string, unknown>, privateKey: KeyObject, kid: string): string {
   const input = `${base64UrlJson({ typ: 'JWT', alg: 'RS256', kid })}.${base64UrlJson(claims)}`;
   return `${input}.${sign('sha256', Buffer.from(input), privateKey).toString('base64url')}`;
@@ -146,7 +156,7 @@ export class TokenIssuer {
       throw new TypeError(`identity: tokenLifetimeSeconds must be a positive integer, got ${lifetime}`);
     }
     this.tokenLifetimeSeconds = lifetime;
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const { privateKey, publicKey } = tenantSigningKey();
     this.privateKey = privateKey;
     this.publicKey = publicKey;
     this.kid = randomBytes(12).toString('base64url');
