@@ -114,16 +114,7 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
     // An incident id as a tracker would give one, so the drill's evidence shows where it goes.
     incident: `DRILL-${new Date().toISOString().slice(0, 19).replace(/[-:]/g, '')}`,
   };
-  const handle = await start(ctx, input);
-  const workflowId = handle.workflowId;
-  const runId = handle.firstExecutionRunId;
-  ctx.runId = runId;
-  ctx.onStarted(workflowId, runId);
-  ctx.teardown.add('the runbook, if still open', async () => {
-    const d = await handle.describe().catch(() => undefined);
-    if (d?.status.name === 'RUNNING') await handle.terminate('geofailover drill stopped before the runbook ended');
-  });
-  const webUi = ctx.target.uiUrl ? webUiLink(ctx.target.uiUrl, ctx.target.namespace, workflowId, runId) : undefined;
+  const { handle, workflowId, runId, webUi } = trackRun(ctx, await start(ctx, input));
   reporter.action(
     'runbook-started',
     `failoverRunbook ${workflowId} started by ${DRILL_REQUESTER}: "${DRILL_REASON}" (run ${runId})` +
@@ -227,31 +218,48 @@ export async function runIncident(ctx: IncidentContext): Promise<IncidentRun> {
   }
 
   const result = await watcher.waitForResult(DRILL_WAIT_MS);
-  if (stepOf(result.status, 'traffic-failback')?.status === 'succeeded') {
-    reporter.action(
-      'failback',
-      `traffic failed back: Traffic Manager endpoint ${endpointName} is ${endpointStatuses(emulator)[endpointName] ?? '?'}`,
-      { endpoint: endpointName, status: endpointStatuses(emulator)[endpointName] },
-    );
-  }
+  reportFailback(ctx, result, endpointName);
   reporter.log(`runbook ${workflowId} ended: ${result.outcome}: ${result.summary}`);
   return { workflowId, runId, result, unlinkApproved };
 }
 
-async function start(
+/**
+ * A started runbook the drill follows (the incident, or a rehearsal): its handle on the whole chain of runs, its
+ * evidence written from here on even when the drill fails, terminated if the drill stops before it ends.
+ */
+export function trackRun(
   ctx: IncidentContext,
-  input: FailoverRunbookInput,
-): Promise<WorkflowHandle<typeof failoverRunbook> & { firstExecutionRunId: string }> {
+  started: { workflowId: string; firstExecutionRunId: string },
+): { handle: WorkflowHandle<typeof failoverRunbook>; workflowId: string; runId: string; webUi?: string } {
+  const { workflowId, firstExecutionRunId: runId } = started;
+  // No run id: queries reach the latest run (a long outage continues as new); the chain is this one's.
+  const handle = ctx.client.workflow.getHandle<typeof failoverRunbook>(workflowId, undefined, {
+    firstExecutionRunId: runId,
+  });
+  ctx.runId = runId;
+  ctx.onStarted(workflowId, runId);
+  ctx.teardown.add('the runbook, if still open', async () => {
+    const d = await handle.describe().catch(() => undefined);
+    if (d?.status.name === 'RUNNING') await handle.terminate('geofailover drill stopped before the runbook ended');
+  });
+  const webUi = ctx.target.uiUrl ? webUiLink(ctx.target.uiUrl, ctx.target.namespace, workflowId, runId) : undefined;
+  return { handle, workflowId, runId, ...(webUi ? { webUi } : {}) };
+}
+
+/** Once the runbook ended: traffic back on the region's endpoint, as ARM shows it. */
+export function reportFailback(ctx: IncidentContext, result: RunbookResult, endpointName: string): void {
+  if (stepOf(result.status, 'traffic-failback')?.status !== 'succeeded') return;
+  const status = endpointStatuses(ctx.emulator)[endpointName];
+  ctx.reporter.action('failback', `traffic failed back: Traffic Manager endpoint ${endpointName} is ${status ?? '?'}`, {
+    endpoint: endpointName,
+    status,
+  });
+}
+
+async function start(ctx: IncidentContext, input: FailoverRunbookInput) {
   try {
     // As the requester: history names who started the incident.
-    const started = await startFailover(ctx.clientAs(DRILL_REQUESTER), input, { taskQueue: ctx.options.taskQueue });
-    return Object.assign(
-      // No run id: queries reach the latest run (a long outage continues as new); the chain is this incident's.
-      ctx.client.workflow.getHandle<typeof failoverRunbook>(started.workflowId, undefined, {
-        firstExecutionRunId: started.firstExecutionRunId,
-      }),
-      { firstExecutionRunId: started.firstExecutionRunId },
-    );
+    return await startFailover(ctx.clientAs(DRILL_REQUESTER), input, { taskQueue: ctx.options.taskQueue });
   } catch (e) {
     if (e instanceof WorkflowExecutionAlreadyStartedError) {
       const id = workflowIds.failover(input.group);

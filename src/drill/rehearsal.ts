@@ -12,10 +12,8 @@ import type { FailoverRunbookInput } from '../contract/runbook';
 import { readPrivateKey } from '../signing/node-keys';
 import { endRehearsalPayload } from '../signing/payloads';
 import { signRehearsalInput, startRehearsal } from '../starter';
-import { webUiLink } from '../temporal/connection';
-import type { failoverRunbook } from '../workflows';
 import { currentRunId } from './approvals';
-import type { IncidentContext, IncidentRun } from './incident';
+import { reportFailback, trackRun, type IncidentContext, type IncidentRun } from './incident';
 import { DRILL_REQUESTER, DRILL_TUNING, DRILL_WAIT_MS } from './settings';
 import { endpointStatuses } from './verify';
 import { DrillStepError, RunbookWatcher, stepOf } from './watcher';
@@ -49,17 +47,7 @@ export async function runRehearsal(ctx: IncidentContext): Promise<IncidentRun> {
     if (e instanceof RefusedError) throw new DrillStepError(`${e.message}; end it first`);
     throw e;
   }
-  const { workflowId, firstExecutionRunId: runId } = started;
-  const handle = ctx.client.workflow.getHandle<typeof failoverRunbook>(workflowId, undefined, {
-    firstExecutionRunId: runId,
-  });
-  ctx.runId = runId;
-  ctx.onStarted(workflowId, runId);
-  ctx.teardown.add('the rehearsal, if still open', async () => {
-    const d = await handle.describe().catch(() => undefined);
-    if (d?.status.name === 'RUNNING') await handle.terminate('geofailover drill stopped before the rehearsal ended');
-  });
-  const webUi = ctx.target.uiUrl ? webUiLink(ctx.target.uiUrl, ctx.target.namespace, workflowId, runId) : undefined;
+  const { handle, workflowId, runId, webUi } = trackRun(ctx, started);
   reporter.action(
     'runbook-started',
     `rehearsal ${workflowId} started by ${DRILL_REQUESTER}: drain the healthy region ${region} until end-rehearsal ` +
@@ -108,13 +96,7 @@ export async function runRehearsal(ctx: IncidentContext): Promise<IncidentRun> {
   });
 
   const result = await watcher.waitForResult(DRILL_WAIT_MS);
-  if (stepOf(result.status, 'traffic-failback')?.status === 'succeeded') {
-    reporter.action(
-      'failback',
-      `traffic failed back: Traffic Manager endpoint ${endpointName} is ${endpointStatuses(emulator)[endpointName] ?? '?'}`,
-      { endpoint: endpointName, status: endpointStatuses(emulator)[endpointName] },
-    );
-  }
+  reportFailback(ctx, result, endpointName);
   reporter.log(`rehearsal ${workflowId} ended: ${result.outcome}: ${result.summary}`);
   return { workflowId, runId, result, unlinkApproved: false };
 }
