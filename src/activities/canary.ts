@@ -2,22 +2,18 @@
 // written in one member and read in the others through each application region's own address for them, the way
 // its applications connect. TLS host name, clientProtocol and secret come from ARM, the address from the
 // configuration (as probeEndpoints does).
-import net from 'node:net';
-import tls from 'node:tls';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { createClient } from 'redis';
 import type { CanaryReadRecord, ProbeActivities, ProbeTargetInput } from '../contract/activities';
 import { FAILURE_TYPES } from '../contract/failures';
-import { readDataPlaneAccess, type DataPlaneAccess } from './database-access';
+import { readDataPlaneAccess } from './database-access';
 import type { ProbeDependencies } from './probe';
+import { withRedis } from './redis-session';
 
 const ADDRESS = /^[A-Za-z0-9.-]+:\d{1,5}$/;
 /** canary keys the rehearsal writes: its own prefix, never an application's key */
 const CANARY_KEY = /^geofailover:canary:[A-Za-z0-9:._/-]{1,200}$/;
 const MAX_VALUE = 512;
 const MAX_ERROR = 300;
-
-type Client = ReturnType<typeof createClient>;
 
 function invalid(message: string): never {
   throw ApplicationFailure.nonRetryable(message, FAILURE_TYPES.invalidInput);
@@ -29,68 +25,6 @@ function checkCommon(what: string, key: string, timeoutMs: number, targets: read
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) invalid(`${what}: timeoutMs must be positive, got ${timeoutMs}`);
   for (const t of targets) {
     if (!ADDRESS.test(t.address)) invalid(`${what} to ${t.memberRegion}: address "${t.address}" is not HOST:PORT`);
-  }
-}
-
-/** Runs `fn` on one connection to the target's address (SNI: the cluster's host name), bounded by `timeoutMs`. */
-async function onTarget<T>(
-  access: DataPlaneAccess,
-  address: string,
-  options: { caPem?: string; timeoutMs: number },
-  fn: (client: Client) => Promise<T>,
-): Promise<T> {
-  const i = address.lastIndexOf(':');
-  const socket = {
-    host: address.slice(0, i),
-    port: Number(address.slice(i + 1)),
-    connectTimeout: options.timeoutMs,
-    socketTimeout: options.timeoutMs,
-    reconnectStrategy: false as const,
-  };
-  const client = createClient({
-    ...(access.username !== undefined ? { username: access.username } : {}),
-    password: access.password,
-    maintNotifications: 'disabled',
-    socket: access.tls
-      ? {
-          ...socket,
-          tls: true,
-          ...(options.caPem ? { ca: options.caPem } : {}),
-          ...(net.isIP(access.hostName)
-            ? {
-                checkServerIdentity: (_host: string, cert: tls.PeerCertificate) =>
-                  tls.checkServerIdentity(access.hostName, cert),
-              }
-            : { servername: access.hostName }),
-        }
-      : socket,
-  });
-  let socketError: unknown;
-  client.on('error', (e: unknown) => (socketError ??= e));
-  let timer: NodeJS.Timeout | undefined;
-  const bounded = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
-  });
-  const close = (): void => {
-    try {
-      if (client.isOpen) client.destroy();
-    } catch {
-      // already closed
-    }
-  };
-  const work = (async () => {
-    await client.connect();
-    return fn(client);
-  })();
-  work.then(close, close);
-  try {
-    return await Promise.race([work, bounded]);
-  } catch (e) {
-    const cause = e instanceof Error && !/Socket closed/i.test(e.message) ? e : (socketError ?? e);
-    throw new Error((cause as Error)?.message ?? String(cause));
-  } finally {
-    clearTimeout(timer);
-    close();
   }
 }
 
@@ -107,16 +41,9 @@ export function createCanaryActivities(deps: ProbeDependencies): Pick<ProbeActiv
       const signal = Context.current().cancellationSignal;
       const access = await readDataPlaneAccess(deps.arm, target.databaseId, what, signal);
       const started = performance.now();
-      try {
-        await onTarget(access, target.address, { caPem: deps.caPem, timeoutMs }, (c) =>
-          c.set(key, value, { expiration: { type: 'EX', value: ttlSeconds } }),
-        );
-      } catch (e) {
-        throw ApplicationFailure.create({
-          message: `${what} at ${target.address}: ${(e as Error).message}`.slice(0, MAX_ERROR),
-          type: FAILURE_TYPES.probeFailed,
-        });
-      }
+      await withRedis(access, { caPem: deps.caPem, timeoutMs, what, address: target.address }, (c) =>
+        c.set(key, value, { expiration: { type: 'EX', value: ttlSeconds } }),
+      );
       return {
         applicationRegion,
         memberRegion: target.memberRegion,
@@ -136,7 +63,11 @@ export function createCanaryActivities(deps: ProbeDependencies): Pick<ProbeActiv
           const started = performance.now();
           try {
             const access = await readDataPlaneAccess(deps.arm, t.databaseId, `${what} to ${t.memberRegion}`, signal);
-            const value = await onTarget(access, t.address, { caPem: deps.caPem, timeoutMs }, (c) => c.get(key));
+            const value = await withRedis(
+              access,
+              { caPem: deps.caPem, timeoutMs, what: `${what} to ${t.memberRegion}`, address: t.address },
+              (c) => c.get(key),
+            );
             return {
               ...record,
               value: typeof value === 'string' ? value.slice(0, MAX_VALUE) : null,

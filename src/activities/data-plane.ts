@@ -3,10 +3,10 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { ArmClients } from '../azure/clients';
 import type { AzureMonitorMetrics } from '../azure/metrics';
 import { FAILURE_TYPES } from '../contract/failures';
-import { newRedisClient, type RedisSession } from '../redis/client';
 import { memoryUsage } from '../redis/info';
 import { azureFailure } from './azure-failure';
 import { readDataPlaneAccess, type DataPlaneAccess } from './database-access';
+import { withRedis, type RedisSession as Client } from './redis-session';
 import type { DataPlaneActivities, MemoryReading } from './types';
 
 export interface DataPlaneDependencies {
@@ -21,71 +21,6 @@ export interface DataPlaneDependencies {
 
 const DEFAULT_REDIS_TIMEOUT_MS = 10_000;
 const CANARY_PREFIX = 'geofailover:canary:';
-
-type Client = RedisSession;
-
-/**
- * Runs `fn` on a fresh node-redis connection to hostName:port (TLS per clientProtocol), bounded by `timeoutMs`
- * and by the activity's cancellation.
- * @throws retryable ProbeFailed naming `what` when the connection or a command fails.
- */
-async function withRedis<T>(
-  access: DataPlaneAccess,
-  options: { caPem?: string; timeoutMs: number; what: string },
-  fn: (client: Client) => Promise<T>,
-): Promise<T> {
-  const socket = {
-    host: access.hostName,
-    port: access.port,
-    connectTimeout: options.timeoutMs,
-    socketTimeout: options.timeoutMs,
-    reconnectStrategy: false as const,
-  };
-  const client = newRedisClient({
-    ...(access.username !== undefined ? { username: access.username } : {}),
-    password: access.password,
-    socket: access.tls ? { ...socket, tls: true, ...(options.caPem ? { ca: options.caPem } : {}) } : socket,
-  });
-  // Connection-level failures arrive as 'error' events: keep the first one as the reason.
-  let socketError: unknown;
-  client.on('error', (e: unknown) => (socketError ??= e));
-  const signal = Context.current().cancellationSignal;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const bounded = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
-    onAbort = () => reject(signal.reason ?? new Error('cancelled'));
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-  const close = (): void => {
-    try {
-      if (client.isOpen) client.destroy();
-    } catch {
-      // already closed
-    }
-  };
-  const work = (async () => {
-    await client.connect();
-    return fn(client);
-  })();
-  // A session that outlives the timeout (a connect still in flight) is closed as soon as it settles.
-  work.then(close, close);
-  try {
-    return await Promise.race([work, bounded]);
-  } catch (e) {
-    if (signal.aborted) throw signal.reason ?? e;
-    const cause = e instanceof Error && !/Socket closed/i.test(e.message) ? e : (socketError ?? e);
-    const message = (cause as Error)?.message ?? String(cause);
-    throw ApplicationFailure.create({
-      message: `${options.what}: data plane at ${access.hostName}:${access.port}${access.tls ? ' (TLS)' : ''}: ${message}`,
-      type: FAILURE_TYPES.probeFailed,
-    });
-  } finally {
-    clearTimeout(timer);
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-    close();
-  }
-}
 
 /** INFO memory and the canary, on the database's own endpoint (the hostName:port ARM reports). */
 export function createDataPlaneActivities(deps: DataPlaneDependencies): DataPlaneActivities {
