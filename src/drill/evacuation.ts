@@ -128,8 +128,9 @@ export function writeEvacuationConfig(emulator: Emulator, plan: DrillPlan, dir: 
   const config = configForEmulator(emulator.state(), emulator.caPath, peopleKeys(keys), identity);
   // Every rerouted group watches its region and memory each recoveryPollInterval (three activities a poll): the
   // single drill's 300 ms times 200 groups would be ~2,000 activities a second, taken from the groups still before
-  // their reroute. Production's default is a minute; the drill scales it with the estate, 50 ms a group.
-  const pollMs = Math.max(300, Object.keys(config.groups).length * 50);
+  // their reroute (at 50 ms a group, 200 groups' polls were still most of the ~50 workflow tasks per group the
+  // server handled before the last reroute). Production's default is a minute; the drill scales it, 150 ms a group.
+  const pollMs = Math.max(300, Object.keys(config.groups).length * 150);
   const groups = Object.fromEntries(
     Object.entries(config.groups).map(([name, group]) => {
       const g = drillGroup(group, { interactive: false });
