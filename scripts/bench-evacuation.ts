@@ -115,7 +115,9 @@ function drill(groups: number, concurrency: number | undefined): Promise<Measure
       } catch {
         // no summary: reported as failed
       }
-      rmSync(dir, { recursive: true, force: true });
+      // A run that did not verify keeps its evidence package (every group's history and report) to be read.
+      if (summary?.ok) rmSync(dir, { recursive: true, force: true });
+      else process.stderr.write(`  [${groups}] not verified: its evidence is kept in ${dir}\n`);
       resolve({
         groups,
         wallMs: Math.round(performance.now() - started),
