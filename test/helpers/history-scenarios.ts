@@ -19,11 +19,12 @@ import type {
 import type { RunbookStatus } from '../../src/contract/types';
 import { startRequest } from '../../src/signing/payloads';
 import { startFailover } from '../../src/starter';
-import type { rejoinRunbook } from '../../src/workflows';
+import type { failoverRunbook, rejoinRunbook } from '../../src/workflows';
 import {
   abortAs,
   COMMANDERS,
   decideAs,
+  endRehearsalAs,
   interveneAs,
   OUTSIDER,
   personKey,
@@ -54,6 +55,8 @@ export const SCENARIO_NAMES = [
   'recreate',
   // a long outage over several runs (tuning.pollsPerRun): every run of the incident is recorded
   'continue-as-new',
+  // a planned failover of a healthy region (mode rehearsal): drain, hold until endRehearsal, failback, canaries
+  'rehearsal',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -217,6 +220,28 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         'approve',
         'data loss accepted',
       );
+      return { workflowId, result: (await handle.result()) as RunbookResult };
+    }
+
+    if (scenario === 'rehearsal') {
+      fake.failedAnswers = true; // a healthy region: every member answers
+      const workflowId = workflowIds.rehearsal(group.name);
+      const reason = `quarterly rehearsal of ${failed} (recorded scenario)`;
+      const input: FailoverRunbookInput = {
+        group: group.name,
+        failedRegion: failed,
+        reason,
+        mode: 'rehearsal',
+        request: signedRequest(workflowId, failed, reason),
+        tuning: { ...TEST_TUNING, replicationCheckTimeout: '5s' },
+      };
+      const handle = await as(requester).workflow.start<typeof failoverRunbook>(WORKFLOW_TYPES.failoverRunbook, {
+        taskQueue,
+        workflowId,
+        args: [input],
+      });
+      await waitForStatus(handle, (s) => s.phase === 'holding', 'the hold');
+      await endRehearsalAs(handle, requester, 'players served from the other regions');
       return { workflowId, result: (await handle.result()) as RunbookResult };
     }
 

@@ -174,6 +174,17 @@ const EXPECTED: Record<string, Expected> = {
       assert.ok(r.rtoMs !== undefined, "the RTO is the first run's");
     },
   },
+  rehearsal: {
+    type: 'failoverRunbook',
+    outcome: 'completed',
+    check: (r, facts) => {
+      assert.equal(r.mode, 'rehearsal');
+      assert.equal(stepOf(r.status, 'hold')?.status, 'succeeded');
+      assert.equal(stepOf(r.status, 'replication-check')?.status, 'succeeded');
+      assert.equal(stepOf(r.status, 'await-recovery')?.status, 'skipped');
+      assert.equal(activityCount(facts, 'forceUnlink'), 0, 'nothing destructive in a rehearsal of this group');
+    },
+  },
 };
 
 /** The stored runs of a chain scenario, run 1 first. */
