@@ -22,6 +22,7 @@ import {
 import { scheduleIds, workflowIds } from '../contract/names';
 import { DEFAULT_CLOCK_SKEW_MS, parseStatement, statementRefusal, verifyProof, type Statement } from '../signing';
 import { parseIsoUtc } from '../signing/statement';
+import { specFiresAt } from './schedule-times';
 import { hasRole, type Verified, type Refused } from './verify';
 
 export const STANDING_ORDER_ACTION = 'schedule';
@@ -136,6 +137,15 @@ export function verifyStandingOrder(
       return refused(
         `run ${expect.workflowId.slice(0, 120)} is not a run of schedule ${scheduleId} ` +
           `(its runs are ${actionWorkflowId}-<time>)`,
+      );
+    }
+    const fires = specFiresAt(d.spec, nominal);
+    if (fires !== true) {
+      const spec = JSON.stringify(String(d.spec ?? 'none').slice(0, 80));
+      return refused(
+        fires === undefined
+          ? `its spec ${spec} is not one a rehearsal schedule has`
+          : `the run names ${new Date(nominal).toISOString()}, which is not a time of its spec ${spec}`,
       );
     }
     if (expect.nowMs !== undefined) {

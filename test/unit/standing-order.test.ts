@@ -7,6 +7,7 @@ import fc from 'fast-check';
 import { MAX_STANDING_ORDER_VALIDITY_MS, type Proof } from '../../src/contract/policy';
 import { scheduleIds, workflowIds } from '../../src/contract/names';
 import { destructiveRefusal } from '../../src/policy/authorize';
+import { specFiresAt } from '../../src/policy/schedule-times';
 import {
   isStandingOrder,
   scheduledRunTime,
@@ -136,6 +137,44 @@ describe('standing order: a signed schedule statement that starts rehearsals', (
   it('refuses a signer who is not a commander of the group in the worker’s policy', () => {
     assert.match(refusal(order({}, 'sre-manager')), /not a commander/);
     assert.match(refusal(order({}, OUTSIDER)), /not a person in the worker's configuration/);
+  });
+
+  it('refuses a copy of the order in a run that names a time its spec never fires at (a run started by hand)', () => {
+    // Within 15 minutes of the start and "started by the schedule" (a client can claim that), but 10:07 on the first
+    // Tuesday of January is not a quarterly time: the schedule's own run at 10:00 holds that slot.
+    const byHand = '2027-01-05T10:07:00Z';
+    assert.match(
+      refusal(order(), { workflowId: `${workflowIds.rehearsal(group.name)}-${byHand}`, nowMs: Date.parse(byHand) }),
+      /2027-01-05T10:07:00.000Z, which is not a time of its spec "quarterly"/,
+    );
+    assert.match(
+      refusal(order({ spec: 'now and then' })),
+      /its spec "now and then" is not one a rehearsal schedule has/,
+    );
+  });
+
+  it('knows the times of every spec a rehearsal schedule takes', () => {
+    const at = (iso: string): number => Date.parse(iso);
+    // 2027-01-05 and 2027-04-06 are first Tuesdays; 2027-02-02 a first Tuesday off-quarter; 2027-01-12 a later Tuesday.
+    assert.equal(specFiresAt('quarterly', at('2027-01-05T10:00:00Z')), true);
+    assert.equal(specFiresAt('quarterly', at('2027-04-06T10:00:00Z')), true);
+    assert.equal(specFiresAt('quarterly', at('2027-02-02T10:00:00Z')), false);
+    assert.equal(specFiresAt('quarterly', at('2027-01-05T11:00:00Z')), false);
+    assert.equal(specFiresAt('monthly', at('2027-02-02T10:00:00Z')), true);
+    assert.equal(specFiresAt('monthly', at('2027-01-12T10:00:00Z')), false);
+    assert.equal(specFiresAt('weekly', at('2027-01-12T10:00:00Z')), true);
+    assert.equal(specFiresAt('weekly', at('2027-01-13T10:00:00Z')), false);
+    assert.equal(specFiresAt('0 10 1-7 1,4,7,10 TUE', at('2027-04-06T10:00:00Z')), true);
+    assert.equal(specFiresAt('0 10 1-7 1,4,7,10 TUE', at('2027-04-07T10:00:00Z')), false);
+    assert.equal(specFiresAt('*/15 * * * *', at('2027-04-07T03:45:00Z')), true);
+    assert.equal(specFiresAt('*/15 * * * *', at('2027-04-07T03:46:00Z')), false);
+    assert.equal(specFiresAt('30 2 * * 7', at('2027-01-03T02:30:00Z')), true, 'day 7 is Sunday');
+    assert.equal(specFiresAt('every 3s', at('2027-01-03T02:30:03Z')), true);
+    assert.equal(specFiresAt('every 3s', at('2027-01-03T02:30:04Z')), false);
+    assert.equal(specFiresAt('every 90d', 90 * DAY * 200), true);
+    for (const odd of ['', 'yearly', '61 * * * *', 'every soon', 'every 10ms', 42, null, 'x'.repeat(500)]) {
+      assert.equal(specFiresAt(odd, at('2027-01-05T10:00:00Z')), undefined, String(odd).slice(0, 20));
+    }
   });
 
   it('refuses any mode but rehearsal, and a start statement in place of a schedule statement', () => {
