@@ -707,17 +707,33 @@ describe('geofailover CLI', () => {
           const lines = run.stdout
             .trim()
             .split('\n')
-            .map((l) => JSON.parse(l) as { type: string; step?: { step: string; status: string }; outcome?: string });
+            .map(
+              (l) =>
+                JSON.parse(l) as {
+                  type: string;
+                  step?: { step: string; status: string };
+                  outcome?: string;
+                  gate?: { gate: string } | null;
+                  decided?: { gate: string; outcome: string };
+                },
+            );
           for (const line of lines) assertSchema('start', line);
           assert.equal(lines[0]?.type, 'started');
           assert.ok(
             lines.some((l) => l.type === 'step' && l.step?.step === 'force-unlink' && l.step.status === 'succeeded'),
             'one line per step change, force-unlink included',
           );
-          assert.ok(
-            lines.some((l) => l.type === 'gate'),
-            'gate changes are lines too',
-          );
+          // Every gate is in the stream, even one opened and decided between two polls of a busy machine.
+          for (const gate of ['approval-unlink', 'approval-rejoin']) {
+            assert.ok(
+              lines.some((l) => l.type === 'gate' && (l.gate?.gate === gate || l.decided?.gate === gate)),
+              `gate changes are lines too: ${gate}`,
+            );
+            assert.ok(
+              lines.some((l) => l.decided?.gate === gate && l.decided.outcome === 'approved'),
+              `how ${gate} was decided is a line`,
+            );
+          }
           const last = lines[lines.length - 1];
           assert.equal(last?.type, 'closed');
           assert.equal(last?.outcome, 'completed');

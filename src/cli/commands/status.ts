@@ -2,7 +2,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client, WorkflowExecutionDescription, WorkflowHandle } from '@temporalio/client';
 import { Option, type Command } from 'commander';
-import type { OpenGate } from '../../contract/types';
+import type { GateRecord, OpenGate, StepRecord } from '../../contract/types';
 import { readRunbook, type RunbookView } from '../../starter';
 import type { CliContext } from '../context';
 import { EXIT_FAILED, EXIT_OK } from '../errors';
@@ -16,7 +16,7 @@ export const DEFAULT_WATCH_INTERVAL_MS = 1000;
 /** The lines of a `--watch` / `--wait` stream under --json (NDJSON), one per change. */
 export type FollowEvent =
   | { type: 'step'; workflowId: string; at: string; step: NonNullable<RunbookView['status']>['steps'][number] }
-  | { type: 'gate'; workflowId: string; at: string; gate: OpenGate | null }
+  | { type: 'gate'; workflowId: string; at: string; gate: OpenGate | null; decided?: DecidedGate }
   | ({ type: 'closed'; at: string } & RunbookView);
 
 function gateCommand(gate: OpenGate, workflowId: string): string {
@@ -24,6 +24,40 @@ function gateCommand(gate: OpenGate, workflowId: string): string {
   return isInterventionGate(gate)
     ? `geofailover intervene ${ref} --action retry|skip|abort --key FILE`
     : `geofailover approve ${ref} --key FILE`;
+}
+
+/** How a gate ended, from the step log: a line even when the gate opened and closed between two polls. */
+export interface DecidedGate {
+  gate: string;
+  kind: GateRecord['kind'];
+  /** approved, rejected, timed-out, withdrawn, aborted; retry or skipped for an intervention gate */
+  outcome: string;
+  requestedAt: string;
+  decidedAt?: string;
+  /** who approved */
+  approvals: string[];
+}
+
+function decidedGates(steps: readonly StepRecord[]): [string, DecidedGate][] {
+  return steps.flatMap((step) =>
+    (step.gates ?? []).flatMap((g, i): [string, DecidedGate][] =>
+      g.outcome === undefined
+        ? []
+        : [
+            [
+              `${step.step}#${g.instance ?? i}`,
+              {
+                gate: g.gate,
+                kind: g.kind,
+                outcome: g.outcome,
+                requestedAt: g.requestedAt,
+                ...(g.decidedAt ? { decidedAt: g.decidedAt } : {}),
+                approvals: g.votes.filter((v) => v.decision === 'approve').map((v) => v.approver),
+              },
+            ],
+          ],
+    ),
+  );
 }
 
 function gateKey(gate: OpenGate | undefined): string {
@@ -42,6 +76,7 @@ export async function followRunbook(
 ): Promise<RunbookView> {
   const seen = new Map<string, string>();
   let gate = '';
+  const decided = new Set<string>();
   let warned = false;
   let description = first;
   for (;;) {
@@ -55,16 +90,31 @@ export async function followRunbook(
       if (before === key || (before === undefined && step.status === 'pending')) continue;
       out.event({ type: 'step', workflowId: view.workflowId, at, step }, renderStepLine(step, at));
     }
+    let closedNow = false;
+    for (const [key, d] of decidedGates(view.status?.steps ?? [])) {
+      if (decided.has(key)) continue;
+      decided.add(key);
+      closedNow = true;
+      out.event(
+        { type: 'gate', workflowId: view.workflowId, at, gate: null, decided: d },
+        `${at.slice(11, 19)}  gate ${d.gate} ${d.outcome}` +
+          (d.approvals.length ? ` (approved by ${d.approvals.join(', ')})` : ''),
+      );
+    }
     const openGate = view.execution === 'running' ? view.status?.openGate : undefined;
     if (view.status && gateKey(openGate) !== gate) {
+      const wasOpen = gate !== '';
       gate = gateKey(openGate);
-      out.event(
-        { type: 'gate', workflowId: view.workflowId, at, gate: openGate ?? null },
-        openGate
-          ? `${at.slice(11, 19)}  gate ${openGate.gate}: ${openGate.approvals.length} of ${openGate.quorum} approval(s)` +
-              ` — ${gateCommand(openGate, view.workflowId)}`
-          : `${at.slice(11, 19)}  gate closed`,
-      );
+      // A gate that closed with a decision was just reported with it.
+      if (openGate || !wasOpen || !closedNow) {
+        out.event(
+          { type: 'gate', workflowId: view.workflowId, at, gate: openGate ?? null },
+          openGate
+            ? `${at.slice(11, 19)}  gate ${openGate.gate}: ${openGate.approvals.length} of ${openGate.quorum} approval(s)` +
+                ` — ${gateCommand(openGate, view.workflowId)}`
+            : `${at.slice(11, 19)}  gate closed`,
+        );
+      }
     }
     if (view.note && view.execution === 'running' && !warned) {
       warned = true;
