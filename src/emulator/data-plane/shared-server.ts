@@ -468,7 +468,7 @@ export class SharedRedisServer {
 
   async #launchOnFreshPort(): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      this.#port = await findFreePort(this.#options.host);
+      this.#port = await findFreePort(this.#options.host, { stable: true });
       try {
         await this.#launch();
         return;
