@@ -3,6 +3,7 @@
  * scripts/generate-schemas.ts. Nested contract records allow extra properties: the runbook may add
  * evidence and fields without breaking readers.
  */
+import { UNLINK_APPROVAL_POLICIES } from '../contract/evacuation';
 import { RUNBOOK_PHASES, STEP_NAMES, STEP_STATUSES } from '../contract/names';
 
 type JsonSchema = Record<string, unknown>;
@@ -109,6 +110,97 @@ const startResultProperties = {
 const startResultRequired = Object.keys(startResultProperties).filter((k) => k !== 'webUi');
 
 /** schemas/<file> → schema */
+const evacuationChildPhases = ['queued', 'starting', ...RUNBOOK_PHASES, 'not-started'];
+
+const evacuationStatus: JsonSchema = {
+  type: 'object',
+  required: [
+    'region',
+    'runId',
+    'phase',
+    'concurrency',
+    'unlinkApproval',
+    'startedAt',
+    'groups',
+    'byPhase',
+    'gatesOpen',
+    'actions',
+  ],
+  properties: {
+    region: text,
+    runId: text,
+    phase: { enum: ['validating', 'evacuating', 'aborting', 'completed', 'aborted', 'refused'] },
+    requestedBy: text,
+    reason: text,
+    concurrency: { type: 'integer', minimum: 1 },
+    unlinkApproval: { enum: [...UNLINK_APPROVAL_POLICIES] },
+    startedAt: isoTime,
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['group', 'workflowId', 'phase'],
+        properties: {
+          group: text,
+          workflowId: text,
+          runId: text,
+          phase: { enum: evacuationChildPhases },
+          rtoMs: { type: 'number', minimum: 0, description: "start → traffic rerouted of this group's runbook" },
+          openGate: { type: 'object', required: ['gate'], properties: { gate: text } },
+          outcome: text,
+          summary: text,
+        },
+      },
+    },
+    byPhase: { type: 'object', additionalProperties: { type: 'integer', minimum: 0 } },
+    gatesOpen: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['workflowId', 'group', 'gate'],
+        properties: { workflowId: text, group: text, gate: text },
+      },
+    },
+    actions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['action', 'by', 'at', 'accepted', 'detail'],
+        properties: {
+          action: { enum: ['abort', 'approve-batch'] },
+          by: text,
+          at: isoTime,
+          accepted: { type: 'boolean' },
+          detail: text,
+          groups: texts,
+        },
+      },
+    },
+    refusal: text,
+  },
+};
+
+const evacuationViewProperties = {
+  execution: { enum: [...executionStates, 'unknown'] },
+  status: evacuationStatus,
+  outcome: { enum: ['completed', 'partial', 'aborted', 'refused'] },
+  summary: text,
+};
+
+const evacuateResultProperties = {
+  workflowId: text,
+  runId: text,
+  workflowType: { const: 'regionEvacuation' },
+  taskQueue: text,
+  region: text,
+  groups: texts,
+  concurrency: { type: 'integer', minimum: 1 },
+  requestedBy: text,
+  reason: text,
+  dryRun: { type: 'boolean' },
+};
+const evacuateResultRequired = ['workflowId', 'workflowType', 'taskQueue', 'region', 'groups', 'concurrency'];
+
 export const CLI_OUTPUT_SCHEMAS: Record<string, JsonSchema> = {
   'cli-status.schema.json': {
     $schema: DRAFT,
@@ -389,6 +481,45 @@ export const CLI_OUTPUT_SCHEMAS: Record<string, JsonSchema> = {
         },
       },
     },
+    additionalProperties: false,
+  },
+  'cli-evacuate.schema.json': {
+    $schema: DRAFT,
+    title:
+      'geofailover evacuate --json (with --wait: NDJSON, a first line of type "started", then a line of type ' +
+      '"evacuation" per change, the last one the evacuation as it ended)',
+    oneOf: [
+      {
+        title: 'the started (or, with --dry-run, planned) evacuation',
+        type: 'object',
+        required: evacuateResultRequired,
+        properties: evacuateResultProperties,
+        additionalProperties: false,
+      },
+      {
+        title: '--wait line: started',
+        type: 'object',
+        required: ['type', ...evacuateResultRequired],
+        properties: { type: { const: 'started' }, ...evacuateResultProperties },
+        additionalProperties: false,
+      },
+      {
+        title: '--wait / --watch line: the evacuation as it is now',
+        type: 'object',
+        required: ['type', 'at', 'execution'],
+        properties: { type: { const: 'evacuation' }, at: isoTime, workflowId: text, ...evacuationViewProperties },
+        additionalProperties: false,
+      },
+    ],
+  },
+  'cli-evacuation-status.schema.json': {
+    $schema: DRAFT,
+    title:
+      'geofailover status evacuate/R --json: the evacuation, groups per phase, RTO per group, gates open (with ' +
+      '--watch: lines of type "evacuation", see cli-evacuate.schema.json)',
+    type: 'object',
+    required: ['workflowId', 'execution'],
+    properties: { workflowId: text, ...evacuationViewProperties },
     additionalProperties: false,
   },
 };

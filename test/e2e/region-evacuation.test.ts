@@ -28,6 +28,7 @@ import {
   waitForStatus,
   type RunbookHandle,
 } from '../helpers/real-stack';
+import { assertCliSchema } from '../helpers/cli-schema';
 import { getTestEnv, getWorkflowBundle } from '../helpers/temporal';
 import { emulatorCredential } from '../helpers/emulator';
 import { createActivities } from '../../src/activities';
@@ -343,6 +344,7 @@ describe('regionEvacuation on the real stack', function () {
     ]);
     assert.equal(started.code, 0, showRun(started));
     const startedJson = JSON.parse(started.stdout) as { workflowId: string; runId: string; groups: string[] };
+    assertCliSchema('evacuate', startedJson);
     assert.deepEqual([...startedJson.groups].sort(), groups.map((g) => g.name).sort());
     const handle = stack.track(startedJson.workflowId, startedJson.runId);
     for (const g of groups) stack.track(workflowIds.failover(g.name));
@@ -351,6 +353,17 @@ describe('regionEvacuation on the real stack', function () {
       (s) => s.groups.length === 3 && s.groups.every((g) => g.phase === 'awaiting-recovery'),
       'every group rerouted and watching for recovery',
       180_000,
+    );
+
+    // The aggregate a commander reads: groups per phase, the RTO of each, in the published shape.
+    const aggregate = await stack.cli(['status', workflowIds.evacuation(FAILED), '--json']);
+    assert.equal(aggregate.code, 0, showRun(aggregate));
+    const view = JSON.parse(aggregate.stdout) as { status: EvacuationStatus };
+    assertCliSchema('evacuation-status', view);
+    assert.equal(view.status.byPhase['awaiting-recovery'], 3, aggregate.stdout);
+    assert.ok(
+      view.status.groups.every((g) => typeof g.rtoMs === 'number'),
+      'an RTO per rerouted group',
     );
 
     const abort = await stack.cliAs(REQUESTER, [

@@ -8,7 +8,7 @@ import addFormats from 'ajv-formats';
 const SCHEMAS = path.resolve(__dirname, '../../schemas');
 
 export function assertCliSchema(
-  name: 'start' | 'decide' | 'status' | 'signal' | 'error' | 'rehearse',
+  name: 'start' | 'decide' | 'status' | 'signal' | 'error' | 'rehearse' | 'evacuate' | 'evacuation-status',
   doc: unknown,
 ): void {
   const ajv = new Ajv2020({ allErrors: true, strict: false });
