@@ -9,6 +9,20 @@ import { esc } from '../report/html-parts';
 import { md, table as mdTable } from '../report/markdown';
 import { drEvidenceSchema, type DrEvidence, type DrRun, type DrSnapshotMember } from './schema';
 
+/** The runs table's columns, in the Markdown and the HTML summary alike. */
+const RUN_COLUMNS = [
+  'Date',
+  'Group',
+  'Region',
+  'Kind',
+  'Outcome',
+  'RTO against target',
+  'Destructive steps',
+  'Approved by',
+  'Replay',
+  'Evidence',
+];
+
 /** summary.json, checked against its published schema (schemas/dr-evidence.schema.json). */
 export function renderSummaryJson(evidence: DrEvidence): string {
   return `${JSON.stringify(drEvidenceSchema.parse(evidence), null, 2)}\n`;
@@ -107,23 +121,7 @@ export function renderSummaryMarkdown(e: DrEvidence): string {
     r.package ? `[${md(r.package.dir)}](${r.package.dir}/report.md)` : '-',
   ]);
   lines.push(
-    ...(rows.length
-      ? mdTable(
-          [
-            'Date',
-            'Group',
-            'Region',
-            'Kind',
-            'Outcome',
-            'RTO against target',
-            'Destructive steps',
-            'Approved by',
-            'Replay',
-            'Evidence',
-          ],
-          rows,
-        )
-      : ['No runbook ran in the period.']),
+    ...(rows.length ? mdTable(RUN_COLUMNS, rows) : ['No runbook ran in the period.']),
     '',
     '## Destructive ARM calls',
     '',
@@ -225,18 +223,7 @@ export function renderSummaryHtml(e: DrEvidence): string {
   body.push('<h2 id="runs">Runs</h2>');
   body.push(
     htmlTable(
-      [
-        'Date',
-        'Group',
-        'Region',
-        'Kind',
-        'Outcome',
-        'RTO against target',
-        'Destructive steps',
-        'Approved by',
-        'Replay',
-        'Evidence',
-      ],
+      RUN_COLUMNS,
       e.runs.map((r) => [
         esc(day(r.startedAt)),
         esc(r.group),
