@@ -7,8 +7,10 @@ import type { Connection, WorkflowHandle } from '@temporalio/client';
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import type { NativeConnection, WorkflowBundle } from '@temporalio/worker';
+import { evacuationPlan } from '../../src/activities/evacuation';
 import { fetchIncidentRuns } from '../../src/audit/chain';
 import { readHistoryFacts } from '../../src/audit/report/events';
+import { evacuationStatusQuery, type RegionEvacuationInput } from '../../src/contract/evacuation';
 import { probeTaskQueue, WORKFLOW_TYPES, workflowIds } from '../../src/contract/names';
 import type {
   FailoverRunbookInput,
@@ -18,6 +20,7 @@ import type {
 } from '../../src/contract/runbook';
 import type { RunbookStatus } from '../../src/contract/types';
 import { startRequest } from '../../src/signing/payloads';
+import { signAction } from '../../src/signing/sign-action';
 import { startFailover } from '../../src/starter';
 import type { failoverRunbook, rejoinRunbook } from '../../src/workflows';
 import {
@@ -28,6 +31,7 @@ import {
   interveneAs,
   OUTSIDER,
   personKey,
+  policyFor,
   recoveredAs,
   unlinkNowAs,
   voteSignalAs,
@@ -57,6 +61,8 @@ export const SCENARIO_NAMES = [
   'continue-as-new',
   // a planned failover of a healthy region (mode rehearsal): drain, hold until endRehearsal, failback, canaries
   'rehearsal',
+  // regionEvacuation of the group's region: its child runbook reroutes, then a commander aborts the evacuation
+  'evacuation-aborted',
 ] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
@@ -177,7 +183,14 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
       connection: options.nativeConnection,
       namespace: options.namespace,
       taskQueue,
-      activities: fake.activities(),
+      activities: {
+        ...fake.activities(),
+        planEvacuation: async ({ region }: { region: string }) =>
+          evacuationPlan(
+            { policies: () => ({ found: true, policy: policyFor(group) }), groupNames: [group.name] },
+            region,
+          ),
+      },
       workflowBundle: options.bundle,
       identity: `geofailover-worker${IDENTITY_SUFFIX}`,
     }),
@@ -220,6 +233,43 @@ export async function runScenario(scenario: ScenarioName, options: ScenarioOptio
         'approve',
         'data loss accepted',
       );
+      return { workflowId, result: (await handle.result()) as RunbookResult };
+    }
+
+    if (scenario === 'evacuation-aborted') {
+      const workflowId = workflowIds.evacuation(failed);
+      const reason = `${failed} is down: evacuate it (recorded scenario)`;
+      // As `geofailover evacuate` signs it: the evacuation's start, and one start per group's failover.
+      const input: RegionEvacuationInput = {
+        region: failed,
+        reason,
+        request: signAction(personKey(requester), {
+          action: 'start',
+          actor: requester,
+          workflowId,
+          runId: null,
+          targets: [],
+          comment: reason,
+          detail: { region: failed },
+        }),
+        starts: { [group.name]: signedRequest(workflowIds.failover(group.name), failed, reason) },
+        concurrency: 1,
+        tuning: TEST_TUNING,
+      };
+      const handle = await as(requester).workflow.start(WORKFLOW_TYPES.regionEvacuation, {
+        taskQueue,
+        workflowId,
+        args: [input],
+      });
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const s = await handle.query(evacuationStatusQuery);
+        if (s.groups.some((g) => g.phase === 'awaiting-recovery')) break;
+        if (Date.now() > deadline)
+          throw new Error(`the evacuation's group never rerouted: ${JSON.stringify(s.groups)}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      await abortAs(handle, requester, 'the region is back sooner than feared');
       return { workflowId, result: (await handle.result()) as RunbookResult };
     }
 

@@ -17,6 +17,7 @@ import { continuedFromRunId } from '../../src/audit/chain';
 import { historyWorkflowId, readHistoryFile, type LoadedHistory } from '../../src/audit/history';
 import { replayHistory } from '../../src/audit/replay';
 import { readHistoryFacts, type HistoryFacts } from '../../src/audit/report/events';
+import type { EvacuationResult } from '../../src/contract/evacuation';
 import type { RunbookResult } from '../../src/contract/runbook';
 import type { RunbookSnapshot } from '../../src/contract/snapshot';
 import type { GateRecord, RunbookStatus, StepRecord } from '../../src/contract/types';
@@ -172,6 +173,16 @@ const EXPECTED: Record<string, Expected> = {
       assert.equal(stepOf(r.status, 'force-unlink')?.status, 'succeeded');
       assert.equal(stepOf(r.status, 'rejoin')?.status, 'succeeded');
       assert.ok(r.rtoMs !== undefined, "the RTO is the first run's");
+    },
+  },
+  'evacuation-aborted': {
+    type: 'regionEvacuation',
+    outcome: 'aborted',
+    check: (r) => {
+      const evacuation = r as unknown as EvacuationResult;
+      assert.equal(evacuation.status.groups.length, 1);
+      assert.equal(evacuation.status.groups[0]?.outcome, 'aborted', evacuation.status.groups[0]?.summary);
+      assert.ok(evacuation.status.actions.some((a) => a.action === 'abort' && a.accepted));
     },
   },
   rehearsal: {
