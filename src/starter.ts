@@ -234,23 +234,39 @@ export function signRehearsalInput(
 }
 
 /**
- * Refuses while another runbook of the group is open: an incident (failover/G), a rejoin (rejoin/G) or a
- * rehearsal (rehearsal/G) — two runbooks must not act on one group at once.
+ * Refuses while another runbook of the group is open: an incident (failover/G), a rejoin (rejoin/G), a rehearsal
+ * (rehearsal/G) or one its schedule started — two runbooks must not act on one group at once.
  * @throws RefusedError (code runbook-open) naming the open workflow.
  */
 export async function refuseOpenRunbooks(client: Client, group: string): Promise<void> {
-  for (const workflowId of [workflowIds.failover(group), workflowIds.rejoin(group), workflowIds.rehearsal(group)]) {
-    const open = await describeIfExists(client, workflowId);
-    if (open && executionState(open) === 'running') {
-      throw new RefusedError(
-        `a runbook of group ${group} is open: workflow ${workflowId} (run ${open.runId}, started ` +
-          `${open.startTime.toISOString()}); a rehearsal cannot start while it runs; nothing was started`,
-        `see it with: geofailover status ${workflowId}`,
-        'runbook-open',
-        { workflowId, runId: open.runId },
-      );
-    }
+  const open = await findOpenRunbook(client, group, [
+    workflowIds.failover(group),
+    workflowIds.rejoin(group),
+    workflowIds.rehearsal(group),
+  ]);
+  if (open) {
+    throw new RefusedError(
+      `a runbook of group ${group} is open: workflow ${open.workflowId} (run ${open.runId}, started ` +
+        `${open.startTime.toISOString()}); a rehearsal cannot start while it runs; nothing was started`,
+      `see it with: geofailover status ${open.workflowId}`,
+      'runbook-open',
+      { workflowId: open.workflowId, runId: open.runId },
+    );
   }
+}
+
+/**
+ * The running runbook of a group among `ids`, or the newest run its rehearsal schedule started when that one still
+ * runs; undefined when none runs.
+ */
+export async function findOpenRunbook(
+  client: Client,
+  group: string,
+  ids: readonly string[],
+): Promise<WorkflowExecutionDescription | undefined> {
+  const candidates = [...ids, ...(await scheduledRehearsalIds(client, group))];
+  const found = await Promise.all(candidates.map((id) => describeIfExists(client, id)));
+  return found.find((d) => d !== undefined && executionState(d) === 'running');
 }
 
 /** The one-line summary the Temporal UI and `temporal workflow describe` show for a rehearsal. */

@@ -31,7 +31,6 @@ import type { FailoverRunbookInput, RunbookResult } from '../contract/runbook';
 import type { AbortPayload } from '../contract/types';
 import { verifySigned } from '../policy/verify';
 import { batchStatementProblem } from './evacuation/batch';
-import './evacuation/sandbox-crypto';
 import { EvacuationState } from './evacuation/state';
 import { batchPayloadProblem, evacuationInputProblems } from './evacuation/validate';
 import { readActivityOptions } from './runbook/activity-options';

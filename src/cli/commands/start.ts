@@ -7,7 +7,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { Command } from 'commander';
 import { SEARCH_ATTRIBUTES, WORKFLOW_TYPES, workflowIds } from '../../contract/names';
 import { INCIDENT_ID, type FailoverRunbookInput } from '../../contract/runbook';
-import { countWorkflowPollers, describeIfExists, executionState, startFailover } from '../../starter';
+import { countWorkflowPollers, describeIfExists, findOpenRunbook, startFailover } from '../../starter';
 import type { CliContext } from '../context';
 import { EXIT_FAILED, EXIT_OK, RefusedError, UsageError } from '../errors';
 import type { Output } from '../output';
@@ -58,18 +58,12 @@ interface StartOptions extends SignerOptions {
   interval?: number;
 }
 
-/** Refuses when a rejoinRunbook of the group is open: two runbooks must not act on one group at once. */
 /**
  * A failover cannot start while another runbook of the group acts on its Traffic Manager profile: its rejoin, its
- * rehearsal, or a rehearsal its schedule started (rehearsal/<group>-<time>, found through visibility).
+ * rehearsal, or a rehearsal its schedule started.
  */
 async function refuseOtherOpenRunbooks(client: Client, group: string): Promise<void> {
-  const byId = await Promise.all(
-    [workflowIds.rejoin(group), workflowIds.rehearsal(group)].map((id) => describeIfExists(client, id)),
-  );
-  const open = byId.find((d) => d !== undefined && executionState(d) === 'running');
-  const scheduled = open ? undefined : await openScheduledRehearsal(client, group);
-  const found = open ?? scheduled;
+  const found = await findOpenRunbook(client, group, [workflowIds.rejoin(group), workflowIds.rehearsal(group)]);
   if (!found) return;
   const what = found.workflowId.startsWith('rehearsal/') ? 'a rehearsal' : 'a rejoin';
   throw new RefusedError(
@@ -80,24 +74,6 @@ async function refuseOtherOpenRunbooks(client: Client, group: string): Promise<v
     'runbook-open',
     { workflowId: found.workflowId, runId: found.runId },
   );
-}
-
-async function openScheduledRehearsal(
-  client: Client,
-  group: string,
-): Promise<{ workflowId: string; runId: string; startTime: Date } | undefined> {
-  const prefix = `${workflowIds.rehearsal(group)}-`;
-  const query =
-    `WorkflowType = '${WORKFLOW_TYPES.failoverRunbook}' AND ExecutionStatus = 'Running' AND ` +
-    `${SEARCH_ATTRIBUTES.group.name} = '${group.replace(/'/g, "\\'")}'`;
-  try {
-    for await (const run of client.workflow.list({ query, pageSize: 20 })) {
-      if (run.workflowId.startsWith(prefix)) return run;
-    }
-  } catch {
-    // a namespace without the search attribute cannot hold a scheduled rehearsal's run either
-  }
-  return undefined;
 }
 
 async function refusalForOpenFailover(client: Client, group: string): Promise<RefusedError> {
